@@ -1,0 +1,134 @@
+"""Configuration: a TOML file (optional) overridden by ``ANCHOR_*`` environment variables.
+
+Secrets are never stored here in clear beyond what the operator put in the environment:
+the signing key is referenced (an environment variable name or a keystore path), not held.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from anchor.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path(".anchor")
+
+EXPLORER_TEMPLATES: dict[str, dict[str, str]] = {
+    # Etherscan-style and Blockscout share paths; Otterscan likewise for tx and address.
+    "etherscan": {"tx": "{base}/tx/{tx}", "address": "{base}/address/{address}", "block": "{base}/block/{block}"},
+    "blockscout": {"tx": "{base}/tx/{tx}", "address": "{base}/address/{address}", "block": "{base}/block/{block}"},
+    "otterscan": {"tx": "{base}/tx/{tx}", "address": "{base}/address/{address}", "block": "{base}/block/{block}"},
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service needs. Build with :func:`load_config`."""
+
+    database_url: str = f"sqlite:///{DEFAULT_DATA_DIR}/anchor.sqlite"
+    data_dir: str = str(DEFAULT_DATA_DIR)
+    # operator API key for write endpoints (ingest, seal now); compared in constant time
+    api_key: str | None = field(default=None, repr=False)
+    api_host: str = "127.0.0.1"
+    api_port: int = 8545 + 1000
+    # chain
+    rpc_url: str | None = None
+    chain_id: int | None = None
+    contract_address: str | None = None
+    private_key_env: str = "ANCHOR_PRIVATE_KEY"
+    keystore_path: str | None = None
+    keystore_password_env: str = "ANCHOR_KEYSTORE_PASSWORD"
+    # finality: None means "use the chain's `finalized` tag"
+    finality_depth: int | None = None
+    confirmations: int = 1
+    stuck_after_seconds: float = 30.0
+    stuck_after_blocks: int = 3
+    fee_bump_percent: int = 25
+    rebroadcast_seconds: float = 15.0
+    max_fee_gwei_cap: float = 500.0
+    # scheduler
+    seal_interval_seconds: float | None = 10.0
+    seal_cron: str | None = None
+    seal_size_trigger: int = 100_000
+    batch_max_records: int = 1_000_000
+    # explorer
+    explorer_kind: str = "etherscan"
+    explorer_base_url: str | None = None
+    # backups: directories and/or s3://bucket/prefix URLs
+    backup_targets: tuple[str, ...] = ()
+
+    def explorer_url(self, what: str, **values: str | int) -> str | None:
+        """A link to the configured block explorer for a tx, address or block."""
+        if not self.explorer_base_url:
+            return None
+        templates = EXPLORER_TEMPLATES.get(self.explorer_kind)
+        if templates is None or what not in templates:
+            return None
+        return templates[what].format(base=self.explorer_base_url.rstrip("/"), **values)
+
+
+_ENV_PREFIX = "ANCHOR_"
+
+
+def _coerce(name: str, raw: Any, current: Any) -> Any:
+    if raw is None:
+        return None
+    annotation = {f.name: f.type for f in fields(Config)}[name]
+    text = str(annotation)
+    try:
+        if "tuple" in text:
+            if isinstance(raw, str):
+                return tuple(p.strip() for p in raw.split(",") if p.strip())
+            return tuple(str(p) for p in raw)
+        if "int" in text and "float" not in text and not isinstance(raw, bool):
+            if raw == "" and "None" in text:
+                return None
+            return int(raw)
+        if "float" in text:
+            if raw == "" and "None" in text:
+                return None
+            return float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config {name}: cannot use {raw!r} ({exc.__class__.__name__})") from None
+    return str(raw)
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Config:
+    """Read the TOML file at ``path`` (or ``$ANCHOR_CONFIG``), then ``ANCHOR_*`` variables,
+    then keyword overrides. Unknown keys are an error."""
+    env = os.environ if env is None else env
+    names = {f.name for f in fields(Config)}
+    cfg = Config()
+    path = path or env.get("ANCHOR_CONFIG")
+    values: dict[str, Any] = {}
+    if path:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {p}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {p}: {exc}") from None
+        unknown = set(data) - names
+        if unknown:
+            raise ConfigError(f"config file {p}: unknown keys {sorted(unknown)}")
+        values.update(data)
+    for name in names:
+        key = _ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = env[key]
+    unknown = set(overrides) - names
+    if unknown:
+        raise ConfigError(f"unknown config keys {sorted(unknown)}")
+    values.update(overrides)
+    coerced = {k: _coerce(k, v, getattr(cfg, k)) for k, v in values.items()}
+    return replace(cfg, **coerced)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything ledger-anchor needs, idempotently: a virtualenv in .venv with the
+# package and its extras, and the pinned node tools (anvil, cast, solc, OpenZeppelin).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+
+for dir in hardhat-free-devnet contracts tests/js; do
+  [ -f "$dir/package.json" ] || continue
+  lock="$dir/package-lock.json"
+  mark="$dir/node_modules/.installed-$( (cat "$dir/package.json" "$lock" 2>/dev/null) | sha256sum | cut -c1-16)"
+  if [ ! -f "$mark" ]; then
+    if [ -f "$lock" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    else
+      (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    fi
+    rm -f "$dir"/node_modules/.installed-*
+    touch "$mark"
+  fi
+done
