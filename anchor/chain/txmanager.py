@@ -1,0 +1,994 @@
+"""The crash-safe transaction manager: one anchor transaction per batch, write-ahead.
+
+Every step leaves the database in a state a restarted process can continue from:
+
+* **prepare** — the batch id is free on chain (else: same root → adopt, other root → alarm),
+  simulate ``anchor(batchId, root, leafCount)``, allocate the nonce (database cursor reconciled
+  with the chain's pending nonce), EIP-1559 fees, sign locally, and commit the raw signed
+  bytes + hash *before* anything is sent.
+* **broadcast** — send the stored bytes. "already known" is success; a network error means
+  "send the same bytes again later"; "nonce too low" means "look for receipts of every attempt
+  and read the contract". Not mined in time → a new attempt at the *same* nonce with tip and
+  fee cap raised by at least ``fee_bump_percent`` (>= 12.5 %), stored before it is sent.
+  Stored bytes are re-sent every ``rebroadcast_seconds``.
+* **confirm** — receipts for every attempt hash; status 1 → included; status 0 → alarm (never
+  resent automatically); an included receipt that disappears or whose block is no longer
+  canonical → back to submitted and re-broadcast; at or below the finalized height and still
+  canonical → final; a final batch whose block stops being canonical → alarm + re-anchor.
+
+Every attempt of a batch shares one nonce, so at most one is mined, and the contract rejects a
+second anchor for a batch id: a batch can never be anchored twice.
+
+``ANCHOR_CRASH_AT=<step>`` (after_seal, after_sign, after_broadcast, after_receipt,
+after_include) makes the process SIGKILL itself at that step: a fault-injection hook for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from hexbytes import HexBytes
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from anchor.chain.finality import ChainHead, canonical_hash, read_head
+from anchor.errors import ChainError, ConfigError
+from anchor.store.models import Batch, BatchState
+from anchor.store.tx_models import (
+    ALARM_FEE_CAP,
+    ALARM_INSUFFICIENT_FUNDS,
+    ALARM_NONCE_CONSUMED,
+    ALARM_REORG_BELOW_FINALITY,
+    ALARM_ROOT_MISMATCH,
+    ALARM_TX_REVERTED,
+    ATTEMPT_ABANDONED,
+    ATTEMPT_LIVE,
+    ATTEMPT_MINED,
+    ATTEMPT_REPLACED,
+    TX_CONFLICT,
+    TX_FAILED,
+    TX_FINAL,
+    TX_INCLUDED,
+    TX_PENDING,
+    TX_SUBMITTED,
+    Alarm,
+    AnchorAttempt,
+    AnchorTx,
+    NonceCursor,
+    as_utc,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from anchor.chain.keys import SigningKey
+    from anchor.config import Config
+    from anchor.store.db import Database
+
+log = logging.getLogger("anchor.txmanager")
+
+CRASH_ENV = "ANCHOR_CRASH_AT"
+CRASH_STEPS = ("after_seal", "after_sign", "after_broadcast", "after_receipt", "after_include")
+MIN_BUMP_PERCENT = Decimal("12.5")
+DEFAULT_GAS_LIMIT = 100_000
+PREPARE_LIMIT = 64
+RECHECK_FINAL = 16  # the newest final batches re-checked for canonicality each tick
+
+
+class ChainUnavailable(ChainError):
+    """The RPC endpoint could not be reached; the tick stops and is retried later."""
+
+
+def crash_point(step: str) -> None:
+    """Fault injection: SIGKILL this process when ``$ANCHOR_CRASH_AT`` names ``step``."""
+    if os.environ.get(CRASH_ENV) == step:
+        log.warning("crash hook: SIGKILL at %s", step)
+        logging.shutdown()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------------------------
+# settings, fees, errors
+
+
+@dataclass(frozen=True)
+class TxSettings:
+    """The parts of :class:`~anchor.config.Config` the transaction manager uses."""
+
+    chain_id: int
+    contract: str
+    finality_depth: int | None = None
+    confirmations: int = 1
+    stuck_after_seconds: float = 30.0
+    stuck_after_blocks: int = 3
+    fee_bump_percent: Decimal = Decimal(25)
+    rebroadcast_seconds: float = 15.0
+    max_fee_wei: int = 500 * 10**9
+
+    @classmethod
+    def from_config(cls, config: Config) -> TxSettings:
+        if config.chain_id is None or not config.contract_address:
+            raise ConfigError("anchoring needs chain_id and contract_address in the config")
+        return cls(
+            chain_id=int(config.chain_id),
+            contract=str(config.contract_address),
+            finality_depth=config.finality_depth,
+            confirmations=max(1, int(config.confirmations)),
+            stuck_after_seconds=float(config.stuck_after_seconds),
+            stuck_after_blocks=int(config.stuck_after_blocks),
+            fee_bump_percent=Decimal(str(config.fee_bump_percent)),
+            rebroadcast_seconds=float(config.rebroadcast_seconds),
+            max_fee_wei=int(Decimal(str(config.max_fee_gwei_cap)) * 10**9),
+        )
+
+    @property
+    def bump_percent(self) -> Decimal:
+        return max(self.fee_bump_percent, MIN_BUMP_PERCENT)
+
+
+@dataclass(frozen=True)
+class Fees:
+    """EIP-1559 fee fields of one attempt."""
+
+    max_fee: int
+    tip: int
+
+
+def bumped(old: Fees, now: Fees, percent: Decimal) -> Fees:
+    """Fees for a replacement: each field raised by at least ``percent`` over ``old`` and no
+    lower than what the chain asks for now."""
+    factor = (Decimal(100) + percent) / Decimal(100)
+    tip = max(_ceil(Decimal(old.tip) * factor), now.tip, old.tip + 1)
+    cap = max(_ceil(Decimal(old.max_fee) * factor), now.max_fee, old.max_fee + 1, tip)
+    return Fees(max_fee=cap, tip=tip)
+
+
+def _ceil(value: Decimal) -> int:
+    whole = int(value)
+    return whole + 1 if Decimal(whole) < value else whole
+
+
+class SendOutcome(Enum):
+    KNOWN = "known"  # already in the pool or mined: success
+    NONCE_LOW = "nonce_low"
+    FUNDS = "funds"
+    UNDERPRICED = "underpriced"
+    NETWORK = "network"
+    OTHER = "other"
+
+
+def classify_send_error(exc: BaseException) -> SendOutcome:
+    """Map a node's refusal to what the manager does next (geth and anvil word them apart)."""
+    text = str(exc).lower()
+    if any(s in text for s in ("already known", "already imported", "known transaction")):
+        return SendOutcome.KNOWN
+    if "nonce too low" in text or "nonce is too low" in text or "oldnonce" in text:
+        return SendOutcome.NONCE_LOW
+    if "insufficient funds" in text:
+        return SendOutcome.FUNDS
+    if any(
+        s in text
+        for s in ("underpriced", "fee too low", "less than block base fee", "fee cap less than")
+    ):
+        return SendOutcome.UNDERPRICED
+    if _is_network_error(exc):
+        return SendOutcome.NETWORK
+    return SendOutcome.OTHER
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    import requests
+
+    return isinstance(exc, (requests.exceptions.RequestException, OSError, TimeoutError))
+
+
+def _hex(value: bytes | HexBytes | str) -> str:
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else "0x" + value.lower()
+    return "0x" + bytes(value).hex()
+
+
+def _unhex(value: str | None) -> bytes | None:
+    if value is None:
+        return None
+    return bytes.fromhex(value.removeprefix("0x"))
+
+
+# --------------------------------------------------------------------------------------------
+# alarms
+
+
+def raise_alarm(session: Session, kind: str, batch_id: int | None, message: str) -> Alarm:
+    """Persist an alarm (one open row per kind and batch; repeats count up) and log it."""
+    existing = session.exec(
+        select(Alarm).where(
+            Alarm.kind == kind,
+            Alarm.batch_id == batch_id if batch_id is not None else col(Alarm.batch_id).is_(None),
+            col(Alarm.resolved_at).is_(None),
+        )
+    ).first()
+    now = utcnow()
+    if existing is not None:
+        existing.count += 1
+        existing.last_seen_at = now
+        existing.message = message
+        session.add(existing)
+        log.debug("alarm %s (batch %s) again: %s", kind, batch_id, message)
+        return existing
+    alarm = Alarm(kind=kind, batch_id=batch_id, message=message, created_at=now, last_seen_at=now)
+    session.add(alarm)
+    log.error("ALARM %s (batch %s): %s", kind, batch_id, message)
+    return alarm
+
+
+def resolve_alarms(session: Session, kind: str, batch_id: int | None = None) -> int:
+    """Mark the open alarms of ``kind`` (for ``batch_id`` when given) resolved."""
+    query = select(Alarm).where(Alarm.kind == kind, col(Alarm.resolved_at).is_(None))
+    if batch_id is not None:
+        query = query.where(Alarm.batch_id == batch_id)
+    rows = session.exec(query).all()
+    for alarm in rows:
+        alarm.resolved_at = utcnow()
+        session.add(alarm)
+        log.warning("alarm %s (batch %s) resolved", alarm.kind, alarm.batch_id)
+    return len(rows)
+
+
+def open_alarms(db: Database) -> list[Alarm]:
+    with db.session(write=False) as s:
+        return list(
+            s.exec(
+                select(Alarm).where(col(Alarm.resolved_at).is_(None)).order_by(col(Alarm.id))
+            ).all()
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# the registry, as the manager needs it
+
+
+class Registry:
+    """Reads and call data of the AnchorRegistry contract over one web3 instance."""
+
+    def __init__(self, w3: Any, address: str) -> None:
+        from web3 import Web3
+
+        from anchor.chain.artifact import load_artifact
+
+        self.w3 = w3
+        self.address = Web3.to_checksum_address(address)
+        abi = load_artifact().abi_list
+        self.contract = w3.eth.contract(address=self.address, abi=abi)
+        event = next(e for e in abi if e.get("type") == "event" and e.get("name") == "Anchored")
+        signature = "Anchored(" + ",".join(i["type"] for i in event["inputs"]) + ")"
+        self.anchored_topic = _hex(Web3.keccak(text=signature))
+
+    def root_of(self, batch_id: int) -> bytes:
+        return bytes(self.contract.functions.rootOf(batch_id).call(block_identifier="latest"))
+
+    def last_batch_id(self) -> int:
+        return int(self.contract.functions.lastBatchId().call(block_identifier="latest"))
+
+    def anchor_data(self, batch_id: int, root: bytes, leaf_count: int) -> str:
+        return str(self.contract.encode_abi("anchor", args=[batch_id, root, leaf_count]))
+
+    def find_anchored(self, batch_id: int) -> tuple[str, int, str] | None:
+        """(tx hash, block number, block hash) of the Anchored event for ``batch_id``."""
+        logs = self.w3.eth.get_logs(
+            {
+                "address": self.address,
+                "fromBlock": 0,
+                "toBlock": "latest",
+                "topics": [self.anchored_topic, "0x" + batch_id.to_bytes(32, "big").hex()],
+            }
+        )
+        if not logs:
+            return None
+        last = logs[-1]
+        return _hex(last["transactionHash"]), int(last["blockNumber"]), _hex(last["blockHash"])
+
+
+# --------------------------------------------------------------------------------------------
+# the manager
+
+
+@dataclass
+class TickReport:
+    """What one tick did (for logs and tests)."""
+
+    prepared: int = 0
+    sent: int = 0
+    bumped: int = 0
+    included: int = 0
+    final: int = 0
+    reorged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class TxManager:
+    """Prepare, broadcast and confirm anchor transactions for sealed batches.
+
+    ``w3`` is a connected web3 instance (tests hand it a real anvil), ``key`` the signing key
+    (see :mod:`anchor.chain.keys`)."""
+
+    def __init__(self, db: Database, w3: Any, key: SigningKey, settings: TxSettings) -> None:
+        self.db = db
+        self.w3 = w3
+        self.key = key
+        self.settings = settings
+        self.registry = Registry(w3, settings.contract)
+        self.sender = key.address
+        self.contract = self.registry.address
+
+    # -- the tick ------------------------------------------------------------------------
+    def run_once(self) -> TickReport:
+        """One pass: prepare, broadcast, confirm. An unreachable RPC ends the pass quietly
+        (logged); the next pass continues from the database."""
+        report = TickReport()
+        try:
+            self._check_chain_id()
+            report.prepared = self.prepare()
+            report.sent, report.bumped = self.broadcast()
+            report.included, report.final, report.reorged = self.confirm()
+        except ChainUnavailable as exc:
+            report.errors.append(str(exc))
+            log.warning("chain unavailable: %s", exc)
+        except Exception as exc:
+            if _is_network_error(exc):
+                report.errors.append(f"rpc: {type(exc).__name__}")
+                log.warning("chain unavailable: %s", type(exc).__name__)
+            else:
+                raise
+        return report
+
+    def _check_chain_id(self) -> None:
+        if getattr(self, "_chain_checked", False):
+            return
+        actual = int(self.w3.eth.chain_id)
+        if actual != self.settings.chain_id:
+            raise ConfigError(
+                f"the RPC serves chain id {actual}, the config says {self.settings.chain_id}"
+            )
+        self._chain_checked = True
+
+    # -- prepare -------------------------------------------------------------------------
+    def prepare(self) -> int:
+        """Sign and store an attempt for each sealed batch the chain can take now."""
+        with self.db.session(write=False) as s:
+            rows = s.exec(
+                select(Batch.id, Batch.root, Batch.leaf_count, AnchorTx.state)
+                .join(AnchorTx, col(AnchorTx.batch_id) == col(Batch.id), isouter=True)
+                .where(Batch.state == BatchState.SEALED.value)
+                .order_by(col(Batch.id))
+                .limit(PREPARE_LIMIT)
+            ).all()
+        done = 0
+        for batch_id, root, leaf_count, tx_state in rows:
+            if tx_state not in (None, TX_PENDING):
+                continue
+            if not self._prepare_one(int(batch_id), bytes(root), int(leaf_count)):
+                break  # batch ids are sequential: later ones wait for this one
+            done += 1
+        return done
+
+    def _ensure_tx_row(self, batch_id: int, root: bytes, leaf_count: int) -> None:
+        with self.db.session() as s:
+            if s.get(AnchorTx, batch_id) is None:
+                s.add(
+                    AnchorTx(
+                        batch_id=batch_id,
+                        chain_id=self.settings.chain_id,
+                        contract=self.contract,
+                        sender=self.sender,
+                        root=_hex(root),
+                        leaf_count=leaf_count,
+                        state=TX_PENDING,
+                    )
+                )
+
+    def _prepare_one(self, batch_id: int, root: bytes, leaf_count: int) -> bool:
+        self._ensure_tx_row(batch_id, root, leaf_count)
+        onchain = self.registry.root_of(batch_id)
+        if onchain != b"\x00" * 32:
+            if onchain == root:
+                self._adopt(batch_id)
+            else:
+                self._conflict(batch_id, root, onchain)
+            return True
+        last = self.registry.last_batch_id()
+        gas = DEFAULT_GAS_LIMIT
+        data = self.registry.anchor_data(batch_id, root, leaf_count)
+        if last == batch_id - 1:
+            try:
+                estimate = int(
+                    self.w3.eth.estimate_gas({"from": self.sender, "to": self.contract, "data": data})
+                )
+                gas = max(estimate * 5 // 4, estimate + 10_000)
+            except Exception as exc:
+                self._prepare_failed(batch_id, exc)
+                return False
+        elif last < batch_id - 1 and not self._predecessor_in_flight(batch_id):
+            self._note(batch_id, f"waiting: the chain's last batch is {last}")
+            return False
+        fees = self.suggest_fees()
+        chain_nonce = int(self.w3.eth.get_transaction_count(self.sender, "pending"))
+        with self.db.session() as s:
+            tx = s.get(AnchorTx, batch_id, with_for_update=True)
+            if tx is None or tx.state != TX_PENDING:
+                return True  # someone else prepared it meanwhile
+            cursor = self._lock_cursor(s)
+            nonce = max(cursor.next_nonce, chain_nonce)
+            attempt = self._sign(batch_id, nonce, gas, data, fees)
+            s.add(attempt)
+            cursor.next_nonce = nonce + 1
+            s.add(cursor)
+            tx.nonce = nonce
+            tx.gas_limit = gas
+            tx.state = TX_SUBMITTED
+            tx.updated_at = utcnow()
+            tx.last_error = None
+            s.add(tx)
+            batch = s.get(Batch, batch_id)
+            assert batch is not None
+            batch.state = BatchState.SUBMITTED.value
+            batch.chain_id = self.settings.chain_id
+            batch.contract = self.contract
+            s.add(batch)
+        log.info("batch %s: signed attempt %s at nonce %s", batch_id, attempt.tx_hash, nonce)
+        crash_point("after_sign")
+        return True
+
+    def _predecessor_in_flight(self, batch_id: int) -> bool:
+        with self.db.session(write=False) as s:
+            prev = s.get(AnchorTx, batch_id - 1)
+        return prev is not None and prev.state in (TX_SUBMITTED, TX_INCLUDED, TX_FINAL)
+
+    def _prepare_failed(self, batch_id: int, exc: Exception) -> None:
+        if _is_network_error(exc):
+            raise ChainUnavailable(type(exc).__name__) from None
+        outcome = classify_send_error(exc)
+        if outcome is SendOutcome.FUNDS:
+            self._funds_alarm(batch_id)
+            return
+        message = f"simulation of anchor({batch_id}) reverted: {_short(exc)}"
+        log.error("batch %s: %s", batch_id, message)
+        self._note(batch_id, message)
+
+    def _note(self, batch_id: int, message: str) -> None:
+        with self.db.session() as s:
+            tx = s.get(AnchorTx, batch_id)
+            if tx is not None and tx.last_error != message:
+                tx.last_error = message
+                tx.updated_at = utcnow()
+                s.add(tx)
+
+    def _lock_cursor(self, s: Session) -> NonceCursor:
+        query = select(NonceCursor).where(
+            NonceCursor.chain_id == self.settings.chain_id, NonceCursor.sender == self.sender
+        )
+        cursor = s.exec(query.with_for_update()).first()
+        if cursor is None:
+            cursor = NonceCursor(chain_id=self.settings.chain_id, sender=self.sender, next_nonce=0)
+            s.add(cursor)
+            s.flush()
+        return cursor
+
+    def _sign(self, batch_id: int, nonce: int, gas: int, data: str, fees: Fees) -> AnchorAttempt:
+        signed = self.key.sign_transaction(
+            {
+                "type": 2,
+                "chainId": self.settings.chain_id,
+                "nonce": nonce,
+                "to": self.contract,
+                "value": 0,
+                "gas": gas,
+                "maxFeePerGas": fees.max_fee,
+                "maxPriorityFeePerGas": fees.tip,
+                "data": data,
+            }
+        )
+        return AnchorAttempt(
+            batch_id=batch_id,
+            nonce=nonce,
+            tx_hash=_hex(signed.hash),
+            raw_tx=bytes(signed.raw_transaction),
+            max_fee_per_gas=fees.max_fee,
+            max_priority_fee_per_gas=fees.tip,
+            status=ATTEMPT_LIVE,
+        )
+
+    def suggest_fees(self) -> Fees:
+        """EIP-1559 fees from ``eth_feeHistory``: tip = max(median recent tip, the node's
+        suggestion), cap = 2 x next base fee + tip, never above the configured cap."""
+        history = self.w3.eth.fee_history(5, "latest", [50])
+        base = int(history["baseFeePerGas"][-1])
+        rewards = sorted(int(r[0]) for r in history.get("reward") or [] if r)
+        tip = rewards[len(rewards) // 2] if rewards else 0
+        try:
+            tip = max(tip, int(self.w3.eth.max_priority_fee))
+        except Exception as exc:
+            if _is_network_error(exc):
+                raise
+        tip = max(tip, 1)
+        cap = min(2 * base + tip, self.settings.max_fee_wei)
+        return Fees(max_fee=cap, tip=min(tip, cap))
+
+    # -- adopt / conflict ----------------------------------------------------------------
+    def _adopt(self, batch_id: int) -> None:
+        """The chain already holds our root for this batch: take the existing transaction."""
+        found = self.registry.find_anchored(batch_id)
+        with self.db.session() as s:
+            tx = s.get(AnchorTx, batch_id, with_for_update=True)
+            batch = s.get(Batch, batch_id)
+            assert tx is not None and batch is not None
+            if found is None:
+                # the root is there but its event is out of reach (pruned logs): final by state
+                tx.state = TX_FINAL
+                tx.final_at = utcnow()
+                batch.state = BatchState.FINAL.value
+                batch.final_at = tx.final_at
+            else:
+                tx_hash, number, block_hash = found
+                tx.state = TX_INCLUDED
+                tx.tx_hash, tx.block_number, tx.block_hash = tx_hash, number, block_hash
+                tx.included_at = utcnow()
+                batch.state = BatchState.INCLUDED.value
+                batch.tx_hash = _unhex(tx_hash)
+                batch.block_number = number
+                batch.block_hash = _unhex(block_hash)
+                batch.anchored_at = tx.included_at
+            batch.chain_id = self.settings.chain_id
+            batch.contract = self.contract
+            tx.updated_at = utcnow()
+            s.add(tx)
+            s.add(batch)
+        log.warning("batch %s: already anchored on chain with the same root; adopted", batch_id)
+
+    def _conflict(self, batch_id: int, ours: bytes, onchain: bytes) -> None:
+        message = (
+            f"the contract holds root {_hex(onchain)} for batch {batch_id}, ours is {_hex(ours)}:"
+            " not overwritten"
+        )
+        with self.db.session() as s:
+            tx = s.get(AnchorTx, batch_id, with_for_update=True)
+            assert tx is not None
+            tx.state = TX_CONFLICT
+            tx.last_error = message
+            tx.updated_at = utcnow()
+            s.add(tx)
+            for attempt in self._attempts(s, batch_id):
+                if attempt.status == ATTEMPT_LIVE:
+                    attempt.status = ATTEMPT_ABANDONED
+                    s.add(attempt)
+            raise_alarm(s, ALARM_ROOT_MISMATCH, batch_id, message)
+
+    # -- broadcast -----------------------------------------------------------------------
+    def broadcast(self) -> tuple[int, int]:
+        """Send stored attempts that were never sent or are due for a rebroadcast; replace
+        stuck ones at the same nonce with higher fees. Returns (sent, bumped)."""
+        with self.db.session(write=False) as s:
+            txs = list(
+                s.exec(
+                    select(AnchorTx)
+                    .where(AnchorTx.state == TX_SUBMITTED)
+                    .order_by(col(AnchorTx.nonce))
+                ).all()
+            )
+        if not txs:
+            return 0, 0
+        head = int(self.w3.eth.block_number)
+        sent = bumps = 0
+        for tx in txs:
+            attempt = self._live_attempt(tx.batch_id)
+            if attempt is None:
+                continue
+            now = utcnow()
+            if self._is_stuck(attempt, now, head):
+                replacement = self._bump(tx, attempt, reason="not mined in time")
+                if replacement is not None:
+                    attempt = replacement
+                    bumps += 1
+            due = attempt.broadcast_count == 0 or (
+                as_utc(attempt.last_broadcast_at) or now
+            ) <= now - timedelta(seconds=self.settings.rebroadcast_seconds)
+            if due and self._send(tx, attempt, head):
+                sent += 1
+        return sent, bumps
+
+    def _is_stuck(self, attempt: AnchorAttempt, now: datetime, head: int) -> bool:
+        first = as_utc(attempt.first_broadcast_at)
+        if first is None:
+            return False
+        if now - first >= timedelta(seconds=self.settings.stuck_after_seconds):
+            return True
+        return (
+            attempt.first_broadcast_block is not None
+            and self.settings.stuck_after_blocks > 0
+            and head - attempt.first_broadcast_block >= self.settings.stuck_after_blocks
+        )
+
+    def _live_attempt(self, batch_id: int) -> AnchorAttempt | None:
+        with self.db.session(write=False) as s:
+            return s.exec(
+                select(AnchorAttempt)
+                .where(AnchorAttempt.batch_id == batch_id, AnchorAttempt.status == ATTEMPT_LIVE)
+                .order_by(col(AnchorAttempt.id).desc())
+            ).first()
+
+    def _attempts(self, s: Session, batch_id: int) -> list[AnchorAttempt]:
+        return list(
+            s.exec(
+                select(AnchorAttempt)
+                .where(AnchorAttempt.batch_id == batch_id)
+                .order_by(col(AnchorAttempt.id).desc())
+            ).all()
+        )
+
+    def _bump(self, tx: AnchorTx, attempt: AnchorAttempt, *, reason: str) -> AnchorAttempt | None:
+        old = Fees(max_fee=attempt.max_fee_per_gas, tip=attempt.max_priority_fee_per_gas)
+        new = bumped(old, self.suggest_fees(), self.settings.bump_percent)
+        if new.max_fee > self.settings.max_fee_wei:
+            if old.max_fee >= self.settings.max_fee_wei:
+                with self.db.session() as s:
+                    raise_alarm(
+                        s,
+                        ALARM_FEE_CAP,
+                        tx.batch_id,
+                        f"batch {tx.batch_id}: not mined and the fee cap "
+                        f"({self.settings.max_fee_wei} wei) is reached",
+                    )
+                return None
+            new = Fees(max_fee=self.settings.max_fee_wei, tip=min(new.tip, self.settings.max_fee_wei))
+        assert tx.nonce is not None
+        data = self.registry.anchor_data(tx.batch_id, _unhex(tx.root) or b"", tx.leaf_count)
+        replacement = self._sign(tx.batch_id, tx.nonce, tx.gas_limit or DEFAULT_GAS_LIMIT, data, new)
+        with self.db.session() as s:
+            current = s.get(AnchorTx, tx.batch_id, with_for_update=True)
+            fresh = s.get(AnchorAttempt, attempt.id)
+            if current is None or current.state != TX_SUBMITTED or fresh is None:
+                return None
+            if fresh.status != ATTEMPT_LIVE:
+                return None
+            fresh.status = ATTEMPT_REPLACED
+            s.add(fresh)
+            s.add(replacement)
+        log.warning(
+            "batch %s: %s; replacement %s at nonce %s (tip %s -> %s, cap %s -> %s)",
+            tx.batch_id,
+            reason,
+            replacement.tx_hash,
+            tx.nonce,
+            old.tip,
+            new.tip,
+            old.max_fee,
+            new.max_fee,
+        )
+        crash_point("after_sign")
+        return replacement
+
+    def _send(self, tx: AnchorTx, attempt: AnchorAttempt, head: int, *, retry: bool = True) -> bool:
+        try:
+            self.w3.eth.send_raw_transaction(attempt.raw_tx)
+        except Exception as exc:
+            outcome = classify_send_error(exc)
+            if outcome is SendOutcome.NETWORK:
+                raise ChainUnavailable(f"broadcast: {type(exc).__name__}") from None
+            if outcome is SendOutcome.NONCE_LOW:
+                self._nonce_too_low(tx)
+                return False
+            if outcome is SendOutcome.FUNDS:
+                self._funds_alarm(tx.batch_id)
+                return False
+            if outcome is SendOutcome.UNDERPRICED and retry:
+                replacement = self._bump(tx, attempt, reason=f"refused: {_short(exc)}")
+                if replacement is not None:
+                    return self._send(tx, replacement, head, retry=False)
+                return False
+            if outcome is not SendOutcome.KNOWN:
+                log.error("batch %s: broadcast refused: %s", tx.batch_id, _short(exc))
+                self._note(tx.batch_id, f"broadcast refused: {_short(exc)}")
+                return False
+        crash_point("after_broadcast")
+        now = utcnow()
+        with self.db.session() as s:
+            fresh = s.get(AnchorAttempt, attempt.id)
+            if fresh is not None:
+                fresh.broadcast_count += 1
+                fresh.last_broadcast_at = now
+                if fresh.first_broadcast_at is None:
+                    fresh.first_broadcast_at = now
+                    fresh.first_broadcast_block = head
+                s.add(fresh)
+            resolve_alarms(s, ALARM_INSUFFICIENT_FUNDS)
+        log.info("batch %s: broadcast %s", tx.batch_id, attempt.tx_hash)
+        return True
+
+    def _funds_alarm(self, batch_id: int) -> None:
+        with self.db.session() as s:
+            raise_alarm(
+                s,
+                ALARM_INSUFFICIENT_FUNDS,
+                None,
+                f"insufficient funds: {self.sender} cannot pay for anchoring batch {batch_id}; "
+                "it is kept and sent once the account is funded",
+            )
+
+    def _nonce_too_low(self, tx: AnchorTx) -> None:
+        """Our nonce is used: by one of our attempts (find its receipt), or by someone else."""
+        with self.db.session(write=False) as s:
+            attempts = self._attempts(s, tx.batch_id)
+        for attempt in attempts:
+            receipt = self._receipt(attempt.tx_hash)
+            if receipt is not None:
+                self._record_receipt(tx.batch_id, attempt, receipt)
+                return
+        root = _unhex(tx.root) or b""
+        onchain = self.registry.root_of(tx.batch_id)
+        if onchain == root:
+            self._adopt(tx.batch_id)
+            return
+        if onchain != b"\x00" * 32:
+            self._conflict(tx.batch_id, root, onchain)
+            return
+        latest = int(self.w3.eth.get_transaction_count(self.sender, "latest"))
+        if tx.nonce is None or latest <= tx.nonce:
+            return  # a receipt not indexed yet, or a reorg in progress: look again next tick
+        with self.db.session() as s:
+            current = s.get(AnchorTx, tx.batch_id, with_for_update=True)
+            if current is None or current.state != TX_SUBMITTED:
+                return
+            for attempt in self._attempts(s, tx.batch_id):
+                if attempt.status in (ATTEMPT_LIVE, ATTEMPT_REPLACED):
+                    attempt.status = ATTEMPT_ABANDONED
+                    s.add(attempt)
+            current.state = TX_PENDING
+            current.nonce = None
+            current.updated_at = utcnow()
+            s.add(current)
+            batch = s.get(Batch, tx.batch_id)
+            if batch is not None:
+                batch.state = BatchState.SEALED.value
+                s.add(batch)
+            raise_alarm(
+                s,
+                ALARM_NONCE_CONSUMED,
+                tx.batch_id,
+                f"nonce {tx.nonce} of {self.sender} was used by another transaction; "
+                f"batch {tx.batch_id} is signed again at a new nonce",
+            )
+
+    # -- confirm -------------------------------------------------------------------------
+    def confirm(self) -> tuple[int, int, int]:
+        """Receipts, reorgs, finality. Returns (included, final, reorged)."""
+        head = read_head(self.w3, finality_depth=self.settings.finality_depth)
+        included = final = reorged = 0
+        with self.db.session(write=False) as s:
+            submitted = list(
+                s.exec(
+                    select(AnchorTx)
+                    .where(AnchorTx.state == TX_SUBMITTED)
+                    .order_by(col(AnchorTx.nonce))
+                ).all()
+            )
+        for tx in submitted:
+            with self.db.session(write=False) as s:
+                attempts = [a for a in self._attempts(s, tx.batch_id) if a.status != ATTEMPT_ABANDONED]
+            for attempt in attempts:
+                receipt = self._receipt(attempt.tx_hash)
+                if receipt is None:
+                    continue
+                if head.latest - int(receipt["blockNumber"]) + 1 < self.settings.confirmations:
+                    break
+                crash_point("after_receipt")
+                if self._record_receipt(tx.batch_id, attempt, receipt):
+                    included += 1
+                break
+        with self.db.session(write=False) as s:
+            in_blocks = list(
+                s.exec(
+                    select(AnchorTx)
+                    .where(AnchorTx.state == TX_INCLUDED)
+                    .order_by(col(AnchorTx.batch_id))
+                ).all()
+            )
+            recent_final = list(
+                s.exec(
+                    select(AnchorTx)
+                    .where(AnchorTx.state == TX_FINAL, col(AnchorTx.block_number).is_not(None))
+                    .order_by(col(AnchorTx.batch_id).desc())
+                    .limit(RECHECK_FINAL)
+                ).all()
+            )
+        for tx in in_blocks:
+            outcome = self._check_included(tx, head)
+            final += outcome == "final"
+            reorged += outcome == "reorged"
+        for tx in recent_final:
+            reorged += self._check_final(tx)
+        return included, final, reorged
+
+    def _receipt(self, tx_hash: str) -> Any | None:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def _record_receipt(self, batch_id: int, attempt: AnchorAttempt, receipt: Any) -> bool:
+        status = int(receipt["status"])
+        number = int(receipt["blockNumber"])
+        block_hash = _hex(receipt["blockHash"])
+        now = utcnow()
+        with self.db.session() as s:
+            tx = s.get(AnchorTx, batch_id, with_for_update=True)
+            batch = s.get(Batch, batch_id)
+            if tx is None or batch is None or tx.state != TX_SUBMITTED:
+                return False
+            for other in self._attempts(s, batch_id):
+                if other.id == attempt.id:
+                    other.status = ATTEMPT_MINED
+                elif other.status in (ATTEMPT_LIVE, ATTEMPT_MINED):
+                    other.status = ATTEMPT_REPLACED
+                s.add(other)
+            tx.tx_hash, tx.block_number, tx.block_hash = attempt.tx_hash, number, block_hash
+            tx.updated_at = now
+            batch.tx_hash = _unhex(attempt.tx_hash)
+            if status != 1:
+                tx.state = TX_FAILED
+                message = (
+                    f"anchor transaction {attempt.tx_hash} for batch {batch_id} reverted in block"
+                    f" {number}; not resent automatically"
+                )
+                tx.last_error = message
+                raise_alarm(s, ALARM_TX_REVERTED, batch_id, message)
+            else:
+                tx.state = TX_INCLUDED
+                tx.included_at = now
+                batch.state = BatchState.INCLUDED.value
+                batch.block_number = number
+                batch.block_hash = _unhex(block_hash)
+                batch.anchored_at = now
+            s.add(tx)
+            s.add(batch)
+        log.info("batch %s: included in block %s (%s)", batch_id, number, attempt.tx_hash)
+        crash_point("after_include")
+        return status == 1
+
+    def _check_included(self, tx: AnchorTx, head: ChainHead) -> str:
+        assert tx.tx_hash is not None and tx.block_number is not None
+        receipt = self._receipt(tx.tx_hash)
+        if receipt is None:
+            self._reorged(tx, "its receipt disappeared")
+            return "reorged"
+        number = int(receipt["blockNumber"])
+        block_hash = _hex(receipt["blockHash"])
+        canonical = canonical_hash(self.w3, number)
+        if canonical is None or _hex(canonical) != block_hash:
+            self._reorged(tx, f"block {number} is no longer canonical")
+            return "reorged"
+        if block_hash != tx.block_hash or number != tx.block_number:
+            self._moved(tx, number, block_hash)
+            return "moved"
+        if number <= head.finalized:
+            with self.db.session() as s:
+                current = s.get(AnchorTx, tx.batch_id, with_for_update=True)
+                batch = s.get(Batch, tx.batch_id)
+                if current is None or batch is None or current.state != TX_INCLUDED:
+                    return "raced"
+                current.state = TX_FINAL
+                current.final_at = utcnow()
+                current.updated_at = current.final_at
+                batch.state = BatchState.FINAL.value
+                batch.final_at = current.final_at
+                s.add(current)
+                s.add(batch)
+            log.info("batch %s: final (block %s <= finalized %s)", tx.batch_id, number, head.finalized)
+            return "final"
+        return "included"
+
+    def _moved(self, tx: AnchorTx, number: int, block_hash: str) -> None:
+        with self.db.session() as s:
+            current = s.get(AnchorTx, tx.batch_id, with_for_update=True)
+            batch = s.get(Batch, tx.batch_id)
+            if current is None or batch is None:
+                return
+            current.block_number, current.block_hash = number, block_hash
+            current.reorgs += 1
+            current.updated_at = utcnow()
+            batch.block_number, batch.block_hash = number, _unhex(block_hash)
+            s.add(current)
+            s.add(batch)
+        log.warning("batch %s: reorg moved its transaction to block %s", tx.batch_id, number)
+
+    def _check_final(self, tx: AnchorTx) -> int:
+        assert tx.block_number is not None and tx.block_hash is not None
+        canonical = canonical_hash(self.w3, tx.block_number)
+        if canonical is not None and _hex(canonical) == tx.block_hash:
+            return 0
+        message = (
+            f"batch {tx.batch_id}: final block {tx.block_number} ({tx.block_hash}) is no longer "
+            "canonical: a reorg below the finalized height"
+        )
+        with self.db.session() as s:
+            raise_alarm(s, ALARM_REORG_BELOW_FINALITY, tx.batch_id, message)
+        if tx.tx_hash is not None:
+            receipt = self._receipt(tx.tx_hash)
+            if receipt is not None:
+                number, block_hash = int(receipt["blockNumber"]), _hex(receipt["blockHash"])
+                found = canonical_hash(self.w3, number)
+                if found is not None and _hex(found) == block_hash:
+                    self._moved(tx, number, block_hash)
+                    return 1
+        self._reorged(tx, "reorg below the finalized height", from_state=TX_FINAL)
+        return 1
+
+    def _reorged(self, tx: AnchorTx, why: str, *, from_state: str = TX_INCLUDED) -> None:
+        """Back to broadcast: the stored bytes stay valid while the nonce is unused."""
+        with self.db.session() as s:
+            current = s.get(AnchorTx, tx.batch_id, with_for_update=True)
+            batch = s.get(Batch, tx.batch_id)
+            if current is None or batch is None or current.state != from_state:
+                return
+            attempts = self._attempts(s, tx.batch_id)
+            revived = False
+            for attempt in attempts:
+                if attempt.status == ATTEMPT_MINED:
+                    attempt.status = ATTEMPT_LIVE
+                    attempt.broadcast_count = 0
+                    attempt.first_broadcast_at = None
+                    attempt.first_broadcast_block = None
+                    attempt.last_broadcast_at = None
+                    revived = True
+                    s.add(attempt)
+            current.state = TX_SUBMITTED if revived else TX_PENDING
+            if not revived:
+                current.nonce = None
+            current.tx_hash = current.block_number = current.block_hash = None
+            current.included_at = current.final_at = None
+            current.reorgs += 1
+            current.updated_at = utcnow()
+            batch.state = BatchState.SUBMITTED.value if revived else BatchState.SEALED.value
+            batch.tx_hash = batch.block_number = batch.block_hash = None
+            batch.anchored_at = batch.final_at = None
+            s.add(current)
+            s.add(batch)
+        log.warning("batch %s: reorg (%s): anchoring it again", tx.batch_id, why)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).replace("\n", " ")
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def batch_counts(db: Database) -> dict[str, int]:
+    """How many anchor jobs are in each state."""
+    with db.session(write=False) as s:
+        rows = s.exec(select(AnchorTx.state, func.count()).group_by(AnchorTx.state)).all()
+    return {str(state): int(n) for state, n in rows}
+
+
+__all__ = [
+    "CRASH_ENV",
+    "CRASH_STEPS",
+    "ChainUnavailable",
+    "Fees",
+    "Registry",
+    "SendOutcome",
+    "TickReport",
+    "TxManager",
+    "TxSettings",
+    "batch_counts",
+    "bumped",
+    "classify_send_error",
+    "crash_point",
+    "open_alarms",
+    "raise_alarm",
+    "resolve_alarms",
+]

@@ -1,0 +1,222 @@
+"""The database handle: one engine, sessions and connections in transactions, migrations.
+
+Two backends behind one URL:
+
+* SQLite (the embedded default): a file, ``journal_mode=WAL``, ``synchronous=FULL`` (a
+  committed transaction survives a power cut), a busy timeout, foreign keys on. Writers open
+  their transaction with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead
+  of failing half-way when a read transaction tries to upgrade.
+* PostgreSQL through psycopg 3 (``postgresql+psycopg://``). Writers that must not run
+  concurrently (ingest, seal, migrations) serialise on transaction-level advisory locks
+  (:meth:`Database.xact_lock`).
+
+Usage::
+
+    db = Database.open("sqlite:///.anchor/anchor.sqlite")   # connect + migrate
+    with db.session() as s:            # a write transaction, committed on exit
+        s.add(...)
+    with db.session(write=False) as s: # a read transaction (SQLite: deferred BEGIN)
+        s.exec(select(Batch)).all()
+    with db.connect() as conn:         # a SQLAlchemy Connection in a write transaction
+        conn.exec_driver_sql(...)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlmodel import Session
+
+from anchor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchor.config import Config
+
+Backend = Literal["sqlite", "postgresql"]
+
+ENV_URL = "ANCHOR_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_S = 120.0
+
+# Names of the advisory locks (PostgreSQL) the store uses; others may add their own.
+LOCK_MIGRATE = "anchor.migrate"
+LOCK_INGEST = "anchor.ingest"
+LOCK_SEAL = "anchor.seal"
+
+_WRITE_OPTION = "anchor_write"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for ``name``."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def normalize_url(url: str) -> str:
+    """``postgres://`` / ``postgresql://`` → ``postgresql+psycopg://``; SQLite files only."""
+    url = url.strip()
+    if not url:
+        raise ConfigError("database URL is empty")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("database URL is not a valid URL (sqlite:///FILE or postgresql://...)") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.drivername != "sqlite":
+            raise ConfigError(f"unsupported SQLite driver {parsed.drivername!r}")
+        if not parsed.database or parsed.database == ":memory:":
+            raise ConfigError("SQLite needs a file (sqlite:///path/to/anchor.sqlite), not memory")
+        return url
+    if backend == "postgresql":
+        if parsed.drivername != "postgresql+psycopg":
+            raise ConfigError(f"unsupported PostgreSQL driver {parsed.drivername!r}; use psycopg 3")
+        return url
+    raise ConfigError(f"unsupported database backend {backend!r} (sqlite or postgresql)")
+
+
+def resolve_url(url: str | None = None, config: Config | None = None) -> str:
+    """The database URL: explicit argument, else ``$ANCHOR_DATABASE_URL``, else the config."""
+    if url:
+        return normalize_url(url)
+    env = os.environ.get(ENV_URL)
+    if env:
+        return normalize_url(env)
+    if config is None:
+        from anchor.config import load_config
+
+        config = load_config()
+    return normalize_url(config.database_url)
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook below emit BEGIN itself (pysqlite's own implicit
+        # transactions would defeat BEGIN IMMEDIATE).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = FULL")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
+            cur.execute("PRAGMA temp_store = MEMORY")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """A connection to the store. Build with :meth:`open` (connect and migrate) or the
+    constructor (connect only)."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        parsed = make_url(self.url)
+        self.backend: Backend = "sqlite" if parsed.get_backend_name() == "sqlite" else "postgresql"
+        if self.backend == "sqlite":
+            assert parsed.database is not None
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                self.url,
+                echo=echo,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+                pool_size=8,
+                max_overflow=16,
+            )
+            _install_sqlite_hooks(engine)
+        else:
+            engine = sa.create_engine(
+                self.url, echo=echo, pool_pre_ping=True, pool_size=8, max_overflow=16
+            )
+        self.engine: Engine = engine
+        self._write_engine: Engine = engine.execution_options(**{_WRITE_OPTION: True})
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str | None = None, *, config: Config | None = None) -> Database:
+        """Connect (URL from the argument, ``$ANCHOR_DATABASE_URL`` or the config) and bring
+        the schema up to date."""
+        db = cls(resolve_url(url, config))
+        try:
+            db.migrate()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+    # -- transactions -------------------------------------------------------------------
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """A SQLModel session in one transaction: committed on normal exit, rolled back on an
+        exception. ``write=True`` (default) takes SQLite's write lock at BEGIN; use
+        ``write=False`` for pure reads. Objects stay usable after the block
+        (``expire_on_commit=False``)."""
+        engine = self._write_engine if write else self.engine
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def connect(self, *, write: bool = True) -> Iterator[Connection]:
+        """A Core connection inside one transaction (committed on normal exit)."""
+        engine = self._write_engine if write else self.engine
+        with engine.begin() as conn:
+            yield conn
+
+    def xact_lock(self, conn: Connection | Session, name: str) -> None:
+        """Take the transaction-level advisory lock ``name`` (PostgreSQL); on SQLite the
+        ``BEGIN IMMEDIATE`` of a write transaction already serialises writers."""
+        if self.backend == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(name)})
+
+    # -- schema -------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Apply every pending numbered migration; return the schema version reached.
+        Safe to run twice and from several processes at once."""
+        from anchor.store.migrations import migrate
+
+        return migrate(self)
+
+    def schema_version(self) -> int:
+        """The highest applied migration (0 for an empty database)."""
+        from anchor.store.migrations import current_version
+
+        with self.connect(write=False) as conn:
+            return current_version(conn)
