@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "anchor.service.commands",
     "anchor.api.commands",
     "anchor.backup.commands",
+    "anchor.demo",
 )
 
 
@@ -64,3 +65,7 @@ def main() -> None:
     except AnchorError as exc:
         typer.echo(f"error: {exc.diagnostics()}", err=True)
         sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

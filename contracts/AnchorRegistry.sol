@@ -12,22 +12,30 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// final (double-hashed) leaf. No proxy, no selfdestruct, no upgrade path: a root, once
 /// written, can never change.
 ///
-/// Gas: `anchor` stores the root in storage (not only in an event, which history expiry may
-/// drop) and does exactly three storage accesses: the anchorer flag, the previous batch's root
-/// (is it anchored?) and this batch's root (is it free? then write it). There is deliberately
-/// no stored counter: updating one would add ~2,900-5,000 gas per call. `lastBatchId` is
-/// therefore computed by a search over the roots (a view, O(log n) reads).
+/// Gas: `anchor` keeps the root in storage (not only in an event, which history expiry may
+/// drop) and touches exactly three storage slots: the caller's anchorer flag, the previous
+/// batch's root (is it anchored?) and this batch's root (is it free? then write it). There is
+/// deliberately no stored counter: updating one costs 2,900-5,000 gas per call, more than the
+/// read of the previous root. `lastBatchId` is therefore computed by a search (a view, O(log n)
+/// reads). Roots live at `_ROOTS_SLOT + batchId` (a namespaced array, see below) so the hot
+/// path computes no storage hashes. scripts/bench_gas.py measures the call.
 contract AnchorRegistry is Ownable {
-    /// @dev batch id => Merkle root; ids 1..lastBatchId() are set, every other id is zero.
-    mapping(uint64 batchId => bytes32 root) private _roots;
+    /// @dev Batch `id`'s root is stored at slot `_ROOTS_SLOT + id`: ids 1..lastBatchId() are
+    /// set, every other id is zero. `_ROOTS_SLOT` is
+    /// `uint256(keccak256("ledger-anchor.AnchorRegistry.roots")) & ~uint256(type(uint64).max)`,
+    /// so the 2^64 possible slots can collide neither with `owner` (slot 0) nor with the
+    /// `_anchorers` mapping (keccak-derived slots).
+    uint256 private constant _ROOTS_SLOT = 0xb3607171d839f2fef9643be3865511a901d58db33a612b9e0000000000000000;
+
+    /// @dev keccak256("Anchored(uint64,bytes32,uint64)"), topic 0 of `Anchored`.
+    bytes32 private constant _ANCHORED_TOPIC = 0x8a625ff6b600489e76c9caf3b3e78a6b1cf48af724479bd7bdca61de573a6412;
 
     /// @dev accounts allowed to call `anchor`.
     mapping(address account => bool allowed) private _anchorers;
 
-    /// @notice A batch's root was anchored. The block's timestamp is when; `anchorer` is the
-    /// account that called `anchor` (it differs from the transaction sender when a contract,
-    /// e.g. a multisig, anchors).
-    event Anchored(uint64 indexed batchId, bytes32 indexed root, uint64 leafCount, address anchorer);
+    /// @notice Batch `batchId`'s Merkle root `root`, over `leafCount` records, was anchored.
+    /// When: the block's timestamp. By whom: the transaction's sender (an anchorer).
+    event Anchored(uint64 indexed batchId, bytes32 indexed root, uint64 leafCount);
 
     event AnchorerAdded(address indexed account);
     event AnchorerRemoved(address indexed account);
@@ -54,40 +62,48 @@ contract AnchorRegistry is Ownable {
     /// @notice Anchor the root of batch `batchId` (which must be lastBatchId() + 1).
     function anchor(uint64 batchId, bytes32 root, uint64 leafCount) external {
         if (!_anchorers[msg.sender]) revert NotAnchorer(msg.sender);
-        if (root == bytes32(0)) revert ZeroRoot();
-        if (leafCount == 0) revert ZeroLeafCount();
-        // Sequential: this id is free and (unless it is the first) the previous one is set.
-        // Since ids only ever grow by one, this keeps ids 1..n set and everything else zero.
-        bool outOfOrder = batchId == 0 || _roots[batchId] != bytes32(0);
-        if (!outOfOrder && batchId != 1) {
-            unchecked {
-                outOfOrder = _roots[batchId - 1] == bytes32(0);
+        bool rejected;
+        assembly ("memory-safe") {
+            let slot := add(_ROOTS_SLOT, batchId)
+            // Rejected: a zero root or leaf count; this id already set; or, for any id but 1,
+            // the previous id not set (for id 0 that "previous" slot is never set either).
+            // Since ids only grow by one, ids 1..n stay set and every other id stays zero.
+            rejected := or(
+                or(iszero(root), iszero(leafCount)),
+                or(sload(slot), and(iszero(eq(batchId, 1)), iszero(sload(sub(slot, 1)))))
+            )
+            if iszero(rejected) {
+                sstore(slot, root)
+                mstore(0x00, leafCount)
+                log3(0x00, 0x20, _ANCHORED_TOPIC, batchId, root)
             }
         }
-        if (outOfOrder) revert BatchIdOutOfOrder(_nextBatchId(), batchId);
-        _roots[batchId] = root;
-        emit Anchored(batchId, root, leafCount, msg.sender);
+        if (rejected) {
+            if (root == bytes32(0)) revert ZeroRoot();
+            if (leafCount == 0) revert ZeroLeafCount();
+            revert BatchIdOutOfOrder(_nextBatchId(), batchId);
+        }
     }
 
     /// @notice The root anchored for `batchId`, or zero when that batch is not anchored.
     function rootOf(uint64 batchId) external view returns (bytes32) {
-        return _roots[batchId];
+        return _rootAt(batchId);
     }
 
     /// @notice The highest anchored batch id (0 when none). Computed by an exponential then
     /// binary search over the contiguous run of roots: O(log n) storage reads, meant for calls.
     function lastBatchId() public view returns (uint64) {
-        if (_roots[1] == bytes32(0)) return 0;
+        if (_rootAt(1) == bytes32(0)) return 0;
         uint256 set = 1; // known anchored
         uint256 unset = 2; // candidate for the first id not anchored
-        while (unset <= type(uint64).max && _roots[uint64(unset)] != bytes32(0)) {
+        while (unset <= type(uint64).max && _rootAt(uint64(unset)) != bytes32(0)) {
             set = unset;
             unset = unset * 2;
         }
         if (unset > type(uint64).max) unset = uint256(type(uint64).max) + 1;
         while (unset - set > 1) {
             uint256 mid = (set + unset) / 2;
-            if (_roots[uint64(mid)] != bytes32(0)) {
+            if (_rootAt(uint64(mid)) != bytes32(0)) {
                 set = mid;
             } else {
                 unset = mid;
@@ -100,7 +116,7 @@ contract AnchorRegistry is Ownable {
     /// anchored as `batchId`, with OpenZeppelin MerkleProof semantics (sorted pairs).
     /// False for a batch that is not anchored.
     function verify(uint64 batchId, bytes32[] calldata proof, bytes32 leaf) external view returns (bool) {
-        bytes32 root = _roots[batchId];
+        bytes32 root = _rootAt(batchId);
         if (root == bytes32(0)) return false;
         return MerkleProof.verifyCalldata(proof, root, leaf);
     }
@@ -127,6 +143,12 @@ contract AnchorRegistry is Ownable {
         if (_anchorers[account]) revert AnchorerUnchanged(account);
         _anchorers[account] = true;
         emit AnchorerAdded(account);
+    }
+
+    function _rootAt(uint64 batchId) private view returns (bytes32 root) {
+        assembly ("memory-safe") {
+            root := sload(add(_ROOTS_SLOT, batchId))
+        }
     }
 
     function _nextBatchId() private view returns (uint64) {

@@ -40,6 +40,7 @@ ARTIFACT_PATHS = (CONTRACTS / "AnchorRegistry.json", ROOT / "anchor" / "chain" /
 ARTIFACT_FORMAT = "ledger-anchor-artifact/1"
 SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 200},
+    "viaIR": True,
     "evmVersion": "cancun",
     "metadata": {"bytecodeHash": "ipfs"},
     "outputSelection": {

@@ -341,7 +341,9 @@ def _recover(message: str, signature: str) -> str:
     if not re.fullmatch(r"[0-9a-fA-F]{130}", sig):
         raise AuthError("signature: expected 65 bytes of hex")
     try:
-        return str(Account.recover_message(encode_defunct(text=message), signature=bytes.fromhex(sig)))
+        return str(
+            Account.recover_message(encode_defunct(text=message), signature=bytes.fromhex(sig))
+        )
     except Exception:
         raise AuthError("signature: does not recover to an address") from None
 
@@ -418,9 +420,7 @@ def is_operator(request: Request, config: Config) -> bool:
     return any(g is not None and secrets.compare_digest(g.encode(), key.encode()) for g in given)
 
 
-def optional_account(
-    request: Request, db: Annotated[Database, Depends(get_db)]
-) -> str | None:
+def optional_account(request: Request, db: Annotated[Database, Depends(get_db)]) -> str | None:
     """The account of a valid user token, or None when no user token was sent."""
     token = bearer_token(request)
     if token is None or not token.startswith(TOKEN_PREFIX):
@@ -428,9 +428,7 @@ def optional_account(
     return account_for_token(db, token)
 
 
-def require_account(
-    request: Request, db: Annotated[Database, Depends(get_db)]
-) -> str:
+def require_account(request: Request, db: Annotated[Database, Depends(get_db)]) -> str:
     """The caller's account id; AuthError (401) without a live user token."""
     token = bearer_token(request)
     if token is None:

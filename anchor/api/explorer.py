@@ -66,7 +66,6 @@ class ChainSide:
     tx_hash: str
     block_number: int
     block_hash: str
-    anchorer: str
 
 
 @dataclass(frozen=True)
@@ -120,9 +119,7 @@ class AnchorsReport:
                 "error": self.error,
             },
             "mismatches": self.mismatches,
-            "anchors": [
-                {**asdict(a), "problems": list(a.problems)} for a in self.anchors
-            ],
+            "anchors": [{**asdict(a), "problems": list(a.problems)} for a in self.anchors],
         }
 
 
@@ -150,39 +147,59 @@ def _db_batches(db: Database) -> dict[int, DbSide]:
     return out
 
 
+LOG_RANGE = 10_000  # blocks per eth_getLogs call (providers cap the range)
+
+
 def _chain_events(
     config: Config, from_block: int
 ) -> tuple[dict[int, ChainSide], int | None, list[str]]:
     """Anchored events by batch id (the first event of an id: the contract refuses any
     second one), the latest block, and problems seen on the chain side."""
-    from anchor.chain.client import RegistryClient, RetryPolicy, make_web3
+    from anchor.chain.artifact import load_artifact
+    from anchor.chain.client import RetryPolicy, make_web3
 
     if not config.rpc_url or not config.contract_address:
         raise ChainError("no rpc_url / contract_address configured")
     w3 = make_web3(config.rpc_url, policy=RetryPolicy(timeout=5.0, retries=1))
     try:
+        address = w3.to_checksum_address(config.contract_address)
+        event = w3.eth.contract(address=address, abi=load_artifact().abi_list).events.Anchored()
+        topic0 = "0x" + bytes(w3.keccak(text=_event_signature(event.abi))).hex()
         latest = int(w3.eth.block_number)
-        client = RegistryClient(w3, config.contract_address)
-        events = client.anchored_events(from_block=from_block, to_block=latest)
+        logs: list[Any] = []
+        start = from_block
+        while start <= latest:
+            end = min(latest, start + LOG_RANGE - 1)
+            logs += w3.eth.get_logs(
+                {"address": address, "topics": [topic0], "fromBlock": start, "toBlock": end}
+            )
+            start = end + 1
+        decoded = [event.process_log(log) for log in logs]
     except AnchorError:
         raise
     except Exception as exc:
         raise ChainError(f"chain unreachable ({type(exc).__name__})") from None
     out: dict[int, ChainSide] = {}
     problems: list[str] = []
-    for ev in events:
-        if ev.batch_id in out:
-            problems.append(f"batch {ev.batch_id}: more than one Anchored event")
+    for ev in decoded:
+        args = ev["args"]
+        batch_id = int(args["batchId"])
+        if batch_id in out:
+            problems.append(f"batch {batch_id}: more than one Anchored event")
             continue
-        out[ev.batch_id] = ChainSide(
-            root=_hex(ev.root) or "",
-            leaf_count=ev.leaf_count,
-            tx_hash=_hex(ev.tx_hash) or "",
-            block_number=ev.block_number,
-            block_hash=_hex(ev.block_hash) or "",
-            anchorer=ev.anchorer,
+        out[batch_id] = ChainSide(
+            root=_hex(bytes(args["root"])) or "",
+            leaf_count=int(args["leafCount"]),
+            tx_hash=_hex(bytes(ev["transactionHash"])) or "",
+            block_number=int(ev["blockNumber"]),
+            block_hash=_hex(bytes(ev["blockHash"])) or "",
         )
     return out, latest, problems
+
+
+def _event_signature(abi: Any) -> str:
+    types = ",".join(str(i["type"]) for i in abi["inputs"])
+    return f"{abi['name']}({types})"
 
 
 def _compare(batch_id: int, chain: ChainSide | None, ours: DbSide | None) -> tuple[str, list[str]]:
@@ -388,9 +405,7 @@ async def verify_pasted(request: Request, config: ConfigDep) -> JSONResponse:
     try:
         bundle = parse_bundle(text.encode("utf-8"))
     except ProofFormatError as exc:
-        return JSONResponse(
-            {"valid": False, "step": "format", "detail": str(exc)}, status_code=422
-        )
+        return JSONResponse({"valid": False, "step": "format", "detail": str(exc)}, status_code=422)
     if not config.rpc_url:
         return JSONResponse(
             {"valid": None, "step": "rpc", "detail": "no RPC configured"}, status_code=503

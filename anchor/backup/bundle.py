@@ -37,12 +37,7 @@ from typing import Any, Final
 
 import orjson
 
-from anchor.core.records import (
-    account_commitment,
-    encode_leaf,
-    leaf_types,
-    parse_record,
-)
+from anchor.core.records import account_commitment, leaf_types
 from anchor.errors import InputError
 
 __all__ = [
@@ -52,8 +47,8 @@ __all__ = [
     "RECEIPT_FORMAT",
     "Bundle",
     "BundleFormatError",
-    "Receipt",
     "RebuiltBatch",
+    "Receipt",
     "content_name",
     "decode_bundle",
     "decode_receipt",
@@ -67,9 +62,13 @@ RECEIPT_FORMAT: Final = "ledger-anchor-receipt/1"
 BUNDLE_EXT: Final = ".bundle"
 RECEIPT_EXT: Final = ".receipt"
 
-LEAF_TEXT: Final = "keccak256(keccak256(abi.encode(leaf_types, leaf_values(record, seq, commitments))))"
+LEAF_TEXT: Final = (
+    "keccak256(keccak256(abi.encode(leaf_types, leaf_values(record, seq, commitments))))"
+)
 COMMITMENT_TEXT: Final = "keccak256(salt || utf8(account_id))"
-TREE_TEXT: Final = "openzeppelin-standard-merkle-tree: leaves sorted ascending, sorted-pair keccak256"
+TREE_TEXT: Final = (
+    "openzeppelin-standard-merkle-tree: leaves sorted ascending, sorted-pair keccak256"
+)
 
 _HEADER_KEYS: Final = frozenset(
     {
@@ -155,10 +154,14 @@ class RebuiltBatch:
     """What :func:`rebuild` recomputed from a bundle's records (never trusted from the file)."""
 
     root: bytes
-    leaves: list[bytes]  # in the bundle's (tree) order
+    leaves: list[bytes]  # in the bundle's record order (tree order when written by us)
     nodes: bytes  # the flat OpenZeppelin node array, (2n-1)*32 bytes
     commitments: dict[str, bytes]
-    parsed: list[Any]  # anchor.core.records.Record, in the bundle's order
+    # (record_id, kind, version, accounts) per record, in the bundle's order, when asked for
+    meta: list[tuple[str, str, int, tuple[str, ...]]] | None = None
+    # the writer puts records in tree order; a reader only notes when they are not (the
+    # root, computed from the sorted leaves, is what is checked)
+    in_tree_order: bool = True
 
 
 def content_name(data: bytes) -> str:
@@ -370,43 +373,32 @@ def decode_bundle(data: bytes) -> Bundle:
     )
 
 
-def rebuild(bundle: Bundle) -> RebuiltBatch:
+def rebuild(bundle: Bundle, *, workers: int = 1, with_meta: bool = False) -> RebuiltBatch:
     """Recompute every leaf and the root from the records, seqs and salts (nothing taken on
-    trust): each record must parse and be in canonical form, each account must have a salt,
-    and the records must already be in tree order. The caller compares the returned root with
-    the chain's."""
+    trust): each record must parse and be in canonical form, each account must have a salt
+    (and each salt an account). The root is computed from the sorted leaves; the caller
+    compares it with the chain's. ``workers`` > 1 forks worker processes."""
+    from anchor.backup.leaves import compute_leaves
     from anchor.core.merkle import MerkleTree
 
     commitments = {a: account_commitment(a, s) for a, s in bundle.salts.items()}
-    parsed: list[Any] = []
-    leaves: list[bytes] = []
-    used: set[str] = set()
-    from anchor.core.hashing import keccak256 as k
-
-    for i, (seq, canonical) in enumerate(zip(bundle.seqs, bundle.records, strict=True)):
-        try:
-            rec = parse_record(canonical)
-        except InputError as exc:
-            raise BundleFormatError(f"record {i} (seq {seq}): {exc}") from None
-        if rec.canonical_json() != canonical:
-            raise BundleFormatError(f"record {rec.record_id!r}: not in canonical form")
-        for a in rec.accounts():
-            if a not in commitments:
-                raise BundleFormatError(f"record {rec.record_id!r}: an account has no salt")
-            used.add(a)
-        parsed.append(rec)
-        leaves.append(k(k(encode_leaf(rec, seq, commitments))))
+    meta: list[tuple[str, str, int, tuple[str, ...]]] | None = [] if with_meta else None
+    leaves, used, problem = compute_leaves(
+        bundle.seqs, bundle.records, commitments, workers=workers, meta=meta
+    )
+    if problem is not None:
+        raise BundleFormatError(f"record {problem.index} (seq {problem.seq}): {problem.problem}")
     if used != set(commitments):
         raise BundleFormatError("bundle: salts of accounts no record mentions")
+    in_order = all(leaves[i] < leaves[i + 1] for i in range(len(leaves) - 1))
     tree = MerkleTree.from_leaves(leaves)
-    if list(tree.order) != list(range(len(leaves))):
-        raise BundleFormatError("bundle: records are not in tree order")
     return RebuiltBatch(
         root=tree.root,
         leaves=leaves,
         nodes=tree.nodes_bytes(),
         commitments=commitments,
-        parsed=parsed,
+        meta=meta,
+        in_tree_order=in_order,
     )
 
 
@@ -440,7 +432,9 @@ def decode_receipt(data: bytes) -> Receipt:
     if not isinstance(obj, dict) or obj.get("format") != RECEIPT_FORMAT:
         raise BundleFormatError("receipt: unknown format")
     if set(obj) != _RECEIPT_KEYS:
-        raise BundleFormatError(f"receipt: unknown or missing fields {sorted(set(obj) ^ _RECEIPT_KEYS)}")
+        raise BundleFormatError(
+            f"receipt: unknown or missing fields {sorted(set(obj) ^ _RECEIPT_KEYS)}"
+        )
     if not isinstance(obj["bundle"], str) or len(obj["bundle"]) != 64:
         raise BundleFormatError("receipt: bundle must be a sha256 hex name")
     if not isinstance(obj["contract"], str) or not isinstance(obj["state"], str):

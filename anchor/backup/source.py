@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from anchor.backup.bundle import Bundle, BundleFormatError, RebuiltBatch, rebuild
-from anchor.core.hashing import keccak256
-from anchor.core.records import account_commitment, encode_leaf, parse_record
+from anchor.backup.bundle import Bundle, BundleFormatError, RebuiltBatch
+from anchor.core.records import account_commitment, parse_record
 from anchor.errors import InputError, StorageError
 
 __all__ = [
@@ -152,7 +151,9 @@ def read_records(conn: Any, first_seq: int, last_seq: int) -> Iterator[RecordRow
                     record_id=str(r[1]),
                     kind=str(r[2]),
                     version=int(r[3]),
-                    canonical=canonical.encode("utf-8") if isinstance(canonical, str) else bytes(canonical),
+                    canonical=canonical.encode("utf-8")
+                    if isinstance(canonical, str)
+                    else bytes(canonical),
                     content_hash=_b(r[5]),
                     leaf=_b(r[6]),
                     received_at=iso_utc(r[7]),
@@ -195,30 +196,39 @@ def _salts_for(conn: Any, account_ids: set[str], known: Mapping[str, bytes]) -> 
     return out
 
 
-def bundle_from_db(conn: Any, batch: BatchRow) -> tuple[Bundle, RebuiltBatch]:
+def bundle_from_db(conn: Any, batch: BatchRow, *, workers: int = 1) -> tuple[Bundle, RebuiltBatch]:
     """The bundle of ``batch`` from the live database, records in tree order, leaves
     RECOMPUTED from the records (stored leaves are not trusted). Raises
     :class:`BatchMismatch` when the records do not rebuild the sealed root: such a batch is
     never backed up (the database has changed since sealing)."""
+    from anchor.backup.leaves import compute_leaves
+    from anchor.core.merkle import MerkleTree
+
     rows = list(read_records(conn, batch.first_seq, batch.last_seq))
     if len(rows) != batch.leaf_count:
         raise BatchMismatch(
             f"batch {batch.id}: {len(rows)} records in seq range, sealed with {batch.leaf_count}"
         )
-    parsed = []
     accounts: set[str] = set()
     for row in rows:
         try:
-            rec = parse_record(row.canonical)
+            accounts.update(parse_record(row.canonical).accounts())
         except InputError:
-            raise BatchMismatch(f"batch {batch.id}: record {row.record_id!r} does not parse") from None
-        parsed.append(rec)
-        accounts.update(rec.accounts())
+            raise BatchMismatch(
+                f"batch {batch.id}: record {row.record_id!r} does not parse"
+            ) from None
     salts = _salts_for(conn, accounts, read_salts(conn, batch.first_seq, batch.last_seq))
     commitments = {a: account_commitment(a, s) for a, s in salts.items()}
-    k = keccak256
-    leaves = [k(k(encode_leaf(rec, row.seq, commitments))) for rec, row in zip(parsed, rows, strict=True)]
+    leaves, _used, problem = compute_leaves(
+        [r.seq for r in rows], [r.canonical for r in rows], commitments, workers=workers
+    )
+    if problem is not None:
+        raise BatchMismatch(f"batch {batch.id}: seq {problem.seq}: {problem.problem}")
     order = sorted(range(len(rows)), key=leaves.__getitem__)
+    sorted_leaves = [leaves[i] for i in order]
+    tree = MerkleTree.from_leaves(sorted_leaves)
+    if tree.root != batch.root:
+        raise BatchMismatch(f"batch {batch.id}: the records do not rebuild the sealed root")
     bundle = Bundle(
         batch_id=batch.id,
         root=batch.root,
@@ -231,10 +241,6 @@ def bundle_from_db(conn: Any, batch: BatchRow) -> tuple[Bundle, RebuiltBatch]:
         records=[rows[i].canonical for i in order],
         salts=salts,
     )
-    try:
-        rebuilt = rebuild(bundle)
-    except BundleFormatError as exc:
-        raise BatchMismatch(f"batch {batch.id}: {exc}") from None
-    if rebuilt.root != batch.root:
-        raise BatchMismatch(f"batch {batch.id}: the records do not rebuild the sealed root")
-    return bundle, rebuilt
+    return bundle, RebuiltBatch(
+        root=tree.root, leaves=sorted_leaves, nodes=tree.nodes_bytes(), commitments=commitments
+    )

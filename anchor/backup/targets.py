@@ -115,10 +115,8 @@ class DirectoryTarget:
             missing.append(p)
             p = p.parent
         for d in reversed(missing):
-            try:
+            with contextlib.suppress(FileExistsError):
                 d.mkdir()
-            except FileExistsError:
-                pass
             _fsync_dir(d.parent)
 
     def put(self, key: str, data: bytes) -> PutResult:
@@ -238,9 +236,7 @@ class S3Target:
                 "s3",
                 endpoint_url=endpoint_url,
                 region_name=region or "us-east-1",
-                config=BotoConfig(
-                    connect_timeout=5, read_timeout=30, retries={"max_attempts": 2}
-                ),
+                config=BotoConfig(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2}),
             )
         self._s3 = client
 

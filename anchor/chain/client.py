@@ -23,7 +23,7 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 from web3.types import BlockIdentifier, TxParams
 
 from anchor.chain.artifact import Artifact, load_artifact
-from anchor.errors import ChainError, ConfigError
+from anchor.errors import ChainError, ConfigError, InputError
 
 __all__ = [
     "ANCHOR_GAS_LIMIT",
@@ -81,7 +81,6 @@ class AnchoredEvent:
     batch_id: int
     root: bytes
     leaf_count: int
-    anchorer: str
     block_number: int
     block_hash: bytes
     tx_hash: bytes
@@ -289,7 +288,6 @@ def _event(log: Any) -> AnchoredEvent:
         batch_id=int(args["batchId"]),
         root=bytes(args["root"]),
         leaf_count=int(args["leafCount"]),
-        anchorer=to_checksum_address(args["anchorer"]),
         block_number=int(log["blockNumber"]),
         block_hash=bytes(log["blockHash"]),
         tx_hash=bytes(log["transactionHash"]),
@@ -298,9 +296,10 @@ def _event(log: Any) -> AnchoredEvent:
 
 
 def _check_anchor_args(batch_id: int, root: bytes, leaf_count: int) -> None:
-    if not 0 < batch_id < 2**64:
-        raise ConfigError(f"batch id out of range: {batch_id}")
+    """ABI ranges only; the contract itself rejects id 0, a zero root or leaf count."""
+    if not 0 <= batch_id < 2**64:
+        raise InputError(f"batch id out of the uint64 range: {batch_id}")
     if len(root) != 32:
-        raise ConfigError(f"root must be 32 bytes, got {len(root)}")
-    if not 0 < leaf_count < 2**64:
-        raise ConfigError(f"leaf count out of range: {leaf_count}")
+        raise InputError(f"root must be 32 bytes, got {len(root)}")
+    if not 0 <= leaf_count < 2**64:
+        raise InputError(f"leaf count out of the uint64 range: {leaf_count}")

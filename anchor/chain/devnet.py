@@ -304,8 +304,14 @@ def _wait_accounts(config_path: Path, timeout: float) -> tuple[DevAccount, ...]:
 
 
 def _checksum_free(address: str) -> str:
-    # Keep the standard library only here; callers that need EIP-55 use web3's helpers.
-    return address.lower()
+    """EIP-55 checksummed (tiny-keccak is a base dependency; lower case if it is absent)."""
+    body = address.lower().removeprefix("0x")
+    try:
+        from tiny_keccak import keccak256
+    except ImportError:
+        return "0x" + body
+    digest = keccak256(body.encode("ascii")).hex()
+    return "0x" + "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(body))
 
 
 def is_running(pid: int) -> bool:

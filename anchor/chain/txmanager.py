@@ -325,6 +325,8 @@ class TxManager:
         self.registry = Registry(w3, settings.contract)
         self.sender = key.address
         self.contract = self.registry.address
+        self._bumps = 0
+        self._chain_checked = False
 
     # -- the tick ------------------------------------------------------------------------
     def run_once(self) -> TickReport:
@@ -348,7 +350,7 @@ class TxManager:
         return report
 
     def _check_chain_id(self) -> None:
-        if getattr(self, "_chain_checked", False):
+        if self._chain_checked:
             return
         actual = int(self.w3.eth.chain_id)
         if actual != self.settings.chain_id:
@@ -407,7 +409,9 @@ class TxManager:
         if last == batch_id - 1:
             try:
                 estimate = int(
-                    self.w3.eth.estimate_gas({"from": self.sender, "to": self.contract, "data": data})
+                    self.w3.eth.estimate_gas(
+                        {"from": self.sender, "to": self.contract, "data": data}
+                    )
                 )
                 gas = max(estimate * 5 // 4, estimate + 10_000)
             except Exception as exc:
@@ -583,7 +587,8 @@ class TxManager:
         if not txs:
             return 0, 0
         head = int(self.w3.eth.block_number)
-        sent = bumps = 0
+        sent = 0
+        self._bumps = 0
         for tx in txs:
             attempt = self._live_attempt(tx.batch_id)
             if attempt is None:
@@ -593,13 +598,13 @@ class TxManager:
                 replacement = self._bump(tx, attempt, reason="not mined in time")
                 if replacement is not None:
                     attempt = replacement
-                    bumps += 1
+                    self._bumps += 1
             due = attempt.broadcast_count == 0 or (
                 as_utc(attempt.last_broadcast_at) or now
             ) <= now - timedelta(seconds=self.settings.rebroadcast_seconds)
             if due and self._send(tx, attempt, head):
                 sent += 1
-        return sent, bumps
+        return sent, self._bumps
 
     def _is_stuck(self, attempt: AnchorAttempt, now: datetime, head: int) -> bool:
         first = as_utc(attempt.first_broadcast_at)
@@ -644,10 +649,14 @@ class TxManager:
                         f"({self.settings.max_fee_wei} wei) is reached",
                     )
                 return None
-            new = Fees(max_fee=self.settings.max_fee_wei, tip=min(new.tip, self.settings.max_fee_wei))
+            new = Fees(
+                max_fee=self.settings.max_fee_wei, tip=min(new.tip, self.settings.max_fee_wei)
+            )
         assert tx.nonce is not None
         data = self.registry.anchor_data(tx.batch_id, _unhex(tx.root) or b"", tx.leaf_count)
-        replacement = self._sign(tx.batch_id, tx.nonce, tx.gas_limit or DEFAULT_GAS_LIMIT, data, new)
+        replacement = self._sign(
+            tx.batch_id, tx.nonce, tx.gas_limit or DEFAULT_GAS_LIMIT, data, new
+        )
         with self.db.session() as s:
             current = s.get(AnchorTx, tx.batch_id, with_for_update=True)
             fresh = s.get(AnchorAttempt, attempt.id)
@@ -673,6 +682,7 @@ class TxManager:
         return replacement
 
     def _send(self, tx: AnchorTx, attempt: AnchorAttempt, head: int, *, retry: bool = True) -> bool:
+        """Send the stored bytes of ``attempt``; True when the node took them."""
         try:
             self.w3.eth.send_raw_transaction(attempt.raw_tx)
         except Exception as exc:
@@ -688,6 +698,7 @@ class TxManager:
             if outcome is SendOutcome.UNDERPRICED and retry:
                 replacement = self._bump(tx, attempt, reason=f"refused: {_short(exc)}")
                 if replacement is not None:
+                    self._bumps += 1
                     return self._send(tx, replacement, head, retry=False)
                 return False
             if outcome is not SendOutcome.KNOWN:
@@ -778,7 +789,9 @@ class TxManager:
             )
         for tx in submitted:
             with self.db.session(write=False) as s:
-                attempts = [a for a in self._attempts(s, tx.batch_id) if a.status != ATTEMPT_ABANDONED]
+                attempts = [
+                    a for a in self._attempts(s, tx.batch_id) if a.status != ATTEMPT_ABANDONED
+                ]
             for attempt in attempts:
                 receipt = self._receipt(attempt.tx_hash)
                 if receipt is None:
@@ -889,7 +902,9 @@ class TxManager:
                 batch.final_at = current.final_at
                 s.add(current)
                 s.add(batch)
-            log.info("batch %s: final (block %s <= finalized %s)", tx.batch_id, number, head.finalized)
+            log.info(
+                "batch %s: final (block %s <= finalized %s)", tx.batch_id, number, head.finalized
+            )
             return "final"
         return "included"
 

@@ -91,6 +91,5 @@ def sample_records(
 ) -> list[Record]:
     """``n`` parsed sample records."""
     return [
-        parse_record(o)
-        for o in sample_record_objs(n, seed, accounts=accounts, id_prefix=id_prefix)
+        parse_record(o) for o in sample_record_objs(n, seed, accounts=accounts, id_prefix=id_prefix)
     ]

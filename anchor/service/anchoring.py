@@ -171,9 +171,20 @@ class Anchorer:
 def run_backups(db: Database, config: Config) -> str | None:
     """Call ``anchor.backup.jobs.run_backups(db, config)`` when it exists; return its error
     (logged) instead of raising, so backup trouble never stops anchoring."""
+    import importlib
+
     try:
-        from anchor.backup.jobs import run_backups as backup_job  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
+        module = importlib.import_module("anchor.backup.jobs")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("anchor.backup.jobs", "anchor.backup"):
+            return None  # no backup module installed
+        log.error("backup module cannot be imported: %s", exc)
+        return f"import: {exc}"
+    except Exception as exc:
+        log.error("backup module cannot be imported: %s: %s", type(exc).__name__, exc)
+        return f"import: {type(exc).__name__}: {exc}"
+    backup_job = getattr(module, "run_backups", None)
+    if not callable(backup_job):
         return None
     try:
         backup_job(db, config)

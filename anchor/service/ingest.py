@@ -79,11 +79,9 @@ class _Parsed:
 
 
 def _is_blank(item: RecordInput) -> bool:
-    if isinstance(item, bytes | bytearray):
-        return not item.strip()
-    if isinstance(item, str):
-        return not item.strip()
-    return False
+    if isinstance(item, Mapping):
+        return not item
+    return not item.strip()
 
 
 def _parse(line: int, item: RecordInput) -> _Parsed:
@@ -92,14 +90,18 @@ def _parse(line: int, item: RecordInput) -> _Parsed:
     except RecordError as exc:
         raise RecordError(exc.field, exc.problem, line=line) from None
     except (ValueError, TypeError) as exc:  # anything the core did not name
-        raise RecordError("record", f"cannot be parsed ({exc.__class__.__name__})", line=line) from None
+        raise RecordError(
+            "record", f"cannot be parsed ({exc.__class__.__name__})", line=line
+        ) from None
     canonical = record.canonical_json()
     return _Parsed(line, record, canonical, keccak256(canonical))
 
 
-def _chunks(items: Iterable[RecordInput], size: int) -> Iterator[list[tuple[int, RecordInput]]]:
+def _chunks(
+    items: Iterable[RecordInput], size: int, first_line: int
+) -> Iterator[list[tuple[int, RecordInput]]]:
     chunk: list[tuple[int, RecordInput]] = []
-    for line, item in enumerate(items, 1):
+    for line, item in enumerate(items, first_line):
         chunk.append((line, item))
         if len(chunk) >= size:
             yield chunk
@@ -177,7 +179,11 @@ class _Writer:
     def timestamp(self, when: datetime) -> Any:
         # SQLAlchemy's SQLite DateTime storage format, so ORM reads parse it back.
         if self.backend == "sqlite":
-            return when.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+            return (
+                when.astimezone(UTC)
+                .replace(tzinfo=None)
+                .isoformat(sep=" ", timespec="microseconds")
+            )
         return when
 
 
@@ -188,11 +194,13 @@ def ingest(
     skip_bad: bool = False,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
+    first_line: int = 1,
 ) -> IngestResult:
     """Validate and store ``records`` in one transaction; see the module docstring.
 
     ``progress`` (optional) is called with the number of input items handled so far, after
-    each chunk. Blank strings/lines are skipped but still count as lines.
+    each chunk. Blank strings/lines (and empty mappings) are skipped but still count as
+    lines; ``first_line`` is the line number of the first item (2 for a CSV after its header).
     """
     accepted = duplicates = 0
     first_seq: int | None = None
@@ -207,7 +215,7 @@ def ingest(
         w = _Writer(db, conn)
         received_at = w.timestamp(now)
         next_seq = w.max_seq() + 1
-        for chunk in _chunks(records, chunk_size):
+        for chunk in _chunks(records, chunk_size, first_line):
             parsed: list[_Parsed] = []
             for line, item in chunk:
                 if _is_blank(item):

@@ -1,15 +1,18 @@
 """Sealing: turn the pending records into a batch with a stored Merkle tree.
 
-``seal(db)`` runs in ONE write transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL an
-advisory lock): it takes the records not yet in a batch, in seq order, up to a limit, reads
-their leaves (computed at ingest), builds the OpenZeppelin-compatible tree, and stores the
-batch (next sequential id, state ``sealed``) and its flat node array in fixed-size chunks.
-A crash leaves the whole batch or nothing; two concurrent seals never take the same records
-(the second waits for the lock and then sees the first batch).
+``seal(db)`` takes the records not yet in a batch, in seq order, up to a limit, reads their
+leaves (computed at ingest), builds the OpenZeppelin-compatible tree from a read snapshot,
+then stores the batch (next sequential id, state ``sealed``) and its flat node array in
+fixed-size chunks in ONE write transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL an
+advisory lock) that first re-checks that nobody sealed meanwhile. A crash leaves the whole
+batch or nothing; two concurrent seals never take the same records (the loser of a race
+rebuilds on the new state); ingest is not blocked while the tree is being built.
 
-Memory: leaves are streamed from the database as 32-byte values, sorted in place and laid
-into one flat ``bytearray`` of ``2n-1`` nodes; chunks are written from slices of it. About
-140 bytes per record at the peak (10M records ≈ 1.4 GB).
+Memory: the leaves go into one flat ``bytearray`` of ``2n-1`` nodes; chunks are written
+from slices of it. Up to 2M leaves are sorted in Python; above that the database sorts
+(``ORDER BY leaf``: BLOB/bytea order is bytewise, the same order as OZ's sort) and they
+stream straight into the node array: about 64 bytes per record (10M records ≈ 640 MB plus
+the database's own sort buffers).
 
 ``get_proof_material(db, record_id)`` finds the record's batch by its seq, its position in
 the sorted leaf level by binary search over the stored chunks, and the sibling path — only
@@ -25,10 +28,11 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session
+from tiny_keccak import keccak256 as _keccak256
 
-from anchor.core.merkle import hash_pair, node_index_of_leaf, process_proof, proof_node_indices
+from anchor.core.merkle import node_index_of_leaf, process_proof, proof_node_indices
 from anchor.core.records import Record, parse_record
-from anchor.errors import InputError, NotFoundError, StorageError
+from anchor.errors import ConflictError, InputError, NotFoundError, StorageError
 from anchor.store.db import LOCK_SEAL, Database
 from anchor.store.models import Batch, BatchState
 from anchor.store.queries import batch_of_seq_in
@@ -36,6 +40,8 @@ from anchor.store.queries import batch_of_seq_in
 NODE = 32
 DEFAULT_CHUNK_NODES = 256  # 8 KiB per chunk row
 _FETCH = 50_000
+IN_MEMORY_SORT_MAX = 2_000_000
+_MAX_ATTEMPTS = 20
 
 
 class NotSealedError(NotFoundError):
@@ -45,30 +51,67 @@ class NotSealedError(NotFoundError):
 def build_nodes(leaves: list[bytes]) -> bytearray:
     """The OpenZeppelin flat node array for ``leaves`` (32-byte leaf hashes).
 
-    Sorts ``leaves`` IN PLACE (ascending, like OZ), lays them at the end of the array in
-    reverse (tree-order leaf ``k`` at node ``2n-2-k``) and hashes sorted pairs up to the root.
-    Equal to ``MerkleTree.from_leaves(leaves).nodes_bytes()`` (tested) without the index
-    permutation and copies that API keeps, so 10M leaves fit in memory.
+    Equal to ``MerkleTree.from_leaves(leaves).nodes_bytes()`` (tested). Sorts ``leaves`` in
+    place.
     """
-    n = len(leaves)
-    if n == 0:
-        raise InputError("a Merkle tree needs at least one leaf")
     leaves.sort()
+    return nodes_from_sorted(len(leaves), iter(leaves))
+
+
+def nodes_from_sorted(n: int, sorted_leaves: Iterable[bytes]) -> bytearray:
+    """The flat node array from ``n`` leaf hashes given in ascending order (as OZ sorts).
+
+    Tree-order leaf ``k`` goes to node ``2n-2-k``; inner nodes hash sorted pairs up to the
+    root. Memory: the ``(2n-1) * 32``-byte array only (no per-leaf Python objects kept).
+    """
+    if n < 1:
+        raise InputError("a Merkle tree needs at least one leaf")
     nodes = bytearray((2 * n - 1) * NODE)
-    base = (n - 1) * NODE
-    for k, leaf in enumerate(leaves):
-        if len(leaf) != NODE:
+    # Fill the leaf level in runs: leaves k..k+m-1 (ascending) occupy nodes
+    # 2n-1-k-m .. 2n-2-k, i.e. one contiguous slice in reverse order.
+    k = 0
+    prev = b""
+    run: list[bytes] = []
+
+    def flush() -> None:
+        nonlocal k
+        m = len(run)
+        if k + m > n:
+            raise StorageError(f"more than the {n} leaves expected")
+        data = b"".join(reversed(run))
+        if len(data) != m * NODE:
             raise InputError("Merkle tree leaves must be 32 bytes")
-        at = base + (n - 1 - k) * NODE
-        nodes[at : at + NODE] = leaf
-    mv = memoryview(nodes)
-    for i in range(n - 2, -1, -1):
-        lo = (2 * i + 1) * NODE
-        nodes[i * NODE : i * NODE + NODE] = hash_pair(
-            bytes(mv[lo : lo + NODE]), bytes(mv[lo + NODE : lo + 2 * NODE])
-        )
-    mv.release()
+        nodes[(2 * n - 1 - k - m) * NODE : (2 * n - 1 - k) * NODE] = data
+        k += m
+        run.clear()
+
+    for leaf in sorted_leaves:
+        if leaf < prev:
+            raise StorageError("leaves are not in ascending order")
+        prev = leaf
+        run.append(leaf)
+        if len(run) >= _FETCH:
+            flush()
+    flush()
+    if k != n:
+        raise StorageError(f"expected {n} leaves, got {k}")
+    _hash_inner(nodes, n)
     return nodes
+
+
+def _hash_inner(nodes: bytearray, n: int) -> None:
+    """Inner nodes ``n-2 .. 0``: keccak256 of the sorted pair of children."""
+    keccak = _keccak256
+    mv = memoryview(nodes)
+    try:
+        for i in range(n - 2, -1, -1):
+            lo = (2 * i + 1) * NODE
+            a = bytes(mv[lo : lo + NODE])
+            b = bytes(mv[lo + NODE : lo + 2 * NODE])
+            at = i * NODE
+            nodes[at : at + NODE] = keccak(a + b) if a <= b else keccak(b + a)
+    finally:
+        mv.release()
 
 
 def _scalar(raw: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -81,14 +124,15 @@ def _scalar(raw: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
         cur.close()
 
 
-def _stream_leaves(db: Database, raw: Any, first: int, last: int) -> Iterator[bytes]:
+def _stream_leaves(db: Database, raw: Any, first: int, last: int, *, order: str) -> Iterator[bytes]:
+    """The batch's leaves ordered by ``order`` (``seq`` or ``leaf``), streamed."""
     if db.backend == "postgresql":
         cur = raw.cursor(name="anchor_seal_leaves")
         cur.itersize = _FETCH
-        sql = "SELECT leaf FROM records WHERE seq BETWEEN %s AND %s ORDER BY seq"
+        sql = f"SELECT leaf FROM records WHERE seq BETWEEN %s AND %s ORDER BY {order}"
     else:
         cur = raw.cursor()
-        sql = "SELECT leaf FROM records WHERE seq BETWEEN ? AND ? ORDER BY seq"
+        sql = f"SELECT leaf FROM records WHERE seq BETWEEN ? AND ? ORDER BY {order}"
     try:
         cur.execute(sql, (first, last))
         while True:
@@ -126,79 +170,126 @@ def _write_chunks(
         mv.release()
 
 
+@dataclass(frozen=True)
+class _Plan:
+    prev_last: int
+    next_id: int
+    first: int
+    last: int
+    n: int
+
+
+def _plan(db: Database, raw: Any, max_records: int | None) -> _Plan | None:
+    mark = "%s" if db.backend == "postgresql" else "?"
+    prev_last = int(_scalar(raw, "SELECT COALESCE(MAX(last_seq), 0) FROM batches") or 0)
+    next_id = int(_scalar(raw, "SELECT COALESCE(MAX(id), 0) FROM batches") or 0) + 1
+    first = _scalar(raw, f"SELECT MIN(seq) FROM records WHERE seq > {mark}", (prev_last,))
+    if first is None:
+        return None
+    first = int(first)
+    cut = None
+    if max_records is not None:
+        cut = _scalar(
+            raw,
+            f"SELECT seq FROM records WHERE seq >= {mark} ORDER BY seq LIMIT 1 OFFSET {mark}",
+            (first, max_records - 1),
+        )
+    last = int(cut) if cut is not None else int(_scalar(raw, "SELECT MAX(seq) FROM records"))
+    n = int(
+        _scalar(
+            raw, f"SELECT COUNT(*) FROM records WHERE seq BETWEEN {mark} AND {mark}", (first, last)
+        )
+    )
+    return _Plan(prev_last, next_id, first, last, n)
+
+
 def seal(
     db: Database,
     *,
     max_records: int | None = None,
     chunk_nodes: int = DEFAULT_CHUNK_NODES,
+    in_memory_sort_max: int = IN_MEMORY_SORT_MAX,
     progress: Callable[[str], None] | None = None,
 ) -> Batch | None:
     """Seal the pending records (oldest first, at most ``max_records``) into the next batch.
 
     Returns the new :class:`Batch` (state ``sealed``), or ``None`` when nothing is pending.
-    ``progress`` (optional) is told the phase: "read", "tree", "write".
+
+    Two phases: the tree is built in a READ transaction (a consistent snapshot; ingest and
+    the API go on meanwhile — records are immutable and sealed ranges only grow), then ONE
+    write transaction under the seal lock re-checks that no other batch was sealed since,
+    and stores the batch row and every tree chunk. If another sealer won the race, the
+    work is redone on the new state. Up to ``in_memory_sort_max`` leaves are sorted in
+    Python (faster, ~110 bytes a leaf); larger batches let the database sort (~64 bytes a
+    leaf). ``progress`` (optional) is told the phase: "read", "tree", "write", "done".
     """
     if max_records is not None and max_records < 1:
         raise InputError("max_records must be at least 1")
     if chunk_nodes < 2:
         raise InputError("chunk_nodes must be at least 2")
-    p = db.backend == "postgresql"
-    mark = "%s" if p else "?"
-    with db.connect(write=True) as conn:
-        db.xact_lock(conn, LOCK_SEAL)
-        raw = conn.connection.dbapi_connection
-        prev_last = int(_scalar(raw, "SELECT COALESCE(MAX(last_seq), 0) FROM batches") or 0)
-        next_id = int(_scalar(raw, "SELECT COALESCE(MAX(id), 0) FROM batches") or 0) + 1
-        first = _scalar(raw, f"SELECT MIN(seq) FROM records WHERE seq > {mark}", (prev_last,))
-        if first is None:
-            return None
-        first = int(first)
-        if max_records is None:
-            last = int(_scalar(raw, "SELECT MAX(seq) FROM records"))
-        else:
-            cut = _scalar(
-                raw,
-                f"SELECT seq FROM records WHERE seq >= {mark} ORDER BY seq LIMIT 1 OFFSET {mark}",
-                (first, max_records - 1),
-            )
-            last = int(cut) if cut is not None else int(_scalar(raw, "SELECT MAX(seq) FROM records"))
-
-        if progress:
-            progress("read")
-        leaves = list(_stream_leaves(db, raw, first, last))
-        n = len(leaves)
+    for _attempt in range(_MAX_ATTEMPTS):
+        # phase 1: plan and build from a snapshot, without the write lock
+        with db.connect(write=False) as conn:
+            raw = conn.connection.dbapi_connection
+            plan = _plan(db, raw, max_records)
+            if plan is None:
+                return None
+            if progress:
+                progress("read")
+            if plan.n <= in_memory_sort_max:
+                # fast: read in seq order, sort the 32-byte values in Python
+                leaves = list(_stream_leaves(db, raw, plan.first, plan.last, order="seq"))
+                leaves.sort()
+                nodes = nodes_from_sorted(plan.n, leaves)
+                del leaves
+            else:
+                # bounded memory: the database sorts (BLOB/bytea order is bytewise, the
+                # same as OZ's); leaves stream straight into the node array
+                nodes = nodes_from_sorted(
+                    plan.n, _stream_leaves(db, raw, plan.first, plan.last, order="leaf")
+                )
         if progress:
             progress("tree")
-        nodes = build_nodes(leaves)
-        del leaves
         root = bytes(nodes[:NODE])
         sealed_at = datetime.now(UTC)
-        conn.execute(
-            sa.insert(Batch).values(
-                id=next_id,
-                root=root,
-                leaf_count=n,
-                first_seq=first,
-                last_seq=last,
-                chunk_nodes=chunk_nodes,
-                sealed_at=sealed_at,
-                state=BatchState.SEALED.value,
+        # phase 2: one write transaction, only if nobody sealed in between
+        with db.connect(write=True) as conn:
+            db.xact_lock(conn, LOCK_SEAL)
+            raw = conn.connection.dbapi_connection
+            now_last = int(_scalar(raw, "SELECT COALESCE(MAX(last_seq), 0) FROM batches") or 0)
+            now_id = int(_scalar(raw, "SELECT COALESCE(MAX(id), 0) FROM batches") or 0) + 1
+            if (now_last, now_id) != (plan.prev_last, plan.next_id):
+                del nodes
+                continue  # another sealer won; rebuild on the new state
+            if progress:
+                progress("write")
+            conn.execute(
+                sa.insert(Batch).values(
+                    id=plan.next_id,
+                    root=root,
+                    leaf_count=plan.n,
+                    first_seq=plan.first,
+                    last_seq=plan.last,
+                    chunk_nodes=chunk_nodes,
+                    sealed_at=sealed_at,
+                    state=BatchState.SEALED.value,
+                )
             )
-        )
+            _write_chunks(db, raw, plan.next_id, nodes, chunk_nodes)
+            del nodes
         if progress:
-            progress("write")
-        _write_chunks(db, raw, next_id, nodes, chunk_nodes)
-        del nodes
-    return Batch(
-        id=next_id,
-        root=root,
-        leaf_count=n,
-        first_seq=first,
-        last_seq=last,
-        chunk_nodes=chunk_nodes,
-        sealed_at=sealed_at,
-        state=BatchState.SEALED.value,
-    )
+            progress("done")
+        return Batch(
+            id=plan.next_id,
+            root=root,
+            leaf_count=plan.n,
+            first_seq=plan.first,
+            last_seq=plan.last,
+            chunk_nodes=chunk_nodes,
+            sealed_at=sealed_at,
+            state=BatchState.SEALED.value,
+        )
+    raise ConflictError(f"seal: other sealers won {_MAX_ATTEMPTS} times in a row; try again")
 
 
 # --------------------------------------------------------------------------- proofs
@@ -340,4 +431,3 @@ def get_proof_material(
         node_index=node_index,
         chunk_reads=reader.reads,
     )
-

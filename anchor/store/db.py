@@ -71,7 +71,9 @@ def normalize_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError("database URL is not a valid URL (sqlite:///FILE or postgresql://...)") from None
+        raise ConfigError(
+            "database URL is not a valid URL (sqlite:///FILE or postgresql://...)"
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.drivername != "sqlite":
@@ -113,7 +115,6 @@ def _install_sqlite_hooks(engine: Engine) -> None:
             cur.execute("PRAGMA synchronous = FULL")
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
-            cur.execute("PRAGMA temp_store = MEMORY")
         finally:
             cur.close()
 

@@ -113,9 +113,7 @@ class TreeChunk(SQLModel, table=True):
     batch_id: int = Field(
         sa_column=sa.Column(sa.BigInteger, sa.ForeignKey("batches.id"), primary_key=True)
     )
-    chunk_no: int = Field(
-        sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False)
-    )
+    chunk_no: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False), repr=False)
 
 

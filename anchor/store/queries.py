@@ -142,9 +142,7 @@ def stats(db: Database) -> StoreStats:
         accounts = int(s.exec(select(sa.func.count()).select_from(Account)).one() or 0)
         by_state = {
             str(state): int(n)
-            for state, n in s.exec(
-                select(Batch.state, sa.func.count()).group_by(Batch.state)
-            ).all()
+            for state, n in s.exec(select(Batch.state, sa.func.count()).group_by(Batch.state)).all()
         }
         last_sealed = last_sealed_seq_in(s)
         pending = int(

@@ -123,9 +123,7 @@ class NonceCursor(SQLModel, table=True):
     """The next nonce this database will hand out for a sender on a chain."""
 
     __tablename__ = "anchor_nonces"
-    __table_args__ = (
-        UniqueConstraint("chain_id", "sender", name="uq_anchor_nonces_chain_sender"),
-    )
+    __table_args__ = (UniqueConstraint("chain_id", "sender", name="uq_anchor_nonces_chain_sender"),)
 
     id: int | None = Field(
         default=None, sa_column=Column(_Id, primary_key=True, autoincrement=True)

@@ -19,9 +19,7 @@ def upgrade(conn: Connection) -> None:
         "account_tokens",
         meta,
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
-        sa.Column(
-            "account_id", sa.String, sa.ForeignKey("accounts.account_id"), nullable=False
-        ),
+        sa.Column("account_id", sa.String, sa.ForeignKey("accounts.account_id"), nullable=False),
         # sha256 of the token; the token itself is shown once and never stored
         sa.Column("token_hash", sa.LargeBinary, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),  # "api" | "session"

@@ -1,0 +1,256 @@
+"""CLI: ``anchor prove``, ``anchor anchors export``, ``anchor accounts token|link``.
+
+Imports only typer / rich / stdlib at top level; the server pieces are imported inside the
+commands so a base install (verifier only) still starts.
+
+Exit codes of ``anchor prove``: 0 bundle written; 3 the record is not anchored yet (its
+status is printed, nothing is written); 2 unusable input / unknown record / service error.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["register"]
+
+EXIT_PENDING = 3
+
+
+def _config(config_path: str | None, database_url: str | None = None) -> Any:
+    from anchor.config import load_config
+
+    cfg = load_config(config_path)
+    if database_url:
+        from dataclasses import replace
+
+        cfg = replace(cfg, database_url=database_url)
+    return cfg
+
+
+def _open_db(cfg: Any, database_url: str | None) -> Any:
+    from anchor.store.db import Database
+
+    return Database.open(database_url, config=cfg)
+
+
+def _write(out: Path | None, data: bytes) -> None:
+    if out is None or str(out) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
+
+
+def _prove_http(
+    api: str, record_id: str, account: str | None, api_key: str | None
+) -> tuple[int, bytes]:
+    import httpx
+
+    from anchor.errors import AnchorError, NotFoundError
+
+    headers = {"Accept": "application/json"}
+    if api_key:
+        headers["X-API-Key"] = api_key
+    params = {"account": account} if account else None
+    from urllib.parse import quote
+
+    url = api.rstrip("/") + "/v1/proofs/" + quote(record_id, safe="")
+    try:
+        resp = httpx.get(url, headers=headers, params=params, timeout=30.0)
+    except httpx.HTTPError as exc:
+        raise AnchorError(f"service unreachable at {api}: {type(exc).__name__}") from None
+    if resp.status_code == 404:
+        raise NotFoundError(f"record {record_id!r}: no proof available (unknown or not visible)")
+    if resp.status_code not in (200, 202):
+        try:
+            detail = resp.json().get("detail")
+        except ValueError:
+            detail = resp.text[:200]
+        raise AnchorError(f"service answered {resp.status_code}: {detail}")
+    return resp.status_code, resp.content
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``prove``, ``anchors`` and ``accounts`` to the main CLI."""
+
+    @app.command("prove")
+    def prove(
+        record_id: Annotated[str, typer.Argument(help="the record id given at ingest")],
+        out: Annotated[
+            Path | None, typer.Option("-o", "--out", help="write the bundle here (default stdout)")
+        ] = None,
+        api: Annotated[
+            str | None,
+            typer.Option("--api", help="ask a running service (URL) instead of the database"),
+        ] = None,
+        database_url: Annotated[
+            str | None, typer.Option("--database-url", help="read the database directly")
+        ] = None,
+        account: Annotated[
+            str | None,
+            typer.Option(
+                "--account", help="include this account's salt (to hand the proof to its owner)"
+            ),
+        ] = None,
+        config_path: Annotated[str | None, typer.Option("--config", help="config file")] = None,
+    ) -> None:
+        """Write the proof bundle of RECORD_ID (ledger-anchor-proof/1) to -o FILE.
+
+        With --api the operator key is taken from ANCHOR_API_KEY (or the config). Exit 3 when
+        the record is not anchored yet (its status is printed)."""
+        from rich.console import Console
+
+        err = Console(stderr=True)
+        cfg = _config(config_path)
+        if api:
+            status, body = _prove_http(api, record_id, account, cfg.api_key)
+            if status == 202:
+                info = json.loads(body)
+                err.print(
+                    f"record {record_id}: {info.get('status')} (state {info.get('state')}, "
+                    f"batch {info.get('batch_id')}); no bundle yet"
+                )
+                raise typer.Exit(EXIT_PENDING)
+            _write(out, body)
+        else:
+            from anchor.api.proofs import Viewer, load_proof
+
+            db = _open_db(cfg, database_url)
+            try:
+                outcome = load_proof(db, record_id, Viewer(operator=True, disclose=account), cfg)
+            finally:
+                db.close()
+            if outcome.bundle is None:
+                err.print(
+                    f"record {record_id}: {outcome.status} (state {outcome.state}, "
+                    f"batch {outcome.batch_id}); no bundle yet"
+                )
+                raise typer.Exit(EXIT_PENDING)
+            body = outcome.bundle.to_json()
+            _write(out, body)
+        if out is not None and str(out) != "-":
+            err.print(f"wrote {out} ({len(body)} bytes)")
+
+    anchors_app = typer.Typer(help="The anchors audit list (chain events joined with our records).")
+    app.add_typer(anchors_app, name="anchors")
+
+    @anchors_app.command("export")
+    def export(
+        as_csv: Annotated[bool, typer.Option("--csv", help="CSV output")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+        out: Annotated[
+            Path | None, typer.Option("-o", "--out", help="file (default stdout)")
+        ] = None,
+        database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+        rpc_url: Annotated[str | None, typer.Option("--rpc", help="RPC URL (else config)")] = None,
+        contract: Annotated[
+            str | None, typer.Option("--contract", help="registry address (else config)")
+        ] = None,
+        from_block: Annotated[int, typer.Option("--from-block", min=0)] = 0,
+        config_path: Annotated[str | None, typer.Option("--config")] = None,
+    ) -> None:
+        """Every batch id from the chain's Anchored events and our batch table: root, leaf
+        count, tx hash, block, explorer link, status. Exit 1 when anything mismatches."""
+        from dataclasses import replace
+
+        from anchor.api.explorer import EXPORT_COLUMNS, collect_anchors, export_rows
+        from anchor.errors import InputError
+
+        if as_csv == as_json:
+            raise InputError("choose exactly one of --csv or --json")
+        cfg = _config(config_path)
+        if rpc_url:
+            cfg = replace(cfg, rpc_url=rpc_url)
+        if contract:
+            cfg = replace(cfg, contract_address=contract)
+        db = _open_db(cfg, database_url)
+        try:
+            report = collect_anchors(db, cfg, from_block=from_block)
+        finally:
+            db.close()
+        rows = export_rows(report)
+        if as_json:
+            data = (
+                json.dumps(
+                    {
+                        "chain_id": report.chain_id,
+                        "contract": report.contract,
+                        "latest_block": report.latest_block,
+                        "error": report.error,
+                        "mismatches": report.mismatches,
+                        "anchors": rows,
+                    },
+                    indent=2,
+                )
+                + "\n"
+            ).encode()
+        else:
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            data = buf.getvalue().encode()
+        _write(out, data)
+        if report.error:
+            typer.echo(f"error: chain not readable: {report.error}", err=True)
+            raise typer.Exit(2)
+        if report.mismatches:
+            typer.echo(
+                f"{report.mismatches} mismatch(es) between the chain and our records", err=True
+            )
+            raise typer.Exit(1)
+
+    accounts_app = typer.Typer(help="User credentials.")
+    app.add_typer(accounts_app, name="accounts")
+
+    @accounts_app.command("token")
+    def token(
+        account_id: Annotated[str, typer.Argument(help="the account to issue a token for")],
+        database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+        config_path: Annotated[str | None, typer.Option("--config")] = None,
+    ) -> None:
+        """Issue a bearer token for ACCOUNT_ID and print it ONCE (only its hash is kept)."""
+        from anchor.api.auth import issue_token
+
+        cfg = _config(config_path)
+        db = _open_db(cfg, database_url)
+        try:
+            issued = issue_token(db, account_id)
+        finally:
+            db.close()
+        typer.echo(issued.token)
+        typer.echo(
+            f"token for account {account_id}: shown once, store it now "
+            "(use: Authorization: Bearer <token>)",
+            err=True,
+        )
+
+    @accounts_app.command("link")
+    def link(
+        account_id: Annotated[str, typer.Argument()],
+        address: Annotated[str, typer.Argument(help="0x address, or 'none' to unlink")],
+        database_url: Annotated[str | None, typer.Option("--database-url")] = None,
+        config_path: Annotated[str | None, typer.Option("--config")] = None,
+    ) -> None:
+        """Link an Ethereum address to ACCOUNT_ID (for Sign-In-With-Ethereum)."""
+        from anchor.api.auth import link_eth_address
+
+        cfg = _config(config_path)
+        db = _open_db(cfg, database_url)
+        try:
+            linked = link_eth_address(
+                db, account_id, None if address.lower() == "none" else address
+            )
+        finally:
+            db.close()
+        typer.echo(f"{account_id}: {linked or 'unlinked'}")

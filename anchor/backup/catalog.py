@@ -1,0 +1,146 @@
+"""What the targets hold: listing, reading and checking bundles (shared by restore, verify
+and reconcile).
+
+Reading a bundle checks, in order: the object can be read (else *unavailable*), its bytes
+hash to its name and it decodes strictly (else *unreadable*). Whether its records rebuild
+the root on chain is the caller's question; :class:`RebuildCache` rebuilds each distinct
+bundle (by content name) once, however many targets hold a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from anchor.backup.bundle import (
+    Bundle,
+    BundleFormatError,
+    RebuiltBatch,
+    Receipt,
+    content_name,
+    decode_bundle,
+    decode_receipt,
+    rebuild,
+)
+from anchor.backup.layout import ObjectKey, parse_key
+from anchor.backup.targets import ObjectMissing, Target
+from anchor.errors import StorageError
+
+__all__ = [
+    "BundleRead",
+    "RebuildCache",
+    "TargetListing",
+    "list_target",
+    "read_bundle",
+    "read_receipt",
+]
+
+
+@dataclass
+class TargetListing:
+    """A target's bundles and receipts by batch id; ``error`` when it could not be listed."""
+
+    target: Target
+    bundles: dict[int, list[ObjectKey]] = field(default_factory=dict)
+    receipts: dict[int, list[ObjectKey]] = field(default_factory=dict)
+    foreign: list[str] = field(default_factory=list)  # keys this layout did not write
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+
+def list_target(target: Target) -> TargetListing:
+    listing = TargetListing(target)
+    try:
+        target.check()
+        keys = target.list("batches")
+    except StorageError as exc:
+        listing.error = str(exc)
+        return listing
+    for key in keys:
+        ok = parse_key(key)
+        if ok is None:
+            listing.foreign.append(key)
+        elif ok.kind == "bundle":
+            listing.bundles.setdefault(ok.batch_id, []).append(ok)
+        else:
+            listing.receipts.setdefault(ok.batch_id, []).append(ok)
+    return listing
+
+
+@dataclass(frozen=True)
+class BundleRead:
+    """One bundle object as read from one target."""
+
+    target: str
+    key: ObjectKey
+    status: Literal["ok", "unreadable", "unavailable"]
+    bundle: Bundle | None = None
+    problem: str | None = None
+
+
+def read_bundle(target: Target, key: ObjectKey) -> BundleRead:
+    try:
+        data = target.get(key.key)
+    except ObjectMissing as exc:
+        return BundleRead(target.name, key, "unavailable", problem=str(exc))
+    except StorageError as exc:
+        return BundleRead(target.name, key, "unavailable", problem=str(exc))
+    if content_name(data) != key.name:
+        return BundleRead(
+            target.name, key, "unreadable", problem="bytes do not hash to the object's name"
+        )
+    try:
+        bundle = decode_bundle(data)
+    except BundleFormatError as exc:
+        return BundleRead(target.name, key, "unreadable", problem=str(exc))
+    if bundle.batch_id != key.batch_id:
+        return BundleRead(
+            target.name,
+            key,
+            "unreadable",
+            problem=f"holds batch {bundle.batch_id}, filed under {key.batch_id}",
+        )
+    return BundleRead(target.name, key, "ok", bundle=bundle)
+
+
+def read_receipt(target: Target, key: ObjectKey) -> tuple[Receipt | None, str | None]:
+    try:
+        data = target.get(key.key)
+    except StorageError as exc:
+        return None, str(exc)
+    if content_name(data) != key.name:
+        return None, "bytes do not hash to the object's name"
+    try:
+        receipt = decode_receipt(data)
+    except BundleFormatError as exc:
+        return None, str(exc)
+    if receipt.batch_id != key.batch_id:
+        return None, f"holds batch {receipt.batch_id}, filed under {key.batch_id}"
+    return receipt, None
+
+
+class RebuildCache:
+    """Rebuild each distinct bundle once (keyed by its content name)."""
+
+    def __init__(self, *, workers: int = 1, with_meta: bool = False) -> None:
+        self.workers = workers
+        self.with_meta = with_meta
+        self._done: dict[str, RebuiltBatch | str] = {}
+
+    def rebuild(self, read: BundleRead) -> RebuiltBatch | str:
+        """The rebuilt batch, or the reason its records do not rebuild."""
+        assert read.bundle is not None
+        got = self._done.get(read.key.name)
+        if got is None:
+            try:
+                got = rebuild(read.bundle, workers=self.workers, with_meta=self.with_meta)
+            except BundleFormatError as exc:
+                got = str(exc)
+            self._done[read.key.name] = got
+        return got
+
+    def forget(self, name: str) -> None:
+        self._done.pop(name, None)

@@ -1,0 +1,287 @@
+"""CLI: ``anchor backup run|verify``, ``anchor restore``, ``anchor reconcile``.
+
+Only typer, rich and the standard library at import time; the work is imported inside the
+commands. Exit codes: 0 all good; 1 something differs / is missing / was refused; 2 unusable
+input or configuration (any other :class:`anchor.errors.AnchorError`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from anchor.backup.chainview import RegistryView
+    from anchor.backup.targets import Target
+    from anchor.config import Config
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG")
+DbOpt = typer.Option(None, "--database-url", help="else $ANCHOR_DATABASE_URL or the config")
+TargetOpt = typer.Option(
+    None, "--target", "-t", help="backup target (directory or s3://...); default: the config's"
+)
+RpcOpt = typer.Option(None, "--rpc", help="RPC URL; else the config's rpc_url")
+ContractOpt = typer.Option(None, "--contract", help="registry address; else the config's")
+JsonOpt = typer.Option(False, "--json", help="machine-readable output on stdout")
+WorkersOpt = typer.Option(0, "--workers", help="processes for re-hashing (0: one per core)")
+
+
+def _config(path: Path | None, **overrides: Any) -> Config:
+    from anchor.config import load_config
+
+    return load_config(path, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _targets(config: Config, given: list[str] | None) -> list[Target]:
+    from anchor.backup.targets import open_target
+    from anchor.errors import ConfigError
+
+    specs = list(given) if given else list(config.backup_targets)
+    if not specs:
+        raise ConfigError("no backup targets: pass --target or configure backup_targets")
+    return [open_target(s) for s in specs]
+
+
+def _chain(config: Config, rpc: str | None) -> RegistryView:
+    from anchor.backup.chainview import chain_view_from_config
+
+    return chain_view_from_config(config, rpc_url=rpc)
+
+
+def _workers(n: int) -> int:
+    from anchor.backup.leaves import default_workers
+
+    return n if n > 0 else default_workers()
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def _progress_printer(enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from rich.console import Console
+
+    err = Console(stderr=True)
+
+    def show(text: str) -> None:
+        err.print(f"[dim]{text}[/dim]")
+
+    return show
+
+
+def register(app: typer.Typer) -> None:
+    backup = typer.Typer(help="Immutable backups of sealed batches.", no_args_is_help=True)
+    app.add_typer(backup, name="backup")
+
+    @backup.command("run")
+    def backup_run(
+        config: Path | None = ConfigOpt,
+        database_url: str | None = DbOpt,
+        target: list[str] | None = TargetOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Write every sealed batch (and its receipt once final) to every target not holding it."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from anchor.backup.jobs import run_backups
+        from anchor.store.db import Database
+
+        cfg = _config(config)
+        targets = _targets(cfg, target)
+        with Database.open(database_url, config=cfg) as db:
+            report = run_backups(db, cfg, targets=targets)
+        if as_json:
+            _emit_json(report.to_json())
+        else:
+            con = Console()
+            table = Table(
+                title=f"backup run: {report.batches} batches, {len(report.targets)} targets"
+            )
+            for col in ("batch", "target", "object", "result"):
+                table.add_column(col)
+            for w in report.written:
+                table.add_row(str(w.batch_id), w.target, w.key, w.result)
+            for f in report.failures:
+                table.add_row(
+                    str(f.batch_id or "-"), f.target or "-", f.kind, f"[red]{f.problem}[/red]"
+                )
+            con.print(table)
+            for note in report.notes:
+                con.print(f"[yellow]note:[/yellow] {note}")
+            con.print(
+                "[green]all batches on all targets[/green]"
+                if report.ok
+                else f"[red]{report.missing} batch copies missing; retried on the next run[/red]"
+            )
+        raise typer.Exit(0 if report.ok else 1)
+
+    @backup.command("verify")
+    def backup_verify(
+        config: Path | None = ConfigOpt,
+        target: list[str] | None = TargetOpt,
+        rpc: str | None = RpcOpt,
+        contract: str | None = ContractOpt,
+        workers: int = WorkersOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Check every bundle on every target against the root on chain."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from anchor.backup.verify import verify_targets
+
+        cfg = _config(config, contract_address=contract)
+        report = verify_targets(
+            _targets(cfg, target),
+            _chain(cfg, rpc),
+            workers=_workers(workers),
+            progress=_progress_printer(not as_json),
+        )
+        if as_json:
+            _emit_json(report.to_json())
+        else:
+            con = Console()
+            table = Table(title=f"backup verify (last batch on chain: {report.last_on_chain})")
+            for col in ("target", "batch", "status", "object", "detail"):
+                table.add_column(col)
+            colors = {"ok": "green", "unanchored": "yellow"}
+            for i in report.items:
+                c = colors.get(i.status, "red")
+                table.add_row(
+                    i.target,
+                    str(i.batch_id or "-"),
+                    f"[{c}]{i.status}[/{c}]",
+                    i.object or "",
+                    i.detail,
+                )
+            con.print(table)
+            n = len(report.failures())
+            con.print(
+                "[green]all bundles verify[/green]" if report.ok else f"[red]{n} problems[/red]"
+            )
+        raise typer.Exit(0 if report.ok else 1)
+
+    @app.command("restore")
+    def restore_cmd(
+        sources: list[str] = typer.Option(
+            ..., "--from", help="backup target to restore from (repeatable)"
+        ),
+        into: str = typer.Option(
+            ..., "--into", help="URL of an EMPTY database (SQLite or PostgreSQL)"
+        ),
+        config: Path | None = ConfigOpt,
+        rpc: str | None = RpcOpt,
+        contract: str | None = ContractOpt,
+        workers: int = WorkersOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Rebuild records, accounts and batches from bundles into an empty database; each
+        bundle is accepted only if its recomputed root equals the root on chain."""
+        from rich.console import Console
+
+        from anchor.backup.restore import restore
+        from anchor.backup.targets import open_target
+        from anchor.store.db import Database
+
+        cfg = _config(config, contract_address=contract)
+        chain = _chain(cfg, rpc)
+        targets = [open_target(s) for s in sources]
+        with Database.open(into) as db:
+            report = restore(
+                db,
+                targets,
+                chain,
+                workers=_workers(workers),
+                progress=_progress_printer(not as_json),
+            )
+        complete = not report.chain_only
+        if as_json:
+            _emit_json({"complete": complete, **report.to_json()})
+        else:
+            con = Console()
+            con.print(
+                f"restored {len(report.batches)} batches, {report.records} records,"
+                f" {report.accounts} accounts"
+            )
+            for r in report.refused:
+                con.print(f"[yellow]refused:[/yellow] {r}")
+            if report.unanchored:
+                con.print(
+                    f"[yellow]not restored (not anchored, cannot be verified):[/yellow]"
+                    f" batches {list(report.unanchored)}"
+                )
+            if report.chain_only:
+                con.print(
+                    f"[red]anchored on chain but in no backup:[/red] batches {list(report.chain_only)}"
+                )
+            for n in report.notes:
+                con.print(f"[yellow]note:[/yellow] {n}")
+        raise typer.Exit(0 if complete else 1)
+
+    @app.command("reconcile")
+    def reconcile_cmd(
+        config: Path | None = ConfigOpt,
+        database_url: str | None = DbOpt,
+        target: list[str] | None = TargetOpt,
+        rpc: str | None = RpcOpt,
+        contract: str | None = ContractOpt,
+        workers: int = WorkersOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Compare the live database, the backups and the chain batch by batch; exit 1 when
+        anything differs."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from anchor.backup.reconcile import reconcile
+        from anchor.store.db import Database
+
+        cfg = _config(config, contract_address=contract)
+        targets = _targets(cfg, target)
+        chain = _chain(cfg, rpc)
+        with Database.open(database_url, config=cfg) as db:
+            report = reconcile(
+                db,
+                targets,
+                chain,
+                workers=_workers(workers),
+                progress=_progress_printer(not as_json),
+            )
+        if as_json:
+            _emit_json(report.to_json())
+        else:
+            con = Console()
+            if report.ok:
+                con.print(
+                    f"[green]no differences[/green]: {report.batches} batches, {report.records}"
+                    f" records, {len(report.targets)} targets"
+                    + (
+                        f"; pending (not anchored yet): {list(report.pending)}"
+                        if report.pending
+                        else ""
+                    )
+                )
+            else:
+                table = Table(title=f"reconcile: {len(report.differences)} differences")
+                for col in ("kind", "batch", "record", "field", "target", "detail"):
+                    table.add_column(col)
+                for d in report.differences:
+                    table.add_row(
+                        d.kind,
+                        str(d.batch_id or "-"),
+                        d.record_id or "",
+                        d.field or "",
+                        d.target or "",
+                        d.detail,
+                    )
+                con.print(table)
+                if report.pending:
+                    con.print(f"pending (not anchored yet): {list(report.pending)}")
+        raise typer.Exit(0 if report.ok else 1)

@@ -1,0 +1,321 @@
+"""Restore: rebuild records, accounts and batches from bundles into an EMPTY database.
+
+Batches are restored in id order from 1. For each, the bundles the sources hold are tried in
+turn; one is accepted only when its bytes hash to its name, it decodes strictly, its records
+(parsed and re-encoded by the core, salts turned into commitments) rebuild a root EQUAL to
+the root the registry holds on chain for that batch id. The accepted batch is written in one
+transaction: accounts (first sight), records (canonical text, content hash, leaf), record ↔
+account links, the batch row with its anchor facts read from the chain's ``Anchored`` event
+(state ``final`` when that block is final, else ``included``) and the flat tree in chunks,
+so proofs are served from the restored database exactly as from the original.
+
+A batch with no acceptable bundle stops the restore (batch ids are sequential; later
+batches cannot be placed after a hole): the error names the batch and why each candidate was
+refused. Batches restored before it stay (each was verified against the chain).
+Not restored: account ``eth_address`` links and user credentials (not in bundles), the
+transaction manager's attempt history. Batches sealed but not anchored cannot be verified
+and are reported, not restored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from anchor.backup.bundle import Bundle, RebuiltBatch
+from anchor.backup.catalog import RebuildCache, list_target, read_bundle
+from anchor.backup.chainview import ZERO32, ChainView
+from anchor.backup.source import parse_iso
+from anchor.backup.targets import Target
+from anchor.core.hashing import keccak256
+from anchor.errors import StorageError
+
+__all__ = ["RestoreRefused", "RestoreReport", "restore"]
+
+CHUNK_NODES = 256  # the store's default (anchor.service.seal.DEFAULT_CHUNK_NODES)
+
+
+class RestoreRefused(StorageError):
+    """No bundle of a batch could be accepted (or the database is not empty)."""
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    batches: tuple[int, ...] = ()
+    records: int = 0
+    accounts: int = 0
+    unanchored: tuple[int, ...] = ()  # on targets but not on chain: not restored
+    chain_only: tuple[int, ...] = ()  # on chain but on no target
+    refused: tuple[str, ...] = ()  # candidates refused on the way (another was accepted)
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batches": list(self.batches),
+            "records": self.records,
+            "accounts": self.accounts,
+            "unanchored": list(self.unanchored),
+            "chain_only": list(self.chain_only),
+            "refused": list(self.refused),
+            "notes": list(self.notes),
+        }
+
+
+def _check_empty(db: Any) -> None:
+    with db.connect(write=False) as conn:
+        raw = conn.connection.dbapi_connection
+        cur = raw.cursor()
+        try:
+            for table in ("records", "batches", "accounts", "tree_chunks"):
+                cur.execute(f"SELECT COUNT(*) FROM {table}")
+                if int(cur.fetchone()[0]):
+                    raise RestoreRefused(f"the target database is not empty ({table} has rows)")
+        finally:
+            cur.close()
+
+
+class _Writer:
+    def __init__(self, db: Any, raw: Any) -> None:
+        self.pg = db.backend == "postgresql"
+        self.raw = raw
+
+    def ts(self, text: str) -> Any:
+        dt = parse_iso(text)
+        if self.pg:
+            return dt
+        # SQLAlchemy's SQLite DateTime storage form (naive UTC), as the store writes it
+        return dt.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        cols = ", ".join(columns)
+        cur = self.raw.cursor()
+        try:
+            if self.pg:
+                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(columns))
+                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+        finally:
+            cur.close()
+
+
+def _write_batch(
+    db: Any,
+    bundle: Bundle,
+    rebuilt: RebuiltBatch,
+    chain: ChainView,
+    salts_seen: dict[str, bytes],
+) -> int:
+    """One transaction: accounts, records, links, the batch and its tree chunks."""
+    assert rebuilt.meta is not None
+    facts = chain.anchor_facts(bundle.batch_id)
+    new_accounts = []
+    for account_id, salt in sorted(bundle.salts.items()):
+        known = salts_seen.get(account_id)
+        if known is None:
+            new_accounts.append((account_id, salt))
+        elif known != salt:
+            raise RestoreRefused(
+                f"batch {bundle.batch_id}: account salt differs from an earlier batch's bundle"
+            )
+    with db.connect(write=True) as conn:
+        w = _Writer(db, conn.connection.dbapi_connection)
+        sealed_at = w.ts(bundle.sealed_at)
+        w.insert(
+            "accounts",
+            ("account_id", "salt", "commitment", "created_at"),
+            [(a, s, rebuilt.commitments[a], sealed_at) for a, s in new_accounts],
+        )
+        k = keccak256
+        rows = []
+        links: list[tuple[str, int]] = []
+        ts_cache: dict[str, Any] = {}
+        for i, (seq, canonical) in enumerate(zip(bundle.seqs, bundle.records, strict=True)):
+            record_id, kind, version, accounts = rebuilt.meta[i]
+            at = bundle.received_at[i]
+            when = ts_cache.get(at)
+            if when is None:
+                when = ts_cache[at] = w.ts(at)
+            rows.append(
+                (
+                    seq,
+                    record_id,
+                    kind,
+                    version,
+                    canonical.decode("ascii"),
+                    k(canonical),
+                    rebuilt.leaves[i],
+                    when,
+                )
+            )
+            links.extend((a, seq) for a in accounts)
+        # records in seq order (the store's physical order)
+        rows.sort(key=lambda r: r[0])
+        links.sort(key=lambda r: (r[1], r[0]))
+        w.insert(
+            "records",
+            (
+                "seq",
+                "record_id",
+                "kind",
+                "version",
+                "canonical",
+                "content_hash",
+                "leaf",
+                "received_at",
+            ),
+            rows,
+        )
+        w.insert("record_accounts", ("account_id", "seq"), links)
+        anchor: tuple[Any, ...]
+        if facts is not None:
+            state = "final" if facts.final else "included"
+            anchor = (
+                facts.tx_hash,
+                facts.block_number,
+                facts.block_hash,
+                chain.chain_id,
+                chain.contract,
+            )
+        else:
+            state, anchor = "sealed", (None, None, None, None, None)
+        now = datetime.now(UTC)
+        w.insert(
+            "batches",
+            (
+                "id",
+                "root",
+                "leaf_count",
+                "first_seq",
+                "last_seq",
+                "chunk_nodes",
+                "sealed_at",
+                "state",
+                "tx_hash",
+                "block_number",
+                "block_hash",
+                "chain_id",
+                "contract",
+                "anchored_at",
+                "final_at",
+            ),
+            [
+                (
+                    bundle.batch_id,
+                    rebuilt.root,
+                    bundle.leaf_count,
+                    bundle.first_seq,
+                    bundle.last_seq,
+                    CHUNK_NODES,
+                    sealed_at,
+                    state,
+                    *anchor,
+                    w.ts(now.isoformat()) if facts else None,
+                    w.ts(now.isoformat()) if facts and facts.final else None,
+                )
+            ],
+        )
+        size = CHUNK_NODES * 32
+        nodes = rebuilt.nodes
+        w.insert(
+            "tree_chunks",
+            ("batch_id", "chunk_no", "data"),
+            [
+                (bundle.batch_id, no, nodes[start : start + size])
+                for no, start in enumerate(range(0, len(nodes), size))
+            ],
+        )
+    for a, s in new_accounts:
+        salts_seen[a] = s
+    return len(new_accounts)
+
+
+def restore(
+    db: Any,
+    sources: Sequence[Target],
+    chain: ChainView,
+    *,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> RestoreReport:
+    """Restore every anchored batch the ``sources`` hold into the empty ``db``."""
+    if not sources:
+        raise RestoreRefused("no backup source given")
+    _check_empty(db)
+    listings = [list_target(t) for t in sources]
+    notes = [f"source {x.name} unavailable: {x.error}" for x in listings if x.error]
+    if all(x.error for x in listings):
+        raise RestoreRefused("; ".join(notes))
+    on_targets = sorted({b for x in listings for b in x.bundles})
+    last_on_chain = chain.last_batch_id()
+    restored: list[int] = []
+    refused: list[str] = []
+    records = accounts = 0
+    salts_seen: dict[str, bytes] = {}
+    cache = RebuildCache(workers=workers, with_meta=True)
+    prev_last_seq = 0
+    unanchored = tuple(b for b in on_targets if b > last_on_chain)
+    for batch_id in range(1, last_on_chain + 1):
+        if batch_id not in on_targets:
+            break
+        chain_root = chain.root_of(batch_id)
+        if chain_root == ZERO32:
+            raise RestoreRefused(f"batch {batch_id}: not anchored on chain")
+        reasons: list[str] = []
+        accepted = False
+        for listing in listings:
+            for key in listing.bundles.get(batch_id, []):
+                read = read_bundle(listing.target, key)
+                where = f"batch {batch_id} on {listing.name} ({key.name[:12]})"
+                if read.status != "ok" or read.bundle is None:
+                    reasons.append(f"{where}: {read.status}: {read.problem}")
+                    continue
+                bundle = read.bundle
+                if progress:
+                    progress(f"batch {batch_id}: verifying {bundle.leaf_count} records")
+                rebuilt = cache.rebuild(read)
+                if isinstance(rebuilt, str):
+                    reasons.append(f"{where}: records do not rebuild: {rebuilt}")
+                    continue
+                if rebuilt.root != chain_root:
+                    reasons.append(f"{where}: recomputed root differs from the root on chain")
+                    continue
+                if bundle.root != chain_root:
+                    reasons.append(f"{where}: header root differs from the root on chain")
+                    continue
+                if bundle.first_seq <= prev_last_seq:
+                    reasons.append(f"{where}: seq range overlaps the previous batch")
+                    continue
+                if progress:
+                    progress(f"batch {batch_id}: writing")
+                accounts += _write_batch(db, bundle, rebuilt, chain, salts_seen)
+                records += bundle.leaf_count
+                prev_last_seq = bundle.last_seq
+                restored.append(batch_id)
+                accepted = True
+                cache.forget(key.name)
+                break
+            if accepted:
+                break
+        if not accepted:
+            raise RestoreRefused(
+                f"batch {batch_id}: no bundle accepted (restored batches {restored or 'none'}"
+                f" kept): " + "; ".join(reasons or ["no readable bundle"])
+            )
+        refused.extend(reasons)
+    chain_only = tuple(b for b in range(len(restored) + 1, last_on_chain + 1))
+    return RestoreReport(
+        batches=tuple(restored),
+        records=records,
+        accounts=accounts,
+        unanchored=unanchored,
+        chain_only=chain_only,
+        refused=tuple(refused),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,196 @@
+"""``anchor devnet up|down|status`` and ``anchor deploy``.
+
+Only typer and the standard library at import time; web3 and friends load inside the
+commands, so the base install (verifier only) still starts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+devnet_app = typer.Typer(
+    name="devnet",
+    help="A local chain with no Hardhat (anvil from npm): up, down, status.",
+    no_args_is_help=True,
+)
+
+_DEFAULT_DIR = Path(".anchor") / "devnet"
+
+DirOption = Annotated[
+    Path, typer.Option("--dir", help="Where the devnet's PID, log and description live.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the chain commands to the main ``anchor`` app."""
+    app.add_typer(devnet_app, name="devnet")
+    app.command("deploy")(deploy)
+
+
+def _echo_devnet(info: dict[str, object], *, running: bool, block: int | None = None) -> None:
+    accounts = info.get("accounts") or []
+    options = info.get("options") if isinstance(info.get("options"), dict) else {}
+    typer.echo(f"status:      {'running' if running else 'stopped'} (pid {info.get('pid')})")
+    typer.echo(f"rpc url:     {info.get('rpc_url')}")
+    typer.echo(f"chain id:    {info.get('chain_id')}")
+    if isinstance(accounts, list) and accounts:
+        typer.echo(f"dev account: {accounts[0]} (funded)")
+    if block is not None:
+        typer.echo(f"block:       {block}")
+    if isinstance(options, dict) and options.get("state_file"):
+        typer.echo(f"state file:  {options['state_file']}")
+    if isinstance(options, dict) and options.get("default_mnemonic"):
+        typer.echo(
+            "note:        accounts come from the public test mnemonic "
+            '("test test ... junk"); their keys are published: never use them on a real chain'
+        )
+
+
+@devnet_app.command("up")
+def devnet_up_command(
+    directory: DirOption = _DEFAULT_DIR,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one.")] = 8545,
+    chain_id: Annotated[int, typer.Option("--chain-id")] = 31337,
+    block_time: Annotated[
+        float | None, typer.Option("--block-time", help="Seconds per block (default: mine per transaction).")
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="State file: loaded at start, written at stop.")
+    ] = None,
+    state_interval: Annotated[
+        int | None, typer.Option("--state-interval", help="Also write the state file every N seconds.")
+    ] = None,
+    slots_in_an_epoch: Annotated[
+        int | None,
+        typer.Option("--slots-in-an-epoch", help="1 gives safe = head-1 and finalized = head-2."),
+    ] = None,
+    mnemonic: Annotated[
+        str | None, typer.Option(help="Deterministic accounts (default: the public test mnemonic).")
+    ] = None,
+    anvil: Annotated[Path | None, typer.Option(help="The anvil executable to use.")] = None,
+    show_dev_key: Annotated[
+        bool, typer.Option("--show-dev-key", help="Print account 0's key (public test mnemonic only).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the description as JSON.")] = False,
+) -> None:
+    """Start anvil in the background on 127.0.0.1."""
+    from anchor.chain.devnet import DEFAULT_MNEMONIC, DevnetOptions, devnet_up
+
+    options = DevnetOptions(
+        port=port,
+        chain_id=chain_id,
+        mnemonic=mnemonic or DEFAULT_MNEMONIC,
+        block_time=block_time,
+        state_file=str(state.resolve()) if state else None,
+        state_interval=state_interval,
+        slots_in_an_epoch=slots_in_an_epoch,
+    )
+    devnet = devnet_up(directory, options, anvil=anvil)
+    info = devnet.to_public_json()
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+    else:
+        _echo_devnet(info, running=True)
+    if show_dev_key:
+        if options.mnemonic == DEFAULT_MNEMONIC:
+            typer.echo(f"dev key:     {devnet.dev_account.private_key} (public test key)")
+        else:
+            typer.echo("dev key:     not shown (a custom mnemonic's keys are secrets)", err=True)
+
+
+@devnet_app.command("status")
+def devnet_status_command(
+    directory: DirOption = _DEFAULT_DIR,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Is the devnet up? Where, which chain, which funded account."""
+    from anchor.chain.devnet import devnet_status
+
+    status = devnet_status(directory)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"running": status.running, "block_number": status.block_number, "devnet": status.info},
+                indent=2,
+            )
+        )
+    elif status.info is None:
+        typer.echo("no devnet (run `anchor devnet up`)")
+    else:
+        _echo_devnet(status.info, running=status.running, block=status.block_number)
+    if not status.running:
+        raise typer.Exit(1)
+
+
+@devnet_app.command("down")
+def devnet_down_command(directory: DirOption = _DEFAULT_DIR) -> None:
+    """Stop the devnet (by its PID; anvil writes its state file, if any)."""
+    from anchor.chain.devnet import devnet_down
+
+    info = devnet_down(directory)
+    if info is None:
+        typer.echo("no devnet was running")
+    else:
+        typer.echo(f"stopped anvil (pid {info['pid']}, {info['rpc_url']})")
+
+
+def deploy(
+    rpc: Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL (default: config rpc_url).")] = None,
+    chain_id: Annotated[
+        int | None, typer.Option("--chain-id", help="Expected chain id (default: config chain_id).")
+    ] = None,
+    keystore: Annotated[
+        Path | None, typer.Option("--keystore", help="eth-account keystore file (password: env or prompt).")
+    ] = None,
+    key_env: Annotated[
+        str | None, typer.Option("--key-env", help="Variable holding the hex key (default ANCHOR_PRIVATE_KEY).")
+    ] = None,
+    password_env: Annotated[
+        str | None, typer.Option("--password-env", help="Variable holding the keystore password.")
+    ] = None,
+    anchorer: Annotated[
+        str | None, typer.Option("--anchorer", help="First anchorer address (default: the deployer).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the deployment record.")] = Path(
+        "deployment.json"
+    ),
+    config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")] = None,
+) -> None:
+    """Deploy the committed AnchorRegistry artifact; refuse a wrong chain id; check the code."""
+    from anchor.chain.client import make_web3
+    from anchor.chain.deploy import deploy_registry, write_deployment
+    from anchor.chain.keys import load_signing_key
+    from anchor.config import load_config
+    from anchor.errors import ConfigError
+
+    cfg = load_config(config)
+    rpc_url = rpc or cfg.rpc_url
+    expected = chain_id if chain_id is not None else cfg.chain_id
+    if not rpc_url:
+        raise ConfigError("no RPC URL: pass --rpc or set rpc_url")
+    if expected is None:
+        raise ConfigError("no chain id: pass --chain-id or set chain_id (deploying blind is refused)")
+    keystore_path = keystore or (Path(cfg.keystore_path) if cfg.keystore_path else None)
+    key = load_signing_key(
+        keystore=keystore_path,
+        key_env=key_env or cfg.private_key_env,
+        password_env=password_env or cfg.keystore_password_env,
+    )
+    w3 = make_web3(rpc_url)
+    typer.echo(f"deploying AnchorRegistry from {key.address} to chain {expected} at {rpc_url}")
+    record = deploy_registry(w3, key, expected_chain_id=expected, anchorer=anchorer)
+    write_deployment(record, out)
+    typer.echo(f"address:     {record.address}")
+    typer.echo(f"transaction: {record.deploy_tx}")
+    typer.echo(f"block:       {record.block_number} {record.block_hash}")
+    typer.echo(f"owner:       {record.owner}")
+    typer.echo(f"anchorer:    {record.anchorer}")
+    typer.echo(f"runtime code matches the artifact (keccak {record.runtime_code_keccak256})")
+    typer.echo(f"record:      {out}")
+    link = cfg.explorer_url("address", address=record.address)
+    if link:
+        typer.echo(f"explorer:    {link}")

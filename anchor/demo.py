@@ -1,0 +1,225 @@
+"""`anchor demo`: the whole pipeline on one machine, in one command.
+
+Starts a local devnet (anvil), deploys the registry, starts the service (API + anchorer) with
+a built-in sample exchange feed (order-book events, snapshots, trades, balances and positions
+for a few hundred accounts), waits for the first final anchor and prints where to look. Ctrl-C
+stops everything it started, by PID.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from rich.console import Console
+
+console = Console(highlight=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class FeedState:
+    """A running synthetic exchange: record ids keep counting up across ticks."""
+
+    run: str
+    accounts: int
+    sent: int = 0
+    tick: int = 0
+
+    def next_records(self, n: int) -> list[dict[str, Any]]:
+        from anchor.core.samples import sample_record_objs
+
+        objs = list(
+            sample_record_objs(
+                n, seed=self.tick, accounts=self.accounts, id_prefix=f"{self.run}-t{self.tick}-"
+            )
+        )
+        self.tick += 1
+        self.sent += len(objs)
+        return objs
+
+
+def feed_lines(records: list[dict[str, Any]]) -> Iterator[bytes]:
+    import json
+
+    for obj in records:
+        yield json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+
+def _wait_http(url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2.0).status_code < 500:
+                return
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.2)
+    raise RuntimeError(f"service did not answer at {url} within {timeout:.0f}s ({last})")
+
+
+def run_demo(
+    *,
+    data_dir: Path,
+    interval: float,
+    rate: int,
+    accounts: int,
+    duration: float | None,
+    block_time: float,
+) -> int:
+    from anchor.chain.client import make_web3
+    from anchor.chain.deploy import deploy_registry, write_deployment
+    from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet
+    from anchor.chain.keys import SigningKey
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    run = f"demo{int(time.time())}"
+    db_path = data_dir / f"{run}.sqlite"
+    console.print(f"[bold]ledger-anchor demo[/] — data in {data_dir}")
+
+    devnet = start_devnet(
+        DevnetOptions(block_time=block_time, slots_in_an_epoch=1),
+        workdir=data_dir / "devnet",
+    )
+    service: subprocess.Popen[bytes] | None = None
+    try:
+        console.print(f"devnet    anvil pid {devnet.pid} at {devnet.rpc_url} (chain id {devnet.chain_id})")
+        # The dev key comes from anvil's well-known public test mnemonic: fine for a devnet,
+        # never for a real chain.
+        key = SigningKey.from_hex(devnet.dev_account.private_key, source="devnet mnemonic")
+        w3 = make_web3(devnet.rpc_url)
+        record = deploy_registry(w3, key, expected_chain_id=devnet.chain_id)
+        write_deployment(record, data_dir / "deployment.json")
+        console.print(f"contract  AnchorRegistry at {record.address} (block {record.block_number})")
+
+        api_port = _free_port()
+        api_key = secrets.token_urlsafe(24)
+        env = dict(os.environ)
+        env.update(
+            {
+                "ANCHOR_DATABASE_URL": f"sqlite:///{db_path}",
+                "ANCHOR_DATA_DIR": str(data_dir),
+                "ANCHOR_API_KEY": api_key,
+                "ANCHOR_API_PORT": str(api_port),
+                "ANCHOR_RPC_URL": devnet.rpc_url,
+                "ANCHOR_CHAIN_ID": str(devnet.chain_id),
+                "ANCHOR_CONTRACT_ADDRESS": record.address,
+                "ANCHOR_PRIVATE_KEY": devnet.dev_account.private_key,
+                "ANCHOR_SEAL_INTERVAL_SECONDS": str(interval),
+                "ANCHOR_STUCK_AFTER_SECONDS": "10",
+                "ANCHOR_BACKUP_TARGETS": f"{data_dir / 'backup-a'},{data_dir / 'backup-b'}",
+            }
+        )
+        log = (data_dir / "service.log").open("ab")
+        service = subprocess.Popen(
+            [sys.executable, "-m", "anchor.cli", "serve", "--role", "all"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        api = f"http://127.0.0.1:{api_port}"
+        _wait_http(f"{api}/healthz", 60)
+        console.print(f"service   pid {service.pid}, API {api} (docs {api}/docs, explorer {api}/explorer)")
+        console.print(f"          log {data_dir / 'service.log'}")
+
+        feed = FeedState(run=run, accounts=accounts)
+        headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/x-ndjson"}
+        first_ids: list[str] = []
+        announced = False
+        started = time.monotonic()
+        with httpx.Client(base_url=api, timeout=30.0) as client:
+            while duration is None or time.monotonic() - started < duration:
+                records = feed.next_records(rate)
+                if not first_ids:
+                    first_ids = [r["record_id"] for r in records]
+                body = b"".join(feed_lines(records))
+                resp = client.post("/v1/records/bulk", content=body, headers=headers)
+                if resp.status_code >= 300:
+                    console.print(f"[red]ingest refused ({resp.status_code}): {resp.text[:300]}[/]")
+                if not announced:
+                    announced = _announce(client, api, devnet.rpc_url, first_ids)
+                if service.poll() is not None:
+                    console.print(f"[red]service exited with {service.returncode}; see service.log[/]")
+                    return 1
+                time.sleep(1.0)
+        if not announced:
+            console.print("[red]no batch reached finality before the demo ended[/]")
+            return 1
+        console.print(f"fed {feed.sent} records; stopping")
+        return 0
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+        return 0
+    finally:
+        if service is not None and service.poll() is None:
+            service.send_signal(signal.SIGTERM)
+            try:
+                service.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                service.kill()
+                service.wait()
+        stop_devnet(devnet)
+        console.print("stopped the service and the devnet")
+
+
+def _announce(client: httpx.Client, api: str, rpc_url: str, first_ids: list[str]) -> bool:
+    """Once the first batch is final, print where to look. True when printed."""
+    resp = client.get("/v1/batches")
+    if resp.status_code != 200:
+        return False
+    data = resp.json()
+    batches = data["batches"] if isinstance(data, dict) and "batches" in data else data
+    final = [b for b in batches if b.get("state") == "final"]
+    if not final:
+        return False
+    batch = min(final, key=lambda b: b["id"])
+    rid = first_ids[0]
+    console.print(
+        f"[green]anchored[/]  batch {batch['id']}: root {batch.get('root')} "
+        f"in tx {batch.get('tx_hash')} (block {batch.get('block_number')}), state final"
+    )
+    anchor_cmd = Path(sys.executable).with_name("anchor")
+    console.print("prove it yourself:")
+    console.print(f"  {anchor_cmd} prove {rid} --api {api} -o proof.json")
+    console.print(f"  {anchor_cmd} verify proof.json --rpc {rpc_url}")
+    console.print("Ctrl-C stops everything.")
+    return True
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        data_dir: Path = typer.Option(Path(".anchor/demo"), help="Where the demo keeps its files."),
+        interval: float = typer.Option(5.0, help="Seconds between seals."),
+        rate: int = typer.Option(200, help="Sample records fed per second."),
+        accounts: int = typer.Option(300, help="Sample accounts."),
+        duration: float | None = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
+        block_time: float = typer.Option(1.0, help="Devnet block time in seconds."),
+    ) -> None:
+        """Run a local devnet, the service and a sample exchange feed; print where to look."""
+        code = run_demo(
+            data_dir=data_dir,
+            interval=interval,
+            rate=rate,
+            accounts=accounts,
+            duration=duration,
+            block_time=block_time,
+        )
+        raise typer.Exit(code)

@@ -1,0 +1,317 @@
+"""CLI commands of the service: ``serve``, ``seal``, ``anchor-now``, ``batches``, ``alarms``.
+
+Only typer, rich and the standard library at import time; everything else is imported inside
+the commands so a base install (verifier only) still starts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from anchor.config import Config
+    from anchor.store.db import Database
+
+ConfigOpt = typer.Option(None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG")
+DbOpt = typer.Option(None, "--database-url", help="else $ANCHOR_DATABASE_URL or the config")
+
+
+def _config(path: Path | None) -> Config:
+    from anchor.config import load_config
+
+    return load_config(path)
+
+
+def _open(config: Config, url: str | None) -> Database:
+    from anchor.store.db import Database
+
+    return Database.open(url, config=config)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service commands to the ``anchor`` app."""
+
+    @app.command("serve")
+    def serve_cmd(
+        role: str = typer.Option("all", "--role", help="api | anchorer | all"),
+        config: Path | None = ConfigOpt,
+        host: str | None = typer.Option(None, "--host", help="API host (default: config)"),
+        port: int | None = typer.Option(None, "--port", help="API port (default: config)"),
+        database_url: str | None = DbOpt,
+    ) -> None:
+        """Run the API and/or the anchorer (scheduler + transaction manager) until Ctrl-C."""
+        from anchor.service.serve import ROLES, serve, setup_logging
+
+        if role not in ROLES:
+            raise typer.BadParameter(f"one of {', '.join(ROLES)}", param_hint="--role")
+        setup_logging()
+        serve(_config(config), role=role, host=host, port=port, database_url=database_url)  # type: ignore[arg-type,unused-ignore]
+
+    @app.command("seal")
+    def seal_cmd(
+        now: bool = typer.Option(False, "--now", help="seal the pending records now and anchor"),
+        wait: str = typer.Option("included", "--wait", help="none | included | final"),
+        timeout: float = typer.Option(120.0, "--timeout", help="seconds to wait for --wait"),
+        config: Path | None = ConfigOpt,
+        database_url: str | None = DbOpt,
+    ) -> None:
+        """Seal pending records into a batch (``--now``), then anchor it.
+
+        Without ``--now`` it only prints how many records are pending."""
+        cfg = _config(config)
+        db = _open(cfg, database_url)
+        try:
+            from anchor.service.anchoring import pending_count
+
+            if not now:
+                typer.echo(f"{pending_count(db)} records pending; use --now to seal them")
+                return
+            _seal_and_anchor(db, cfg, wait=wait, timeout=timeout)
+        finally:
+            db.close()
+
+    @app.command("anchor-now")
+    def anchor_now_cmd(
+        wait: str = typer.Option("included", "--wait", help="none | included | final"),
+        timeout: float = typer.Option(120.0, "--timeout"),
+        config: Path | None = ConfigOpt,
+        database_url: str | None = DbOpt,
+    ) -> None:
+        """Seal what is pending and anchor every sealed batch now (waits for --wait)."""
+        cfg = _config(config)
+        db = _open(cfg, database_url)
+        try:
+            _seal_and_anchor(db, cfg, wait=wait, timeout=timeout)
+        finally:
+            db.close()
+
+    @app.command("batches")
+    def batches_cmd(
+        limit: int = typer.Option(20, "--limit", "-n", help="newest N batches"),
+        as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table"),
+        config: Path | None = ConfigOpt,
+        database_url: str | None = DbOpt,
+    ) -> None:
+        """Batches and their anchoring state (sealed → submitted → included → final)."""
+        cfg = _config(config)
+        db = _open(cfg, database_url)
+        try:
+            rows = _batch_rows(db, limit)
+        finally:
+            db.close()
+        if as_json:
+            for row in rows:
+                typer.echo(json.dumps(row))
+            return
+        _print_batches(rows, cfg)
+
+    @app.command("alarms")
+    def alarms_cmd(
+        show_all: bool = typer.Option(False, "--all", help="include resolved alarms"),
+        resolve: int | None = typer.Option(None, "--resolve", help="mark alarm ID resolved"),
+        as_json: bool = typer.Option(False, "--json"),
+        config: Path | None = ConfigOpt,
+        database_url: str | None = DbOpt,
+    ) -> None:
+        """Alarms an operator must look at (exit 1 when any is open)."""
+        cfg = _config(config)
+        db = _open(cfg, database_url)
+        try:
+            if resolve is not None:
+                _resolve(db, resolve)
+            rows = _alarm_rows(db, show_all)
+        finally:
+            db.close()
+        if as_json:
+            for row in rows:
+                typer.echo(json.dumps(row))
+        else:
+            _print_alarms(rows)
+        if any(r["resolved_at"] is None for r in rows):
+            raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def _seal_and_anchor(db: Database, config: Config, *, wait: str, timeout: float) -> None:
+    from anchor.service.anchoring import Anchorer
+    from anchor.service.leader import make_leadership
+
+    if wait not in ("none", "included", "final"):
+        raise typer.BadParameter("one of none, included, final", param_hint="--wait")
+    anchorer = Anchorer(db, config)
+    sealed = anchorer.seal_pending()
+    for batch in sealed:
+        typer.echo(
+            f"sealed batch {batch.id}: {batch.leaf_count} records, root 0x{batch.root.hex()}"
+        )
+    if not sealed:
+        typer.echo("nothing pending to seal")
+    leader = make_leadership(db)
+    if not leader.try_acquire():
+        typer.echo("another process is the anchorer: it anchors the batch on its next tick")
+        return
+    try:
+        open_states = (
+            ("pending", "submitted") if wait == "included" else ("pending", "submitted", "included")
+        )
+        if wait == "none":
+            anchorer.tx.run_once()
+        else:
+            counts = anchorer.anchor_until(
+                lambda c: _unanchored(db) == 0 and not any(c.get(s, 0) for s in open_states),
+                timeout=timeout,
+            )
+            typer.echo("anchor states: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        remaining = _unanchored(db)
+        if remaining and wait != "none":
+            raise typer.Exit(1)
+    finally:
+        leader.release()
+
+
+def _unanchored(db: Database) -> int:
+    from sqlmodel import func, select
+
+    from anchor.store.models import Batch, BatchState
+
+    with db.session(write=False) as s:
+        return int(s.exec(select(func.count()).where(Batch.state == BatchState.SEALED.value)).one())
+
+
+def _batch_rows(db: Database, limit: int) -> list[dict[str, Any]]:
+    from sqlmodel import col, func, select
+
+    from anchor.store.models import Batch
+    from anchor.store.tx_models import AnchorAttempt, AnchorTx
+
+    with db.session(write=False) as s:
+        batches = s.exec(select(Batch).order_by(col(Batch.id).desc()).limit(limit)).all()
+        ids = [b.id for b in batches]
+        txs = {
+            t.batch_id: t for t in s.exec(select(AnchorTx).where(col(AnchorTx.batch_id).in_(ids)))
+        }
+        attempts = dict(
+            s.exec(
+                select(AnchorAttempt.batch_id, func.count())
+                .where(col(AnchorAttempt.batch_id).in_(ids))
+                .group_by(col(AnchorAttempt.batch_id))
+            ).all()
+        )
+    rows = []
+    for b in batches:
+        tx = txs.get(b.id)
+        rows.append(
+            {
+                "id": b.id,
+                "records": b.leaf_count,
+                "state": b.state,
+                "anchor": tx.state if tx else None,
+                "root": "0x" + bytes(b.root).hex(),
+                "nonce": tx.nonce if tx else None,
+                "attempts": int(attempts.get(b.id, 0)),
+                "tx_hash": "0x" + bytes(b.tx_hash).hex() if b.tx_hash else None,
+                "block_number": b.block_number,
+                "sealed_at": b.sealed_at.isoformat() if b.sealed_at else None,
+                "final_at": b.final_at.isoformat() if b.final_at else None,
+                "reorgs": tx.reorgs if tx else 0,
+                "error": tx.last_error if tx else None,
+            }
+        )
+    return rows
+
+
+def _print_batches(rows: list[dict[str, Any]], config: Config) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    colors = {"sealed": "yellow", "submitted": "cyan", "included": "blue", "final": "green"}
+    table = Table(title="batches (newest first)")
+    for name in ("id", "records", "state", "tx", "block", "attempts", "sealed", "note"):
+        table.add_column(name, justify="right" if name in ("id", "records", "block") else "left")
+    for r in rows:
+        state = r["state"]
+        if r["anchor"] in ("failed", "conflict"):
+            state = f"[bold red]{r['anchor']}[/]"
+        else:
+            state = f"[{colors.get(state, 'white')}]{state}[/]"
+        tx = r["tx_hash"] or ""
+        link = config.explorer_url("tx", tx=tx) if tx else None
+        table.add_row(
+            str(r["id"]),
+            f"{r['records']:,}",
+            state,
+            (tx[:10] + "…" + tx[-6:]) if tx else "",
+            "" if r["block_number"] is None else str(r["block_number"]),
+            str(r["attempts"]),
+            (r["sealed_at"] or "")[:19],
+            (r["error"] or "")[:60] or (link or ""),
+        )
+    Console().print(table)
+
+
+def _alarm_rows(db: Database, show_all: bool) -> list[dict[str, Any]]:
+    from sqlmodel import col, select
+
+    from anchor.store.tx_models import Alarm
+
+    with db.session(write=False) as s:
+        query = select(Alarm).order_by(col(Alarm.id))
+        if not show_all:
+            query = query.where(col(Alarm.resolved_at).is_(None))
+        alarms = s.exec(query).all()
+    return [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "batch_id": a.batch_id,
+            "message": a.message,
+            "count": a.count,
+            "created_at": a.created_at.isoformat(),
+            "last_seen_at": a.last_seen_at.isoformat(),
+            "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
+        }
+        for a in alarms
+    ]
+
+
+def _resolve(db: Database, alarm_id: int) -> None:
+    from anchor.errors import NotFoundError
+    from anchor.store.tx_models import Alarm, utcnow
+
+    with db.session() as s:
+        alarm = s.get(Alarm, alarm_id)
+        if alarm is None:
+            raise NotFoundError(f"no alarm {alarm_id}")
+        if alarm.resolved_at is None:
+            alarm.resolved_at = utcnow()
+            s.add(alarm)
+
+
+def _print_alarms(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not rows:
+        console.print("[green]no open alarms[/]")
+        return
+    table = Table(title="alarms")
+    for name in ("id", "kind", "batch", "count", "since", "resolved", "message"):
+        table.add_column(name)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            f"[bold red]{r['kind']}[/]" if r["resolved_at"] is None else r["kind"],
+            "" if r["batch_id"] is None else str(r["batch_id"]),
+            str(r["count"]),
+            r["created_at"][:19],
+            (r["resolved_at"] or "")[:19],
+            r["message"],
+        )
+    console.print(table)

@@ -1,0 +1,132 @@
+"""``anchor serve``: the HTTP API, the anchorer (scheduler + transaction manager), or both.
+
+* ``api`` — uvicorn serving :func:`anchor.api.app.create_app`; any number of replicas.
+* ``anchorer`` — the scheduler; with PostgreSQL several may run, exactly one anchors (advisory
+  lock) and a standby takes over when it dies; with SQLite one per database file.
+* ``all`` — both in one process (the default).
+
+SIGINT / SIGTERM stop the process cleanly (the current job finishes, the lock is released).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal
+
+from anchor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchor.config import Config
+    from anchor.service.scheduler import AnchorScheduler
+    from anchor.store.db import Database
+
+Role = Literal["api", "anchorer", "all"]
+ROLES: tuple[Role, ...] = ("api", "anchorer", "all")
+
+log = logging.getLogger("anchor.serve")
+
+
+def setup_logging(level: str | None = None) -> None:
+    """Plain, greppable log lines on stderr (level from ``$ANCHOR_LOG_LEVEL``, default INFO)."""
+    name = (level or os.environ.get("ANCHOR_LOG_LEVEL") or "INFO").upper()
+    logging.basicConfig(
+        level=getattr(logging, name, logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
+    )
+    for noisy in ("apscheduler", "urllib3", "web3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def start_anchorer(db: Database, config: Config) -> AnchorScheduler:
+    """Check the anchorer's configuration (key, contract, chain id) and start its scheduler."""
+    from anchor.service.anchoring import Anchorer
+    from anchor.service.leader import make_leadership
+    from anchor.service.scheduler import AnchorScheduler
+
+    anchorer = Anchorer(db, config)
+    _ = anchorer.tx  # fail fast on a missing key, contract or RPC URL (no RPC call yet)
+    scheduler = AnchorScheduler(anchorer, config, leader=make_leadership(db))
+    scheduler.start()
+    return scheduler
+
+
+def serve(
+    config: Config,
+    *,
+    role: Role = "all",
+    host: str | None = None,
+    port: int | None = None,
+    database_url: str | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM."""
+    from anchor.store.db import Database
+
+    if role not in ROLES:
+        raise ConfigError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    db = Database.open(database_url, config=config)
+    scheduler: AnchorScheduler | None = None
+    try:
+        if role in ("anchorer", "all"):
+            scheduler = start_anchorer(db, config)
+        if role in ("api", "all"):
+            _run_api(db, config, scheduler, host or config.api_host, port or config.api_port)
+        else:
+            _wait_for_signal()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        db.close()
+        log.info("stopped")
+
+
+def _run_api(
+    db: Database, config: Config, scheduler: AnchorScheduler | None, host: str, port: int
+) -> None:
+    import uvicorn
+
+    from anchor.api.app import create_app
+
+    app = create_app(config, db)
+    app.state.anchor_scheduler = scheduler
+    include_operator_routes(app)
+    log.info("API on http://%s:%s", host, port)
+    # uvicorn re-raises the signal that stopped it once it has shut down; with these handlers
+    # in place that re-raise lands here instead of killing the process before the scheduler
+    # and the database are closed.
+    _install_stop_handlers(threading.Event())
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+OPERATOR_ROUTERS = ("anchor.api.seal", "anchor.api.alarms")
+
+
+def include_operator_routes(app: Any) -> None:
+    """Add ``POST /v1/seal`` and ``GET /v1/alarms`` unless the app already has them."""
+    import importlib
+
+    paths = {getattr(route, "path", None) for route in app.routes}
+    for name in OPERATOR_ROUTERS:
+        router = importlib.import_module(name).router
+        if not any(getattr(r, "path", None) in paths for r in router.routes):
+            app.include_router(router)
+
+
+def _install_stop_handlers(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if not stop.is_set():
+            log.info("signal %s: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    _install_stop_handlers(stop)
+    while not stop.wait(1.0):
+        pass

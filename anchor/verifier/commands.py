@@ -1,0 +1,84 @@
+"""``anchor verify FILE (--offline | --rpc URL [--contract 0x..])``.
+
+Exit codes: 0 valid, 1 invalid (the message names the failed check), 2 unusable input or
+unreachable RPC. One line of output either way. Only typer and the standard library are
+imported at module level so the base install starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register", "verify_command"]
+
+EXIT_VALID = 0
+EXIT_INVALID = 1
+EXIT_UNUSABLE = 2
+
+
+def _read(file: str) -> bytes:
+    if file == "-":
+        return sys.stdin.buffer.read()
+    return Path(file).read_bytes()
+
+
+def verify_command(
+    file: Annotated[str, typer.Argument(help="proof bundle (JSON), or - for stdin")],
+    offline: Annotated[
+        bool, typer.Option("--offline", help="math only: leaf and root; no chain check")
+    ] = False,
+    rpc: Annotated[
+        str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain the root is anchored on")
+    ] = None,
+    contract: Annotated[
+        str | None,
+        typer.Option("--contract", help="registry address you trust (default: the bundle's)"),
+    ] = None,
+    finality_depth: Annotated[
+        int | None,
+        typer.Option(
+            "--finality-depth",
+            min=0,
+            help="blocks below head counted final (default: the chain's finalized tag)",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="RPC timeout, seconds")
+    ] = 10.0,
+) -> None:
+    """Verify a proof bundle: recompute its leaf and root, and (with --rpc) check the root
+    stored in the contract, the anchoring transaction, its canonical block and finality."""
+    from anchor.errors import AnchorError, VerificationError
+    from anchor.verifier.verify import verify_bundle_offline, verify_bundle_online
+
+    if offline == (rpc is not None):
+        typer.echo("error: give exactly one of --offline or --rpc URL", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        data = _read(file)
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    try:
+        if rpc is not None:
+            result = verify_bundle_online(
+                data, rpc, contract=contract, finality_depth=finality_depth, timeout=timeout
+            )
+        else:
+            result = verify_bundle_offline(data)
+    except VerificationError as exc:
+        typer.echo(f"invalid: {exc.step}: {exc.detail}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except AnchorError as exc:
+        typer.echo(f"error: {exc.diagnostics()}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    typer.echo(result.summary())
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``anchor verify`` to the main app."""
+    app.command("verify")(verify_command)

@@ -1,0 +1,261 @@
+"""The standalone verifier: offline (math only) and online (against the chain, any RPC).
+
+Online, the root is read FROM THE CONTRACT at the bundle's batch id; the root written in
+the bundle is never trusted. Then the anchoring transaction's receipt must carry the
+contract's ``Anchored(batchId, root, ...)`` event, its block must still be the canonical
+block at that height, and that block must be final (the chain's ``finalized`` tag, or a
+depth below the head where the chain has no such tag).
+
+Every failed check raises :class:`anchor.errors.VerificationError` naming the step:
+math steps (see :mod:`anchor.core.verify`), then ``anchor``, ``contract``, ``chain_id``,
+``chain_root``, ``contract_verify``, ``receipt``, ``event``, ``canonical``, ``finality``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from anchor.core.hashing import keccak256
+from anchor.core.proof import ProofBundle, parse_bundle
+from anchor.core.verify import verify_bundle
+from anchor.errors import ChainError, InputError, VerificationError
+
+__all__ = [
+    "ANCHORED_EVENT",
+    "DEFAULT_FALLBACK_DEPTH",
+    "VerifyResult",
+    "verify_bundle_offline",
+    "verify_bundle_online",
+]
+
+ANCHORED_EVENT: Final = "Anchored(uint64,bytes32,uint64)"
+ROOT_OF: Final = "rootOf(uint64)"
+VERIFY_FN: Final = "verify(uint64,bytes32[],bytes32)"
+DEFAULT_FALLBACK_DEPTH: Final = 64
+_ADDR: Final = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+
+
+def selector(signature: str) -> bytes:
+    """The 4-byte function selector of a canonical signature."""
+    return keccak256(signature.encode())[:4]
+
+
+def event_topic(signature: str) -> bytes:
+    return keccak256(signature.encode())
+
+
+def _word(n: int) -> bytes:
+    return n.to_bytes(32, "big")
+
+
+def _h(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What was checked. ``online`` False means math only: the root was NOT compared with
+    the chain."""
+
+    record_id: str
+    kind: str
+    batch_id: int
+    root: bytes
+    online: bool
+    chain_id: int | None = None
+    contract: str | None = None
+    contract_from_bundle: bool = False
+    block_number: int | None = None
+    block_hash: bytes | None = None
+    finalized_block: int | None = None
+    finality_rule: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "final" if self.online else "math-only"
+
+    def summary(self) -> str:
+        head = f"record {self.record_id} ({self.kind}) is in batch {self.batch_id}, root {_h(self.root)}"
+        if not self.online:
+            return f"valid (offline): {head}; the root was NOT checked against the chain"
+        trust = " (contract address taken from the bundle)" if self.contract_from_bundle else ""
+        return (
+            f"valid: {head}, anchored in {self.contract}{trust} on chain {self.chain_id} "
+            f"in block {self.block_number}, final ({self.finality_rule})"
+        )
+
+
+def _as_bundle(bundle: ProofBundle | bytes | str) -> ProofBundle:
+    return bundle if isinstance(bundle, ProofBundle) else parse_bundle(bundle)
+
+
+def verify_bundle_offline(bundle: ProofBundle | bytes | str) -> VerifyResult:
+    """Math only: recompute the commitments, the leaf and the root from the path."""
+    b = _as_bundle(bundle)
+    root = verify_bundle(b)
+    return VerifyResult(b.record.record_id, b.record.kind, b.batch_id, root, online=False)
+
+
+def _verify_call(batch_id: int, proof: tuple[bytes, ...], leaf: bytes) -> bytes:
+    return (
+        selector(VERIFY_FN)
+        + _word(batch_id)
+        + _word(96)
+        + leaf
+        + _word(len(proof))
+        + b"".join(proof)
+    )
+
+
+def verify_bundle_online(
+    bundle: ProofBundle | bytes | str,
+    rpc_url: str,
+    *,
+    contract: str | None = None,
+    finality_depth: int | None = None,
+    fallback_depth: int = DEFAULT_FALLBACK_DEPTH,
+    timeout: float = 10.0,
+    transport: Any = None,
+) -> VerifyResult:
+    """Verify against the chain behind ``rpc_url``.
+
+    ``contract`` is the registry address you trust (recommended); without it the bundle's
+    address is used and the result says so. ``finality_depth`` forces a depth rule instead
+    of the ``finalized`` tag; ``fallback_depth`` applies when the chain has no such tag.
+    """
+    from anchor.verifier.rpc import RpcClient, RpcResponseError, hex_bytes, hex_int
+
+    b = _as_bundle(bundle)
+    root = verify_bundle(b)
+    a = b.anchor
+    if (
+        a.tx_hash is None
+        or a.chain_id is None
+        or a.contract is None
+        or a.block_number is None
+        or a.block_hash is None
+    ):
+        raise VerificationError(
+            "anchor",
+            f"the bundle is not anchored yet (status {a.status}): nothing to check on chain",
+        )
+    if contract is not None:
+        if not _ADDR.match(contract):
+            raise InputError("--contract must be 0x followed by 40 hex digits")
+        if contract.lower() != a.contract:
+            raise VerificationError(
+                "contract", f"the bundle names contract {a.contract}, you trust {contract.lower()}"
+            )
+    address = a.contract
+    with RpcClient(rpc_url, timeout=timeout, transport=transport) as rpc:
+        chain_id = rpc.chain_id()
+        if chain_id != a.chain_id:
+            raise VerificationError(
+                "chain_id",
+                f"the RPC serves chain {chain_id}, the bundle was anchored on chain {a.chain_id}",
+            )
+        if not rpc.get_code(address):
+            raise VerificationError("contract", f"no contract at {address} on chain {chain_id}")
+
+        # 1. the root, read from the contract itself
+        ret = rpc.eth_call(address, selector(ROOT_OF) + _word(b.batch_id))
+        if len(ret) != 32:
+            raise VerificationError("contract", f"{address} did not answer rootOf(uint64) properly")
+        if ret == bytes(32):
+            raise VerificationError(
+                "chain_root", f"batch {b.batch_id} is not anchored in contract {address}"
+            )
+        if ret != root:
+            raise VerificationError(
+                "chain_root",
+                f"the contract holds root {_h(ret)} for batch {b.batch_id}; the proof leads to {_h(root)}",
+            )
+        # 2. the contract's own verify() agrees
+        ok = rpc.eth_call(address, _verify_call(b.batch_id, b.proof, b.leaf))
+        if len(ok) != 32 or int.from_bytes(ok, "big") != 1:
+            raise VerificationError("contract_verify", "the contract's verify() rejects the proof")
+
+        # 3. the anchoring transaction and its event
+        rcpt = rpc.receipt(a.tx_hash)
+        if rcpt is None:
+            raise VerificationError(
+                "receipt",
+                f"transaction {_h(a.tx_hash)} not found on chain {chain_id} (dropped or reorged out?)",
+            )
+        if hex_int(rcpt.get("status"), "receipt status") != 1:
+            raise VerificationError("receipt", f"transaction {_h(a.tx_hash)} reverted")
+        r_block = hex_int(rcpt.get("blockNumber"), "receipt blockNumber")
+        r_hash = hex_bytes(rcpt.get("blockHash"), "receipt blockHash", 32)
+        if r_block != a.block_number or r_hash != a.block_hash:
+            raise VerificationError(
+                "receipt",
+                f"the transaction is in block {r_block} ({_h(r_hash)}); the bundle says block "
+                f"{a.block_number} ({_h(a.block_hash)})",
+            )
+        want = [event_topic(ANCHORED_EVENT), _word(b.batch_id), root]
+        logs = rcpt.get("logs")
+        if not isinstance(logs, list):
+            raise ChainError("RPC returned a receipt without logs")
+        found = False
+        for log in logs:
+            if not isinstance(log, dict) or str(log.get("address", "")).lower() != address:
+                continue
+            topics = log.get("topics")
+            if (
+                isinstance(topics, list)
+                and len(topics) == 3
+                and [hex_bytes(t, "log topic", 32) for t in topics] == want
+            ):
+                found = True
+                break
+        if not found:
+            raise VerificationError(
+                "event",
+                f"the transaction has no Anchored(batchId={b.batch_id}, root) event from {address}",
+            )
+
+        # 4. that block is still canonical
+        blk = rpc.block(r_block)
+        if blk is None:
+            raise VerificationError("canonical", f"block {r_block} does not exist on this chain")
+        now = hex_bytes(blk.get("hash"), "block hash", 32)
+        if now != r_hash:
+            raise VerificationError(
+                "canonical",
+                f"block {r_block} is now {_h(now)}, not the receipt's {_h(r_hash)} (reorg)",
+            )
+
+        # 5. and final
+        if finality_depth is not None:
+            fin = rpc.block_number() - finality_depth
+            rule = f"{finality_depth} blocks deep"
+        else:
+            try:
+                fb = rpc.block("finalized")
+            except RpcResponseError:
+                fb = None
+                fin = rpc.block_number() - fallback_depth
+                rule = f"no finalized tag: {fallback_depth} blocks deep"
+            else:
+                fin = -1 if fb is None else hex_int(fb.get("number"), "finalized block number")
+                rule = f"finalized block {fin}"
+        if r_block > fin:
+            raise VerificationError(
+                "finality", f"block {r_block} is not final yet (final up to block {fin}; {rule})"
+            )
+    return VerifyResult(
+        b.record.record_id,
+        b.record.kind,
+        b.batch_id,
+        root,
+        online=True,
+        chain_id=chain_id,
+        contract=address,
+        contract_from_bundle=contract is None,
+        block_number=r_block,
+        block_hash=r_hash,
+        finalized_block=fin,
+        finality_rule=rule,
+    )

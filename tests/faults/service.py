@@ -1,0 +1,131 @@
+"""Run ``anchor serve`` as a real child process (for kill -9 and leader tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.fixtures.paths import ROOT
+
+
+def write_config(path: Path, reg: Any, db_url: str, **extra: Any) -> Path:
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "rpc_url": reg.rpc_url,
+        "chain_id": reg.chain_id,
+        "contract_address": reg.address,
+        "private_key_env": "ANCHOR_TEST_ANCHORER_KEY",
+        "finality_depth": 0,
+        "stuck_after_seconds": 30.0,
+        "stuck_after_blocks": 0,
+        "rebroadcast_seconds": 1.0,
+        "seal_interval_seconds": 3600.0,
+        "seal_size_trigger": 1,
+    }
+    values.update(extra)
+    lines = []
+    for key, value in values.items():
+        if isinstance(value, str):
+            lines.append(f'{key} = "{value}"')
+        else:
+            lines.append(f"{key} = {value}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+class Service:
+    """``python -m anchor.cli serve`` in a child process; stopped by PID."""
+
+    def __init__(
+        self,
+        config: Path,
+        *,
+        role: str = "anchorer",
+        key_hex: str,
+        log: Path,
+        crash_at: str | None = None,
+        port: int | None = None,
+        tick: float = 0.2,
+    ) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
+        env.update(
+            ANCHOR_TEST_ANCHORER_KEY=key_hex,
+            ANCHOR_TICK_SECONDS=str(tick),
+            ANCHOR_LOG_LEVEL="INFO",
+            PYTHONPATH=str(ROOT),
+        )
+        if crash_at:
+            env["ANCHOR_CRASH_AT"] = crash_at
+        argv = [
+            sys.executable,
+            "-m",
+            "anchor.cli",
+            "serve",
+            "--role",
+            role,
+            "--config",
+            str(config),
+        ]
+        if port is not None:
+            argv += ["--port", str(port)]
+        self.log = log
+        self._out = open(log, "ab")  # noqa: SIM115 - closed in wait()/stop()
+        self.process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.process.wait(timeout)
+        finally:
+            if self.process.returncode is not None:
+                self._out.close()
+
+    def kill(self) -> None:
+        """SIGKILL (no clean-up at all)."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.wait(10)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM and wait; SIGKILL if it does not stop."""
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                return self.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.wait(10)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, service: Service | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if service is not None and service.process.poll() is not None:
+            raise AssertionError(
+                f"service exited ({service.process.returncode}) while waiting for {what}:\n{service.output()[-4000:]}"
+            )
+        if time.monotonic() > deadline:
+            tail = service.output()[-4000:] if service is not None else ""
+            raise AssertionError(f"timed out waiting for {what}\n{tail}")
+        time.sleep(0.1)

@@ -1,0 +1,142 @@
+"""``anchor serve`` as a real process: the API and the anchorer together; ``POST /v1/seal``;
+``GET /v1/alarms``; one anchorer per database (SQLite: a file lock)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from anchor.core.samples import sample_record_objs
+from anchor.service.leader import FileLeader, PostgresLeader, make_leadership
+from anchor.store.db import Database
+from tests.faults.service import Service, wait_until, write_config
+from tests.pipeline.helpers import make_env
+
+pytestmark = pytest.mark.chain
+
+API_KEY = "test-operator-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_all_ingests_seals_on_demand_and_anchors(
+    backend: str, make_db_url: Any, deployed_registry: Any, tmp_path: Path
+) -> None:
+    reg = deployed_registry
+    db_url = make_db_url(backend)
+    port = free_port()
+    config = write_config(
+        tmp_path / "anchor.toml", reg, db_url, seal_size_trigger=10**9, api_key=API_KEY
+    )
+    service = Service(
+        config, role="all", key_hex=reg.devnet.accounts[1].private_key,
+        log=tmp_path / "serve.log", port=port,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+
+            def up() -> bool:
+                try:
+                    return client.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            wait_until(up, timeout=30, what="the API", service=service)
+            body = "\n".join(json.dumps(r) for r in sample_record_objs(150, seed=7)).encode()
+            answer = client.post(
+                "/v1/records/bulk",
+                content=body,
+                headers={**auth, "Content-Type": "application/x-ndjson"},
+            )
+            assert answer.status_code == 201, answer.text
+            assert client.post("/v1/seal").status_code == 401  # operator only
+            sealed = client.post("/v1/seal", headers=auth)
+            assert sealed.status_code == 200, sealed.text
+            assert sealed.json()["sealed"][0]["leaf_count"] == 150
+            assert sealed.json()["anchoring"] == "now"
+
+            def final() -> bool:
+                batches = client.get("/v1/batches").json()["batches"]
+                return len(batches) == 1 and batches[0]["state"] == "final"
+
+            wait_until(final, timeout=30, what="batch 1 final", service=service)
+            [batch] = client.get("/v1/batches").json()["batches"]
+            assert batch["tx_hash"] and batch["block_number"] is not None
+            assert reg.client.root_of(1).hex() == batch["root"][2:]
+            assert client.get("/v1/alarms").status_code == 401
+            alarms = client.get("/v1/alarms", headers=auth)
+            assert alarms.status_code == 200 and alarms.json() == {"alarms": [], "open": 0}
+    finally:
+        assert service.stop() == 0, service.output()[-3000:]
+
+
+def test_sqlite_allows_one_anchorer_per_database(tmp_path: Path) -> None:
+    db = Database.open(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    try:
+        first, second = make_leadership(db), make_leadership(db)
+        assert isinstance(first, FileLeader)
+        assert first.try_acquire() and first.is_leader()
+        assert not second.try_acquire()
+        first.release()
+        assert second.try_acquire()
+        second.release()
+    finally:
+        db.close()
+
+
+def test_postgres_advisory_lock_allows_one_anchorer(postgres_url: str) -> None:
+    db = Database.open(postgres_url)
+    first, second = make_leadership(db), make_leadership(db)
+    try:
+        assert isinstance(first, PostgresLeader)
+        assert first.try_acquire() and first.is_leader()
+        assert not second.try_acquire() and not second.is_leader()
+        first.release()
+        assert second.try_acquire()
+        assert not first.try_acquire()
+    finally:
+        first.release()
+        second.release()
+        db.close()
+
+
+def test_cli_batches_and_alarms(db: Any, deployed_registry: Any, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from anchor.cli import app
+
+    env = make_env(db, deployed_registry, finality_depth=0)
+    env.ingest(30)
+    env.seal()
+    env.reg.anchor(1, b"\x07" * 32, 3)  # a different root: an alarm
+    env.ingest(10)
+    env.seal()
+    env.tick_until(lambda: env.batch(2).state == "final")
+    runner = CliRunner()
+    envvars = {"ANCHOR_DATABASE_URL": db.url}
+    result = runner.invoke(app, ["batches", "--json"], env=envvars)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["id"], r["state"], r["anchor"]) for r in rows] == [
+        (2, "final", "final"),
+        (1, "sealed", "conflict"),
+    ]
+    table = runner.invoke(app, ["batches"], env=envvars)
+    assert table.exit_code == 0 and "conflict" in table.output
+    alarms = runner.invoke(app, ["alarms", "--json"], env=envvars)
+    assert alarms.exit_code == 1  # open alarms
+    [alarm] = [json.loads(line) for line in alarms.output.splitlines()]
+    assert alarm["kind"] == "root_mismatch" and alarm["batch_id"] == 1
+    resolved = runner.invoke(app, ["alarms", "--resolve", str(alarm["id"])], env=envvars)
+    assert resolved.exit_code == 0, resolved.output
