@@ -12,26 +12,38 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// final (double-hashed) leaf. No proxy, no selfdestruct, no upgrade path: a root, once
 /// written, can never change.
 ///
-/// Gas: `anchor` keeps the root in storage (not only in an event, which history expiry may
+/// Two entries anchor, with the same checks, storage write, event and custom errors:
+/// `anchor(uint64,bytes32,uint64)` (the ABI form, for people and explorers) and
+/// `anchorPacked_r19q()` (the service's: tightly packed arguments after a selector with three
+/// zero bytes, which the dispatcher tests first; no ABI decoder, 48 fewer call data bytes).
+///
+/// Gas: anchoring keeps the root in storage (not only in an event, which history expiry may
 /// drop) and touches exactly three storage slots: the caller's anchorer flag, the previous
 /// batch's root (is it anchored?) and this batch's root (is it free? then write it). There is
 /// deliberately no stored counter: updating one costs 2,900-5,000 gas per call, more than the
 /// read of the previous root. `lastBatchId` is therefore computed by a search (a view, O(log n)
-/// reads). Roots live at `_ROOTS_SLOT + batchId` (a namespaced array, see below) so the hot
-/// path computes no storage hashes. scripts/bench_gas.py measures the call.
+/// reads). Roots live at `_ROOTS_SLOT + batchId` and anchorer flags at
+/// `_ANCHORERS_SLOT + account` (namespaced arrays, see below) so the hot path computes no
+/// storage hashes. scripts/bench_gas.py measures both entries.
 contract AnchorRegistry is Ownable {
-    /// @dev Batch `id`'s root is stored at slot `_ROOTS_SLOT + id`: ids 1..lastBatchId() are
-    /// set, every other id is zero. `_ROOTS_SLOT` is
-    /// `uint256(keccak256("ledger-anchor.AnchorRegistry.roots")) & ~uint256(type(uint64).max)`,
-    /// so the 2^64 possible slots can collide neither with `owner` (slot 0) nor with the
-    /// `_anchorers` mapping (keccak-derived slots).
-    uint256 private constant _ROOTS_SLOT = 0xb3607171d839f2fef9643be3865511a901d58db33a612b9e0000000000000000;
+    // Storage: `owner` (Ownable) is slot 0, the only declared variable. The rest is addressed
+    // directly, so the hot path computes no storage hashes:
+    // - account `a`'s anchorer flag (1 or 0) is slot `uint160(a)`, in [1, 2^160) since the
+    //   zero address cannot be an anchorer;
+    // - batch `id`'s root is slot `~uint256(id)` (bitwise not), in [2^256 - 2^64, 2^256):
+    //   ids 1..lastBatchId() hold their roots, higher ids are zero, and id 0 holds
+    //   `_SENTINEL` from the constructor (so "the previous id is anchored" needs no special
+    //   case for id 1, and id 0 looks taken); `rootOf(0)` still returns zero.
+    // The two ranges and slot 0 are disjoint.
+
+    /// @dev What the constructor writes as batch 0's "root" (never a real root: rootOf(0) is 0).
+    uint256 private constant _SENTINEL = 1;
+
+    /// @dev Length of `anchorPacked_r19q()` call data: selector, uint64, bytes32, uint64.
+    uint256 private constant _PACKED_LENGTH = 52;
 
     /// @dev keccak256("Anchored(uint64,bytes32,uint64)"), topic 0 of `Anchored`.
     bytes32 private constant _ANCHORED_TOPIC = 0x8a625ff6b600489e76c9caf3b3e78a6b1cf48af724479bd7bdca61de573a6412;
-
-    /// @dev accounts allowed to call `anchor`.
-    mapping(address account => bool allowed) private _anchorers;
 
     /// @notice Batch `batchId`'s Merkle root `root`, over `leafCount` records, was anchored.
     /// When: the block's timestamp. By whom: the transaction's sender (an anchorer).
@@ -52,37 +64,52 @@ contract AnchorRegistry is Ownable {
     error AnchorerUnchanged(address account);
     /// @notice The zero address cannot be an anchorer.
     error ZeroAnchorer();
+    /// @notice `anchorPacked_r19q()` call data must be exactly 52 bytes; `length` was given.
+    error BadCalldataLength(uint256 length);
 
     /// @param firstAnchorer the account allowed to anchor from the start. The deployer
     /// becomes the owner. Constructor arguments are not part of the runtime code.
     constructor(address firstAnchorer) Ownable(msg.sender) {
         _addAnchorer(firstAnchorer);
+        assembly ("memory-safe") {
+            sstore(not(0), _SENTINEL)
+        }
     }
 
-    /// @notice Anchor the root of batch `batchId` (which must be lastBatchId() + 1).
+    /// @notice Anchor the root of batch `batchId` (which must be lastBatchId() + 1). The ABI
+    /// entry; the service uses `anchorPacked_r19q()`, which does the same for less gas.
     function anchor(uint64 batchId, bytes32 root, uint64 leafCount) external {
-        if (!_anchorers[msg.sender]) revert NotAnchorer(msg.sender);
-        bool rejected;
+        _anchor(batchId, root, leafCount, false);
+    }
+
+    /// @notice The packed anchor entry, same rules, custom errors and `Anchored` event as
+    /// `anchor`. Its call data is exactly 52 bytes: this function's selector `0x00000071`,
+    /// then `abi.encodePacked(uint64 batchId, bytes32 root, uint64 leafCount)` (big-endian,
+    /// no padding); any other length reverts with `BadCalldataLength`. It takes no ABI
+    /// arguments on purpose: the arguments follow the selector packed, not ABI-encoded.
+    /// @dev The name is mined so that the selector starts with three zero bytes: zero call
+    /// data bytes are cheaper and the dispatcher compares selectors in ascending order, so
+    /// this one is tested first.
+    function anchorPacked_r19q() external payable {
         assembly ("memory-safe") {
-            let slot := add(_ROOTS_SLOT, batchId)
-            // Rejected: a zero root or leaf count; this id already set; or, for any id but 1,
-            // the previous id not set (for id 0 that "previous" slot is never set either).
-            // Since ids only grow by one, ids 1..n stay set and every other id stays zero.
-            rejected := or(
-                or(iszero(root), iszero(leafCount)),
-                or(sload(slot), and(iszero(eq(batchId, 1)), iszero(sload(sub(slot, 1)))))
-            )
+            let batchId := shr(192, calldataload(4))
+            let slot := not(batchId)
+            let root := calldataload(12)
+            let leafCount := shr(192, calldataload(44))
+            let rejected := or(xor(calldatasize(), _PACKED_LENGTH), callvalue())
+            rejected := or(rejected, iszero(sload(caller())))
+            rejected := or(rejected, sload(slot))
+            rejected := or(rejected, iszero(sload(add(slot, 1))))
+            rejected := or(rejected, iszero(root))
+            rejected := or(rejected, iszero(leafCount))
             if iszero(rejected) {
                 sstore(slot, root)
                 mstore(0x00, leafCount)
                 log3(0x00, 0x20, _ANCHORED_TOPIC, batchId, root)
+                stop()
             }
         }
-        if (rejected) {
-            if (root == bytes32(0)) revert ZeroRoot();
-            if (leafCount == 0) revert ZeroLeafCount();
-            revert BatchIdOutOfOrder(_nextBatchId(), batchId);
-        }
+        _anchor(uint64(bytes8(msg.data[4:12])), bytes32(msg.data[12:44]), uint64(bytes8(msg.data[44:52])), true);
     }
 
     /// @notice The root anchored for `batchId`, or zero when that batch is not anchored.
@@ -123,7 +150,7 @@ contract AnchorRegistry is Ownable {
 
     /// @notice Whether `account` may anchor.
     function isAnchorer(address account) external view returns (bool) {
-        return _anchorers[account];
+        return _isAnchorer(account);
     }
 
     /// @notice Allow `account` to anchor (owner only).
@@ -133,21 +160,65 @@ contract AnchorRegistry is Ownable {
 
     /// @notice Stop `account` from anchoring (owner only).
     function removeAnchorer(address account) external onlyOwner {
-        if (!_anchorers[account]) revert AnchorerUnchanged(account);
-        _anchorers[account] = false;
+        if (!_isAnchorer(account)) revert AnchorerUnchanged(account);
+        _setAnchorer(account, false);
         emit AnchorerRemoved(account);
+    }
+
+    /// @dev Both entries' logic. `bad`: the packed entry got call data of another length or
+    /// a value. On success it stops the call here (neither entry returns anything).
+    function _anchor(uint64 batchId, bytes32 root, uint64 leafCount, bool bad) private {
+        assembly ("memory-safe") {
+            let slot := not(batchId)
+            // Rejected: `bad`; the caller no anchorer; a zero root or leaf count; this id
+            // already set (id 0 holds the sentinel); or the previous id not set. Since ids only
+            // grow by one, ids 0..n stay set and every other id stays zero.
+            if iszero(
+                or(
+                    or(or(iszero(sload(caller())), bad), or(sload(slot), iszero(sload(add(slot, 1))))),
+                    or(iszero(leafCount), iszero(root))
+                )
+            ) {
+                sstore(slot, root)
+                mstore(0x00, leafCount)
+                log3(0x00, 0x20, _ANCHORED_TOPIC, batchId, root)
+                stop()
+            }
+        }
+        // Rejected: the first broken rule, in this order.
+        if (bad) {
+            if (msg.value != 0) revert();
+            revert BadCalldataLength(msg.data.length);
+        }
+        if (!_isAnchorer(msg.sender)) revert NotAnchorer(msg.sender);
+        if (root == bytes32(0)) revert ZeroRoot();
+        if (leafCount == 0) revert ZeroLeafCount();
+        revert BatchIdOutOfOrder(_nextBatchId(), batchId);
     }
 
     function _addAnchorer(address account) private {
         if (account == address(0)) revert ZeroAnchorer();
-        if (_anchorers[account]) revert AnchorerUnchanged(account);
-        _anchorers[account] = true;
+        if (_isAnchorer(account)) revert AnchorerUnchanged(account);
+        _setAnchorer(account, true);
         emit AnchorerAdded(account);
     }
 
+    function _isAnchorer(address account) private view returns (bool allowed) {
+        assembly ("memory-safe") {
+            allowed := sload(account)
+        }
+    }
+
+    function _setAnchorer(address account, bool allowed) private {
+        assembly ("memory-safe") {
+            sstore(account, allowed)
+        }
+    }
+
+    /// @dev Batch `batchId`'s root, zero when not anchored (and for id 0, the sentinel's).
     function _rootAt(uint64 batchId) private view returns (bytes32 root) {
         assembly ("memory-safe") {
-            root := sload(add(_ROOTS_SLOT, batchId))
+            root := mul(sload(not(batchId)), iszero(iszero(batchId)))
         }
     }
 

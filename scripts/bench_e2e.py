@@ -34,7 +34,10 @@ def make_lines(n: int) -> list[bytes]:
     from anchor.core.samples import sample_record_objs
 
     dumps = json.dumps
-    return [dumps(r, separators=(",", ":")).encode() for r in sample_record_objs(n, seed=1, accounts=300)]
+    return [
+        dumps(r, separators=(",", ":")).encode()
+        for r in sample_record_objs(n, seed=1, accounts=300)
+    ]
 
 
 def main() -> int:
@@ -115,11 +118,18 @@ def main() -> int:
         total = t_final - start
         print(f"backend        {args.backend}  (anvil block time {args.block_time:g} s)")
         print(f"records        {args.n:>12,}")
-        print(f"ingest         {t_ingest - start:8.2f} s   {args.n / (t_ingest - start):>10,.0f} records/s")
-        print(f"seal           {t_seal - t_ingest:8.2f} s   (1 batch, root 0x{bytes(sealed[0].root).hex()[:16]}…)")
+        print(
+            f"ingest         {t_ingest - start:8.2f} s   {args.n / (t_ingest - start):>10,.0f} records/s"
+        )
+        print(
+            f"seal           {t_seal - t_ingest:8.2f} s   (1 batch, root 0x{bytes(sealed[0].root).hex()[:16]}…)"
+        )
         print(f"anchor         {t_anchor - t_seal:8.2f} s   (signed, stored, broadcast, receipt)")
         print(f"final          {t_final - t_anchor:8.2f} s   (block <= finalized)")
-        print(f"TOTAL          {total:8.2f} s   target <= 60 s: {'OK' if total <= 60 else 'MISSED'}")
+        print(f"after ingest   {t_final - t_ingest:8.2f} s   (seal + anchor + final)")
+        print(
+            f"TOTAL          {total:8.2f} s   target <= 60 s: {'OK' if total <= 60 else 'MISSED'}"
+        )
         return 0
     finally:
         stop_devnet(devnet)

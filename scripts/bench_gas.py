@@ -17,11 +17,12 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from anchor.chain.client import make_web3  # noqa: E402
+from anchor.chain.client import RegistryClient, make_web3  # noqa: E402
 from anchor.chain.deploy import deploy_registry  # noqa: E402
 from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet  # noqa: E402
 from anchor.chain.keys import SigningKey  # noqa: E402
@@ -29,7 +30,7 @@ from anchor.chain.keys import SigningKey  # noqa: E402
 BUDGET = 50_000
 
 
-def _send(w3, contract, key, *args):  # type: ignore[no-untyped-def]
+def _send(w3: Any, contract: Any, key: SigningKey, *args: Any) -> Any:
     tx = contract.functions.anchor(*args).build_transaction(
         {
             "from": key.address,
@@ -52,24 +53,29 @@ def main(argv: list[str] | None = None) -> int:
         try:
             w3 = make_web3(devnet.rpc_url)
             owner = SigningKey.from_hex(devnet.accounts[0].private_key, source="devnet account 0")
-            anchorer = SigningKey.from_hex(devnet.accounts[1].private_key, source="devnet account 1")
+            anchorer = SigningKey.from_hex(
+                devnet.accounts[1].private_key, source="devnet account 1"
+            )
             record = deploy_registry(
                 w3, owner, expected_chain_id=devnet.chain_id, anchorer=anchorer.address
             )
-            contract = w3.eth.contract(address=record.address, abi=_abi())
+            contract = RegistryClient(w3, record.address).contract
             rows: list[dict[str, int]] = []
             for batch_id in range(1, args.batches + 1):
                 leaves = 1 if batch_id % 2 else 10_000_000
                 receipt = _send(w3, contract, anchorer, batch_id, os.urandom(32), leaves)
                 if receipt["status"] != 1:
                     raise SystemExit(f"anchor {batch_id} reverted")
-                rows.append({"batch_id": batch_id, "leaf_count": leaves, "gas_used": receipt["gasUsed"]})
+                rows.append(
+                    {"batch_id": batch_id, "leaf_count": leaves, "gas_used": receipt["gasUsed"]}
+                )
             repeated = _send(w3, contract, anchorer, 1, os.urandom(32), 1)
         finally:
             stop_devnet(devnet)
     later = [r["gas_used"] for r in rows[1:]]
     by_leaves = {
-        n: sorted({r["gas_used"] for r in rows[1:] if r["leaf_count"] == n}) for n in (1, 10_000_000)
+        n: sorted({r["gas_used"] for r in rows[1:] if r["leaf_count"] == n})
+        for n in (1, 10_000_000)
     }
     summary = {
         "deploy_gas": record.gas_used,
@@ -88,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"AnchorRegistry on anvil ({record.compiler}), gasUsed incl. the 21,000 base:")
     print(f"  deploy                      {record.gas_used:>8,}")
     for row in rows:
-        print(f"  anchor batch {row['batch_id']:>3}  leaves {row['leaf_count']:>10,}  {row['gas_used']:>8,}")
+        print(
+            f"  anchor batch {row['batch_id']:>3}  leaves {row['leaf_count']:>10,}  {row['gas_used']:>8,}"
+        )
     print(f"  first anchor                {rows[0]['gas_used']:>8,}")
     if later:
         print(f"  later anchors (max)         {max(later):>8,}")
@@ -98,12 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "within" if summary["within_budget"] else "OVER"
     print(f"  budget {BUDGET:,}: {verdict}")
     return 0
-
-
-def _abi() -> list[dict[str, object]]:
-    from anchor.chain.artifact import load_artifact
-
-    return load_artifact().abi_list
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -90,18 +91,18 @@ def core_rate(lines: list[bytes]) -> float:
     return len(sample) / (time.perf_counter() - t0)
 
 
-def run(url: str, lines: list[bytes]) -> tuple[float, float]:
+def run(url: str, lines: list[bytes], workers: int) -> tuple[float, float]:
     from anchor.service.ingest import ingest
     from anchor.store.db import Database
 
     db = Database.open(url)
     try:
         t0 = time.perf_counter()
-        result = ingest(db, lines)
+        result = ingest(db, lines, workers=workers)
         first = time.perf_counter() - t0
         assert result.accepted == len(lines), result
         t0 = time.perf_counter()
-        again = ingest(db, lines)
+        again = ingest(db, lines, workers=workers)
         replay = time.perf_counter() - t0
         assert again.duplicates == len(lines)
     finally:
@@ -115,29 +116,41 @@ def main() -> None:
     )
     ap.add_argument("--n", type=int, default=200_000)
     ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, os.cpu_count() or 1],
+        help="validation worker processes to try (1 = in-process)",
+    )
     args = ap.parse_args()
     lines = make_lines(args.n)
     print(f"core only (parse + canonical + leaf, no database): {core_rate(lines):,.0f} records/s")
-    if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-            rate, replay = run(f"sqlite:///{tmp}/bench.sqlite", lines)
-        print(
-            f"SQLite     ingest {args.n:,}: {rate:,.0f} records/s  (idempotent replay {replay:,.0f}/s)"
-        )
-    if args.backend in ("postgresql", "both"):
-        import psycopg
+    for workers in args.workers:
+        w = f"workers={workers}"
+        if args.backend in ("sqlite", "both"):
+            with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+                rate, replay = run(f"sqlite:///{tmp}/bench.sqlite", lines, workers)
+            print(
+                f"SQLite     ingest {args.n:,} ({w}): {rate:,.0f} records/s"
+                f"  (idempotent replay {replay:,.0f}/s)"
+            )
+        if args.backend in ("postgresql", "both"):
+            import psycopg
 
-        name = f"anchor_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            rate, replay = run(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", lines)
-        finally:
+            name = f"anchor_bench_{uuid.uuid4().hex[:10]}"
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        print(
-            f"PostgreSQL ingest {args.n:,}: {rate:,.0f} records/s  (idempotent replay {replay:,.0f}/s)"
-        )
+                conn.execute(f'CREATE DATABASE "{name}"')
+            try:
+                url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+                rate, replay = run(url, lines, workers)
+            finally:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(
+                f"PostgreSQL ingest {args.n:,} ({w}): {rate:,.0f} records/s"
+                f"  (idempotent replay {replay:,.0f}/s)"
+            )
 
 
 if __name__ == "__main__":

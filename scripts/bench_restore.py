@@ -134,23 +134,24 @@ def main() -> None:
         with timed("verify (2 targets)", results):
             report = verify_targets(s.targets, chain, workers=workers)
         assert report.ok, report.failures()
-        with timed("restore into SQLite", results):
-            with Database.open(f"sqlite:///{s.workdir / 'restored.sqlite'}") as fresh:
-                r = restore(fresh, s.targets[:1], chain, workers=workers)
+        restored_url = f"sqlite:///{s.workdir / 'restored.sqlite'}"
+        with timed("restore into SQLite", results), Database.open(restored_url) as fresh:
+            r = restore(fresh, s.targets[:1], chain, workers=workers)
         assert r.records == args.n
         if args.pg:
             from tests.fixtures.db import create_pg_database, drop_pg_database
 
             name, url = create_pg_database()
             try:
-                with timed("restore into PostgreSQL", results):
-                    with Database.open(url) as fresh:
-                        restore(fresh, s.targets[:1], chain, workers=workers)
+                with timed("restore into PostgreSQL", results), Database.open(url) as fresh:
+                    restore(fresh, s.targets[:1], chain, workers=workers)
             finally:
                 drop_pg_database(name)
         total = results["verify (2 targets)"] + results["restore into SQLite"]
-        print(f"{'verify + restore (SQLite)':>28}: {total:8.2f} s  (target <= 60 s, n={args.n:,},"
-              f" workers={workers})")
+        print(
+            f"{'verify + restore (SQLite)':>28}: {total:8.2f} s  (target <= 60 s, n={args.n:,},"
+            f" workers={workers})"
+        )
 
 
 if __name__ == "__main__":

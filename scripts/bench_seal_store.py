@@ -96,21 +96,55 @@ def fill_real(url: str, n: int) -> float:
     return time.perf_counter() - t0
 
 
-def child(url: str) -> None:
+def reuse(url: str, n: int) -> bool:
+    """True when ``url`` already holds exactly ``n`` records (old batches are dropped)."""
+    from sqlalchemy import text
+
+    from anchor.store.db import Database
+
+    db = Database.open(url)
+    try:
+        with db.connect() as conn:
+            count = conn.execute(text("SELECT COUNT(*) FROM records")).scalar_one()
+            if count == 0:
+                return False
+            if count != n:
+                sys.exit(f"{url} holds {count:,} records, not {n:,}")
+            conn.execute(text("DELETE FROM tree_chunks"))
+            conn.execute(text("DELETE FROM batches"))
+        print(f"reusing {count:,} records", file=sys.stderr)
+        return True
+    finally:
+        db.close()
+
+
+def child(url: str, method: str) -> None:
     """Run one seal and print JSON: seconds, peak RSS, batch facts, one proof check."""
+    from sqlalchemy import text
+
     from anchor.core.merkle import verify_proof
     from anchor.service.seal import get_proof_material, seal
     from anchor.store.db import Database
 
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     db = Database.open(url)
+    phases: dict[str, float] = {}
     t0 = time.perf_counter()
-    batch = seal(db)
+
+    def mark(phase: str) -> None:
+        phases[phase] = round(time.perf_counter() - t0, 2)
+
+    batch = seal(db, progress=mark, method=method)  # type: ignore[arg-type]
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert batch is not None
+    with db.connect(write=False) as conn:
+        rid = conn.execute(
+            text("SELECT record_id FROM records WHERE seq = :s"),
+            {"s": (batch.first_seq + batch.last_seq) // 2},
+        ).scalar_one()
     t1 = time.perf_counter()
-    m = get_proof_material(db, f"r-{batch.leaf_count // 2}" if batch.leaf_count > 1 else "r-1")
+    m = get_proof_material(db, rid)
     proof_ms = (time.perf_counter() - t1) * 1000
     ok = verify_proof(batch.root, m.leaf, list(m.proof))
     db.close()
@@ -124,6 +158,7 @@ def child(url: str) -> None:
                 "proof_ms": round(proof_ms, 2),
                 "proof_chunk_reads": m.chunk_reads,
                 "proof_ok": ok,
+                "phases": phases,
             }
         )
     )
@@ -141,10 +176,22 @@ def main() -> None:
     ap.add_argument(
         "--limit-gb", type=float, default=None, help="RLIMIT_AS for the sealing process"
     )
+    ap.add_argument(
+        "--sqlite-path",
+        default=None,
+        help="keep the SQLite file here; reuse it (skip filling, drop old batches) when it "
+        "already holds N records",
+    )
+    ap.add_argument(
+        "--method",
+        default="auto",
+        choices=["auto", "native", "sort", "bucket"],
+        help="tree builder (auto: the core's C accelerator when built)",
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.method)
         return
     with tempfile.TemporaryDirectory(prefix="bench-seal-") as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.sqlite"
@@ -162,7 +209,7 @@ def main() -> None:
                 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
         out = subprocess.run(
-            [sys.executable, __file__, "--child", url],
+            [sys.executable, __file__, "--child", url, "--method", args.method],
             capture_output=True,
             text=True,
             preexec_fn=limit,
@@ -174,10 +221,11 @@ def main() -> None:
         result = json.loads(out.stdout.strip().splitlines()[-1])
         backend = "postgresql" if url.startswith("postgres") else "sqlite"
         print(
-            f"seal {result['leaf_count']:,} records [{backend}]: {result['seal_seconds']} s, "
+            f"seal {result['leaf_count']:,} records [{backend}, {args.method}]: {result['seal_seconds']} s, "
             f"peak RSS {result['peak_rss_mb']} MB (process baseline {result['rss_before_mb']} MB)"
             + (f", under RLIMIT_AS {args.limit_gb} GB" if args.limit_gb else "")
         )
+        print(f"phase end times (s): {result['phases']}")
         print(
             f"proof read: {result['proof_ms']} ms, {result['proof_chunk_reads']} chunk reads, "
             f"verifies: {result['proof_ok']}"

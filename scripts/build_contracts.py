@@ -36,7 +36,10 @@ CONTRACTS = ROOT / "contracts"
 SOURCE_NAME = "contracts/AnchorRegistry.sol"
 CONTRACT_NAME = "AnchorRegistry"
 SOLC_VERSION = "0.8.28"
-ARTIFACT_PATHS = (CONTRACTS / "AnchorRegistry.json", ROOT / "anchor" / "chain" / "AnchorRegistry.json")
+ARTIFACT_PATHS = (
+    CONTRACTS / "AnchorRegistry.json",
+    ROOT / "anchor" / "chain" / "AnchorRegistry.json",
+)
 ARTIFACT_FORMAT = "ledger-anchor-artifact/1"
 SETTINGS: dict[str, Any] = {
     "optimizer": {"enabled": True, "runs": 200},
@@ -75,12 +78,11 @@ def _resolve(importer: str, target: str) -> str:
 
 
 def _read_source(unit: str) -> str:
-    if unit.startswith("@"):
-        path = CONTRACTS / "node_modules" / unit
-    else:
-        path = ROOT / unit
+    path = CONTRACTS / "node_modules" / unit if unit.startswith("@") else ROOT / unit
     if not path.is_file():
-        raise BuildError(f"source {unit} not found at {path}: run scripts/setup.sh (npm ci in contracts/)")
+        raise BuildError(
+            f"source {unit} not found at {path}: run scripts/setup.sh (npm ci in contracts/)"
+        )
     return path.read_text(encoding="utf-8")
 
 
@@ -151,7 +153,9 @@ def _parse_json_after_noise(stdout: str) -> dict[str, Any]:
     raise BuildError("solcjs printed no standard-JSON output")
 
 
-def compile_input(std_input: dict[str, Any], *, backend: str = "auto", offline: bool = False) -> tuple[dict[str, Any], str]:
+def compile_input(
+    std_input: dict[str, Any], *, backend: str = "auto", offline: bool = False
+) -> tuple[dict[str, Any], str]:
     """Compile ``std_input``; returns (standard-JSON output, backend used)."""
     if backend in ("auto", "solcx"):
         solcx = _installed_solcx()
@@ -163,7 +167,9 @@ def compile_input(std_input: dict[str, Any], *, backend: str = "auto", offline: 
         if backend == "solcx":
             raise BuildError(f"py-solc-x has no solc {SOLC_VERSION} and could not install it")
     solcjs = _solcjs()
-    version = subprocess.run([str(solcjs), "--version"], capture_output=True, text=True, check=False)
+    version = subprocess.run(
+        [str(solcjs), "--version"], capture_output=True, text=True, check=False
+    )
     if not version.stdout.strip().startswith(SOLC_VERSION + "+"):
         raise BuildError(f"solcjs is {version.stdout.strip()!r}, expected {SOLC_VERSION}")
     done = subprocess.run(
@@ -232,9 +238,15 @@ def render(artifact: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="rebuild and compare with the committed artifact")
-    parser.add_argument("--artifact", type=Path, action="append", help="artifact file(s) to write or check")
-    parser.add_argument("--offline", action="store_true", help="never let py-solc-x download a compiler")
+    parser.add_argument(
+        "--check", action="store_true", help="rebuild and compare with the committed artifact"
+    )
+    parser.add_argument(
+        "--artifact", type=Path, action="append", help="artifact file(s) to write or check"
+    )
+    parser.add_argument(
+        "--offline", action="store_true", help="never let py-solc-x download a compiler"
+    )
     parser.add_argument("--backend", choices=("auto", "solcx", "solcjs"), default="auto")
     args = parser.parse_args(argv)
     targets: list[Path] = args.artifact or list(ARTIFACT_PATHS)

@@ -166,7 +166,14 @@ def _bundles(rnd: random.Random) -> tuple[dict[str, bytes], dict[str, bytes], di
         r = records[i]
         own = r.accounts()[:1]
         return make_bundle(
-            r, seqs[i], commits, {a: salts[a] for a in own}, tree.proof(pos[i]), tree.root, 3, anchor
+            r,
+            seqs[i],
+            commits,
+            {a: salts[a] for a in own},
+            tree.proof(pos[i]),
+            tree.root,
+            3,
+            anchor,
         )
 
     valid: dict[str, bytes] = {}
@@ -192,12 +199,24 @@ def _bundles(rnd: random.Random) -> tuple[dict[str, bytes], dict[str, bytes], di
         .to_json(), 1, "root", True)  # fmt: skip
     add("modified-sibling", replace(base, proof=(base.proof[0], _flip(base.proof[1]), *base.proof[2:]))
         .with_checksum().to_json(), 1, "root", True)  # fmt: skip
-    add("truncated-proof", replace(base, proof=base.proof[:-1]).with_checksum().to_json(), 1, "root", True)
+    add(
+        "truncated-proof",
+        replace(base, proof=base.proof[:-1]).with_checksum().to_json(),
+        1,
+        "root",
+        True,
+    )
     add("extra-element", replace(base, proof=(*base.proof, base.root)).with_checksum().to_json(),
         1, "root", True)  # fmt: skip
     add("swapped-order", replace(base, proof=(base.proof[1], base.proof[0], *base.proof[2:]))
         .with_checksum().to_json(), 1, "root", True)  # fmt: skip
-    add("wrong-root", replace(base, root=_flip(base.root)).with_checksum().to_json(), 1, "root", True)
+    add(
+        "wrong-root",
+        replace(base, root=_flip(base.root)).with_checksum().to_json(),
+        1,
+        "root",
+        True,
+    )
     # Bundle-level inconsistencies.
     add("leaf-field-mismatch", replace(base, leaf=_flip(base.leaf)).with_checksum().to_json(),
         1, "leaf", False)  # fmt: skip
@@ -241,7 +260,11 @@ def main() -> int:
     args = ap.parse_args()
     files = generate()
     if args.check:
-        bad = [p for p, data in files.items() if not (OUT / p).is_file() or (OUT / p).read_bytes() != data]
+        bad = [
+            p
+            for p, data in files.items()
+            if not (OUT / p).is_file() or (OUT / p).read_bytes() != data
+        ]
         extra = [
             str(p.relative_to(OUT))
             for p in OUT.rglob("*.json")

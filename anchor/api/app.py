@@ -5,7 +5,8 @@ Errors: every :class:`anchor.errors.AnchorError` becomes a clear 4xx JSON body
 
 * ``RecordError`` → 422 with ``field``, ``problem`` and ``line``;
 * other ``InputError`` → 400; ``ConflictError`` → 409; ``NotFoundError`` → 404;
-* ``StorageError`` / ``ChainError`` → 503 (the service, not the request, has a problem).
+* ``StorageError`` / ``ChainError`` / a database ``OperationalError`` (down, or SQLite's
+  lock timeout) → 503 (the service, not the request, has a problem).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from anchor.config import Config
 from anchor.errors import (
@@ -34,6 +36,9 @@ ROUTER_MODULES = (
     "anchor.api.proofs",
     "anchor.api.me",
     "anchor.api.explorer",
+    # operator routes written with the scheduler (POST /v1/seal, GET /v1/alarms)
+    "anchor.api.seal",
+    "anchor.api.alarms",
 )
 
 
@@ -58,6 +63,15 @@ def error_body(exc: AnchorError) -> tuple[int, dict[str, Any]]:
     return 500, {"error": "internal", "detail": exc.__class__.__name__}
 
 
+async def _db_error(_request: Request, exc: Exception) -> JSONResponse:
+    # the database is down or busy (SQLite lock timeout): the service's problem, not the
+    # request's; never leak the statement or parameters
+    return JSONResponse(
+        {"error": "unavailable", "detail": f"database unavailable ({exc.__class__.__name__})"},
+        status_code=503,
+    )
+
+
 async def _anchor_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AnchorError)
     status, body = error_body(exc)
@@ -77,6 +91,7 @@ def create_app(config: Config, db: Database) -> FastAPI:
     app.state.config = config
     app.state.db = db
     app.add_exception_handler(AnchorError, _anchor_error)
+    app.add_exception_handler(OperationalError, _db_error)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

@@ -43,6 +43,7 @@ __all__ = [
     "ForbiddenError",
     "IssuedToken",
     "SiweMessage",
+    "TooManyChallenges",
     "account_for_token",
     "bearer_token",
     "hash_token",
@@ -57,6 +58,7 @@ __all__ = [
 ]
 
 CHALLENGE_TTL = timedelta(minutes=5)
+MAX_OPEN_CHALLENGES = 10  # live, unused challenges per address
 SESSION_TTL = timedelta(hours=1)
 TOKEN_PREFIX = "la_"
 STATEMENT = "Sign in to ledger-anchor to read your own balance proofs."
@@ -64,6 +66,10 @@ STATEMENT = "Sign in to ledger-anchor to read your own balance proofs."
 
 class AuthError(AnchorError):
     """Missing, unknown, expired or revoked credentials; a bad or replayed challenge (401)."""
+
+
+class TooManyChallenges(AnchorError):
+    """Too many open sign-in challenges for one address (429)."""
 
 
 class ForbiddenError(AnchorError):
@@ -316,8 +322,20 @@ def issue_challenge(
         expiration_time=now + ttl,
     )
     with db.session() as s:
+        conn = s.connection()
+        open_now = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM auth_challenges WHERE address = :a AND used_at IS NULL "
+                "AND expires_at > :t"
+            ),
+            {"a": cs, "t": utcnow()},
+        ).scalar()
+        if int(open_now or 0) >= MAX_OPEN_CHALLENGES:
+            raise TooManyChallenges(
+                f"address: {MAX_OPEN_CHALLENGES} open challenges already; use one or wait"
+            )
         # keep the table small: challenges expired for a while are dropped
-        s.connection().execute(
+        conn.execute(
             sa.text("DELETE FROM auth_challenges WHERE expires_at < :t"),
             {"t": utcnow() - timedelta(days=1)},
         )

@@ -52,14 +52,16 @@ def _write(out: Path | None, data: bytes) -> None:
 
 
 def _prove_http(
-    api: str, record_id: str, account: str | None, api_key: str | None
+    api: str, record_id: str, account: str | None, api_key: str | None, token: str | None
 ) -> tuple[int, bytes]:
     import httpx
 
     from anchor.errors import AnchorError, NotFoundError
 
     headers = {"Accept": "application/json"}
-    if api_key:
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    elif api_key:
         headers["X-API-Key"] = api_key
     params = {"account": account} if account else None
     from urllib.parse import quote
@@ -102,18 +104,28 @@ def register(app: typer.Typer) -> None:
                 "--account", help="include this account's salt (to hand the proof to its owner)"
             ),
         ] = None,
+        token: Annotated[
+            str | None,
+            typer.Option(
+                "--token",
+                envvar="ANCHOR_USER_TOKEN",
+                help="with --api: a user token (your own records, with your salt)",
+                show_envvar=True,
+            ),
+        ] = None,
         config_path: Annotated[str | None, typer.Option("--config", help="config file")] = None,
     ) -> None:
         """Write the proof bundle of RECORD_ID (ledger-anchor-proof/1) to -o FILE.
 
-        With --api the operator key is taken from ANCHOR_API_KEY (or the config). Exit 3 when
-        the record is not anchored yet (its status is printed)."""
+        With --api: a user token (--token / ANCHOR_USER_TOKEN) or else the operator key from
+        ANCHOR_API_KEY (or the config). Exit 3 when the record is not anchored yet (its
+        status is printed)."""
         from rich.console import Console
 
         err = Console(stderr=True)
         cfg = _config(config_path)
         if api:
-            status, body = _prove_http(api, record_id, account, cfg.api_key)
+            status, body = _prove_http(api, record_id, account, cfg.api_key, token)
             if status == 202:
                 info = json.loads(body)
                 err.print(
@@ -130,13 +142,13 @@ def register(app: typer.Typer) -> None:
                 outcome = load_proof(db, record_id, Viewer(operator=True, disclose=account), cfg)
             finally:
                 db.close()
-            if outcome.bundle is None:
+            if outcome.body is None:
                 err.print(
                     f"record {record_id}: {outcome.status} (state {outcome.state}, "
                     f"batch {outcome.batch_id}); no bundle yet"
                 )
                 raise typer.Exit(EXIT_PENDING)
-            body = outcome.bundle.to_json()
+            body = outcome.body
             _write(out, body)
         if out is not None and str(out) != "-":
             err.print(f"wrote {out} ({len(body)} bytes)")

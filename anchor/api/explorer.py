@@ -18,7 +18,6 @@ Routes: ``GET /explorer`` (the page), ``GET /explorer/static/{name}``, ``GET
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -422,7 +421,10 @@ async def verify_pasted(request: Request, config: ConfigDep) -> JSONResponse:
     try:
         result = await anyio.to_thread.run_sync(
             lambda: verify_bundle_online(
-                bundle, config.rpc_url or "", contract=config.contract_address
+                bundle,
+                config.rpc_url or "",
+                contract=config.contract_address,
+                finality_depth=config.finality_depth,
             )
         )
     except VerificationError as exc:
@@ -435,13 +437,18 @@ async def verify_pasted(request: Request, config: ConfigDep) -> JSONResponse:
 
 
 def _result_obj(result: Any) -> dict[str, Any]:
-    """What the verifier's result says, as JSON (whatever its exact shape)."""
-    out: dict[str, Any] = {}
-    for name in ("status", "block_number", "finalized_block", "checks"):
-        v = getattr(result, name, None)
-        if v is not None:
-            out[name] = list(v) if isinstance(v, Sequence) and not isinstance(v, str) else v
-    return out
+    """What the verifier's result says, as JSON."""
+    block_hash = getattr(result, "block_hash", None)
+    return {
+        "status": getattr(result, "status", None),
+        "summary": result.summary() if hasattr(result, "summary") else None,
+        "chain_id": getattr(result, "chain_id", None),
+        "contract": getattr(result, "contract", None),
+        "block_number": getattr(result, "block_number", None),
+        "block_hash": _hex(block_hash) if isinstance(block_hash, bytes) else None,
+        "finalized_block": getattr(result, "finalized_block", None),
+        "finality_rule": getattr(result, "finality_rule", None),
+    }
 
 
 def _artifact() -> Any:

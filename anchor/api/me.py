@@ -115,7 +115,12 @@ def _token_response(issued: auth.IssuedToken) -> TokenResponse:
 # --------------------------------------------------------------------------- sign-in
 
 
-@router.post("/v1/auth/challenge", status_code=201, tags=["auth"])
+@router.post(
+    "/v1/auth/challenge",
+    status_code=201,
+    tags=["auth"],
+    responses={429: {"description": "too many open challenges for this address"}},
+)
 def challenge(
     body: ChallengeRequest, request: Request, db: DbDep, config: ConfigDep
 ) -> ChallengeResponse:
@@ -127,6 +132,8 @@ def challenge(
         )
     except InputError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    except auth.TooManyChallenges as exc:
+        raise HTTPException(status_code=429, detail=str(exc)) from None
     return ChallengeResponse(
         message=msg.text(), nonce=msg.nonce, expires_at=msg.expiration_time.isoformat()
     )
@@ -199,10 +206,10 @@ def latest_balance_proofs(
     proofs: list[Any] = []
     for asset in sorted(chosen):
         outcome = load_proof(db, chosen[asset], viewer, config)
-        if outcome.bundle is None:  # moved back to pending since the query (a reorg)
+        if outcome.body is None:  # moved back to pending since the query (a reorg)
             pending.append({"record_id": chosen[asset], "asset": asset, "state": outcome.state})
             continue
-        proofs.append(json.loads(outcome.bundle.to_json()))
+        proofs.append(json.loads(outcome.body))
     return {"account_id": account_id, "proofs": proofs, "pending": pending}
 
 

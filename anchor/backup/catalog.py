@@ -23,7 +23,7 @@ from anchor.backup.bundle import (
     rebuild,
 )
 from anchor.backup.layout import ObjectKey, parse_key
-from anchor.backup.targets import ObjectMissing, Target
+from anchor.backup.targets import Target
 from anchor.errors import StorageError
 
 __all__ = [
@@ -81,17 +81,22 @@ class BundleRead:
     problem: str | None = None
 
 
-def read_bundle(target: Target, key: ObjectKey) -> BundleRead:
+def read_bundle(
+    target: Target, key: ObjectKey, *, decoded: dict[str, Bundle] | None = None
+) -> BundleRead:
+    """Read, hash-check and decode one bundle. ``decoded`` (name -> bundle) lets a second
+    copy of the same content skip decoding: its bytes hash to the same name, so they are
+    the same bytes. Bundles decoded here are added to it."""
     try:
         data = target.get(key.key)
-    except ObjectMissing as exc:
-        return BundleRead(target.name, key, "unavailable", problem=str(exc))
     except StorageError as exc:
         return BundleRead(target.name, key, "unavailable", problem=str(exc))
     if content_name(data) != key.name:
         return BundleRead(
             target.name, key, "unreadable", problem="bytes do not hash to the object's name"
         )
+    if decoded is not None and key.name in decoded:
+        return BundleRead(target.name, key, "ok", bundle=decoded[key.name])
     try:
         bundle = decode_bundle(data)
     except BundleFormatError as exc:
@@ -103,6 +108,8 @@ def read_bundle(target: Target, key: ObjectKey) -> BundleRead:
             "unreadable",
             problem=f"holds batch {bundle.batch_id}, filed under {key.batch_id}",
         )
+    if decoded is not None:
+        decoded[key.name] = bundle
     return BundleRead(target.name, key, "ok", bundle=bundle)
 
 

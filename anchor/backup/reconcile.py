@@ -128,7 +128,7 @@ def _compare_records(
         )
 
     lo, hi = min(b.first_seq, ref.first_seq), max(b.last_seq, ref.last_seq)
-    db_rows = {r.seq: r for r in read_records(conn, lo, hi)}
+    db_rows = {r.seq: r for r in read_records(conn, lo, hi, received_at=False)}
     ref_index = {seq: i for i, seq in enumerate(ref.seqs)}
     k = keccak256
     loads = orjson.loads
@@ -340,13 +340,14 @@ def reconcile(
             expected = chain_root if chain_root != ZERO32 else (b.root if b is not None else None)
 
             reference: tuple[Bundle, RebuiltBatch] | None = None
+            decoded: dict[str, Bundle] = {}
             for x in live:
                 keys = x.bundles.get(bid, [])
                 if not keys:
                     out.append(Difference("bundle_missing", bid, target=x.name))
                     continue
                 for key in keys:
-                    read = read_bundle(x.target, key)
+                    read = read_bundle(x.target, key, decoded=decoded)
                     if read.status != "ok" or read.bundle is None:
                         out.append(
                             Difference(
@@ -375,6 +376,8 @@ def reconcile(
                         )
                     elif reference is None:
                         reference = (read.bundle, rebuilt)
+            for name in decoded:
+                cache.forget(name)
             if b is None:
                 continue
             if reference is not None:

@@ -40,6 +40,8 @@ CHUNK_NODES = 256  # the store's default (anchor.service.seal.DEFAULT_CHUNK_NODE
 class RestoreRefused(StorageError):
     """No bundle of a batch could be accepted (or the database is not empty)."""
 
+    exit_code = 1
+
 
 @dataclass(frozen=True)
 class RestoreReport:

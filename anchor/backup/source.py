@@ -130,8 +130,11 @@ def list_batches(conn: Any) -> list[BatchRow]:
     ]
 
 
-def read_records(conn: Any, first_seq: int, last_seq: int) -> Iterator[RecordRow]:
-    """The stored records with ``first_seq <= seq <= last_seq``, in seq order."""
+def read_records(
+    conn: Any, first_seq: int, last_seq: int, *, received_at: bool = True
+) -> Iterator[RecordRow]:
+    """The stored records with ``first_seq <= seq <= last_seq``, in seq order
+    (``received_at=False`` leaves that field empty: it is costly to normalise)."""
     cur = _cursor(conn)
     ph = "?" if conn.dialect.name == "sqlite" else "%s"
     try:
@@ -156,7 +159,7 @@ def read_records(conn: Any, first_seq: int, last_seq: int) -> Iterator[RecordRow
                     else bytes(canonical),
                     content_hash=_b(r[5]),
                     leaf=_b(r[6]),
-                    received_at=iso_utc(r[7]),
+                    received_at=iso_utc(r[7]) if received_at else "",
                 )
     finally:
         cur.close()
@@ -209,21 +212,29 @@ def bundle_from_db(conn: Any, batch: BatchRow, *, workers: int = 1) -> tuple[Bun
         raise BatchMismatch(
             f"batch {batch.id}: {len(rows)} records in seq range, sealed with {batch.leaf_count}"
         )
-    accounts: set[str] = set()
-    for row in rows:
-        try:
-            accounts.update(parse_record(row.canonical).accounts())
-        except InputError:
-            raise BatchMismatch(
-                f"batch {batch.id}: record {row.record_id!r} does not parse"
-            ) from None
-    salts = _salts_for(conn, accounts, read_salts(conn, batch.first_seq, batch.last_seq))
-    commitments = {a: account_commitment(a, s) for a, s in salts.items()}
-    leaves, _used, problem = compute_leaves(
-        [r.seq for r in rows], [r.canonical for r in rows], commitments, workers=workers
-    )
+    seqs = [r.seq for r in rows]
+    canon = [r.canonical for r in rows]
+    # the salts of the accounts linked to the range; if a link is missing, fall back to
+    # reading every record's accounts
+    linked = read_salts(conn, batch.first_seq, batch.last_seq)
+    commitments = {a: account_commitment(a, s) for a, s in linked.items()}
+    leaves, used, problem = compute_leaves(seqs, canon, commitments, workers=workers)
+    if problem is not None and "no salt" in problem.problem:
+        accounts: set[str] = set()
+        for row in rows:
+            try:
+                accounts.update(parse_record(row.canonical).accounts())
+            except InputError:
+                raise BatchMismatch(
+                    f"batch {batch.id}: record {row.record_id!r} does not parse"
+                ) from None
+        linked = _salts_for(conn, accounts, linked)
+        commitments = {a: account_commitment(a, s) for a, s in linked.items()}
+        leaves, used, problem = compute_leaves(seqs, canon, commitments, workers=workers)
     if problem is not None:
         raise BatchMismatch(f"batch {batch.id}: seq {problem.seq}: {problem.problem}")
+    salts = {a: linked[a] for a in used}
+    commitments = {a: commitments[a] for a in used}
     order = sorted(range(len(rows)), key=leaves.__getitem__)
     sorted_leaves = [leaves[i] for i in order]
     tree = MerkleTree.from_leaves(sorted_leaves)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from anchor.backup.bundle import Bundle
 from anchor.backup.catalog import RebuildCache, list_target, read_bundle, read_receipt
 from anchor.backup.chainview import ZERO32, ChainView
 from anchor.backup.targets import Target
@@ -71,20 +72,24 @@ def verify_targets(
 
     cache = RebuildCache(workers=workers)
     items: list[BundleStatus] = []
-    for target in targets:
-        listing = list_target(target)
+    listings = [list_target(t) for t in targets]
+    live = []
+    for listing in listings:
         if listing.error:
-            items.append(BundleStatus(target.name, None, "unavailable", detail=listing.error))
-            continue
-        ids = sorted(set(range(1, last + 1)) | set(listing.bundles))
-        for batch_id in ids:
+            items.append(BundleStatus(listing.name, None, "unavailable", detail=listing.error))
+        else:
+            live.append(listing)
+    ids = sorted(set(range(1, last + 1)).union(*(x.bundles for x in live)))
+    for batch_id in ids:
+        decoded: dict[str, Bundle] = {}  # one decode per distinct content in this batch
+        chain_root = root(batch_id)
+        for listing in live:
+            target = listing.target
             keys = listing.bundles.get(batch_id, [])
             if not keys:
                 items.append(BundleStatus(target.name, batch_id, "missing", detail="no bundle"))
-                continue
-            chain_root = root(batch_id)
             for key in keys:
-                read = read_bundle(target, key)
+                read = read_bundle(target, key, decoded=decoded)
                 if read.status != "ok":
                     status: Status = "unavailable" if read.status == "unavailable" else "unreadable"
                     items.append(
@@ -117,34 +122,25 @@ def verify_targets(
                     )
                 else:
                     items.append(BundleStatus(target.name, batch_id, "ok", key.key))
+        for name in decoded:
+            cache.forget(name)
+        for listing in live:
             for rkey in listing.receipts.get(batch_id, []):
-                receipt, problem = read_receipt(target, rkey)
+                receipt, problem = read_receipt(listing.target, rkey)
                 if receipt is None:
                     items.append(
                         BundleStatus(
-                            target.name, batch_id, "unreadable", rkey.key, f"receipt: {problem}"
+                            listing.name, batch_id, "unreadable", rkey.key, f"receipt: {problem}"
                         )
                     )
-                elif receipt.root != chain_root:
+                elif receipt.root != chain_root or chain_root == ZERO32:
                     items.append(
                         BundleStatus(
-                            target.name,
+                            listing.name,
                             batch_id,
                             "mismatching",
                             rkey.key,
-                            "receipt root differs from chain",
-                        )
-                    )
-        for batch_id, rkeys in listing.receipts.items():
-            if batch_id not in listing.bundles and batch_id > last:
-                for rkey in rkeys:
-                    items.append(
-                        BundleStatus(
-                            target.name,
-                            batch_id,
-                            "mismatching",
-                            rkey.key,
-                            "receipt for a batch not on chain",
+                            "receipt root differs from the root on chain",
                         )
                     )
     return VerifyReport(items=tuple(items), last_on_chain=last)

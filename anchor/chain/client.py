@@ -11,16 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import requests
 from eth_abi import decode as abi_decode
 from eth_utils import function_abi_to_4byte_selector, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
+from web3.exceptions import (
+    BadFunctionCallOutput,
+    ContractCustomError,
+    ContractLogicError,
+    Web3RPCError,
+)
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
-from web3.types import BlockIdentifier, TxParams
+from web3.types import BlockIdentifier, Nonce, TxParams, Wei
 
 from anchor.chain.artifact import Artifact, load_artifact
 from anchor.errors import ChainError, ConfigError, InputError
@@ -106,13 +111,15 @@ class AnchorRevert:
 
 def _error_table(abi: Iterable[dict[str, Any]]) -> dict[bytes, dict[str, Any]]:
     return {
-        function_abi_to_4byte_selector(item): item  # same rule for errors as for functions
+        function_abi_to_4byte_selector(cast(Any, item)): item  # same rule for errors as functions
         for item in abi
         if item.get("type") == "error"
     }
 
 
-def decode_revert(data: str | bytes | None, abi: Iterable[dict[str, Any]] | None = None) -> AnchorRevert | None:
+def decode_revert(
+    data: str | bytes | None, abi: Iterable[dict[str, Any]] | None = None
+) -> AnchorRevert | None:
     """Decode revert data with the registry's (or OpenZeppelin Ownable's) custom errors."""
     if data is None:
         return None
@@ -129,7 +136,10 @@ def decode_revert(data: str | bytes | None, abi: Iterable[dict[str, Any]] | None
         values = abi_decode(types, bytes(raw[4:]))
     except Exception:
         return None
-    return AnchorRevert(name=item["name"], args=dict(zip(names, values, strict=True)))
+    args = [
+        to_checksum_address(v) if t == "address" else v for t, v in zip(types, values, strict=True)
+    ]
+    return AnchorRevert(name=item["name"], args=dict(zip(names, args, strict=True)))
 
 
 class RegistryClient:
@@ -161,17 +171,30 @@ class RegistryClient:
         value = str(self._call("owner", block=block))
         return None if int(value, 16) == 0 else to_checksum_address(value)
 
-    def verify(self, batch_id: int, proof: Sequence[bytes], leaf: bytes, *, block: BlockIdentifier = "latest") -> bool:
+    def verify(
+        self,
+        batch_id: int,
+        proof: Sequence[bytes],
+        leaf: bytes,
+        *,
+        block: BlockIdentifier = "latest",
+    ) -> bool:
         """The contract's own check of a (double-hashed) leaf against batch ``batch_id``."""
-        return bool(self._call("verify", batch_id, [bytes(p) for p in proof], bytes(leaf), block=block))
+        return bool(
+            self._call("verify", batch_id, [bytes(p) for p in proof], bytes(leaf), block=block)
+        )
 
     def _call(self, name: str, *args: Any, block: BlockIdentifier) -> Any:
         try:
             return self.contract.functions[name](*args).call(block_identifier=block)
         except (ContractLogicError, Web3RPCError) as exc:
             raise ChainError(f"{name} call failed: {self._reason(exc)}") from None
+        except BadFunctionCallOutput:
+            raise ChainError(f"{name} call failed: no registry at {self.address}") from None
         except requests.exceptions.RequestException as exc:
-            raise ChainError(f"{name} call failed: RPC unreachable ({type(exc).__name__})") from None
+            raise ChainError(
+                f"{name} call failed: RPC unreachable ({type(exc).__name__})"
+            ) from None
 
     # --- anchoring -----------------------------------------------------------------------
 
@@ -201,16 +224,22 @@ class RegistryClient:
             "chainId": chain_id,
             "from": to_checksum_address(sender),
             "to": self.address,
-            "nonce": nonce,
+            "nonce": Nonce(nonce),
             "gas": gas,
-            "maxFeePerGas": max_fee_per_gas,
-            "maxPriorityFeePerGas": max_priority_fee_per_gas,
-            "value": 0,
+            "maxFeePerGas": Wei(max_fee_per_gas),
+            "maxPriorityFeePerGas": Wei(max_priority_fee_per_gas),
+            "value": Wei(0),
             "data": HexBytes(self.anchor_calldata(batch_id, root, leaf_count)),
         }
 
     def simulate_anchor(
-        self, batch_id: int, root: bytes, leaf_count: int, *, sender: str, block: BlockIdentifier = "latest"
+        self,
+        batch_id: int,
+        root: bytes,
+        leaf_count: int,
+        *,
+        sender: str,
+        block: BlockIdentifier = "latest",
     ) -> AnchorRevert | None:
         """``eth_call`` the anchor: None when it would succeed, else the decoded custom error
         (``.already_anchored`` tells a repeated batch id apart). Unknown reverts raise."""
@@ -228,7 +257,9 @@ class RegistryClient:
             return decoded
         return None
 
-    def estimate_anchor_gas(self, batch_id: int, root: bytes, leaf_count: int, *, sender: str) -> int:
+    def estimate_anchor_gas(
+        self, batch_id: int, root: bytes, leaf_count: int, *, sender: str
+    ) -> int:
         tx: TxParams = {
             "from": to_checksum_address(sender),
             "to": self.address,
@@ -261,16 +292,39 @@ class RegistryClient:
     # --- events --------------------------------------------------------------------------
 
     def anchored_events(
-        self, *, from_block: BlockIdentifier = 0, to_block: BlockIdentifier = "latest", batch_id: int | None = None
+        self,
+        *,
+        from_block: int = 0,
+        to_block: BlockIdentifier = "latest",
+        batch_id: int | None = None,
+        max_range: int | None = None,
     ) -> list[AnchoredEvent]:
-        """``Anchored`` logs in a block range (optionally for one batch id), oldest first."""
-        filters: dict[str, Any] = {}
-        if batch_id is not None:
-            filters["batchId"] = batch_id
+        """``Anchored`` logs in a block range (optionally for one batch id), oldest first.
+        ``max_range`` splits the range into ``eth_getLogs`` calls of at most that many blocks
+        (public RPCs limit the range)."""
+        filters: dict[str, Any] | None = {"batchId": batch_id} if batch_id is not None else None
+        event = self.contract.events.Anchored
         try:
-            logs = self.contract.events.Anchored.get_logs(
-                from_block=from_block, to_block=to_block, argument_filters=filters or None
-            )
+            if max_range is None:
+                logs = list(
+                    event.get_logs(
+                        from_block=from_block, to_block=to_block, argument_filters=filters
+                    )
+                )
+            else:
+                if max_range < 1:
+                    raise InputError("max_range must be at least 1")
+                last = (
+                    int(self.w3.eth.get_block(to_block)["number"])
+                    if not isinstance(to_block, int)
+                    else to_block
+                )
+                logs = []
+                start = from_block
+                while start <= last:
+                    end = min(last, start + max_range - 1)
+                    logs += event.get_logs(from_block=start, to_block=end, argument_filters=filters)
+                    start = end + 1
         except (Web3RPCError, requests.exceptions.RequestException) as exc:
             raise ChainError(f"reading Anchored logs failed: {type(exc).__name__}") from None
         return [_event(log) for log in logs]
@@ -279,7 +333,10 @@ class RegistryClient:
         """The ``Anchored`` events in a transaction receipt."""
         from web3.logs import DISCARD
 
-        return [_event(log) for log in self.contract.events.Anchored().process_receipt(receipt, errors=DISCARD)]
+        return [
+            _event(log)
+            for log in self.contract.events.Anchored().process_receipt(receipt, errors=DISCARD)
+        ]
 
 
 def _event(log: Any) -> AnchoredEvent:

@@ -56,13 +56,15 @@ def devnet_up_command(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one.")] = 8545,
     chain_id: Annotated[int, typer.Option("--chain-id")] = 31337,
     block_time: Annotated[
-        float | None, typer.Option("--block-time", help="Seconds per block (default: mine per transaction).")
+        float | None,
+        typer.Option("--block-time", help="Seconds per block (default: mine per transaction)."),
     ] = None,
     state: Annotated[
         Path | None, typer.Option("--state", help="State file: loaded at start, written at stop.")
     ] = None,
     state_interval: Annotated[
-        int | None, typer.Option("--state-interval", help="Also write the state file every N seconds.")
+        int | None,
+        typer.Option("--state-interval", help="Also write the state file every N seconds."),
     ] = None,
     slots_in_an_epoch: Annotated[
         int | None,
@@ -73,7 +75,8 @@ def devnet_up_command(
     ] = None,
     anvil: Annotated[Path | None, typer.Option(help="The anvil executable to use.")] = None,
     show_dev_key: Annotated[
-        bool, typer.Option("--show-dev-key", help="Print account 0's key (public test mnemonic only).")
+        bool,
+        typer.Option("--show-dev-key", help="Print account 0's key (public test mnemonic only)."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the description as JSON.")] = False,
 ) -> None:
@@ -114,7 +117,11 @@ def devnet_status_command(
     if as_json:
         typer.echo(
             json.dumps(
-                {"running": status.running, "block_number": status.block_number, "devnet": status.info},
+                {
+                    "running": status.running,
+                    "block_number": status.block_number,
+                    "devnet": status.info,
+                },
                 indent=2,
             )
         )
@@ -139,29 +146,38 @@ def devnet_down_command(directory: DirOption = _DEFAULT_DIR) -> None:
 
 
 def deploy(
-    rpc: Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL (default: config rpc_url).")] = None,
+    rpc: Annotated[
+        str | None, typer.Option("--rpc", help="JSON-RPC URL (default: config rpc_url).")
+    ] = None,
     chain_id: Annotated[
         int | None, typer.Option("--chain-id", help="Expected chain id (default: config chain_id).")
     ] = None,
     keystore: Annotated[
-        Path | None, typer.Option("--keystore", help="eth-account keystore file (password: env or prompt).")
+        Path | None,
+        typer.Option("--keystore", help="eth-account keystore file (password: env or prompt)."),
     ] = None,
     key_env: Annotated[
-        str | None, typer.Option("--key-env", help="Variable holding the hex key (default ANCHOR_PRIVATE_KEY).")
+        str | None,
+        typer.Option(
+            "--key-env", help="Variable holding the hex key (default ANCHOR_PRIVATE_KEY)."
+        ),
     ] = None,
     password_env: Annotated[
         str | None, typer.Option("--password-env", help="Variable holding the keystore password.")
     ] = None,
     anchorer: Annotated[
-        str | None, typer.Option("--anchorer", help="First anchorer address (default: the deployer).")
+        str | None,
+        typer.Option("--anchorer", help="First anchorer address (default: the deployer)."),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Where to write the deployment record.")] = Path(
-        "deployment.json"
-    ),
-    config: Annotated[Path | None, typer.Option("--config", help="TOML configuration file.")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the deployment record.")
+    ] = Path("deployment.json"),
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML configuration file.")
+    ] = None,
 ) -> None:
     """Deploy the committed AnchorRegistry artifact; refuse a wrong chain id; check the code."""
-    from anchor.chain.client import make_web3
+    from anchor.chain.client import RetryPolicy, make_web3
     from anchor.chain.deploy import deploy_registry, write_deployment
     from anchor.chain.keys import load_signing_key
     from anchor.config import load_config
@@ -173,14 +189,16 @@ def deploy(
     if not rpc_url:
         raise ConfigError("no RPC URL: pass --rpc or set rpc_url")
     if expected is None:
-        raise ConfigError("no chain id: pass --chain-id or set chain_id (deploying blind is refused)")
+        raise ConfigError(
+            "no chain id: pass --chain-id or set chain_id (deploying blind is refused)"
+        )
     keystore_path = keystore or (Path(cfg.keystore_path) if cfg.keystore_path else None)
     key = load_signing_key(
         keystore=keystore_path,
         key_env=key_env or cfg.private_key_env,
         password_env=password_env or cfg.keystore_password_env,
     )
-    w3 = make_web3(rpc_url)
+    w3 = make_web3(rpc_url, policy=RetryPolicy(timeout=30.0, retries=3, backoff_factor=0.25))
     typer.echo(f"deploying AnchorRegistry from {key.address} to chain {expected} at {rpc_url}")
     record = deploy_registry(w3, key, expected_chain_id=expected, anchorer=anchorer)
     write_deployment(record, out)

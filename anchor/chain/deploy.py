@@ -97,7 +97,9 @@ def check_chain_id(w3: Web3, expected: int) -> int:
     try:
         actual = int(w3.eth.chain_id)
     except (Web3RPCError, requests.exceptions.RequestException, OSError) as exc:
-        raise ChainError(f"cannot read the chain id: RPC unreachable ({type(exc).__name__})") from None
+        raise ChainError(
+            f"cannot read the chain id: RPC unreachable ({type(exc).__name__})"
+        ) from None
     if actual != expected:
         raise ChainIdMismatchError(
             f"the RPC serves chain id {actual}, but chain id {expected} is configured; refusing"
@@ -105,12 +107,16 @@ def check_chain_id(w3: Web3, expected: int) -> int:
     return actual
 
 
-def check_runtime_code(w3: Web3, address: str, artifact: Artifact | None = None, *, block: Any = "latest") -> str:
+def check_runtime_code(
+    w3: Web3, address: str, artifact: Artifact | None = None, *, block: Any = "latest"
+) -> str:
     """Compare the code at ``address`` with the artifact's deployed bytecode; returns its
     keccak256 (hex). Raises :class:`AlarmError` on any difference."""
     artifact = artifact or load_artifact()
     if artifact.immutable_references:
-        raise ConfigError("the artifact has immutables: an exact runtime-code comparison is impossible")
+        raise ConfigError(
+            "the artifact has immutables: an exact runtime-code comparison is impossible"
+        )
     code = bytes(w3.eth.get_code(to_checksum_address(address), block_identifier=block))
     expected = artifact.deployed_bytecode_bytes
     if code != expected:
@@ -139,13 +145,15 @@ def deploy_registry(
     first_anchorer = to_checksum_address(anchorer) if anchorer else key.address
     factory = w3.eth.contract(abi=artifact.abi_list, bytecode=artifact.bytecode)
     try:
-        nonce = w3.eth.get_transaction_count(key.address, "pending")
+        nonce = w3.eth.get_transaction_count(to_checksum_address(key.address), "pending")
         tx = factory.constructor(first_anchorer).build_transaction(
             {"from": key.address, "nonce": nonce, "chainId": chain_id}
         )
         signed = key.sign_transaction(tx)
         tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=poll_latency)
+        receipt = w3.eth.wait_for_transaction_receipt(
+            tx_hash, timeout=timeout, poll_latency=poll_latency
+        )
     except ContractLogicError as exc:
         raise ChainError(f"deployment would revert: {exc.message or type(exc).__name__}") from None
     except Web3RPCError as exc:
@@ -156,7 +164,9 @@ def deploy_registry(
         raise ChainError(f"RPC unreachable during deployment ({type(exc).__name__})") from None
     if receipt["status"] != 1:
         raise ChainError(f"deployment transaction {Web3.to_hex(tx_hash)} reverted")
-    address = to_checksum_address(receipt["contractAddress"])
+    if receipt.get("contractAddress") is None:
+        raise ChainError(f"deployment transaction {Web3.to_hex(tx_hash)} created no contract")
+    address = to_checksum_address(str(receipt["contractAddress"]))
     code_hash = check_runtime_code(w3, address, artifact, block=receipt["blockNumber"])
     block = w3.eth.get_block(receipt["blockNumber"])
     return DeploymentRecord(

@@ -311,7 +311,9 @@ def _checksum_free(address: str) -> str:
     except ImportError:
         return "0x" + body
     digest = keccak256(body.encode("ascii")).hex()
-    return "0x" + "".join(c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(body))
+    return "0x" + "".join(
+        c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(body)
+    )
 
 
 def is_running(pid: int) -> bool:

@@ -60,7 +60,9 @@ class SigningKey:
         return cls(account, source=source)
 
     @classmethod
-    def from_env(cls, name: str = DEFAULT_KEY_ENV, env: Mapping[str, str] | None = None) -> SigningKey:
+    def from_env(
+        cls, name: str = DEFAULT_KEY_ENV, env: Mapping[str, str] | None = None
+    ) -> SigningKey:
         env = os.environ if env is None else env
         value = env.get(name)
         if not value:
@@ -98,7 +100,9 @@ class SigningKey:
         return self._account.sign_transaction(dict(tx))
 
     def sign_message_hash(self, message_hash: bytes) -> Any:
-        return self._account.unsafe_sign_hash(message_hash)
+        from eth_typing import Hash32
+
+        return self._account.unsafe_sign_hash(Hash32(message_hash))
 
     def __repr__(self) -> str:
         return f"SigningKey(address={self.address}, source={self._source!r})"
@@ -137,7 +141,9 @@ def load_signing_key(
     return SigningKey.from_env(key_env, env)
 
 
-def write_keystore(key: SigningKey, path: str | Path, password: str, *, iterations: int | None = None) -> Path:
+def write_keystore(
+    key: SigningKey, path: str | Path, password: str, *, iterations: int | None = None
+) -> Path:
     """Encrypt ``key`` into a keystore file (mode 0600). ``iterations`` lowers the KDF cost
     (scrypt n) for tests; leave it None for real keys."""
     kwargs: dict[str, Any] = {}

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -35,7 +36,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from hexbytes import HexBytes
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from anchor.chain.finality import ChainHead, canonical_hash, read_head
@@ -78,7 +79,8 @@ CRASH_STEPS = ("after_seal", "after_sign", "after_broadcast", "after_receipt", "
 MIN_BUMP_PERCENT = Decimal("12.5")
 DEFAULT_GAS_LIMIT = 100_000
 PREPARE_LIMIT = 64
-RECHECK_FINAL = 16  # the newest final batches re-checked for canonicality each tick
+RECHECK_FINAL = 64  # final batches re-checked, newest first, while their blocks are gone
+OUTAGE_LOG_EVERY = 60.0  # seconds between "chain unavailable" warnings during an outage
 
 
 class ChainUnavailable(ChainError):
@@ -327,6 +329,8 @@ class TxManager:
         self.contract = self.registry.address
         self._bumps = 0
         self._chain_checked = False
+        self._down_since: float | None = None
+        self._down_logged = 0.0
 
     # -- the tick ------------------------------------------------------------------------
     def run_once(self) -> TickReport:
@@ -340,14 +344,26 @@ class TxManager:
             report.included, report.final, report.reorged = self.confirm()
         except ChainUnavailable as exc:
             report.errors.append(str(exc))
-            log.warning("chain unavailable: %s", exc)
         except Exception as exc:
-            if _is_network_error(exc):
-                report.errors.append(f"rpc: {type(exc).__name__}")
-                log.warning("chain unavailable: %s", type(exc).__name__)
-            else:
+            if not _is_network_error(exc):
                 raise
+            report.errors.append(f"rpc: {type(exc).__name__}")
+        self._log_availability(report)
         return report
+
+    def _log_availability(self, report: TickReport) -> None:
+        """One WARNING when the RPC goes away (repeated each minute), one when it is back."""
+        now = time.monotonic()
+        if report.errors:
+            if self._down_since is None or now - self._down_logged >= OUTAGE_LOG_EVERY:
+                since = "" if self._down_since is None else f" for {now - self._down_since:.0f} s"
+                log.warning("chain unavailable%s: %s", since, report.errors[0])
+                self._down_logged = now
+            if self._down_since is None:
+                self._down_since = now
+        elif self._down_since is not None:
+            log.warning("chain reachable again after %.0f s", now - self._down_since)
+            self._down_since = None
 
     def _check_chain_id(self) -> None:
         if self._chain_checked:
@@ -364,16 +380,17 @@ class TxManager:
         """Sign and store an attempt for each sealed batch the chain can take now."""
         with self.db.session(write=False) as s:
             rows = s.exec(
-                select(Batch.id, Batch.root, Batch.leaf_count, AnchorTx.state)
+                select(Batch.id, Batch.root, Batch.leaf_count)
                 .join(AnchorTx, col(AnchorTx.batch_id) == col(Batch.id), isouter=True)
-                .where(Batch.state == BatchState.SEALED.value)
+                .where(
+                    Batch.state == BatchState.SEALED.value,
+                    or_(col(AnchorTx.state).is_(None), col(AnchorTx.state) == TX_PENDING),
+                )
                 .order_by(col(Batch.id))
                 .limit(PREPARE_LIMIT)
             ).all()
         done = 0
-        for batch_id, root, leaf_count, tx_state in rows:
-            if tx_state not in (None, TX_PENDING):
-                continue
+        for batch_id, root, leaf_count in rows:
             if not self._prepare_one(int(batch_id), bytes(root), int(leaf_count)):
                 break  # batch ids are sequential: later ones wait for this one
             done += 1
@@ -595,6 +612,8 @@ class TxManager:
                 continue
             now = utcnow()
             if self._is_stuck(attempt, now, head):
+                if self._find_receipt(tx):
+                    continue  # mined after all: no replacement
                 replacement = self._bump(tx, attempt, reason="not mined in time")
                 if replacement is not None:
                     attempt = replacement
@@ -605,6 +624,17 @@ class TxManager:
             if due and self._send(tx, attempt, head):
                 sent += 1
         return sent, self._bumps
+
+    def _find_receipt(self, tx: AnchorTx) -> bool:
+        """Look for a receipt of any attempt of ``tx``; record it when found."""
+        with self.db.session(write=False) as s:
+            attempts = [a for a in self._attempts(s, tx.batch_id) if a.status != ATTEMPT_ABANDONED]
+        for attempt in attempts:
+            receipt = self._receipt(attempt.tx_hash)
+            if receipt is not None:
+                self._record_receipt(tx.batch_id, attempt, receipt)
+                return True
+        return False
 
     def _is_stuck(self, attempt: AnchorAttempt, now: datetime, head: int) -> bool:
         first = as_utc(attempt.first_broadcast_at)
@@ -732,13 +762,8 @@ class TxManager:
 
     def _nonce_too_low(self, tx: AnchorTx) -> None:
         """Our nonce is used: by one of our attempts (find its receipt), or by someone else."""
-        with self.db.session(write=False) as s:
-            attempts = self._attempts(s, tx.batch_id)
-        for attempt in attempts:
-            receipt = self._receipt(attempt.tx_hash)
-            if receipt is not None:
-                self._record_receipt(tx.batch_id, attempt, receipt)
-                return
+        if self._find_receipt(tx):
+            return
         root = _unhex(tx.root) or b""
         onchain = self.registry.root_of(tx.batch_id)
         if onchain == root:
@@ -796,8 +821,6 @@ class TxManager:
                 receipt = self._receipt(attempt.tx_hash)
                 if receipt is None:
                     continue
-                if head.latest - int(receipt["blockNumber"]) + 1 < self.settings.confirmations:
-                    break
                 crash_point("after_receipt")
                 if self._record_receipt(tx.batch_id, attempt, receipt):
                     included += 1
@@ -814,7 +837,7 @@ class TxManager:
                 s.exec(
                     select(AnchorTx)
                     .where(AnchorTx.state == TX_FINAL, col(AnchorTx.block_number).is_not(None))
-                    .order_by(col(AnchorTx.batch_id).desc())
+                    .order_by(col(AnchorTx.block_number).desc(), col(AnchorTx.batch_id).desc())
                     .limit(RECHECK_FINAL)
                 ).all()
             )
@@ -822,8 +845,13 @@ class TxManager:
             outcome = self._check_included(tx, head)
             final += outcome == "final"
             reorged += outcome == "reorged"
+        # A reorg replaces a suffix of the chain: if the newest final block is canonical, so
+        # are the older ones. Walk down from the newest until a canonical one is found.
         for tx in recent_final:
-            reorged += self._check_final(tx)
+            moved = self._check_final(tx)
+            if not moved:
+                break
+            reorged += moved
         return included, final, reorged
 
     def _receipt(self, tx_hash: str) -> Any | None:
@@ -889,7 +917,8 @@ class TxManager:
         if block_hash != tx.block_hash or number != tx.block_number:
             self._moved(tx, number, block_hash)
             return "moved"
-        if number <= head.finalized:
+        confirmations = head.latest - number + 1
+        if number <= head.finalized and confirmations >= self.settings.confirmations:
             with self.db.session() as s:
                 current = s.get(AnchorTx, tx.batch_id, with_for_update=True)
                 batch = s.get(Batch, tx.batch_id)
@@ -977,6 +1006,35 @@ class TxManager:
         log.warning("batch %s: reorg (%s): anchoring it again", tx.batch_id, why)
 
 
+def retry_failed(db: Database, batch_id: int) -> None:
+    """Operator action: anchor a batch again whose transaction reverted (status 0). Its old
+    attempts are abandoned; the next tick signs a new one at a new nonce. A batch whose id holds
+    a different root on chain (conflict) cannot be retried: that is never overwritten."""
+    from anchor.errors import ConflictError, NotFoundError
+
+    with db.session() as s:
+        tx = s.get(AnchorTx, batch_id, with_for_update=True)
+        batch = s.get(Batch, batch_id)
+        if tx is None or batch is None:
+            raise NotFoundError(f"batch {batch_id} has no anchor transaction")
+        if tx.state != TX_FAILED:
+            raise ConflictError(f"batch {batch_id} is {tx.state}: only a failed anchor is retried")
+        for attempt in s.exec(select(AnchorAttempt).where(AnchorAttempt.batch_id == batch_id)):
+            attempt.status = ATTEMPT_ABANDONED
+            s.add(attempt)
+        tx.state, tx.nonce, tx.tx_hash, tx.block_number, tx.block_hash = (
+            TX_PENDING, None, None, None, None,
+        )  # fmt: skip
+        tx.last_error = None
+        tx.updated_at = utcnow()
+        batch.state = BatchState.SEALED.value
+        batch.tx_hash = batch.block_number = batch.block_hash = None
+        s.add(tx)
+        s.add(batch)
+        resolve_alarms(s, ALARM_TX_REVERTED, batch_id)
+    log.warning("batch %s: failed anchor reset by the operator; it is signed again", batch_id)
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).replace("\n", " ")
     return text if len(text) <= 300 else text[:297] + "..."
@@ -1006,4 +1064,5 @@ __all__ = [
     "open_alarms",
     "raise_alarm",
     "resolve_alarms",
+    "retry_failed",
 ]

@@ -14,6 +14,7 @@ from anchor.core.merkle import (
     verify_multiproof,
     verify_proof,
 )
+from anchor.core.native import native_available
 from anchor.core.proof import FORMAT, AnchorInfo, ProofBundle, make_bundle, parse_bundle
 from anchor.core.records import (
     KINDS,
@@ -27,6 +28,7 @@ from anchor.core.records import (
     leaf_values,
     parse_record,
 )
+from anchor.core.seal import leaf_hash_buffer, seal
 from anchor.core.verify import verify_bundle
 
 __all__ = [
@@ -42,16 +44,19 @@ __all__ = [
     "encode_leaf",
     "keccak256",
     "leaf_hash",
+    "leaf_hash_buffer",
     "leaf_hashes",
     "leaf_types",
     "leaf_values",
     "make_bundle",
+    "native_available",
     "node_index_of_leaf",
     "parse_bundle",
     "parse_record",
     "process_multiproof",
     "process_proof",
     "proof_node_indices",
+    "seal",
     "verify_bundle",
     "verify_multiproof",
     "verify_proof",

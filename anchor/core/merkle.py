@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from anchor.core.hashing import keccak256
+from anchor.core.native import native
 from anchor.errors import InputError
 
 __all__ = [
@@ -98,6 +99,8 @@ class MerkleTree:
         for leaf in leaves:
             if len(leaf) != NODE:
                 raise InputError("Merkle tree leaves must be 32 bytes")
+        if n > 1 and native() is not None:
+            return cls._native_build(b"".join(leaves))
         order = sorted(range(n), key=leaves.__getitem__)
         nodes = bytearray((2 * n - 1) * NODE)
         # leaves at the end, reversed: tree-order k at node 2n-2-k
@@ -108,9 +111,18 @@ class MerkleTree:
     @classmethod
     def from_leaf_buffer(cls, buf: bytes) -> MerkleTree:
         """Build from concatenated 32-byte leaf hashes."""
-        if len(buf) % NODE:
-            raise InputError("leaf buffer length is not a multiple of 32")
+        if len(buf) % NODE or not buf:
+            raise InputError("leaf buffer must hold one or more 32-byte hashes")
+        if native() is not None:
+            return cls._native_build(bytes(buf))
         return cls.from_leaves([buf[i : i + NODE] for i in range(0, len(buf), NODE)])
+
+    @classmethod
+    def _native_build(cls, buf: bytes) -> MerkleTree:
+        mod = native()
+        assert mod is not None
+        nodes, order = mod.build_tree(buf)
+        return cls(nodes, len(buf) // NODE, memoryview(order).cast("I"))
 
     @classmethod
     def from_nodes(cls, nodes: bytes) -> MerkleTree:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -117,9 +118,13 @@ class Schema:
     version: int
     fields: tuple[FieldSpec, ...]
 
-    @property
+    @cached_property
     def field_names(self) -> frozenset[str]:
         return frozenset(f.name for f in self.fields)
+
+    @cached_property
+    def allowed_keys(self) -> frozenset[str]:
+        return self.field_names | {"kind", "version", "record_id"}
 
 
 _EXT = FieldSpec("ext", "hex32", optional=True)
@@ -206,6 +211,16 @@ _SCHEMAS: Final[dict[tuple[str, int], Schema]] = {
     ),
 }
 
+# Native field tags per schema, indexed like SCHEMA_INDEX: u uint, i int256, s string,
+# a account (commitment looked up by id), h bytes32.
+_NATIVE_TAG: Final = {"id": "s", "account": "a", "u32": "u", "u64": "u", "u256": "u",
+                      "i256": "i", "enum": "u", "hex32": "h"}  # fmt: skip
+SCHEMA_LIST: Final = tuple(_SCHEMAS)
+SCHEMA_INDEX: Final = {key: i for i, key in enumerate(SCHEMA_LIST)}
+NATIVE_TAGS: Final = tuple(
+    "".join(_NATIVE_TAG[f.tag] for f in _SCHEMAS[key].fields) for key in SCHEMA_LIST
+)
+
 KINDS: Final[tuple[str, ...]] = ("order_event", "book_snapshot", "trade", "balance", "position")
 KIND_CODES: Final[Mapping[str, int]] = MappingProxyType(
     {k: s.code for (k, _), s in _SCHEMAS.items()}
@@ -260,6 +275,18 @@ class Record:
     version: int
     record_id: str
     fields: Mapping[str, Any]
+    # (schema index, kind code, version, record_id, *field values in leaf order; enums as
+    # their index, accounts as ids): what the native sealer reads in one attribute lookup
+    leaf_order: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.leaf_order:
+            s = schema(self.kind, self.version)
+            vals: list[Any] = [SCHEMA_INDEX[(s.kind, s.version)], s.code, s.version, self.record_id]
+            for spec in s.fields:
+                v = self.fields[spec.name]
+                vals.append(spec.choices.index(v) if spec.tag == "enum" else v)
+            object.__setattr__(self, "leaf_order", tuple(vals))
 
     def accounts(self) -> tuple[str, ...]:
         """Account ids the record mentions, in leaf order (duplicates removed)."""
@@ -361,12 +388,19 @@ class _Bad:
 
 
 def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise RecordError(k, "duplicate key")
-        out[k] = v
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise RecordError(k, "duplicate key")
+            seen.add(k)
     return out
+
+
+_DECODER: Final = json.JSONDecoder(
+    parse_float=_Bad, parse_constant=_Bad, object_pairs_hook=_no_dupes
+)
 
 
 def _load_json(data: bytes | str) -> Any:
@@ -391,10 +425,22 @@ _ID_RE: Final = re.compile(r"[\x21-\x7e]+\Z")
 
 
 def _parse_int(name: str, v: Any, lo: int, hi: int) -> int:
-    if isinstance(v, bool):
-        raise RecordError(name, "must be an integer, not a boolean")
-    if isinstance(v, int):
+    t = type(v)
+    if t is str:
+        digits = v[1:] if v[:1] == "-" else v
+        if len(v) > 80 or not (digits.isascii() and digits.isdigit()):
+            raise RecordError(
+                name,
+                "must be an integer or a decimal string of digits (no sign '+', point, "
+                "exponent, spaces or hex)",
+            )
+        n = int(v, 10)
+    elif t is int:
         n = v
+    elif isinstance(v, bool):
+        raise RecordError(name, "must be an integer, not a boolean")
+    elif isinstance(v, int):
+        n = int(v)
     elif isinstance(v, str):
         if len(v) > 80 or not _DEC_RE.match(v):
             raise RecordError(
@@ -480,9 +526,11 @@ def _parse_common(obj: Mapping[str, Any]) -> tuple[Schema, str]:
     if "record_id" not in obj:
         raise RecordError("record_id", "missing field")
     record_id = _parse_id("record_id", obj["record_id"], RECORD_ID_MAX)
-    for k in obj:
-        if k not in _TOP_KEYS and k not in s.field_names:
-            raise RecordError(k, "unknown field")
+    allowed = s.allowed_keys
+    if not allowed.issuperset(obj):
+        for k in obj:
+            if k not in allowed:
+                raise RecordError(k, "unknown field")
     return s, record_id
 
 
@@ -524,7 +572,11 @@ def parse_record(obj: Mapping[str, Any] | bytes | str) -> Record:
     o = _as_obj(obj)
     s, record_id = _parse_common(o)
     fields = _parse_fields(s, o, redacted=False)
-    return Record(s.kind, s.version, record_id, _freeze(fields))
+    order = [SCHEMA_INDEX[(s.kind, s.version)], s.code, s.version, record_id]
+    for spec in s.fields:
+        v = fields[spec.name]
+        order.append(spec.choices.index(v) if spec.tag == "enum" else v)
+    return Record(s.kind, s.version, record_id, _freeze(fields), tuple(order))
 
 
 def parse_redacted(obj: Mapping[str, Any] | bytes | str) -> RedactedRecord:

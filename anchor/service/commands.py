@@ -78,6 +78,9 @@ def register(app: typer.Typer) -> None:
     def anchor_now_cmd(
         wait: str = typer.Option("included", "--wait", help="none | included | final"),
         timeout: float = typer.Option(120.0, "--timeout"),
+        retry: int | None = typer.Option(
+            None, "--retry", help="first reset batch ID whose anchor transaction reverted"
+        ),
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:
@@ -85,6 +88,11 @@ def register(app: typer.Typer) -> None:
         cfg = _config(config)
         db = _open(cfg, database_url)
         try:
+            if retry is not None:
+                from anchor.chain.txmanager import retry_failed
+
+                retry_failed(db, retry)
+                typer.echo(f"batch {retry}: reset, it is anchored again")
             _seal_and_anchor(db, cfg, wait=wait, timeout=timeout)
         finally:
             db.close()
@@ -250,9 +258,19 @@ def _print_batches(rows: list[dict[str, Any]], config: Config) -> None:
             "" if r["block_number"] is None else str(r["block_number"]),
             str(r["attempts"]),
             (r["sealed_at"] or "")[:19],
-            (r["error"] or "")[:60] or (link or ""),
+            _note(r, link),
         )
     Console().print(table)
+
+
+def _note(row: dict[str, Any], link: str | None) -> str:
+    if row["anchor"] == "conflict":
+        return "different root on chain: see `anchor alarms`"
+    if row["anchor"] == "failed":
+        return "transaction reverted: see `anchor alarms`"
+    if row["error"]:
+        return str(row["error"])[:60]
+    return link or ""
 
 
 def _alarm_rows(db: Database, show_all: bool) -> list[dict[str, Any]]:

@@ -20,17 +20,27 @@ NDJSON lines) and writes them in ONE transaction:
 
 from __future__ import annotations
 
+import multiprocessing
 import secrets
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 
 from anchor.core.hashing import keccak256
-from anchor.core.records import Record, account_commitment, encode_leaf, parse_record
-from anchor.errors import ConflictError, RecordError
+from anchor.core.records import (
+    Record,
+    account_commitment,
+    account_fields,
+    encode_leaf,
+    parse_record,
+    schema,
+)
+from anchor.errors import ConflictError, RecordError, StorageError
 from anchor.store.db import LOCK_INGEST, Database
 
 RecordInput = Mapping[str, Any] | str | bytes
@@ -70,31 +80,124 @@ class IngestResult:
         }
 
 
-@dataclass(frozen=True)
-class _Parsed:
+class _Prepared(NamedTuple):
+    """A validated record, ready to be numbered: everything but the seq and commitments."""
+
     line: int
-    record: Record
+    record_id: str
+    kind: str
+    version: int
     canonical: bytes
     content_hash: bytes
+    accounts: tuple[str, ...]
+    # abi.encode of the leaf with seq 0 and zero commitments, and where to patch them
+    template: bytes
+    slots: tuple[tuple[int, str], ...]
 
 
-def _is_blank(item: RecordInput) -> bool:
-    if isinstance(item, Mapping):
-        return not item
-    return not item.strip()
+class _Bad(NamedTuple):
+    line: int
+    field: str
+    problem: str
 
 
-def _parse(line: int, item: RecordInput) -> _Parsed:
+_SEQ_AT = 3 * 32  # the leaf's 4th head word: (kind, version, record_id offset, seq, ...)
+_ZERO32 = bytes(32)
+_layout_checked: set[tuple[str, int]] = set()
+
+
+@lru_cache(maxsize=64)
+def _account_offsets(kind: str, version: int) -> tuple[tuple[int, str], ...]:
+    """(byte offset of the head word, field name) of each account field of the leaf."""
+    names = [f.name for f in schema(kind, version).fields]
+    return tuple((32 * (4 + names.index(name)), name) for name in account_fields(kind, version))
+
+
+def _patch(
+    template: bytes, slots: tuple[tuple[int, str], ...], seq: int, c: Mapping[str, bytes]
+) -> bytes:
+    buf = bytearray(template)
+    buf[_SEQ_AT : _SEQ_AT + 32] = seq.to_bytes(32, "big")
+    for offset, account in slots:
+        buf[offset : offset + 32] = c[account]
+    return bytes(buf)
+
+
+def _check_layout(record: Record, template: bytes, slots: tuple[tuple[int, str], ...]) -> None:
+    """Once per kind and process: patching the template must equal the core's encode_leaf."""
+    key = (record.kind, record.version)
+    if key in _layout_checked:
+        return
+    probe = {a: keccak256(a.encode("utf-8")) for a in record.accounts()}
+    if _patch(template, slots, 0x0123456789ABCDEF, probe) != encode_leaf(
+        record, 0x0123456789ABCDEF, probe
+    ):
+        raise StorageError(
+            f"leaf layout of {record.kind} v{record.version} is not the one ingest expects"
+        )
+    _layout_checked.add(key)
+
+
+def _prepare(line: int, item: RecordInput) -> _Prepared | _Bad:
     try:
         record = parse_record(item)
+        accounts = record.accounts()
+        canonical = record.canonical_json()
+        template = encode_leaf(record, 0, dict.fromkeys(accounts, _ZERO32))
     except RecordError as exc:
-        raise RecordError(exc.field, exc.problem, line=line) from None
+        return _Bad(line, exc.field, exc.problem)
     except (ValueError, TypeError) as exc:  # anything the core did not name
-        raise RecordError(
-            "record", f"cannot be parsed ({exc.__class__.__name__})", line=line
-        ) from None
-    canonical = record.canonical_json()
-    return _Parsed(line, record, canonical, keccak256(canonical))
+        return _Bad(line, "record", f"cannot be parsed ({exc.__class__.__name__})")
+    slots = tuple(
+        (offset, record.fields[name])
+        for offset, name in _account_offsets(record.kind, record.version)
+    )
+    _check_layout(record, template, slots)
+    return _Prepared(
+        line,
+        record.record_id,
+        record.kind,
+        record.version,
+        canonical,
+        keccak256(canonical),
+        accounts,
+        template,
+        slots,
+    )
+
+
+def _prepare_chunk(chunk: list[tuple[int, RecordInput]]) -> tuple[int, list[_Prepared | _Bad]]:
+    """(items handled, prepared records and bad lines) of one chunk; runs in workers too."""
+    out: list[_Prepared | _Bad] = []
+    for line, item in chunk:
+        if isinstance(item, Mapping):
+            if not item:
+                continue
+        elif isinstance(item, str | bytes | bytearray) and not item.strip():
+            continue
+        out.append(_prepare(line, item))
+    return len(chunk), out
+
+
+def _prepared(
+    items: Iterable[RecordInput], size: int, first_line: int, workers: int
+) -> Iterator[tuple[int, list[_Prepared | _Bad]]]:
+    """Prepared chunks in input order; with ``workers > 1`` validation runs in that many
+    worker processes (a bounded window of chunks in flight)."""
+    chunks = _chunks(items, size, first_line)
+    if workers <= 1:
+        for chunk in chunks:
+            yield _prepare_chunk(chunk)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers) as pool:
+        window: deque[Any] = deque()
+        for chunk in chunks:
+            window.append(pool.apply_async(_prepare_chunk, (chunk,)))
+            if len(window) >= 2 * workers:
+                yield window.popleft().get()
+        while window:
+            yield window.popleft().get()
 
 
 def _chunks(
@@ -195,13 +298,18 @@ def ingest(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
     first_line: int = 1,
+    workers: int = 1,
 ) -> IngestResult:
     """Validate and store ``records`` in one transaction; see the module docstring.
 
     ``progress`` (optional) is called with the number of input items handled so far, after
     each chunk. Blank strings/lines (and empty mappings) are skipped but still count as
     lines; ``first_line`` is the line number of the first item (2 for a CSV after its header).
+    ``workers > 1`` validates in that many worker processes (for big files: the core's
+    validation is the bulk of the cost); the database work stays in this process.
     """
+    if workers > 1:
+        records = (dict(r) if isinstance(r, Mapping) else r for r in records)
     accepted = duplicates = 0
     first_seq: int | None = None
     last_seq: int | None = None
@@ -215,25 +323,23 @@ def ingest(
         w = _Writer(db, conn)
         received_at = w.timestamp(now)
         next_seq = w.max_seq() + 1
-        for chunk in _chunks(records, chunk_size, first_line):
-            parsed: list[_Parsed] = []
-            for line, item in chunk:
-                if _is_blank(item):
-                    continue
-                try:
-                    parsed.append(_parse(line, item))
-                except RecordError as exc:
+        for count, prepared in _prepared(records, chunk_size, first_line, workers):
+            parsed: list[_Prepared] = []
+            for p in prepared:
+                if isinstance(p, _Bad):
                     if not skip_bad:
-                        raise
-                    rejected.append(BadLine(line, exc.field, exc.problem))
-            handled += len(chunk)
+                        raise RecordError(p.field, p.problem, line=p.line)
+                    rejected.append(BadLine(p.line, p.field, p.problem))
+                else:
+                    parsed.append(p)
+            handled += count
 
             # idempotency: against the store (including earlier chunks of this load) and
             # within this chunk
-            existing = w.existing_hashes([p.record.record_id for p in parsed])
-            fresh: list[_Parsed] = []
+            existing = w.existing_hashes([p.record_id for p in parsed])
+            fresh: list[_Prepared] = []
             for p in parsed:
-                rid = p.record.record_id
+                rid = p.record_id
                 known = existing.get(rid)
                 if known is not None:
                     if known != p.content_hash:
@@ -246,7 +352,7 @@ def ingest(
                 fresh.append(p)
 
             # accounts: a secret salt at first sight
-            wanted = sorted({a for p in fresh for a in p.record.accounts()} - commitments.keys())
+            wanted = sorted({a for p in fresh for a in p.accounts} - commitments.keys())
             if wanted:
                 commitments.update(w.existing_accounts(wanted))
                 new_accounts = []
@@ -263,30 +369,24 @@ def ingest(
 
             record_rows: list[tuple[Any, ...]] = []
             link_rows: list[tuple[str, int]] = []
+            k = keccak256
             for p in fresh:
                 seq = next_seq
-                rec = p.record
-                try:
-                    leaf = keccak256(keccak256(encode_leaf(rec, seq, commitments)))
-                except RecordError as exc:
-                    if not skip_bad:
-                        raise RecordError(exc.field, exc.problem, line=p.line) from None
-                    rejected.append(BadLine(p.line, exc.field, exc.problem))
-                    continue
                 next_seq += 1
+                leaf = k(k(_patch(p.template, p.slots, seq, commitments)))
                 record_rows.append(
                     (
                         seq,
-                        rec.record_id,
-                        rec.kind,
-                        rec.version,
+                        p.record_id,
+                        p.kind,
+                        p.version,
                         p.canonical.decode("ascii"),
                         p.content_hash,
                         leaf,
                         received_at,
                     )
                 )
-                link_rows.extend((a, seq) for a in rec.accounts())
+                link_rows.extend((a, seq) for a in p.accounts)
                 if first_seq is None:
                     first_seq = seq
                 last_seq = seq

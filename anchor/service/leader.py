@@ -14,7 +14,6 @@ import contextlib
 import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -152,20 +151,3 @@ def make_leadership(db: Database) -> Leadership:
     return FileLeader(
         Path(database).expanduser().resolve().with_name(Path(database).name + ".anchorer.lock")
     )
-
-
-def wait_for_leadership(
-    leader: Leadership, *, retry_seconds: float = 3.0, stop: Any = None
-) -> bool:
-    """Block until this process leads (True) or ``stop`` (a threading.Event) is set (False)."""
-    announced = False
-    while not leader.try_acquire():
-        if not announced:
-            log.warning("another process is the anchorer: standing by")
-            announced = True
-        if stop is not None:
-            if stop.wait(retry_seconds):
-                return False
-        else:
-            time.sleep(retry_seconds)
-    return True

@@ -84,6 +84,7 @@ class AnchorScheduler:
         )
         self.ticks = 0
         self.last_error: str | None = None
+        self._standing_by = False
         self._add_jobs()
 
     def _add_jobs(self) -> None:
@@ -120,7 +121,14 @@ class AnchorScheduler:
     def _guard(self, job: Callable[[], Any]) -> Callable[[], None]:
         def run() -> None:
             if self.leader is not None and not self.leader.try_acquire():
+                if not self._standing_by:
+                    log.warning(
+                        "another process is the anchorer: standing by (retry every %ss)",
+                        self.tick_seconds,
+                    )
+                    self._standing_by = True
                 return  # standby: the lock is tried again on the next run
+            self._standing_by = False
             try:
                 job()
             except Exception as exc:  # logged, and the next run tries again

@@ -8,11 +8,11 @@ advisory lock) that first re-checks that nobody sealed meanwhile. A crash leaves
 batch or nothing; two concurrent seals never take the same records (the loser of a race
 rebuilds on the new state); ingest is not blocked while the tree is being built.
 
-Memory: the leaves go into one flat ``bytearray`` of ``2n-1`` nodes; chunks are written
-from slices of it. Up to 2M leaves are sorted in Python; above that the database sorts
-(``ORDER BY leaf``: BLOB/bytea order is bytewise, the same order as OZ's sort) and they
-stream straight into the node array: about 64 bytes per record (10M records ≈ 640 MB plus
-the database's own sort buffers).
+Memory: the tree is one flat ``bytearray`` of ``2n-1`` nodes; chunks are written from
+slices of it. It is built by the core's C accelerator when built (a contiguous leaf
+buffer in), else in Python: a sorted list up to 2M leaves, above that bucketed by first
+byte into 256 flat buffers sorted one at a time. Either way about 100 bytes per record at
+the peak (10M records ≈ 1 GB).
 
 ``get_proof_material(db, record_id)`` finds the record's batch by its seq, its position in
 the sorted leaf level by binary search over the stored chunks, and the sibling path — only
@@ -31,6 +31,7 @@ from sqlmodel import Session
 from tiny_keccak import keccak256 as _keccak256
 
 from anchor.core.merkle import node_index_of_leaf, process_proof, proof_node_indices
+from anchor.core.native import native
 from anchor.core.records import Record, parse_record
 from anchor.errors import ConflictError, InputError, NotFoundError, StorageError
 from anchor.store.db import LOCK_SEAL, Database
@@ -40,7 +41,8 @@ from anchor.store.queries import batch_of_seq_in
 NODE = 32
 DEFAULT_CHUNK_NODES = 256  # 8 KiB per chunk row
 _FETCH = 50_000
-IN_MEMORY_SORT_MAX = 2_000_000
+SORT_MAX = 2_000_000
+NATIVE_MAX = 12_000_000
 _MAX_ATTEMPTS = 20
 
 
@@ -99,6 +101,23 @@ def nodes_from_sorted(n: int, sorted_leaves: Iterable[bytes]) -> bytearray:
     return nodes
 
 
+def bucket_sorted(leaves: Iterable[bytes]) -> Iterator[bytes]:
+    """32-byte leaves in ascending order, holding them as 256 flat buffers (32 bytes a
+    leaf) instead of one Python object each; only one bucket is a list at a time."""
+    buckets = [bytearray() for _ in range(256)]
+    for leaf in leaves:
+        if len(leaf) != NODE:
+            raise InputError("Merkle tree leaves must be 32 bytes")
+        buckets[leaf[0]] += leaf
+    for i, bucket in enumerate(buckets):
+        data = bytes(bucket)
+        buckets[i] = bytearray()
+        items = [data[j : j + NODE] for j in range(0, len(data), NODE)]
+        del data
+        items.sort()
+        yield from items
+
+
 def _hash_inner(nodes: bytearray, n: int) -> None:
     """Inner nodes ``n-2 .. 0``: keccak256 of the sorted pair of children."""
     keccak = _keccak256
@@ -124,23 +143,33 @@ def _scalar(raw: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
         cur.close()
 
 
-def _stream_leaves(db: Database, raw: Any, first: int, last: int, *, order: str) -> Iterator[bytes]:
-    """The batch's leaves ordered by ``order`` (``seq`` or ``leaf``), streamed."""
+def _stream_leaves(db: Database, raw: Any, first: int, last: int) -> Iterator[bytes]:
+    """The batch's leaves in seq order, one by one."""
+    for run in _leaf_runs(db, raw, first, last):
+        for i in range(0, len(run), NODE):
+            yield run[i : i + NODE]
+
+
+def _leaf_runs(db: Database, raw: Any, first: int, last: int) -> Iterator[bytes]:
+    """The batch's leaves in seq order as concatenated runs of up to ``_FETCH`` leaves,
+    streamed (PostgreSQL: a server-side cursor)."""
     if db.backend == "postgresql":
         cur = raw.cursor(name="anchor_seal_leaves")
         cur.itersize = _FETCH
-        sql = f"SELECT leaf FROM records WHERE seq BETWEEN %s AND %s ORDER BY {order}"
+        sql = "SELECT leaf FROM records WHERE seq BETWEEN %s AND %s ORDER BY seq"
     else:
         cur = raw.cursor()
-        sql = f"SELECT leaf FROM records WHERE seq BETWEEN ? AND ? ORDER BY {order}"
+        sql = "SELECT leaf FROM records WHERE seq BETWEEN ? AND ? ORDER BY seq"
     try:
         cur.execute(sql, (first, last))
         while True:
             rows = cur.fetchmany(_FETCH)
             if not rows:
                 break
-            for (leaf,) in rows:
-                yield bytes(leaf)
+            run = b"".join([bytes(r[0]) for r in rows])
+            if len(run) != NODE * len(rows) or any(len(r[0]) != NODE for r in rows):
+                raise StorageError("a stored leaf is not 32 bytes")
+            yield run
     finally:
         cur.close()
 
@@ -203,12 +232,54 @@ def _plan(db: Database, raw: Any, max_records: int | None) -> _Plan | None:
     return _Plan(prev_last, next_id, first, last, n)
 
 
+BuildMethod = Literal["auto", "native", "sort", "bucket"]
+
+
+def _build(db: Database, raw: Any, plan: _Plan, method: BuildMethod) -> bytearray:
+    """The batch's flat node array.
+
+    * ``native``: the core's C accelerator (``anchor.core.native``): one contiguous leaf
+      buffer in, nodes out; ~100 bytes a leaf (buffer + nodes + order);
+    * ``sort``: leaves as one sorted Python list (~170 bytes a leaf at the peak);
+    * ``bucket``: bucketed by first byte into flat buffers, sorted one bucket at a time
+      (~100 bytes a leaf, no per-leaf objects for the whole batch);
+    * ``auto``: native when built and n <= 12M, else sort up to 2M, else bucket.
+    """
+    accel = native()
+    if method == "auto":
+        if accel is not None and plan.n <= NATIVE_MAX:
+            method = "native"
+        else:
+            method = "sort" if plan.n <= SORT_MAX else "bucket"
+    if method == "native":
+        if accel is None:
+            raise StorageError("the native tree builder is not available")
+        buf = bytearray(plan.n * NODE)
+        at = 0
+        for run in _leaf_runs(db, raw, plan.first, plan.last):
+            if at + len(run) > len(buf):
+                raise StorageError(f"more than the {plan.n} leaves expected")
+            buf[at : at + len(run)] = run
+            at += len(run)
+        if at != len(buf):
+            raise StorageError(f"expected {plan.n} leaves, read {at // NODE}")
+        nodes, _order = accel.build_tree(buf)
+        del buf, _order
+        if len(nodes) != (2 * plan.n - 1) * NODE:
+            raise StorageError("native tree builder returned a wrong-sized node array")
+        return nodes if isinstance(nodes, bytearray) else bytearray(nodes)
+    leaves = _stream_leaves(db, raw, plan.first, plan.last)
+    if method == "sort":
+        return nodes_from_sorted(plan.n, sorted(leaves))
+    return nodes_from_sorted(plan.n, bucket_sorted(leaves))
+
+
 def seal(
     db: Database,
     *,
     max_records: int | None = None,
     chunk_nodes: int = DEFAULT_CHUNK_NODES,
-    in_memory_sort_max: int = IN_MEMORY_SORT_MAX,
+    method: BuildMethod = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> Batch | None:
     """Seal the pending records (oldest first, at most ``max_records``) into the next batch.
@@ -219,9 +290,9 @@ def seal(
     the API go on meanwhile — records are immutable and sealed ranges only grow), then ONE
     write transaction under the seal lock re-checks that no other batch was sealed since,
     and stores the batch row and every tree chunk. If another sealer won the race, the
-    work is redone on the new state. Up to ``in_memory_sort_max`` leaves are sorted in
-    Python (faster, ~110 bytes a leaf); larger batches let the database sort (~64 bytes a
-    leaf). ``progress`` (optional) is told the phase: "read", "tree", "write", "done".
+    work is redone on the new state. ``method`` picks the tree builder (see
+    :func:`_build`; ``auto`` is right outside tests). ``progress`` (optional) is told the
+    phase: "read", "tree", "write", "done".
     """
     if max_records is not None and max_records < 1:
         raise InputError("max_records must be at least 1")
@@ -236,18 +307,7 @@ def seal(
                 return None
             if progress:
                 progress("read")
-            if plan.n <= in_memory_sort_max:
-                # fast: read in seq order, sort the 32-byte values in Python
-                leaves = list(_stream_leaves(db, raw, plan.first, plan.last, order="seq"))
-                leaves.sort()
-                nodes = nodes_from_sorted(plan.n, leaves)
-                del leaves
-            else:
-                # bounded memory: the database sorts (BLOB/bytea order is bytewise, the
-                # same as OZ's); leaves stream straight into the node array
-                nodes = nodes_from_sorted(
-                    plan.n, _stream_leaves(db, raw, plan.first, plan.last, order="leaf")
-                )
+            nodes = _build(db, raw, plan, method)
         if progress:
             progress("tree")
         root = bytes(nodes[:NODE])

@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
         skip_bad: bool = typer.Option(
             False, "--skip-bad", help="store the good records and list the bad lines"
         ),
+        workers: int = typer.Option(
+            1, "--workers", min=1, max=64, help="validation worker processes (big files)"
+        ),
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:
@@ -119,7 +122,14 @@ def register(app: typer.Typer) -> None:
                 else:
                     items = iter(reader)
                     first_line = 1
-                result = ingest(db, items, skip_bad=skip_bad, progress=tick, first_line=first_line)
+                result = ingest(
+                    db,
+                    items,
+                    skip_bad=skip_bad,
+                    progress=tick,
+                    first_line=first_line,
+                    workers=workers,
+                )
                 progress.update(task, completed=counting.count, records=result.accepted)
         finally:
             db.close()

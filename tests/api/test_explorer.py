@@ -158,7 +158,9 @@ def test_anchors_export_csv_and_json(chain: Chain, tmp_path: Path) -> None:
     assert rows[0]["leaf_count_chain"] == "12"
     with chain.db.connect() as conn:
         conn.execute(sa.text("UPDATE batches SET leaf_count = 13 WHERE id = 1"))
-    res = runner.invoke(app, ["anchors", "export", "--json", "-o", str(tmp_path / "a.json"), *common])
+    res = runner.invoke(
+        app, ["anchors", "export", "--json", "-o", str(tmp_path / "a.json"), *common]
+    )
     assert res.exit_code == 1  # a mismatch
     data = json.loads((tmp_path / "a.json").read_text())
     assert data["mismatches"] == 1
@@ -220,3 +222,46 @@ def test_page_in_headless_chromium_lists_anchors_flags_mismatch_links_explorer(
     assert by_id["1"]["tx"] == f"{EXPLORER}/tx/{tx1}"
     assert "1 mismatch" in summary
     assert contract_link == f"{EXPLORER}/address/{chain.registry.address}"
+
+
+@pytest.mark.browser
+def test_page_verifies_a_pasted_bundle_and_names_the_failed_check(
+    page_chain: Chain, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from anchor.core.proof import parse_bundle
+    from tests.interop.browser import Chromium
+
+    chain = page_chain
+    config = replace(chain.config, finality_depth=1)
+    with chain.db.connect(write=False) as conn:
+        rid = conn.execute(
+            sa.text("SELECT record_id FROM records WHERE kind = 'trade' ORDER BY seq LIMIT 1")
+        ).scalar_one()
+    with live_server(create_app(config, chain.db)) as url:
+        good = httpx.get(f"{url}/v1/proofs/{rid}").content
+        b = parse_bundle(good)
+        wrong_block = b.with_anchor(replace(b.anchor, block_number=b.anchor.block_number + 1))
+        browser = Chromium(tmp_path / "profile")
+        try:
+            browser.navigate(f"{url}/explorer")
+            results = []
+            for text in (good.decode(), wrong_block.to_json().decode(), "{not json"):
+                browser.evaluate(
+                    f"document.getElementById('bundle').value = {json.dumps(text)}; "
+                    "document.getElementById('verify-result').textContent = ''; "
+                    "document.getElementById('verify-button').click(); true"
+                )
+                browser.wait_for(
+                    "/VALID|INVALID/.test(document.getElementById('verify-result').innerText)"
+                )
+                results.append(
+                    browser.evaluate("document.getElementById('verify-result').innerText")
+                )
+            browser.screenshot(tmp_path / "verify.png")
+        finally:
+            browser.close()
+    assert results[0].startswith("VALID") and f"batch {b.batch_id}" in results[0]
+    assert results[1].startswith("INVALID") and "failed check: receipt" in results[1]
+    assert results[2].startswith("INVALID") and "failed check: format" in results[2]

@@ -92,6 +92,18 @@ def _spec() -> dict[str, Any]:
     return dict(create_app(service_config(None), cast(Any, None)).openapi())
 
 
+@schemathesis.serializer("application/x-ndjson")
+def _ndjson(_ctx: Any, value: Any) -> bytes:
+    """NDJSON bodies (bulk ingest): a list becomes one JSON document per line; anything
+    else is sent as one line, or as raw bytes/text when generated so."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", errors="surrogatepass")
+    items = value if isinstance(value, list) else [value]
+    return b"".join(json.dumps(v).encode() + b"\n" for v in items)
+
+
 schema = schemathesis.openapi.from_dict(_spec())
 
 

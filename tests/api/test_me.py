@@ -169,7 +169,7 @@ def test_balance_proofs_are_the_callers_latest_anchored_ones_only(svc: Svc) -> N
         assert bundle.anchor.status == "final"
         verify_bundle(bundle)
     assert BOB not in r.text and svc.salts[BOB].hex() not in r.text
-    assert "9000" not in r.text and "7000" not in r.text  # not even Bob's amounts
+    assert '"9000"' not in r.text and '"7000"' not in r.text  # not even Bob's amounts
 
 
 def test_another_accounts_record_is_404_never_data(svc: Svc) -> None:
@@ -178,7 +178,7 @@ def test_another_accounts_record_is_404_never_data(svc: Svc) -> None:
         for path in (f"/v1/me/proofs/{rid}", f"/v1/proofs/{rid}"):
             r = httpx.get(svc.url + path, headers=_auth(token))
             assert r.status_code == 404, path
-            assert "7000" not in r.text and svc.salts[BOB].hex() not in r.text
+            assert '"7000"' not in r.text and svc.salts[BOB].hex() not in r.text
     # her own record through both routes: her salt only, Bob as a commitment
     for path in ("/v1/me/proofs/trade-ab", "/v1/proofs/trade-ab"):
         r = httpx.get(svc.url + path, headers=_auth(token))
@@ -321,3 +321,37 @@ def test_accounts_token_cli_prints_a_working_token_once(svc: Svc) -> None:
     r = httpx.get(f"{svc.url}/v1/me/balance-proofs", headers=_auth(token))
     assert r.status_code == 200
     assert {p["record"]["record_id"] for p in r.json()["proofs"]} == {"bal-b-usdc-2"}
+
+
+def test_auth_models_match_the_0003_migration(db: Database) -> None:
+    from anchor.store.auth_models import AccountToken, AuthChallenge
+
+    insp = sa.inspect(db.engine)
+    for model in (AccountToken, AuthChallenge):
+        table = model.__table__  # type: ignore[attr-defined]
+        migrated = {c["name"]: c for c in insp.get_columns(table.name)}
+        assert set(migrated) == {c.name for c in table.columns}, table.name
+        for column in table.columns:
+            assert migrated[column.name]["nullable"] == column.nullable, (table.name, column.name)
+        pk = set(insp.get_pk_constraint(table.name)["constrained_columns"])
+        assert pk == {c.name for c in table.primary_key.columns}, table.name
+    uniques = insp.get_unique_constraints("account_tokens")
+    indexes = insp.get_indexes("account_tokens")
+    assert any(u["column_names"] == ["token_hash"] for u in uniques) or any(
+        i["column_names"] == ["token_hash"] and i["unique"] for i in indexes
+    )
+
+
+def test_open_challenges_per_address_are_capped(svc: Svc) -> None:
+    from anchor.api.auth import MAX_OPEN_CHALLENGES
+
+    address = Account.create().address
+    for _ in range(MAX_OPEN_CHALLENGES):
+        _challenge(svc, address)
+    r = httpx.post(f"{svc.url}/v1/auth/challenge", json={"address": address})
+    assert r.status_code == 429
+    with svc.db.connect(write=False) as conn:
+        n = conn.execute(
+            sa.text("SELECT COUNT(*) FROM auth_challenges WHERE address = :a"), {"a": address}
+        ).scalar()
+    assert n == MAX_OPEN_CHALLENGES

@@ -138,9 +138,7 @@ def test_asking_for_a_salt_without_the_operator_key_is_refused(svc: Svc) -> None
     r = httpx.get(f"{svc.url}/v1/proofs/{bal.record_id}", params={"account": bal.accounts()[0]})
     assert r.status_code == 403
     _secrets_absent(r.text, svc)
-    r = httpx.get(
-        f"{svc.url}/v1/proofs/{bal.record_id}", headers={"X-API-Key": "wrong-key"}
-    )
+    r = httpx.get(f"{svc.url}/v1/proofs/{bal.record_id}", headers={"X-API-Key": "wrong-key"})
     assert r.status_code == 404  # a wrong key is no key: a private record stays hidden
 
 
@@ -285,3 +283,84 @@ def test_prove_cli_reports_pending_with_exit_3(svc: Svc, tmp_path: Any) -> None:
     assert res.exit_code == 3
     assert "pending" in res.output
     assert not (tmp_path / "p.json").exists()
+
+
+def test_fast_bundle_bytes_equal_the_core_make_bundle(svc: Svc) -> None:
+    """The server's serializer (orjson) must produce exactly make_bundle(...).to_json()."""
+    from anchor.api.proofs import bundle_bytes
+    from anchor.core.merkle import MerkleTree
+    from anchor.core.proof import AnchorInfo, make_bundle
+    from anchor.core.records import account_commitment, leaf_hashes
+
+    commitments = {a: account_commitment(a, s) for a, s in svc.salts.items()}
+    seqs = list(range(1, len(svc.records) + 1))
+    tree = MerkleTree.from_leaves(leaf_hashes(zip(svc.records, seqs, strict=True), commitments))
+    order = tree.tree_order_of_inputs()
+    anchors = (
+        AnchorInfo(),
+        AnchorInfo(31337, CONTRACT.lower(), TX1, 2**63, BH1, "final"),
+        AnchorInfo(1, CONTRACT.lower(), TX1, 7, BH1, "included"),
+    )
+    checked = 0
+    for i, rec in enumerate(svc.records):
+        for salts in ({}, *({a: svc.salts[a]} for a in rec.accounts())):
+            for anchor in anchors:
+                args = (rec, seqs[i], commitments, salts, tree.proof(order[i]), tree.root, 9)
+                fast = bundle_bytes(*args, anchor)
+                assert fast == make_bundle(*args, anchor).to_json()
+                checked += 1
+    assert checked > 300
+
+
+def test_prove_cli_with_a_user_token_gets_the_users_salt(svc: Svc, tmp_path: Any) -> None:
+    from anchor.api.auth import issue_token
+    from anchor.cli import app
+
+    bal = svc.first("balance")
+    owner = bal.accounts()[0]
+    token = issue_token(svc.db, owner).token
+    out = tmp_path / "mine.json"
+    res = CliRunner().invoke(
+        app, ["prove", bal.record_id, "-o", str(out), "--api", svc.url, "--token", token]
+    )
+    assert res.exit_code == 0, res.output
+    bundle = parse_bundle(out.read_bytes())
+    assert [(a.account_id, a.salt) for a in bundle.accounts] == [(owner, svc.salts[owner])]
+
+
+def test_the_held_read_connection_never_returns_to_the_pool(db: Database) -> None:
+    """The API's held autocommit read connection is detached: pooled connections (the
+    store's write transactions) keep their transactional mode."""
+    import gc
+
+    from anchor.api import proofs
+
+    held = proofs._held_connection(db)
+    assert proofs._held_connection(db) is held
+    proofs._drop_held(db)
+    del held
+    gc.collect()
+    for _ in range(3):
+        with db.connect() as conn:
+            dbapi = conn.connection.dbapi_connection
+            if db.backend == "postgresql":
+                assert dbapi.autocommit is False
+            conn.execute(sa.text("SELECT 1"))
+
+
+def test_a_dropped_read_connection_is_replaced(svc: Svc) -> None:
+    """PostgreSQL kills the API's held read connection: one 503 at most, then it reconnects."""
+    if svc.db.backend != "postgresql":
+        pytest.skip("needs a server-side connection to terminate (PostgreSQL)")
+    trade = svc.first("trade")
+    assert httpx.get(f"{svc.url}/v1/proofs/{trade.record_id}").status_code == 200
+    with svc.db.connect() as conn:
+        killed = conn.execute(
+            sa.text(
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert killed >= 1
+    codes = [httpx.get(f"{svc.url}/v1/proofs/{trade.record_id}").status_code for _ in range(3)]
+    assert codes[0] in (200, 503) and codes[1:] == [200, 200], codes

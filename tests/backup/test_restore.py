@@ -15,6 +15,7 @@ from anchor.backup.bundle import content_name, decode_bundle, encode_bundle
 from anchor.backup.jobs import run_backups
 from anchor.backup.layout import bundle_key
 from anchor.backup.restore import RestoreRefused, restore
+from anchor.backup.source import iso_utc
 from anchor.backup.targets import DirectoryTarget
 from anchor.config import Config
 from anchor.core.merkle import verify_proof
@@ -25,7 +26,8 @@ from tests.backup.helpers import anchor, bundle_files, fill, view
 pytestmark = pytest.mark.chain
 
 TABLES = {
-    "records": "SELECT seq, record_id, kind, version, canonical, content_hash, leaf FROM records ORDER BY seq",
+    "records": "SELECT seq, record_id, kind, version, canonical, content_hash, leaf, received_at"
+    " FROM records ORDER BY seq",
     "accounts": "SELECT account_id, salt, commitment FROM accounts ORDER BY account_id",
     "record_accounts": "SELECT account_id, seq FROM record_accounts ORDER BY seq, account_id",
     "batches": "SELECT id, root, leaf_count, first_seq, last_seq, chunk_nodes FROM batches ORDER BY id",
@@ -41,6 +43,7 @@ def _dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
                 tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)
                 for r in conn.execute(sa.text(sql)).all()
             ]
+    out["records"] = [(*r[:7], iso_utc(r[7])) for r in out["records"]]
     return out
 
 
@@ -132,3 +135,29 @@ def test_unanchored_batches_are_reported_not_restored(
     with Database.open(make_db_url("sqlite")) as fresh:
         report = restore(fresh, [two_targets[0]], view(reg))
     assert report.batches == (1,) and report.unanchored == (2,)
+
+
+def test_restore_command(
+    deployed_registry: Any, two_targets: Any, make_db_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from anchor.cli import app
+
+    reg = deployed_registry
+    with Database.open(make_db_url("sqlite")) as live:
+        _backed_up(live, reg, two_targets, [7])
+    env = {
+        "ANCHOR_RPC_URL": reg.rpc_url,
+        "ANCHOR_CHAIN_ID": str(reg.chain_id),
+        "ANCHOR_CONTRACT_ADDRESS": reg.address,
+    }
+    runner = CliRunner()
+    into = make_db_url("sqlite")
+    args = ["restore", "--from", str(two_targets[0].root), "--into", into, "--json"]
+    ok = runner.invoke(app, [*args, "--workers", "1"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert '"batches": [\n    1\n  ]' in ok.stdout
+    # the same again: the database is no longer empty
+    again = runner.invoke(app, [*args, "--workers", "1"], env=env)
+    assert isinstance(again.exception, RestoreRefused) and again.exception.exit_code == 1

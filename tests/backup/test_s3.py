@@ -72,7 +72,7 @@ def test_backups_to_a_directory_and_s3_and_an_s3_outage(
     assert rebuild(decode_bundle(data)).root == batches[0].root
     # an S3 endpoint that is down: reported, retried later
     fill(db, [3], start=25)
-    down = "s3://{}/run?endpoint=http://127.0.0.1:9".format(BUCKET)
+    down = f"s3://{BUCKET}/run?endpoint=http://127.0.0.1:9"
     with pytest.raises(TargetUnavailable):
         open_target(down).check()
     report = run_backups(db, Config(backup_targets=(str(a.root), down)))

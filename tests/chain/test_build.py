@@ -35,14 +35,24 @@ def committed() -> dict[str, object]:
     return dict(json.loads(COMMITTED.read_text(encoding="utf-8")))
 
 
-def test_recompiling_reproduces_the_committed_artifact_and_a_tampered_one_fails(tmp_path: Path) -> None:
+def test_recompiling_reproduces_the_committed_artifact_and_a_tampered_one_fails(
+    tmp_path: Path,
+) -> None:
     tampered = tmp_path / "tampered.json"
     data = json.loads(COMMITTED.read_text(encoding="utf-8"))
     code = data["deployedBytecode"]
     data["deployedBytecode"] = code[:-2] + ("00" if code[-2:] != "00" else "01")
     tampered.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
-    done = _build("--check", "--artifact", str(COMMITTED), "--artifact", str(PACKAGED), "--artifact", str(tampered))
+    done = _build(
+        "--check",
+        "--artifact",
+        str(COMMITTED),
+        "--artifact",
+        str(PACKAGED),
+        "--artifact",
+        str(tampered),
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"same    {COMMITTED}" in done.stdout
     assert f"same    {PACKAGED}" in done.stdout
@@ -85,7 +95,9 @@ def test_pragma_and_npm_pins_agree(committed: dict[str, object]) -> None:
     }
 
 
-def test_standard_json_input_is_self_contained_for_explorer_verification(committed: dict[str, object]) -> None:
+def test_standard_json_input_is_self_contained_for_explorer_verification(
+    committed: dict[str, object],
+) -> None:
     std = committed["standardJsonInput"]
     assert isinstance(std, dict)
     assert std["language"] == "Solidity"
@@ -94,8 +106,14 @@ def test_standard_json_input_is_self_contained_for_explorer_verification(committ
     assert sources["contracts/AnchorRegistry.sol"]["content"] == source
     # every import is inlined, so an explorer needs nothing else
     for name, unit in sources.items():
-        for target in re.findall(r'^import\s+\{[^}]*\}\s+from\s+"([^"]+)";', unit["content"], re.MULTILINE):
-            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), target)) if target.startswith(".") else target
+        for target in re.findall(
+            r'^import\s+\{[^}]*\}\s+from\s+"([^"]+)";', unit["content"], re.MULTILINE
+        ):
+            resolved = (
+                posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+                if target.startswith(".")
+                else target
+            )
             assert resolved in sources, f"{name} imports {target}, not inlined"
     metadata = json.loads(str(committed["metadata"]))
     assert set(metadata["sources"]) == set(sources)
@@ -115,10 +133,19 @@ def _opcodes(code: bytes) -> set[int]:
     return seen
 
 
-def test_no_immutables_no_selfdestruct_no_delegatecall_no_external_calls(committed: dict[str, object]) -> None:
+def test_no_immutables_no_selfdestruct_no_delegatecall_no_external_calls(
+    committed: dict[str, object],
+) -> None:
     assert committed["immutableReferences"] == {}
     ops = _opcodes(bytes.fromhex(str(committed["deployedBytecode"])[2:]))
-    forbidden = {0xFF: "SELFDESTRUCT", 0xF4: "DELEGATECALL", 0xF2: "CALLCODE", 0xF1: "CALL", 0xF0: "CREATE", 0xF5: "CREATE2"}
+    forbidden = {
+        0xFF: "SELFDESTRUCT",
+        0xF4: "DELEGATECALL",
+        0xF2: "CALLCODE",
+        0xF1: "CALL",
+        0xF0: "CREATE",
+        0xF5: "CREATE2",
+    }
     assert not {forbidden[o] for o in ops & set(forbidden)}
     assert 0x55 in ops  # SSTORE: the sanity check that the walk sees real code
 
@@ -166,5 +193,22 @@ def test_the_runtime_loads_the_artifact_without_a_compiler() -> None:
         "assert a.deployed_bytecode.startswith('0x60'); "
         "bad = [m for m in ('solcx', 'web3') if m in sys.modules]; assert not bad, bad"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
+
+
+def test_solcjs_output_with_text_before_the_json_is_parsed() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_contracts", BUILD)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    noisy = 'Warning: {not json} something\n>>> banner\n{"contracts": {"a": 1}, "errors": []}\n'
+    assert module._parse_json_after_noise(noisy) == {"contracts": {"a": 1}, "errors": []}
+    with pytest.raises(module.BuildError):
+        module._parse_json_after_noise("no json here {")
+    with pytest.raises(module.BuildError, match="compilation failed"):
+        module._check_errors({"errors": [{"severity": "error", "formattedMessage": "boom"}]})

@@ -72,7 +72,9 @@ def test_ids_are_strictly_sequential_from_one(deployed_registry: DeployedRegistr
     assert reg.client.last_batch_id() == 5
 
 
-def test_a_repeated_id_is_rejected_and_a_root_never_changes(deployed_registry: DeployedRegistry) -> None:
+def test_a_repeated_id_is_rejected_and_a_root_never_changes(
+    deployed_registry: DeployedRegistry,
+) -> None:
     reg = deployed_registry
     first = _root()
     assert reg.anchor(1, first, 10)["status"] == 1
@@ -99,9 +101,18 @@ def test_zero_root_and_zero_leaf_count_are_rejected(deployed_registry: DeployedR
 
 def test_only_the_owner_manages_anchorers(deployed_registry: DeployedRegistry) -> None:
     reg = deployed_registry
-    assert _revert(reg, reg.stranger, "addAnchorer", reg.stranger.address) == "OwnableUnauthorizedAccount"
-    assert _revert(reg, reg.anchorer, "addAnchorer", reg.stranger.address) == "OwnableUnauthorizedAccount"
-    assert _revert(reg, reg.stranger, "removeAnchorer", reg.anchorer.address) == "OwnableUnauthorizedAccount"
+    assert (
+        _revert(reg, reg.stranger, "addAnchorer", reg.stranger.address)
+        == "OwnableUnauthorizedAccount"
+    )
+    assert (
+        _revert(reg, reg.anchorer, "addAnchorer", reg.stranger.address)
+        == "OwnableUnauthorizedAccount"
+    )
+    assert (
+        _revert(reg, reg.stranger, "removeAnchorer", reg.anchorer.address)
+        == "OwnableUnauthorizedAccount"
+    )
     assert _revert(reg, reg.owner, "addAnchorer", reg.anchorer.address) == "AnchorerUnchanged"
     assert _revert(reg, reg.owner, "removeAnchorer", reg.stranger.address) == "AnchorerUnchanged"
     assert _revert(reg, reg.owner, "addAnchorer", "0x" + "00" * 20) == "ZeroAnchorer"
@@ -114,7 +125,9 @@ def test_only_the_owner_manages_anchorers(deployed_registry: DeployedRegistry) -
     assert reg.anchor(2, _root(), 1)["status"] == 1
 
 
-def test_after_renouncing_anchorers_still_anchor_and_nobody_adds_one(deployed_registry: DeployedRegistry) -> None:
+def test_after_renouncing_anchorers_still_anchor_and_nobody_adds_one(
+    deployed_registry: DeployedRegistry,
+) -> None:
     reg = deployed_registry
     assert reg.transact(reg.owner, "addAnchorer", reg.owner.address)["status"] == 1
     assert reg.transact(reg.owner, "renounceOwnership")["status"] == 1
@@ -124,8 +137,13 @@ def test_after_renouncing_anchorers_still_anchor_and_nobody_adds_one(deployed_re
     assert reg.anchor(2, _root(), 1, key=reg.owner)["status"] == 1
     # nobody, the former owner included, can add or remove an anchorer
     for key in (reg.owner, reg.anchorer, reg.stranger):
-        assert _revert(reg, key, "addAnchorer", reg.stranger.address) == "OwnableUnauthorizedAccount"
-        assert _revert(reg, key, "removeAnchorer", reg.anchorer.address) == "OwnableUnauthorizedAccount"
+        assert (
+            _revert(reg, key, "addAnchorer", reg.stranger.address) == "OwnableUnauthorizedAccount"
+        )
+        assert (
+            _revert(reg, key, "removeAnchorer", reg.anchorer.address)
+            == "OwnableUnauthorizedAccount"
+        )
         assert reg.transact(key, "addAnchorer", reg.stranger.address)["status"] == 0
     assert not reg.client.is_anchorer(reg.stranger.address)
     assert reg.client.is_anchorer(reg.anchorer.address)
@@ -135,7 +153,9 @@ def test_events_decode_with_the_abi(deployed_registry: DeployedRegistry) -> None
     reg = deployed_registry
     roots = [_root() for _ in range(3)]
     counts = [1, 10_000_000, 2**64 - 1]
-    receipts = [reg.anchor(i, r, n) for i, (r, n) in enumerate(zip(roots, counts, strict=True), start=1)]
+    receipts = [
+        reg.anchor(i, r, n) for i, (r, n) in enumerate(zip(roots, counts, strict=True), start=1)
+    ]
     assert all(r["status"] == 1 for r in receipts)
 
     # from the receipt, with web3 and the artifact's ABI
@@ -152,6 +172,11 @@ def test_events_decode_with_the_abi(deployed_registry: DeployedRegistry) -> None
         zip([1, 2, 3], roots, counts, strict=True)
     )
     assert [e.batch_id for e in reg.client.anchored_events(batch_id=3)] == [3]
+    chunked = reg.client.anchored_events(max_range=1)  # one eth_getLogs per block
+    assert chunked == events
+    assert (
+        reg.client.anchored_events(from_block=receipts[2]["blockNumber"], max_range=2) == events[2:]
+    )
 
     # by hand, the way an explorer reads the raw log: topic 0 is the event signature
     log = receipts[2]["logs"][0]

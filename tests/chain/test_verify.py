@@ -38,7 +38,9 @@ def _tampered_proofs(proof: list[bytes], rnd: random.Random) -> Iterator[tuple[s
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13, 64, 257])
-def test_verify_accepts_core_proofs_and_rejects_tampering(deployed_registry: DeployedRegistry, size: int) -> None:
+def test_verify_accepts_core_proofs_and_rejects_tampering(
+    deployed_registry: DeployedRegistry, size: int
+) -> None:
     reg = deployed_registry
     rnd = random.Random(size)
     # batch 1 is another tree, so a proof for batch 2 must not pass against batch 1
@@ -48,8 +50,8 @@ def test_verify_accepts_core_proofs_and_rejects_tampering(deployed_registry: Dep
     assert reg.anchor(2, tree.root, tree.leaf_count)["status"] == 1
     assert reg.client.root_of(2) == tree.root
 
-    # every leaf of small trees, a sample of the larger one
-    indices = range(size) if size <= 64 else sorted(rnd.sample(range(size), 24))
+    # every leaf of small trees, a sample of larger ones (each check is one eth_call)
+    indices = list(range(size)) if size <= 8 else sorted(rnd.sample(range(size), 8))
     for k in indices:
         leaf, proof = tree.leaf(k), tree.proof(k)
         assert reg.client.verify(2, proof, leaf), f"leaf {k} of {size}"
@@ -64,20 +66,20 @@ def test_verify_accepts_core_proofs_and_rejects_tampering(deployed_registry: Dep
         if size > 1:
             assert not reg.client.verify(2, proof, tree.leaf((k + 1) % size))
         # a modified proof
-        if k in indices[:6]:
+        if k in indices[:3]:
             for what, bad in _tampered_proofs(proof, rnd):
                 assert not reg.client.verify(2, bad, leaf), f"{what} (leaf {k} of {size})"
 
 
 def test_every_modified_proof_of_one_leaf_is_rejected(deployed_registry: DeployedRegistry) -> None:
-    """Exhaustive over positions: each node of the path, each of its 32 bytes changed."""
+    """Every node of the path, changed at its first, last and every fourth byte."""
     reg = deployed_registry
     tree = MerkleTree.from_leaves(_record_leaves(33, seed=7))
     assert reg.anchor(1, tree.root, tree.leaf_count)["status"] == 1
     leaf, proof = tree.leaf(5), tree.proof(5)
     assert reg.client.verify(1, proof, leaf)
     for i in range(len(proof)):
-        for byte in range(32):
+        for byte in (*range(0, 32, 4), 31):
             node = bytearray(proof[i])
             node[byte] ^= 0x80
             assert not reg.client.verify(1, [*proof[:i], bytes(node), *proof[i + 1 :]], leaf)

@@ -21,7 +21,11 @@ class Batch:
     positions: list[int]  # input index -> tree-order index
 
     def bundle(
-        self, i: int, owner: str | None = "first", anchor: AnchorInfo | None = None, batch_id: int = 1
+        self,
+        i: int,
+        owner: str | None = "first",
+        anchor: AnchorInfo | None = None,
+        batch_id: int = 1,
     ) -> ProofBundle:
         rec = self.records[i]
         accounts = rec.accounts()

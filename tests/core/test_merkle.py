@@ -43,7 +43,9 @@ def ref_proof(tree: list[bytes], index: int) -> list[bytes]:
     return proof
 
 
-def ref_multiproof(tree: list[bytes], indices: list[int]) -> tuple[list[bytes], list[bytes], list[bool]]:
+def ref_multiproof(
+    tree: list[bytes], indices: list[int]
+) -> tuple[list[bytes], list[bytes], list[bool]]:
     indices = sorted(indices, reverse=True)
     stack = list(indices)
     proof: list[bytes] = []

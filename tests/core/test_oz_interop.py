@@ -97,8 +97,13 @@ def test_random_trees_of_sizes_1_to_2600_match_oz() -> None:
         for n in (1, 2, 3, 17, 100, len(of_kind)):
             recs = of_kind[:n]
             seqs = rnd.sample(range(1, 10**9), n)
-            values = [leaf_values_json(leaf_values(r, s, commits)) for r, s in zip(recs, seqs, strict=True)]
-            leaves = [leaf_hash(encode_leaf(r, s, commits)) for r, s in zip(recs, seqs, strict=True)]
+            values = [
+                leaf_values_json(leaf_values(r, s, commits))
+                for r, s in zip(recs, seqs, strict=True)
+            ]
+            leaves = [
+                leaf_hash(encode_leaf(r, s, commits)) for r, s in zip(recs, seqs, strict=True)
+            ]
             tree = MerkleTree.from_leaves(leaves)
             case = _case(rnd, tree, n, lambda i, values=values: values[i])
             case["leafEncoding"] = list(leaf_types(kind, 1))
@@ -122,7 +127,12 @@ def test_random_trees_of_sizes_1_to_2600_match_oz() -> None:
             for i, (r, s) in enumerate(zip(records, seqs, strict=True))
         ],
     }
-    mixed_simple = {"leaves": [_h(x) for x in leaves], "proofs": [], "multis": [], "dumpTree": False}
+    mixed_simple = {
+        "leaves": [_h(x) for x in leaves],
+        "proofs": [],
+        "multis": [],
+        "dumpTree": False,
+    }
 
     got = run_node(
         "oz_trees.js",

@@ -13,7 +13,9 @@ from anchor.errors import InputError, ProofFormatError
 from tests.core.bundles import FINAL_ANCHOR, make_batch
 
 BATCH = make_batch()
-TRADE_I = next(i for i, r in enumerate(BATCH.records) if r.kind == "trade" and len(r.accounts()) == 2)
+TRADE_I = next(
+    i for i, r in enumerate(BATCH.records) if r.kind == "trade" and len(r.accounts()) == 2
+)
 
 
 def _trade_bundle() -> ProofBundle:
@@ -100,12 +102,20 @@ def _mutated(change: Any) -> bytes:
 
 BAD_BUNDLES: list[tuple[str, Any, str]] = [
     ("unknown format", lambda o: o.update(format="something/1"), "unknown format"),
-    ("unknown version", lambda o: o.update(format="ledger-anchor-proof/2"), "unsupported format version"),
+    (
+        "unknown version",
+        lambda o: o.update(format="ledger-anchor-proof/2"),
+        "unsupported format version",
+    ),
     ("missing field", lambda o: o.pop("proof"), "missing field 'proof'"),
     ("unknown field", lambda o: o.update(extra=1), "unknown field 'extra'"),
     ("missing anchor field", lambda o: o["anchor"].pop("txHash"), "missing field anchor.txHash"),
     ("unknown anchor field", lambda o: o["anchor"].update(x=1), "unknown field anchor.x"),
-    ("uppercase hex", lambda o: o.update(leaf=o["leaf"].upper().replace("0X", "0x")), "leaf: malformed hex"),
+    (
+        "uppercase hex",
+        lambda o: o.update(leaf=o["leaf"].upper().replace("0X", "0x")),
+        "leaf: malformed hex",
+    ),
     ("short hex", lambda o: o.update(root=o["root"][:-2]), "root: malformed hex"),
     ("no 0x", lambda o: o.update(root=o["root"][2:] + "00"), "root: malformed hex"),
     ("bad proof hex", lambda o: o["proof"].__setitem__(0, "0xzz"), "proof[0]: malformed hex"),
@@ -118,7 +128,11 @@ BAD_BUNDLES: list[tuple[str, Any, str]] = [
     ("float seq", lambda o: o.update(seq=1.5), "non-integer"),
     ("bad record", lambda o: o["record"].update(price="1.5"), "record.price"),
     ("record account in clear", lambda o: o["record"].update(buyer="alice"), "record.buyer"),
-    ("not an account field", lambda o: o["accounts"][0].update(field="market"), "accounts[0].field"),
+    (
+        "not an account field",
+        lambda o: o["accounts"][0].update(field="market"),
+        "accounts[0].field",
+    ),
     ("proof not a list", lambda o: o.update(proof="0x00"), "proof must be"),
     ("value not strings", lambda o: o.update(value=[1, 2]), "value must be"),
 ]

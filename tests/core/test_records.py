@@ -59,9 +59,7 @@ def _one_of_each() -> list[dict[str, Any]]:
 
 def _commitments(records: list[Record]) -> dict[str, bytes]:
     rnd = random.Random(1)
-    return {
-        a: account_commitment(a, rnd.randbytes(32)) for r in records for a in r.accounts()
-    }
+    return {a: account_commitment(a, rnd.randbytes(32)) for r in records for a in r.accounts()}
 
 
 # ------------------------------------------------------------------ parsing and canonical form
@@ -326,3 +324,15 @@ def test_seq_must_be_uint64() -> None:
         with pytest.raises(RecordError) as exc:
             encode_leaf(rec, bad, COMMITS)
         assert exc.value.field == "seq"
+
+
+def test_docs_list_the_leaf_encodings_and_the_example_parses() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "records.md").read_text()
+    documented = re.findall(r"leafEncoding: `([a-z0-9,]+)`", text)
+    assert documented == [",".join(leaf_types(k, 1)) for k in KINDS]
+    example = re.search(r"```json\n(.*?)```", text, re.S)
+    assert example is not None
+    assert parse_record(example.group(1)).kind == "balance"

@@ -16,7 +16,9 @@ from anchor.errors import AnchorError, VerificationError
 from tests.core.bundles import FINAL_ANCHOR, make_batch
 
 BATCH = make_batch(n=60, seed=4)
-TRADE_I = next(i for i, r in enumerate(BATCH.records) if r.kind == "trade" and len(r.accounts()) == 2)
+TRADE_I = next(
+    i for i, r in enumerate(BATCH.records) if r.kind == "trade" and len(r.accounts()) == 2
+)
 
 
 def test_every_bundle_of_a_batch_verifies_to_the_root() -> None:
@@ -30,9 +32,21 @@ def _flip(h: bytes) -> bytes:
 
 
 TAMPER: list[tuple[str, Callable[[Any], Any], str]] = [
-    ("wrong encoding", lambda b: replace(b, leaf_encoding=(*b.leaf_encoding[:-1], "bytes31")), "leaf_encoding"),
-    ("wrong salt", lambda b: replace(b, accounts=(replace(b.accounts[0], salt=bytes(32)),)), "commitment"),
-    ("wrong account", lambda b: replace(b, accounts=(replace(b.accounts[0], account_id="mallory"),)), "commitment"),
+    (
+        "wrong encoding",
+        lambda b: replace(b, leaf_encoding=(*b.leaf_encoding[:-1], "bytes31")),
+        "leaf_encoding",
+    ),
+    (
+        "wrong salt",
+        lambda b: replace(b, accounts=(replace(b.accounts[0], salt=bytes(32)),)),
+        "commitment",
+    ),
+    (
+        "wrong account",
+        lambda b: replace(b, accounts=(replace(b.accounts[0], account_id="mallory"),)),
+        "commitment",
+    ),
     ("wrong value", lambda b: replace(b, value=(*b.value[:-2], "1", b.value[-1])), "value"),
     ("wrong seq", lambda b: replace(b, seq=b.seq + 1), "value"),
     ("wrong leaf", lambda b: replace(b, leaf=_flip(b.leaf)), "leaf"),
@@ -48,7 +62,9 @@ TAMPER: list[tuple[str, Callable[[Any], Any], str]] = [
 
 
 @pytest.mark.parametrize(("what", "tamper", "step"), TAMPER, ids=[t[0] for t in TAMPER])
-def test_tampering_fails_at_the_named_step(what: str, tamper: Callable[[Any], Any], step: str) -> None:
+def test_tampering_fails_at_the_named_step(
+    what: str, tamper: Callable[[Any], Any], step: str
+) -> None:
     good = BATCH.bundle(TRADE_I, anchor=FINAL_ANCHOR)
     bad = tamper(good)
     with pytest.raises(VerificationError) as exc:

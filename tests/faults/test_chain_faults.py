@@ -180,21 +180,54 @@ def test_reorg_below_finalized_is_an_alarm(
 ) -> None:
     devnet = anvil_factory.start(slots_in_an_epoch=1)  # finalized = head - 2
     env = make_env(db, deploy_registry_on(devnet), finality_depth=None)
-    env.ingest(40)
-    env.seal()
-    env.tick()
+    for _ in range(2):
+        env.ingest(40)
+        env.seal()
+        env.tick()
     for _ in range(3):
         env.rpc("evm_mine")
     env.tick()
-    final = env.batch(1)
-    assert final.state == "final"
+    finals = [env.batch(1), env.batch(2)]
+    assert [b.state for b in finals] == ["final", "final"]
     head = env.w3.eth.block_number
-    env.rpc("anvil_reorg", head - final.block_number + 1, [])  # rewrite the final block
+    env.rpc("anvil_reorg", head - finals[0].block_number + 1, [])  # rewrite both final blocks
     env.tick()
     alarms = env.alarms()
-    assert [(a.kind, a.batch_id) for a in alarms] == [(ALARM_REORG_BELOW_FINALITY, 1)]
+    assert sorted((a.kind, a.batch_id) for a in alarms) == [
+        (ALARM_REORG_BELOW_FINALITY, 1),
+        (ALARM_REORG_BELOW_FINALITY, 2),
+    ]
     assert "below the finalized" in alarms[0].message
-    # and the batch is anchored again rather than left pointing at a vanished block
-    env.tick_until(lambda: env.batch(1).state in ("included", "final"))
-    assert env.batch(1).block_hash != final.block_hash
+    # and the batches are anchored again rather than left pointing at vanished blocks
+    env.tick_until(lambda: env.all_in("included", "final"))
+    for before in finals:
+        assert env.batch(before.id).block_hash != before.block_hash
+    env.check_anchored_once()
+
+
+def test_nonce_used_by_another_transaction_is_signed_again(db: Any, deployed_registry: Any) -> None:
+    from anchor.store.tx_models import ALARM_NONCE_CONSUMED, ATTEMPT_ABANDONED
+
+    env = make_env(db, deployed_registry, finality_depth=0, rebroadcast_seconds=0.1)
+    env.ingest(30)
+    env.seal()
+    env.rpc("evm_setAutomine", False)
+    env.tick()
+    [first] = env.attempts(1)
+    env.rpc("anvil_dropTransaction", first.tx_hash)
+    key = env.reg.anchorer  # the same key used elsewhere, at the same nonce
+    other = key.sign_transaction(
+        {
+            "type": 2, "chainId": env.reg.chain_id, "nonce": first.nonce, "to": key.address,
+            "value": 1, "gas": 21_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9,
+        }
+    )  # fmt: skip
+    env.w3.eth.send_raw_transaction(other.raw_transaction)
+    env.rpc("evm_mine")
+    env.rpc("evm_setAutomine", True)
+    time.sleep(0.15)
+    env.tick_until(lambda: env.batch(1).state == "final")
+    assert [a.kind for a in env.alarms()] == [ALARM_NONCE_CONSUMED]
+    attempts = env.attempts(1)
+    assert attempts[0].status == ATTEMPT_ABANDONED and attempts[-1].nonce == first.nonce + 1
     env.check_anchored_once()

@@ -52,6 +52,8 @@ def test_kill_9_at_every_step_then_restart(
         finally:
             assert second.stop() == 0, second.output()[-3000:]
         env.check_anchored_once()
+        for log in (first.output(), second.output()):  # the key never reaches a log
+            assert key_hex.removeprefix("0x").lower() not in log.lower()
         # not one wasted transaction: the anchorer's nonce equals the number of batches
         sent = reg.w3.eth.get_transaction_count(reg.anchorer.address)
         assert sent == len(env.batches())

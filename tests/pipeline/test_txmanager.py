@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from anchor.chain.txmanager import Fees, SendOutcome, bumped, classify_send_error
+from anchor.chain.txmanager import Fees, SendOutcome, bumped, classify_send_error, retry_failed
 from anchor.store.tx_models import (
     ALARM_ROOT_MISMATCH,
     ALARM_TX_REVERTED,
@@ -120,6 +120,13 @@ def test_reverted_transaction_is_an_alarm_and_not_resent(db: Any, deployed_regis
         env.tick()
     assert env.w3.eth.get_transaction_count(reg.anchorer.address) == sent_before
     assert len(env.attempts(1)) == 1
+    # the operator fixes the role and asks for a retry: anchored at a new nonce
+    reg.transact(reg.owner, "addAnchorer", reg.anchorer.address)
+    retry_failed(db, 1)
+    assert env.alarms() == []
+    env.tick_until(lambda: env.batch(1).state == "final")
+    assert env.tx(1).nonce == sent_before and len(env.attempts(1)) == 2
+    env.check_anchored_once()
 
 
 def test_fee_bump_raises_both_fields_by_at_least_the_percentage() -> None:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -166,3 +167,57 @@ def test_kill_mid_load_leaves_nothing(db_url: str) -> None:
         assert ingest(db, [balance(1)]).first_seq == 1
     finally:
         db.close()
+
+
+def test_worker_processes_give_the_same_store(make_db_url: Callable[[str], str]) -> None:
+    records = mixed(700)
+    bad = balance(9999)
+    bad["asset"] = ""
+    items = [*lines(records[:400]), json.dumps(bad).encode(), *lines(records[400:])]
+    results = []
+    for workers in (1, 2):
+        db = Database.open(make_db_url("sqlite"))
+        try:
+            result = ingest(db, items, workers=workers, chunk_size=64, skip_bad=True)
+            with db.connect(write=False) as conn:
+                rows = conn.execute(
+                    sa.text("SELECT seq, record_id, canonical FROM records ORDER BY seq")
+                ).all()
+                salts = dict(conn.execute(sa.text("SELECT account_id, salt FROM accounts")).all())
+                leaves = [
+                    bytes(r[0])
+                    for r in conn.execute(sa.text("SELECT leaf FROM records ORDER BY seq"))
+                ]
+            commitments = {a: account_commitment(a, bytes(s)) for a, s in salts.items()}
+            for (seq, _rid, canonical), leaf in zip(rows, leaves, strict=True):
+                assert leaf == leaf_hash(encode_leaf(parse_record(canonical), seq, commitments))
+            results.append(
+                (result.accepted, [b.line for b in result.rejected], [tuple(r) for r in rows])
+            )
+        finally:
+            db.close()
+    assert results[0] == results[1]
+    assert results[0][0] == 700 and results[0][1] == [401]
+
+
+def test_worker_processes_report_bad_line(sqlite_url: str) -> None:
+    bad = balance(5)
+    bad["kind"] = "nope"
+    items = [*lines([balance(i) for i in range(300)]), json.dumps(bad).encode()]
+    db = Database.open(sqlite_url)
+    try:
+        with pytest.raises(RecordError) as info:
+            ingest(db, items, workers=2, chunk_size=50)
+        assert (info.value.line, info.value.field) == (301, "kind")
+        assert _count(db, "records") == 0
+    finally:
+        db.close()
+
+
+def test_same_account_twice_in_one_record(db: Database) -> None:
+    ingest(db, [trade(1, buyer="carol", seller="carol")])
+    carol = queries.get_account(db, "carol")
+    stored = queries.get_record(db, "trd-1")
+    assert carol is not None and stored is not None
+    expected = encode_leaf(parse_record(stored.canonical), 1, {"carol": carol.commitment})
+    assert stored.leaf == leaf_hash(expected)

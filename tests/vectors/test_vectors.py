@@ -35,7 +35,9 @@ EXPECTED_BROKEN = {
 
 
 def _gen() -> Any:
-    spec = importlib.util.spec_from_file_location("gen_vectors", ROOT / "scripts" / "gen_vectors.py")
+    spec = importlib.util.spec_from_file_location(
+        "gen_vectors", ROOT / "scripts" / "gen_vectors.py"
+    )
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -50,7 +52,9 @@ def test_committed_vectors_equal_what_the_script_generates() -> None:
     files = _gen().generate()
     assert len(files) >= 20
     for rel, data in files.items():
-        assert (VECTORS / rel).read_bytes() == data, f"tests/vectors/{rel} is stale: run scripts/gen_vectors.py"
+        assert (VECTORS / rel).read_bytes() == data, (
+            f"tests/vectors/{rel} is stale: run scripts/gen_vectors.py"
+        )
     committed = {str(p.relative_to(VECTORS)) for p in VECTORS.rglob("*.json")}
     assert committed == set(files)
 
@@ -100,7 +104,9 @@ def test_valid_bundles_verify() -> None:
 def test_broken_vectors_are_named_after_what_they_catch() -> None:
     names = {n.removesuffix(".json") for n in BROKEN_INDEX}
     assert names >= EXPECTED_BROKEN
-    assert {p.name for p in (VECTORS / "broken").glob("*.json")} - {"index.json"} == set(BROKEN_INDEX)
+    assert {p.name for p in (VECTORS / "broken").glob("*.json")} - {"index.json"} == set(
+        BROKEN_INDEX
+    )
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN_INDEX))
@@ -132,5 +138,16 @@ def test_vectors_with_openzeppelin_in_node() -> None:
     report = run_node("check_vectors.js", args=[VECTORS])
     assert report["failures"] == []
     assert report["counts"]["bundles"] == 6
-    assert report["counts"]["broken"] == sum(1 for e in BROKEN_INDEX.values() if e["ozRejects"] is not None)
+    assert report["counts"]["broken"] == sum(
+        1 for e in BROKEN_INDEX.values() if e["ozRejects"] is not None
+    )
     assert report["counts"]["records"] >= 10 and report["counts"]["trees"] >= 8
+
+
+def test_verify_bundles_script_accepts_bundles_as_they_are() -> None:
+    """tests/js/verify_bundles.js is what the service interop tests run on live bundles."""
+    files = sorted((VECTORS / "bundles").glob("*.json"))
+    broken = VECTORS / "broken" / "wrong-leaf.json"
+    report = run_node("verify_bundles.js", args=[*files, broken])
+    assert [r["verify"] for r in report] == [True] * len(files) + [False]
+    assert all(r["leafMatches"] for r in report[:-1]) and report[-1]["error"] is None

@@ -22,10 +22,14 @@ def _loaded_after(code: str) -> list[str]:
 
 
 def test_importing_the_verifier_pulls_in_no_server_dependency() -> None:
-    assert _loaded_after("import anchor.verifier, anchor.verifier.rpc, anchor.verifier.commands") == []
+    assert (
+        _loaded_after("import anchor.verifier, anchor.verifier.rpc, anchor.verifier.commands") == []
+    )
 
 
-def test_offline_verification_in_a_fresh_interpreter_loads_no_server_dependency(tmp_path: Path) -> None:
+def test_offline_verification_in_a_fresh_interpreter_loads_no_server_dependency(
+    tmp_path: Path,
+) -> None:
     bundle = Path(__file__).parents[1] / "vectors" / "bundles" / "valid-trade-final.json"
     code = (
         "from anchor.verifier import verify_bundle_offline; "

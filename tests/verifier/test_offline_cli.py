@@ -70,20 +70,21 @@ def test_stdin_input() -> None:
     assert res.exit_code == 0, res.output
 
 
-def test_every_single_byte_change_makes_the_cli_fail(tmp_path: Path) -> None:
+def test_single_byte_changes_make_the_cli_fail(tmp_path: Path) -> None:
     batch = make_batch(n=20, seed=8)
     trade = next(i for i, r in enumerate(batch.records) if r.kind == "trade")
     text = batch.bundle(trade, anchor=FINAL_ANCHOR).to_json()
     path = tmp_path / "b.json"
     path.write_bytes(text)
     assert runner.invoke(app, ["verify", str(path), "--offline"]).exit_code == 0
-    for pos in range(len(text)):
-        for delta in (0x01, 0x20):
-            changed = bytearray(text)
-            changed[pos] ^= delta
-            path.write_bytes(bytes(changed))
-            res = runner.invoke(app, ["verify", str(path), "--offline"])
-            assert res.exit_code in (1, 2), (pos, delta, res.output)
+    # every byte is covered in-process by tests/core/test_verify.py; through the CLI a spread
+    # of positions (each CLI run costs ~50 ms)
+    for pos in range(0, len(text), max(1, len(text) // 150)):
+        changed = bytearray(text)
+        changed[pos] ^= 0x01
+        path.write_bytes(bytes(changed))
+        res = runner.invoke(app, ["verify", str(path), "--offline"])
+        assert res.exit_code in (1, 2), (pos, res.output)
     # and through a real subprocess for a few positions spread over the file
     for pos in range(0, len(text), max(1, len(text) // 5)):
         changed = bytearray(text)

@@ -1,0 +1,654 @@
+/*
+ * anchor.core._native._seal -- optional accelerator for sealing batches.
+ *
+ *   keccak256(data: bytes) -> bytes
+ *   leaf_hashes(records, seqs, commitments, tags) -> bytes
+ *       records: sequence of objects with a ``leaf_order`` tuple
+ *                (schema index, kind code, version, record_id, *fields in leaf order)
+ *       seqs: buffer of uint64 (array('Q')), one per record
+ *       commitments: dict account id -> 32 bytes
+ *       tags: tuple of str, per schema index: one letter per field
+ *             (u uint, i int256, s string, a account, h bytes32)
+ *       returns n * 32 bytes: keccak256(keccak256(abi.encode(types, values))) per record
+ *   build_tree(leaves: bytes) -> (bytearray nodes, bytes order)
+ *       OpenZeppelin StandardMerkleTree layout over n 32-byte leaf hashes: leaves sorted
+ *       (stable), flat array of 2n-1 nodes, leaf k (sorted) at node 2n-2-k, sorted-pair
+ *       hashing. ``order`` is n native uint32: input index of the k-th sorted leaf.
+ *
+ * Encoding runs with the GIL (it reads Python objects) in chunks; hashing and tree
+ * building release the GIL and use two threads. The pure Python path in anchor.core is
+ * the reference: tests check both give identical bytes.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ keccak-f[1600] */
+
+static const uint64_t RC[24] = {
+    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
+    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
+    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
+    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
+    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
+    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL};
+
+#define ROTL(x, n) (((x) << (n)) | ((x) >> (64 - (n))))
+
+static void keccakf(uint64_t s[25]) {
+    uint64_t b0, b1, b2, b3, b4, d0, d1, d2, d3, d4, t;
+    for (int r = 0; r < 24; r++) {
+        b0 = s[0] ^ s[5] ^ s[10] ^ s[15] ^ s[20];
+        b1 = s[1] ^ s[6] ^ s[11] ^ s[16] ^ s[21];
+        b2 = s[2] ^ s[7] ^ s[12] ^ s[17] ^ s[22];
+        b3 = s[3] ^ s[8] ^ s[13] ^ s[18] ^ s[23];
+        b4 = s[4] ^ s[9] ^ s[14] ^ s[19] ^ s[24];
+        d0 = b4 ^ ROTL(b1, 1);
+        d1 = b0 ^ ROTL(b2, 1);
+        d2 = b1 ^ ROTL(b3, 1);
+        d3 = b2 ^ ROTL(b4, 1);
+        d4 = b3 ^ ROTL(b0, 1);
+        for (int j = 0; j < 25; j += 5) {
+            s[j] ^= d0; s[j + 1] ^= d1; s[j + 2] ^= d2; s[j + 3] ^= d3; s[j + 4] ^= d4;
+        }
+        /* rho and pi */
+        t = s[1];
+#define RP(j, rot) { uint64_t tmp = s[j]; s[j] = ROTL(t, rot); t = tmp; }
+        RP(10, 1) RP(7, 3) RP(11, 6) RP(17, 10) RP(18, 15) RP(3, 21) RP(5, 28) RP(16, 36)
+        RP(8, 45) RP(21, 55) RP(24, 2) RP(4, 14) RP(15, 27) RP(23, 41) RP(19, 56) RP(13, 8)
+        RP(12, 25) RP(2, 43) RP(20, 62) RP(14, 18) RP(22, 39) RP(9, 61) RP(6, 20) RP(1, 44)
+#undef RP
+        /* chi */
+        for (int j = 0; j < 25; j += 5) {
+            b0 = s[j]; b1 = s[j + 1]; b2 = s[j + 2]; b3 = s[j + 3]; b4 = s[j + 4];
+            s[j] = b0 ^ (~b1 & b2);
+            s[j + 1] = b1 ^ (~b2 & b3);
+            s[j + 2] = b2 ^ (~b3 & b4);
+            s[j + 3] = b3 ^ (~b4 & b0);
+            s[j + 4] = b4 ^ (~b0 & b1);
+        }
+        s[0] ^= RC[r];
+    }
+}
+
+#define RATE 136
+
+/* keccak256 (original Keccak padding 0x01), little-endian host assumed (x86-64, arm64). */
+static void keccak256(const uint8_t *in, size_t len, uint8_t out[32]) {
+    uint64_t s[25];
+    memset(s, 0, sizeof s);
+    uint8_t *sb = (uint8_t *)s;
+    while (len >= RATE) {
+        for (int i = 0; i < RATE / 8; i++) {
+            uint64_t w;
+            memcpy(&w, in + 8 * i, 8);
+            s[i] ^= w;
+        }
+        keccakf(s);
+        in += RATE;
+        len -= RATE;
+    }
+    for (size_t i = 0; i < len; i++) sb[i] ^= in[i];
+    sb[len] ^= 0x01;
+    sb[RATE - 1] ^= 0x80;
+    keccakf(s);
+    memcpy(out, s, 32);
+}
+
+/* 64-byte input (a node pair): one permutation. */
+static inline void hash_pair(const uint8_t *a, const uint8_t *b, uint8_t out[32]) {
+    uint8_t buf[64];
+    if (memcmp(a, b, 32) <= 0) {
+        memcpy(buf, a, 32); memcpy(buf + 32, b, 32);
+    } else {
+        memcpy(buf, b, 32); memcpy(buf + 32, a, 32);
+    }
+    keccak256(buf, 64, out);
+}
+
+/* ------------------------------------------------------------------ SIMD multi-buffer */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_X86_SIMD 1
+
+#define W 4
+#define SFX avx2
+#define TGT __attribute__((target("avx2")))
+#define V __m256i
+#define LOAD(p) _mm256_load_si256((const __m256i *)(p))
+#define STORE(p, v) _mm256_store_si256((__m256i *)(p), (v))
+#define XOR(a, b) _mm256_xor_si256((a), (b))
+#define ANDN(a, b) _mm256_andnot_si256((a), (b))
+#define SET1(x) _mm256_set1_epi64x(x)
+#define ROL(v, n) _mm256_or_si256(_mm256_slli_epi64((v), (n)), _mm256_srli_epi64((v), 64 - (n)))
+#include "_keccak_simd.h"
+#undef W
+#undef SFX
+#undef TGT
+#undef V
+#undef LOAD
+#undef STORE
+#undef XOR
+#undef ANDN
+#undef SET1
+#undef ROL
+
+#define W 8
+#define SFX avx512
+#define TGT __attribute__((target("avx512f")))
+#define V __m512i
+#define LOAD(p) _mm512_load_si512((const void *)(p))
+#define STORE(p, v) _mm512_store_si512((void *)(p), (v))
+#define XOR(a, b) _mm512_xor_si512((a), (b))
+#define ANDN(a, b) _mm512_andnot_si512((a), (b))
+#define SET1(x) _mm512_set1_epi64(x)
+#define ROL(v, n) _mm512_rol_epi64((v), (n))
+#include "_keccak_simd.h"
+#undef W
+#undef SFX
+#undef TGT
+#undef V
+#undef LOAD
+#undef STORE
+#undef XOR
+#undef ANDN
+#undef SET1
+#undef ROL
+#endif
+
+/* 0 scalar, 1 AVX2 (4 lanes), 2 AVX-512 (8 lanes); the best the CPU has, chosen at import */
+static int simd_level = 0;
+static int simd_best = 0;
+
+static void detect_simd(void) {
+#ifdef HAVE_X86_SIMD
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) simd_best = 2;
+    else if (__builtin_cpu_supports("avx2")) simd_best = 1;
+#endif
+    simd_level = simd_best;
+}
+
+static void scalar_jobs(const uint8_t *buf, const size_t *offs, size_t lo, size_t hi,
+                        uint8_t *out) {
+    uint8_t tmp[32];
+    for (size_t i = lo; i < hi; i++) {
+        keccak256(buf + offs[i], offs[i + 1] - offs[i], tmp);
+        keccak256(tmp, 32, out + 32 * (i - lo));
+    }
+}
+
+static void double_hash_range(const uint8_t *buf, const size_t *offs, size_t lo, size_t hi,
+                              uint8_t *out) {
+#ifdef HAVE_X86_SIMD
+    if (simd_level == 2) { hash_jobs_avx512(buf, offs, lo, hi, out, 1); return; }
+    if (simd_level == 1) { hash_jobs_avx2(buf, offs, lo, hi, out, 1); return; }
+#endif
+    scalar_jobs(buf, offs, lo, hi, out);
+}
+
+static void pair_range(uint8_t *nodes, size_t lo, size_t hi) {
+#ifdef HAVE_X86_SIMD
+    if (simd_level == 2) { hash_pairs_avx512(nodes, lo, hi); return; }
+    if (simd_level == 1) { hash_pairs_avx2(nodes, lo, hi); return; }
+#endif
+    for (size_t i = lo; i < hi; i++)
+        hash_pair(nodes + 32 * (2 * i + 1), nodes + 32 * (2 * i + 2), nodes + 32 * i);
+}
+
+/* ------------------------------------------------------------------ threads */
+
+typedef void (*range_fn)(void *ctx, size_t lo, size_t hi);
+typedef struct { range_fn fn; void *ctx; size_t lo, hi; } job_t;
+
+static void *run_job(void *p) {
+    job_t *j = (job_t *)p;
+    j->fn(j->ctx, j->lo, j->hi);
+    return NULL;
+}
+
+static int n_threads = 2;
+
+/* Run fn over [lo, hi) split across n_threads (the caller's thread takes a share). */
+static void parallel(range_fn fn, void *ctx, size_t lo, size_t hi, size_t min_per_thread) {
+    size_t n = hi - lo;
+    int t = n_threads;
+    if (t < 2 || n < 2 * min_per_thread) {
+        fn(ctx, lo, hi);
+        return;
+    }
+    if (t > 8) t = 8;
+    pthread_t th[8];
+    job_t jobs[8];
+    int started[8] = {0};
+    size_t step = n / t;
+    for (int i = 1; i < t; i++) {
+        jobs[i].fn = fn; jobs[i].ctx = ctx;
+        jobs[i].lo = lo + step * i;
+        jobs[i].hi = (i == t - 1) ? hi : lo + step * (i + 1);
+        started[i] = pthread_create(&th[i], NULL, run_job, &jobs[i]) == 0;
+        if (!started[i]) fn(ctx, jobs[i].lo, jobs[i].hi);
+    }
+    fn(ctx, lo, lo + step);
+    for (int i = 1; i < t; i++)
+        if (started[i]) pthread_join(th[i], NULL);
+}
+
+/* ------------------------------------------------------------------ leaf encoding */
+
+typedef struct {
+    uint8_t *buf;      /* encodings of the chunk, back to back */
+    size_t *offs;      /* offs[i]..offs[i+1] is record i of the chunk */
+    uint8_t *out;      /* 32 bytes per record of the chunk */
+} chunk_t;
+
+static void hash_chunk(void *p, size_t lo, size_t hi) {
+    chunk_t *c = (chunk_t *)p;
+    double_hash_range(c->buf, c->offs, lo, hi, c->out + 32 * lo);
+}
+
+static int put_uint(PyObject *v, uint8_t *dst, int is_signed) {
+    if (!PyLong_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "integer field expected");
+        return -1;
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    return _PyLong_AsByteArray((PyLongObject *)v, dst, 32, 0, is_signed, 1);
+#else
+    return _PyLong_AsByteArray((PyLongObject *)v, dst, 32, 0, is_signed);
+#endif
+}
+
+static void put_size(size_t n, uint8_t *dst) {
+    memset(dst, 0, 24);
+    for (int i = 0; i < 8; i++) dst[31 - i] = (uint8_t)(n >> (8 * i));
+}
+
+typedef struct { const char *tags; Py_ssize_t ntags; } schema_t;
+
+/* Encode one record at buf (capacity checked by caller via size pass). Returns bytes
+   written, or -1 with an exception set. */
+static Py_ssize_t encode_one(PyObject *rec, uint64_t seq, PyObject *commitments,
+                             const schema_t *schemas, Py_ssize_t nschemas,
+                             uint8_t **bufp, size_t *capp, size_t at) {
+    static PyObject *attr = NULL;
+    if (attr == NULL) {
+        attr = PyUnicode_InternFromString("leaf_order");
+        if (attr == NULL) return -1;
+    }
+    PyObject *t = PyObject_GetAttr(rec, attr);
+    if (t == NULL) return -1;
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 4) {
+        Py_DECREF(t);
+        PyErr_SetString(PyExc_TypeError, "leaf_order must be a tuple");
+        return -1;
+    }
+    Py_ssize_t si = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 0));
+    if (si < 0 || si >= nschemas) {
+        Py_DECREF(t);
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "unknown schema index");
+        return -1;
+    }
+    const schema_t *sc = &schemas[si];
+    Py_ssize_t nf = sc->ntags;
+    if (PyTuple_GET_SIZE(t) != 4 + nf) {
+        Py_DECREF(t);
+        PyErr_SetString(PyExc_ValueError, "leaf_order does not match its schema");
+        return -1;
+    }
+    /* words: code, version, record_id (string), seq, fields */
+    Py_ssize_t nwords = 4 + nf;
+    size_t head = 32 * (size_t)nwords;
+    /* size pass: strings */
+    size_t total = head;
+    const char *sdata[64];
+    Py_ssize_t slen[64];
+    int ns = 0;
+    for (Py_ssize_t k = -1; k < nf; k++) {
+        char tag = k < 0 ? 's' : sc->tags[k];
+        if (tag != 's') continue;
+        PyObject *v = PyTuple_GET_ITEM(t, k < 0 ? 3 : 4 + k);
+        if (!PyUnicode_Check(v) || ns >= 64) {
+            Py_DECREF(t);
+            PyErr_SetString(PyExc_TypeError, "string field expected");
+            return -1;
+        }
+        sdata[ns] = PyUnicode_AsUTF8AndSize(v, &slen[ns]);
+        if (sdata[ns] == NULL) { Py_DECREF(t); return -1; }
+        total += 32 + (((size_t)slen[ns] + 31) / 32) * 32;
+        ns++;
+    }
+    if (at + total > *capp) {
+        size_t cap = (*capp) * 2;
+        while (cap < at + total) cap *= 2;
+        uint8_t *nb = realloc(*bufp, cap);
+        if (nb == NULL) { Py_DECREF(t); PyErr_NoMemory(); return -1; }
+        *bufp = nb;
+        *capp = cap;
+    }
+    uint8_t *w = *bufp + at;
+    memset(w, 0, total);
+    size_t tail = head;
+    int si_str = 0;
+    /* prefix */
+    if (put_uint(PyTuple_GET_ITEM(t, 1), w, 0) < 0) goto fail;
+    if (put_uint(PyTuple_GET_ITEM(t, 2), w + 32, 0) < 0) goto fail;
+    for (int b = 0; b < 8; b++) w[96 + 31 - b] = (uint8_t)(seq >> (8 * b));
+    /* record_id string (word 2), then fields in order: strings' tails in order of appearance */
+    for (Py_ssize_t k = -1; k < nf; k++) {
+        uint8_t *word = w + 32 * (k < 0 ? 2 : 4 + k);
+        char tag = k < 0 ? 's' : sc->tags[k];
+        PyObject *v = k < 0 ? NULL : PyTuple_GET_ITEM(t, 4 + k);
+        switch (tag) {
+        case 's': {
+            put_size(tail, word);
+            put_size((size_t)slen[si_str], w + tail);
+            memcpy(w + tail + 32, sdata[si_str], (size_t)slen[si_str]);
+            tail += 32 + (((size_t)slen[si_str] + 31) / 32) * 32;
+            si_str++;
+            break;
+        }
+        case 'u':
+            if (put_uint(v, word, 0) < 0) goto fail;
+            break;
+        case 'i':
+            if (put_uint(v, word, 1) < 0) goto fail;
+            break;
+        case 'h':
+            if (!PyBytes_Check(v) || PyBytes_GET_SIZE(v) != 32) {
+                PyErr_SetString(PyExc_TypeError, "bytes32 field expected");
+                goto fail;
+            }
+            memcpy(word, PyBytes_AS_STRING(v), 32);
+            break;
+        case 'a': {
+            PyObject *c = PyDict_GetItemWithError(commitments, v);
+            if (c == NULL) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "no commitment for an account");
+                goto fail;
+            }
+            if (!PyBytes_Check(c) || PyBytes_GET_SIZE(c) != 32) {
+                PyErr_SetString(PyExc_ValueError, "commitment must be 32 bytes");
+                goto fail;
+            }
+            memcpy(word, PyBytes_AS_STRING(c), 32);
+            break;
+        }
+        default:
+            PyErr_SetString(PyExc_ValueError, "unknown field tag");
+            goto fail;
+        }
+    }
+    Py_DECREF(t);
+    return (Py_ssize_t)total;
+fail:
+    Py_DECREF(t);
+    return -1;
+}
+
+#define CHUNK 8192
+#define BLOCK 256
+
+/* Hashing of one encoded chunk, shared by threads through an atomic block counter. */
+typedef struct {
+    chunk_t c;
+    size_t m;
+    size_t next; /* atomic */
+} hjob_t;
+
+static void *hash_worker(void *p) {
+    hjob_t *j = (hjob_t *)p;
+    for (;;) {
+        size_t b = __atomic_fetch_add(&j->next, BLOCK, __ATOMIC_RELAXED);
+        if (b >= j->m) break;
+        size_t e = b + BLOCK < j->m ? b + BLOCK : j->m;
+        hash_chunk(&j->c, b, e);
+    }
+    return NULL;
+}
+
+/* Encode records [base, base+m) into *bufp / offs; -1 with an exception set on error. */
+static int encode_chunk(PyObject *seq, const uint64_t *sq, Py_ssize_t base, Py_ssize_t m,
+                        PyObject *commitments, const schema_t *schemas, Py_ssize_t nschemas,
+                        uint8_t **bufp, size_t *capp, size_t *offs) {
+    size_t at = 0;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        offs[i] = at;
+        Py_ssize_t w = encode_one(PySequence_Fast_GET_ITEM(seq, base + i), sq[base + i],
+                                  commitments, schemas, nschemas, bufp, capp, at);
+        if (w < 0) return -1;
+        at += (size_t)w;
+    }
+    offs[m] = at;
+    return 0;
+}
+
+static PyObject *py_leaf_hashes(PyObject *self, PyObject *args) {
+    PyObject *records, *commitments, *tags;
+    Py_buffer seqs;
+    int do_hash = 1;
+    if (!PyArg_ParseTuple(args, "Oy*O!O!|p", &records, &seqs, &PyDict_Type, &commitments,
+                          &PyTuple_Type, &tags, &do_hash))
+        return NULL;
+    PyObject *seq = PySequence_Fast(records, "records must be a sequence");
+    if (seq == NULL) { PyBuffer_Release(&seqs); return NULL; }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject *result = NULL;
+    uint8_t *buf[2] = {NULL, NULL};
+    size_t cap[2] = {(size_t)CHUNK * 512, (size_t)CHUNK * 512};
+    size_t *offs[2] = {NULL, NULL};
+    schema_t schemas[32];
+    Py_ssize_t nschemas = PyTuple_GET_SIZE(tags);
+    if (nschemas > 32) { PyErr_SetString(PyExc_ValueError, "too many schemas"); goto done; }
+    for (Py_ssize_t i = 0; i < nschemas; i++) {
+        PyObject *s = PyTuple_GET_ITEM(tags, i);
+        if (!PyUnicode_Check(s)) { PyErr_SetString(PyExc_TypeError, "tags must be str"); goto done; }
+        schemas[i].tags = PyUnicode_AsUTF8AndSize(s, &schemas[i].ntags);
+        if (schemas[i].tags == NULL) goto done;
+        if (schemas[i].ntags > 60) { PyErr_SetString(PyExc_ValueError, "schema too wide"); goto done; }
+    }
+    if ((size_t)seqs.len != (size_t)n * 8) {
+        PyErr_SetString(PyExc_ValueError, "seqs must hold one uint64 per record");
+        goto done;
+    }
+    result = PyBytes_FromStringAndSize(NULL, n * 32);
+    if (result == NULL) goto done;
+    uint8_t *out = (uint8_t *)PyBytes_AS_STRING(result);
+    const uint64_t *sq = (const uint64_t *)seqs.buf;
+    for (int k = 0; k < 2; k++) {
+        buf[k] = malloc(cap[k]);
+        offs[k] = malloc(sizeof(size_t) * (CHUNK + 1));
+        if (buf[k] == NULL || offs[k] == NULL) { PyErr_NoMemory(); Py_CLEAR(result); goto done; }
+    }
+    if (n == 0) goto done;
+    /* Pipeline: a helper thread hashes chunk k while this thread (holding the GIL, as it
+       reads Python objects) encodes chunk k+1, then helps finish chunk k. */
+    Py_ssize_t m0 = n < CHUNK ? n : CHUNK;
+    if (encode_chunk(seq, sq, 0, m0, commitments, schemas, nschemas, &buf[0], &cap[0], offs[0]) < 0) {
+        Py_CLEAR(result);
+        goto done;
+    }
+    int cur = 0;
+    for (Py_ssize_t base = 0; base < n; base += CHUNK) {
+        Py_ssize_t m = n - base < CHUNK ? n - base : CHUNK;
+        hjob_t job = {{buf[cur], offs[cur], out + 32 * base}, (size_t)m, 0};
+        pthread_t th;
+        int started = 0;
+        if (do_hash && n_threads > 1)
+            started = pthread_create(&th, NULL, hash_worker, &job) == 0;
+        Py_ssize_t nb = base + CHUNK;
+        int failed = 0;
+        if (nb < n) {
+            Py_ssize_t mn = n - nb < CHUNK ? n - nb : CHUNK;
+            failed = encode_chunk(seq, sq, nb, mn, commitments, schemas, nschemas, &buf[1 - cur],
+                                  &cap[1 - cur], offs[1 - cur]) < 0;
+        }
+        if (failed) __atomic_store_n(&job.next, job.m, __ATOMIC_RELAXED); /* stop early */
+        Py_BEGIN_ALLOW_THREADS
+        if (do_hash && !failed) hash_worker(&job);
+        if (started) pthread_join(th, NULL);
+        Py_END_ALLOW_THREADS
+        if (failed) { Py_CLEAR(result); goto done; }
+        cur = 1 - cur;
+    }
+done:
+    for (int k = 0; k < 2; k++) { free(buf[k]); free(offs[k]); }
+    Py_DECREF(seq);
+    PyBuffer_Release(&seqs);
+    return result;
+}
+
+/* ------------------------------------------------------------------ tree */
+
+typedef struct { const uint8_t *leaves; uint32_t *idx; uint32_t *tmp; } sort_t;
+
+static inline int leaf_lt(const uint8_t *L, uint32_t a, uint32_t b) {
+    return memcmp(L + 32 * (size_t)a, L + 32 * (size_t)b, 32) < 0;
+}
+
+/* stable merge sort of idx[lo, hi) by leaf bytes */
+static void msort(const uint8_t *L, uint32_t *idx, uint32_t *tmp, size_t lo, size_t hi) {
+    size_t n = hi - lo;
+    if (n <= 16) {
+        for (size_t i = lo + 1; i < hi; i++) {
+            uint32_t v = idx[i];
+            size_t j = i;
+            while (j > lo && leaf_lt(L, v, idx[j - 1])) { idx[j] = idx[j - 1]; j--; }
+            idx[j] = v;
+        }
+        return;
+    }
+    size_t mid = lo + n / 2;
+    msort(L, idx, tmp, lo, mid);
+    msort(L, idx, tmp, mid, hi);
+    if (!leaf_lt(L, idx[mid], idx[mid - 1])) return;
+    size_t i = lo, j = mid, k = lo;
+    while (i < mid && j < hi) tmp[k++] = leaf_lt(L, idx[j], idx[i]) ? idx[j++] : idx[i++];
+    while (i < mid) tmp[k++] = idx[i++];
+    while (j < hi) tmp[k++] = idx[j++];
+    memcpy(idx + lo, tmp + lo, sizeof(uint32_t) * n);
+}
+
+typedef struct { uint8_t *nodes; } level_t;
+
+static void hash_level(void *p, size_t lo, size_t hi) {
+    pair_range(((level_t *)p)->nodes, lo, hi);
+}
+
+typedef struct { const uint8_t *leaves; const uint32_t *order; uint8_t *nodes; size_t n; } place_t;
+
+static void place_leaves(void *p, size_t lo, size_t hi) {
+    place_t *c = (place_t *)p;
+    for (size_t k = lo; k < hi; k++)
+        memcpy(c->nodes + 32 * (2 * c->n - 2 - k), c->leaves + 32 * (size_t)c->order[k], 32);
+}
+
+static PyObject *py_build_tree(PyObject *self, PyObject *args) {
+    Py_buffer lv;
+    if (!PyArg_ParseTuple(args, "y*", &lv)) return NULL;
+    if (lv.len == 0 || lv.len % 32 || lv.len / 32 > 0xFFFFFFFFLL) {
+        PyBuffer_Release(&lv);
+        PyErr_SetString(PyExc_ValueError, "leaves must be 1..2^32-1 hashes of 32 bytes");
+        return NULL;
+    }
+    size_t n = (size_t)lv.len / 32;
+    PyObject *nodes_obj = PyByteArray_FromStringAndSize(NULL, (Py_ssize_t)((2 * n - 1) * 32));
+    PyObject *order_obj = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n * 4));
+    uint32_t *tmp = malloc(sizeof(uint32_t) * n);
+    size_t *count = calloc(65537, sizeof(size_t));
+    if (nodes_obj == NULL || order_obj == NULL || tmp == NULL || count == NULL) {
+        Py_XDECREF(nodes_obj); Py_XDECREF(order_obj); free(tmp); free(count);
+        PyBuffer_Release(&lv);
+        return PyErr_NoMemory();
+    }
+    const uint8_t *L = (const uint8_t *)lv.buf;
+    uint32_t *order = (uint32_t *)PyBytes_AS_STRING(order_obj);
+    uint8_t *nodes = (uint8_t *)PyByteArray_AS_STRING(nodes_obj);
+    Py_BEGIN_ALLOW_THREADS
+    /* stable counting sort on the first two bytes, then merge sort inside each bucket */
+    for (size_t i = 0; i < n; i++) count[((size_t)L[32 * i] << 8 | L[32 * i + 1]) + 1]++;
+    for (size_t b = 1; b <= 65536; b++) count[b] += count[b - 1];
+    for (size_t i = 0; i < n; i++) {
+        size_t b = (size_t)L[32 * i] << 8 | L[32 * i + 1];
+        order[count[b]++] = (uint32_t)i;
+    }
+    /* count[b] is now the end of bucket b; the start is the end of bucket b-1 */
+    size_t start = 0;
+    for (size_t b = 0; b < 65536; b++) {
+        size_t end = count[b];
+        if (end - start > 1) msort(L, order, tmp, start, end);
+        start = end;
+    }
+    place_t pc = {L, order, nodes, n};
+    parallel(place_leaves, &pc, 0, n, 1 << 14);
+    /* inner nodes n-2..0 by depth, deepest first; nodes of one depth are independent */
+    if (n > 1) {
+        size_t last = n - 2;
+        int depth = 0;
+        while (((size_t)1 << (depth + 1)) - 1 <= last) depth++;
+        level_t lc = {nodes};
+        for (int d = depth; d >= 0; d--) {
+            size_t lo = ((size_t)1 << d) - 1;
+            size_t hi = ((size_t)1 << (d + 1)) - 1;
+            if (hi > last + 1) hi = last + 1;
+            parallel(hash_level, &lc, lo, hi, 1 << 12);
+        }
+    }
+    Py_END_ALLOW_THREADS
+    free(tmp);
+    free(count);
+    PyBuffer_Release(&lv);
+    PyObject *res = PyTuple_Pack(2, nodes_obj, order_obj);
+    Py_DECREF(nodes_obj);
+    Py_DECREF(order_obj);
+    return res;
+}
+
+static PyObject *py_keccak256(PyObject *self, PyObject *args) {
+    Py_buffer b;
+    if (!PyArg_ParseTuple(args, "y*", &b)) return NULL;
+    uint8_t out[32];
+    keccak256((const uint8_t *)b.buf, (size_t)b.len, out);
+    PyBuffer_Release(&b);
+    return PyBytes_FromStringAndSize((const char *)out, 32);
+}
+
+static PyObject *py_set_threads(PyObject *self, PyObject *args) {
+    int t;
+    if (!PyArg_ParseTuple(args, "i", &t)) return NULL;
+    if (t < 1) t = 1;
+    if (t > 8) t = 8;
+    n_threads = t;
+    return PyLong_FromLong(n_threads);
+}
+
+static PyObject *py_set_simd(PyObject *self, PyObject *args) {
+    int level;
+    if (!PyArg_ParseTuple(args, "i", &level)) return NULL;
+    if (level < 0) level = simd_best;
+    simd_level = level > simd_best ? simd_best : level;
+    return PyLong_FromLong(simd_level);
+}
+
+static PyMethodDef methods[] = {
+    {"set_simd", py_set_simd, METH_VARARGS,
+     "set_simd(level) -> level used (0 scalar, 1 AVX2, 2 AVX-512; -1 = best available)"},
+    {"keccak256", py_keccak256, METH_VARARGS, "keccak256(data) -> 32 bytes"},
+    {"leaf_hashes", py_leaf_hashes, METH_VARARGS,
+     "leaf_hashes(records, seqs_u64, commitments, tags, hash=True) -> n*32 bytes"},
+    {"build_tree", py_build_tree, METH_VARARGS,
+     "build_tree(leaves) -> (bytearray nodes, bytes uint32 order)"},
+    {"set_threads", py_set_threads, METH_VARARGS, "set_threads(n) -> n (1..8)"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_seal",
+                                    "native sealing accelerator", -1, methods};
+
+PyMODINIT_FUNC PyInit__seal(void) {
+    detect_simd();
+    return PyModule_Create(&module);
+}
