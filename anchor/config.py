@@ -50,7 +50,8 @@ class Config:
     fee_bump_percent: int = 25
     rebroadcast_seconds: float = 15.0
     max_fee_gwei_cap: float = 500.0
-    # scheduler
+    # scheduler: a tick seals on the size trigger, then runs the transaction manager and backups
+    tick_seconds: float = 2.0
     seal_interval_seconds: float | None = 10.0
     seal_cron: str | None = None
     seal_size_trigger: int = 100_000

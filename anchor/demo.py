@@ -24,7 +24,7 @@ import httpx
 import typer
 from rich.console import Console
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def _free_port() -> int:

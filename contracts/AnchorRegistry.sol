@@ -40,7 +40,7 @@ contract AnchorRegistry is Ownable {
     uint256 private constant _SENTINEL = 1;
 
     /// @dev Length of `anchorPacked_r19q()` call data: selector, uint64, bytes32, uint64.
-    uint256 private constant _PACKED_LENGTH = 52;
+    uint256 private constant _PACKED_LENGTH = 44;
 
     /// @dev keccak256("Anchored(uint64,bytes32,uint64)"), topic 0 of `Anchored`.
     bytes32 private constant _ANCHORED_TOPIC = 0x8a625ff6b600489e76c9caf3b3e78a6b1cf48af724479bd7bdca61de573a6412;
@@ -91,25 +91,18 @@ contract AnchorRegistry is Ownable {
     /// data bytes are cheaper and the dispatcher compares selectors in ascending order, so
     /// this one is tested first.
     function anchorPacked_r19q() external payable {
+        uint64 batchId;
+        bytes32 root;
+        uint64 leafCount;
+        bool bad;
         assembly ("memory-safe") {
-            let batchId := shr(192, calldataload(4))
-            let slot := not(batchId)
-            let root := calldataload(12)
-            let leafCount := shr(192, calldataload(44))
-            let rejected := or(xor(calldatasize(), _PACKED_LENGTH), callvalue())
-            rejected := or(rejected, iszero(sload(caller())))
-            rejected := or(rejected, sload(slot))
-            rejected := or(rejected, iszero(sload(add(slot, 1))))
-            rejected := or(rejected, iszero(root))
-            rejected := or(rejected, iszero(leafCount))
-            if iszero(rejected) {
-                sstore(slot, root)
-                mstore(0x00, leafCount)
-                log3(0x00, 0x20, _ANCHORED_TOPIC, batchId, root)
-                stop()
-            }
+            // `payable` only spares the compiler's value check: a value is rejected here.
+            bad := or(xor(calldatasize(), _PACKED_LENGTH), callvalue())
+            batchId := shr(224, calldataload(4))
+            root := calldataload(8)
+            leafCount := shr(224, calldataload(40))
         }
-        _anchor(uint64(bytes8(msg.data[4:12])), bytes32(msg.data[12:44]), uint64(bytes8(msg.data[44:52])), true);
+        _anchor(batchId, root, leafCount, bad);
     }
 
     /// @notice The root anchored for `batchId`, or zero when that batch is not anchored.
@@ -175,8 +168,8 @@ contract AnchorRegistry is Ownable {
             // grow by one, ids 0..n stay set and every other id stays zero.
             if iszero(
                 or(
-                    or(or(iszero(sload(caller())), bad), or(sload(slot), iszero(sload(add(slot, 1))))),
-                    or(iszero(leafCount), iszero(root))
+                    or(or(bad, iszero(sload(caller()))), or(iszero(root), iszero(leafCount))),
+                    or(sload(slot), iszero(sload(add(slot, 1))))
                 )
             ) {
                 sstore(slot, root)

@@ -18,9 +18,18 @@ Anchor fields are built from the batch's CURRENT transaction fields, so after a 
 re-anchoring the next request points at the new block. A record not anchored yet answers
 ``202`` with its status (``{"record_id": .., "status": "pending", "state": ..}``).
 
-Speed: tree chunks of a sealed batch never change, so they are kept in a bounded in-process
-LRU cache (keyed by database, batch id and root); the path is re-hashed to the batch root on
-every request, so a chunk altered in the database is reported, never served.
+Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~200 us):
+
+* tree chunks of a sealed batch never change: a bounded in-process cache keeps them (keyed
+  by database, batch id and root); the path is re-hashed to the batch root on every request,
+  so a chunk altered in the database is reported (503), never served;
+* the HTTP route reads through one held, detached, autocommit read connection per API
+  process (its event loop), not a pool checkout and BEGIN/COMMIT per request;
+* the route is a plain Starlette endpoint registered before the FastAPI one, which only
+  documents the same contract in the OpenAPI spec (FastAPI's per-request validation costs
+  more than the proof);
+* the bundle bytes come from orjson, byte-identical to the core's canonical serializer
+  (tested against ``make_bundle(...).to_json()`` for every kind).
 """
 
 from __future__ import annotations

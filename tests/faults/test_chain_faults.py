@@ -231,3 +231,27 @@ def test_nonce_used_by_another_transaction_is_signed_again(db: Any, deployed_reg
     attempts = env.attempts(1)
     assert attempts[0].status == ATTEMPT_ABANDONED and attempts[-1].nonce == first.nonce + 1
     env.check_anchored_once()
+
+
+def test_not_mined_after_n_blocks_is_replaced(db: Any, deployed_registry: Any) -> None:
+    env = make_env(
+        db, deployed_registry, finality_depth=0, stuck_after_seconds=3600, stuck_after_blocks=3,
+        rebroadcast_seconds=3600,
+    )  # fmt: skip
+    env.ingest(30)
+    env.seal()
+    env.rpc("evm_setAutomine", False)
+    env.tick()
+    [first] = env.attempts(1)
+    env.rpc("anvil_dropTransaction", first.tx_hash)  # lost by the node, never re-sent by time
+    env.rpc("anvil_mine", "0x2")
+    assert env.tick().bumped == 0  # 2 blocks: not yet
+    env.rpc("anvil_mine", "0x1")
+    assert env.tick().bumped == 1  # 3 blocks without it: replaced at the same nonce
+    env.rpc("evm_mine")
+    env.rpc("evm_setAutomine", True)
+    env.tick_until(lambda: env.batch(1).state == "final")
+    first, second = env.attempts(1)
+    assert (first.status, second.status) == (ATTEMPT_REPLACED, ATTEMPT_MINED)
+    assert second.nonce == first.nonce
+    env.check_anchored_once()

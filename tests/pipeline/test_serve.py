@@ -140,3 +140,43 @@ def test_cli_batches_and_alarms(db: Any, deployed_registry: Any, tmp_path: Path)
     assert alarm["kind"] == "root_mismatch" and alarm["batch_id"] == 1
     resolved = runner.invoke(app, ["alarms", "--resolve", str(alarm["id"])], env=envvars)
     assert resolved.exit_code == 0, resolved.output
+
+
+def test_api_and_anchorer_in_separate_processes(
+    backend: str, make_db_url: Any, deployed_registry: Any, tmp_path: Path
+) -> None:
+    reg = deployed_registry
+    db_url = make_db_url(backend)
+    port = free_port()
+    config = write_config(
+        tmp_path / "anchor.toml", reg, db_url, seal_size_trigger=10**9, api_key=API_KEY
+    )
+    key = reg.devnet.accounts[1].private_key
+    api = Service(config, role="api", key_hex=key, log=tmp_path / "api.log", port=port)
+    anchorer = Service(config, role="anchorer", key_hex=key, log=tmp_path / "anchorer.log")
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+
+            def up() -> bool:
+                try:
+                    return client.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            wait_until(up, timeout=30, what="the API", service=api)
+            record = next(iter(sample_record_objs(1, seed=3)))
+            assert client.post("/v1/records", json=record, headers=auth).status_code == 201
+            sealed = client.post("/v1/seal", headers=auth).json()
+            assert sealed["anchoring"] == "next anchorer tick"
+
+            def final() -> bool:
+                batches = client.get("/v1/batches").json()["batches"]
+                return len(batches) == 1 and batches[0]["state"] == "final"
+
+            wait_until(final, timeout=30, what="anchored by the other process", service=anchorer)
+        assert "now the anchorer" in anchorer.output()
+        assert "now the anchorer" not in api.output()  # the API process never anchors
+    finally:
+        assert api.stop() == 0, api.output()[-3000:]
+        assert anchorer.stop() == 0, anchorer.output()[-3000:]
