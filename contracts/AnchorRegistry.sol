@@ -12,19 +12,19 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// final (double-hashed) leaf. No proxy, no selfdestruct, no upgrade path: a root, once
 /// written, can never change.
 ///
-/// Two entries anchor, with the same checks, storage write, event and custom errors:
-/// `anchor(uint64,bytes32,uint64)` (the ABI form, for people and explorers) and
-/// `anchorPacked_r19q()` (the service's: tightly packed arguments after a selector with three
-/// zero bytes, which the dispatcher tests first; no ABI decoder, 48 fewer call data bytes).
+/// Two entries anchor, sharing one implementation (`_anchor`): the same checks, storage
+/// write, `Anchored` event and custom errors. `anchor(uint64,bytes32,uint64)` is the ABI form,
+/// for people and explorers. `anchorPacked_r19q()` is the service's: the arguments follow its
+/// selector tightly packed (44 bytes of call data instead of 100: fewer zero bytes, no ABI
+/// decoder), and the selector, 0x00000071, is the lowest, so the dispatcher matches it first.
 ///
 /// Gas: anchoring keeps the root in storage (not only in an event, which history expiry may
 /// drop) and touches exactly three storage slots: the caller's anchorer flag, the previous
 /// batch's root (is it anchored?) and this batch's root (is it free? then write it). There is
 /// deliberately no stored counter: updating one costs 2,900-5,000 gas per call, more than the
 /// read of the previous root. `lastBatchId` is therefore computed by a search (a view, O(log n)
-/// reads). Roots live at `_ROOTS_SLOT + batchId` and anchorer flags at
-/// `_ANCHORERS_SLOT + account` (namespaced arrays, see below) so the hot path computes no
-/// storage hashes. scripts/bench_gas.py measures both entries.
+/// reads). Slots are addressed directly (see the storage note below), so the hot path
+/// computes no storage hashes. scripts/bench_gas.py measures both entries.
 contract AnchorRegistry is Ownable {
     // Storage: `owner` (Ownable) is slot 0, the only declared variable. The rest is addressed
     // directly, so the hot path computes no storage hashes:
@@ -39,7 +39,7 @@ contract AnchorRegistry is Ownable {
     /// @dev What the constructor writes as batch 0's "root" (never a real root: rootOf(0) is 0).
     uint256 private constant _SENTINEL = 1;
 
-    /// @dev Length of `anchorPacked_r19q()` call data: selector, uint64, bytes32, uint64.
+    /// @dev Length of `anchorPacked_r19q()` call data: selector, uint32, bytes32, uint32.
     uint256 private constant _PACKED_LENGTH = 44;
 
     /// @dev keccak256("Anchored(uint64,bytes32,uint64)"), topic 0 of `Anchored`.
@@ -64,7 +64,7 @@ contract AnchorRegistry is Ownable {
     error AnchorerUnchanged(address account);
     /// @notice The zero address cannot be an anchorer.
     error ZeroAnchorer();
-    /// @notice `anchorPacked_r19q()` call data must be exactly 52 bytes; `length` was given.
+    /// @notice `anchorPacked_r19q()` call data must be exactly 44 bytes; `length` was given.
     error BadCalldataLength(uint256 length);
 
     /// @param firstAnchorer the account allowed to anchor from the start. The deployer
@@ -79,24 +79,26 @@ contract AnchorRegistry is Ownable {
     /// @notice Anchor the root of batch `batchId` (which must be lastBatchId() + 1). The ABI
     /// entry; the service uses `anchorPacked_r19q()`, which does the same for less gas.
     function anchor(uint64 batchId, bytes32 root, uint64 leafCount) external {
-        _anchor(batchId, root, leafCount, false);
+        _anchor(batchId, root, leafCount, 0);
     }
 
-    /// @notice The packed anchor entry, same rules, custom errors and `Anchored` event as
-    /// `anchor`. Its call data is exactly 52 bytes: this function's selector `0x00000071`,
-    /// then `abi.encodePacked(uint64 batchId, bytes32 root, uint64 leafCount)` (big-endian,
-    /// no padding); any other length reverts with `BadCalldataLength`. It takes no ABI
-    /// arguments on purpose: the arguments follow the selector packed, not ABI-encoded.
+    /// @notice The packed anchor entry: same rules, custom errors and `Anchored` event as
+    /// `anchor`, for less gas. Its call data is exactly 44 bytes: this function's selector
+    /// `0x00000071`, then `abi.encodePacked(uint32 batchId, bytes32 root, uint32 leafCount)`
+    /// (big-endian, no padding). Any other length, or a value sent with it, reverts
+    /// (`BadCalldataLength`, resp. empty revert data as for any non-payable function). It
+    /// declares no ABI arguments on purpose: they follow the selector packed. Batch ids and
+    /// leaf counts of 2^32 and above need the ABI entry (`anchor`).
     /// @dev The name is mined so that the selector starts with three zero bytes: zero call
-    /// data bytes are cheaper and the dispatcher compares selectors in ascending order, so
-    /// this one is tested first.
+    /// data bytes are cheaper, and the dispatcher compares selectors in ascending order, so
+    /// this one is matched first. `payable` only spares the compiler's value check (11 gas);
+    /// a value is rejected in the combined check.
     function anchorPacked_r19q() external payable {
         uint64 batchId;
         bytes32 root;
         uint64 leafCount;
-        bool bad;
+        uint256 bad; // non-zero: wrong length or a value (a word, so no bool cleanup applies)
         assembly ("memory-safe") {
-            // `payable` only spares the compiler's value check: a value is rejected here.
             bad := or(xor(calldatasize(), _PACKED_LENGTH), callvalue())
             batchId := shr(224, calldataload(4))
             root := calldataload(8)
@@ -158,9 +160,9 @@ contract AnchorRegistry is Ownable {
         emit AnchorerRemoved(account);
     }
 
-    /// @dev Both entries' logic. `bad`: the packed entry got call data of another length or
-    /// a value. On success it stops the call here (neither entry returns anything).
-    function _anchor(uint64 batchId, bytes32 root, uint64 leafCount, bool bad) private {
+    /// @dev Both entries' logic. `bad` non-zero: the packed entry got call data of another
+    /// length or a value. On success it stops the call here (neither entry returns anything).
+    function _anchor(uint64 batchId, bytes32 root, uint64 leafCount, uint256 bad) private {
         assembly ("memory-safe") {
             let slot := not(batchId)
             // Rejected: `bad`; the caller no anchorer; a zero root or leaf count; this id
@@ -179,7 +181,7 @@ contract AnchorRegistry is Ownable {
             }
         }
         // Rejected: the first broken rule, in this order.
-        if (bad) {
+        if (bad != 0) {
             if (msg.value != 0) revert();
             revert BadCalldataLength(msg.data.length);
         }

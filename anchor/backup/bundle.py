@@ -373,33 +373,49 @@ def decode_bundle(data: bytes) -> Bundle:
     )
 
 
+class RebuildJob:
+    """:func:`rebuild` started in the background; :meth:`result` waits for it."""
+
+    def __init__(self, bundle: Bundle, *, workers: int = 1, with_meta: bool = False) -> None:
+        from anchor.backup.leaves import LeafJob
+
+        self._commitments = {a: account_commitment(a, s) for a, s in bundle.salts.items()}
+        self._meta: list[tuple[str, str, int, tuple[str, ...]]] | None = [] if with_meta else None
+        self._job = LeafJob(
+            bundle.seqs, bundle.records, self._commitments, workers=workers, meta=self._meta
+        )
+
+    def close(self) -> None:
+        self._job.close()
+
+    def result(self) -> RebuiltBatch:
+        from anchor.core.merkle import MerkleTree
+
+        leaves, used, problem = self._job.result()
+        if problem is not None:
+            raise BundleFormatError(
+                f"record {problem.index} (seq {problem.seq}): {problem.problem}"
+            )
+        if used != set(self._commitments):
+            raise BundleFormatError("bundle: salts of accounts no record mentions")
+        in_order = all(leaves[i] < leaves[i + 1] for i in range(len(leaves) - 1))
+        tree = MerkleTree.from_leaves(leaves)
+        return RebuiltBatch(
+            root=tree.root,
+            leaves=leaves,
+            nodes=tree.nodes_bytes(),
+            commitments=self._commitments,
+            meta=self._meta,
+            in_tree_order=in_order,
+        )
+
+
 def rebuild(bundle: Bundle, *, workers: int = 1, with_meta: bool = False) -> RebuiltBatch:
     """Recompute every leaf and the root from the records, seqs and salts (nothing taken on
     trust): each record must parse and be in canonical form, each account must have a salt
     (and each salt an account). The root is computed from the sorted leaves; the caller
     compares it with the chain's. ``workers`` > 1 forks worker processes."""
-    from anchor.backup.leaves import compute_leaves
-    from anchor.core.merkle import MerkleTree
-
-    commitments = {a: account_commitment(a, s) for a, s in bundle.salts.items()}
-    meta: list[tuple[str, str, int, tuple[str, ...]]] | None = [] if with_meta else None
-    leaves, used, problem = compute_leaves(
-        bundle.seqs, bundle.records, commitments, workers=workers, meta=meta
-    )
-    if problem is not None:
-        raise BundleFormatError(f"record {problem.index} (seq {problem.seq}): {problem.problem}")
-    if used != set(commitments):
-        raise BundleFormatError("bundle: salts of accounts no record mentions")
-    in_order = all(leaves[i] < leaves[i + 1] for i in range(len(leaves) - 1))
-    tree = MerkleTree.from_leaves(leaves)
-    return RebuiltBatch(
-        root=tree.root,
-        leaves=leaves,
-        nodes=tree.nodes_bytes(),
-        commitments=commitments,
-        meta=meta,
-        in_tree_order=in_order,
-    )
+    return RebuildJob(bundle, workers=workers, with_meta=with_meta).result()
 
 
 # --------------------------------------------------------------------------- receipts

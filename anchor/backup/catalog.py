@@ -15,12 +15,12 @@ from typing import Literal
 from anchor.backup.bundle import (
     Bundle,
     BundleFormatError,
+    RebuildJob,
     RebuiltBatch,
     Receipt,
     content_name,
     decode_bundle,
     decode_receipt,
-    rebuild,
 )
 from anchor.backup.layout import ObjectKey, parse_key
 from anchor.backup.targets import Target
@@ -130,24 +130,39 @@ def read_receipt(target: Target, key: ObjectKey) -> tuple[Receipt | None, str | 
 
 
 class RebuildCache:
-    """Rebuild each distinct bundle once (keyed by its content name)."""
+    """Rebuild each distinct bundle once (keyed by its content name); :meth:`start` begins a
+    rebuild in the background so the caller can work meanwhile."""
 
     def __init__(self, *, workers: int = 1, with_meta: bool = False) -> None:
         self.workers = workers
         self.with_meta = with_meta
         self._done: dict[str, RebuiltBatch | str] = {}
+        self._running: dict[str, RebuildJob] = {}
+
+    def start(self, read: BundleRead) -> None:
+        assert read.bundle is not None
+        name = read.key.name
+        if name not in self._done and name not in self._running:
+            self._running[name] = RebuildJob(
+                read.bundle, workers=self.workers, with_meta=self.with_meta
+            )
 
     def rebuild(self, read: BundleRead) -> RebuiltBatch | str:
         """The rebuilt batch, or the reason its records do not rebuild."""
-        assert read.bundle is not None
-        got = self._done.get(read.key.name)
+        name = read.key.name
+        got = self._done.get(name)
         if got is None:
+            self.start(read)
+            job = self._running.pop(name)
             try:
-                got = rebuild(read.bundle, workers=self.workers, with_meta=self.with_meta)
+                got = job.result()
             except BundleFormatError as exc:
                 got = str(exc)
-            self._done[read.key.name] = got
+            self._done[name] = got
         return got
 
     def forget(self, name: str) -> None:
         self._done.pop(name, None)
+        job = self._running.pop(name, None)
+        if job is not None:
+            job.close()

@@ -84,9 +84,10 @@ def register(app: typer.Typer) -> None:
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
         target: list[str] | None = TargetOpt,
+        workers: int = WorkersOpt,
         as_json: bool = JsonOpt,
     ) -> None:
-        """Write every sealed batch (and its receipt once final) to every target not holding it."""
+        """Write every sealed batch (and its receipt once final) to every target."""
         from rich.console import Console
         from rich.table import Table
 
@@ -96,7 +97,7 @@ def register(app: typer.Typer) -> None:
         cfg = _config(config)
         targets = _targets(cfg, target)
         with Database.open(database_url, config=cfg) as db:
-            report = run_backups(db, cfg, targets=targets)
+            report = run_backups(db, cfg, targets=targets, workers=_workers(workers))
         if as_json:
             _emit_json(report.to_json())
         else:
@@ -182,8 +183,9 @@ def register(app: typer.Typer) -> None:
         workers: int = WorkersOpt,
         as_json: bool = JsonOpt,
     ) -> None:
-        """Rebuild records, accounts and batches from bundles into an empty database; each
-        bundle is accepted only if its recomputed root equals the root on chain."""
+        """Rebuild records, accounts and batches from bundles into an empty database.
+
+        A bundle is accepted only when its recomputed root equals the root on chain."""
         from rich.console import Console
 
         from anchor.backup.restore import restore
@@ -235,8 +237,9 @@ def register(app: typer.Typer) -> None:
         workers: int = WorkersOpt,
         as_json: bool = JsonOpt,
     ) -> None:
-        """Compare the live database, the backups and the chain batch by batch; exit 1 when
-        anything differs."""
+        """Compare the live database, the backups and the chain, batch by batch.
+
+        Names every difference (record id and field, batch, target); exit 1 when any."""
         from rich.console import Console
         from rich.table import Table
 

@@ -140,9 +140,16 @@ def _receipt_of(batch: BatchRow, bundle_name: str, config: Config) -> Receipt | 
 
 
 def run_backups(
-    db: Database, config: Config, *, targets: Sequence[Target] | None = None
+    db: Database,
+    config: Config,
+    *,
+    targets: Sequence[Target] | None = None,
+    workers: int = 1,
 ) -> BackupReport:
-    """Write every sealed batch (and, once final, its receipt) not yet on every target."""
+    """Write every sealed batch (and, once final, its receipt) not yet on every target.
+
+    ``workers`` > 1 re-hashes records in forked processes: for the command line only, not
+    inside a threaded server (the scheduler calls this with the default, 1)."""
     if targets is None:
         targets = [open_target(spec) for spec in config.backup_targets]
     names = tuple(t.name for t in targets)
@@ -201,7 +208,7 @@ def run_backups(
         if wanted:
             try:
                 with db.connect(write=False) as conn:
-                    bundle, _ = bundle_from_db(conn, batch)
+                    bundle, _ = bundle_from_db(conn, batch, workers=workers)
             except BatchMismatch as exc:
                 failures.append(Failure(None, batch.id, "mismatch", str(exc)))
                 log.error("batch not backed up: %s", exc)

@@ -31,7 +31,7 @@ from anchor.core.hashing import keccak256
 from anchor.core.records import ACCOUNT_ID_MAX, encode_leaf, leaf_types, parse_record, schema
 from anchor.errors import InputError
 
-__all__ = ["LeafProblem", "compute_leaves", "default_workers", "fast_leaf"]
+__all__ = ["LeafJob", "LeafProblem", "compute_leaves", "default_workers", "fast_leaf"]
 
 PARALLEL_MIN = 50_000
 
@@ -230,6 +230,73 @@ def _slice(lo: int, hi: int) -> tuple[bytes, set[str], LeafProblem | None, list[
     return b"".join(out), used, None, meta
 
 
+LeafResult = tuple[list[bytes], set[str], "LeafProblem | None"]
+
+
+class LeafJob:
+    """:func:`compute_leaves` started in the background (forked workers), so the caller can
+    read the database meanwhile; :meth:`result` waits. With one worker (or few records)
+    the work is done in :meth:`result`, in this process."""
+
+    def __init__(
+        self,
+        seqs: Sequence[int],
+        records: Sequence[bytes],
+        commitments: Mapping[str, bytes],
+        *,
+        workers: int = 1,
+        meta: list[Meta] | None = None,
+        min_parallel: int = PARALLEL_MIN,
+    ) -> None:
+        self._args = (seqs, records, commitments, meta is not None)
+        self._meta = meta
+        self._pool: Any = None
+        self._async: Any = None
+        n = len(records)
+        if workers > 1 and n >= min_parallel and "fork" in multiprocessing.get_all_start_methods():
+            step = -(-n // workers)
+            bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+            _JOB.update(seqs=seqs, records=records, commitments=commitments, meta=meta is not None)
+            try:
+                self._pool = multiprocessing.get_context("fork").Pool(len(bounds))
+            finally:
+                _JOB.clear()  # the workers were forked with it
+            self._async = self._pool.starmap_async(_slice, bounds)
+
+    def close(self) -> None:
+        """Stop the workers (if still running) without waiting for a result."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def result(self) -> LeafResult:
+        if self._pool is not None:
+            try:
+                parts = self._async.get()
+            finally:
+                self._pool.terminate()
+                self._pool.join()
+                self._pool = None
+        else:
+            seqs, records, commitments, want_meta = self._args
+            _JOB.update(seqs=seqs, records=records, commitments=commitments, meta=want_meta)
+            try:
+                parts = [_slice(0, len(records))]
+            finally:
+                _JOB.clear()
+        leaves: list[bytes] = []
+        used: set[str] = set()
+        for buf, u, problem, m in parts:
+            if problem is not None:
+                return [], used, problem
+            leaves.extend(buf[i : i + 32] for i in range(0, len(buf), 32))
+            used |= u
+            if self._meta is not None:
+                self._meta.extend(m)
+        return leaves, used, None
+
+
 def compute_leaves(
     seqs: Sequence[int],
     records: Sequence[bytes],
@@ -238,35 +305,11 @@ def compute_leaves(
     workers: int = 1,
     meta: list[Meta] | None = None,
     min_parallel: int = PARALLEL_MIN,
-) -> tuple[list[bytes], set[str], LeafProblem | None]:
+) -> LeafResult:
     """Leaf hashes of ``records`` (exact canonical JSON bytes) at ``seqs``: every record is
     parsed with the core, must be in canonical form and have a commitment for each account.
     Returns (leaves in input order, accounts used, the first problem or None). When
     ``meta`` is a list, (record_id, kind, version, accounts) of each record is appended."""
-    n = len(records)
-    _JOB.update(seqs=seqs, records=records, commitments=commitments, meta=meta is not None)
-    try:
-        if (
-            workers <= 1
-            or n < PARALLEL_MIN
-            or "fork" not in multiprocessing.get_all_start_methods()
-        ):
-            parts = [_slice(0, n)]
-        else:
-            step = -(-n // workers)
-            bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(len(bounds)) as pool:
-                parts = pool.starmap(_slice, bounds)
-    finally:
-        _JOB.clear()
-    leaves: list[bytes] = []
-    used: set[str] = set()
-    for buf, u, problem, m in parts:
-        if problem is not None:
-            return [], used, problem
-        leaves.extend(buf[i : i + 32] for i in range(0, len(buf), 32))
-        used |= u
-        if meta is not None:
-            meta.extend(m)
-    return leaves, used, None
+    return LeafJob(
+        seqs, records, commitments, workers=workers, meta=meta, min_parallel=min_parallel
+    ).result()

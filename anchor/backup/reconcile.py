@@ -30,9 +30,9 @@ from typing import Any
 import orjson
 
 from anchor.backup.bundle import Bundle, RebuiltBatch
-from anchor.backup.catalog import RebuildCache, list_target, read_bundle
+from anchor.backup.catalog import BundleRead, RebuildCache, list_target, read_bundle
 from anchor.backup.chainview import ZERO32, ChainView
-from anchor.backup.source import BatchMismatch, BatchRow, bundle_from_db, list_batches, read_records
+from anchor.backup.source import BatchMismatch, BatchRow, bundle_from_db, list_batches
 from anchor.backup.targets import Target
 from anchor.core.hashing import keccak256
 
@@ -102,9 +102,53 @@ def _record_id(canonical: bytes) -> str:
         return "?"
 
 
-def _compare_records(
-    conn: Any, b: BatchRow, ref: Bundle, rebuilt: RebuiltBatch, out: list[Difference]
-) -> int:
+# a stored record row as read for reconciliation:
+# (seq, record_id, kind, version, canonical bytes, content_hash, leaf)
+Row = tuple[int, str, str, int, bytes, bytes, bytes]
+# a leaf still to compare once the reference is rebuilt: (reference index, stored leaf,
+# record id, seq)
+LeafCheck = tuple[int, bytes, str, int]
+
+
+def _read_rows(conn: Any, lo: int, hi: int) -> dict[int, Row]:
+    cur = conn.connection.dbapi_connection.cursor()
+    ph = "?" if conn.dialect.name == "sqlite" else "%s"
+    try:
+        cur.execute(
+            "SELECT seq, record_id, kind, version, canonical, content_hash, leaf FROM records"
+            f" WHERE seq >= {ph} AND seq <= {ph}",
+            (lo, hi),
+        )
+        out: dict[int, Row] = {}
+        while True:
+            rows = cur.fetchmany(50_000)
+            if not rows:
+                return out
+            for r in rows:
+                c = r[4]
+                out[r[0]] = (
+                    r[0], r[1], r[2], r[3],
+                    c.encode() if isinstance(c, str) else bytes(c),
+                    bytes(r[5]), bytes(r[6]),
+                )  # fmt: skip
+    finally:
+        cur.close()
+
+
+def _columns_agree(row: Row) -> bool:
+    """Do the stored record_id, kind and version columns say what the canonical JSON says?"""
+    c = row[4]
+    version = b'"version":' + str(row[3]).encode()
+    return (
+        (b'"record_id":"' + row[1].encode() + b'"') in c
+        and (b'"kind":"' + row[2].encode() + b'"') in c
+        and (version + b"," in c or version + b"}" in c)
+    )
+
+
+def _compare_content(conn: Any, b: BatchRow, ref: Bundle, out: list[Difference]) -> list[LeafCheck]:
+    """Everything but the leaves: the batch row, each record's bytes and stored columns,
+    deleted and inserted rows, salts. Returns the leaves to check after the rebuild."""
     bid = b.id
     for name, dbv, refv in (
         ("leaf_count", b.leaf_count, ref.leaf_count),
@@ -117,105 +161,101 @@ def _compare_records(
                     "batch_altered", bid, field=name, detail=f"database {dbv}, anchored {refv}"
                 )
             )
-    if b.root != rebuilt.root:
-        out.append(
-            Difference(
-                "batch_altered",
-                bid,
-                field="root",
-                detail="database root differs from the anchored root",
-            )
-        )
-
     lo, hi = min(b.first_seq, ref.first_seq), max(b.last_seq, ref.last_seq)
-    db_rows = {r.seq: r for r in read_records(conn, lo, hi, received_at=False)}
-    ref_index = {seq: i for i, seq in enumerate(ref.seqs)}
+    db_rows = _read_rows(conn, lo, hi)
     k = keccak256
-    loads = orjson.loads
+    checks: list[LeafCheck] = []
     missing: list[int] = []  # reference indices not found at their seq
-    for seq, i in ref_index.items():
+    for i, seq in enumerate(ref.seqs):
         row = db_rows.get(seq)
         canonical = ref.records[i]
         if row is None:
             missing.append(i)
             continue
-        if row.canonical != canonical:
+        if row[4] != canonical:
             ref_rid = _record_id(canonical)
-            if row.record_id == ref_rid and _record_id(row.canonical) == ref_rid:
-                for f in _fields(row.canonical, canonical):
-                    out.append(Difference("record_altered", bid, ref_rid, f, detail=f"seq {seq}"))
-            else:
-                missing.append(i)
-                db_rows[seq] = row  # stays: reported as inserted below unless matched
+            if row[1] != ref_rid or _record_id(row[4]) != ref_rid:
+                missing.append(i)  # another record at this seq: stays in db_rows
                 continue
-        else:
-            obj = loads(canonical)
-            checks: tuple[tuple[str, object, object], ...] = (
-                ("record_id", row.record_id, obj["record_id"]),
-                ("kind", row.kind, obj["kind"]),
-                ("version", row.version, obj["version"]),
-            )
-            for cname, cdb, cref in checks:
+            for f in _fields(row[4], canonical):
+                out.append(Difference("record_altered", bid, ref_rid, f, detail=f"seq {seq}"))
+        elif not _columns_agree(row):
+            obj = orjson.loads(canonical)
+            for cname, cdb, cref in (
+                ("record_id", row[1], obj["record_id"]),
+                ("kind", row[2], obj["kind"]),
+                ("version", row[3], obj["version"]),
+            ):
                 if cdb != cref:
                     out.append(
                         Difference(
                             "record_altered", bid, str(obj["record_id"]), cname, detail=f"seq {seq}"
                         )
                     )
-        if row.content_hash != k(canonical):
+        if row[5] != k(canonical):
             out.append(
-                Difference(
-                    "record_altered", bid, row.record_id, "content_hash", detail=f"seq {seq}"
-                )
+                Difference("record_altered", bid, row[1], "content_hash", detail=f"seq {seq}")
             )
-        if row.leaf != rebuilt.leaves[i]:
-            out.append(
-                Difference("record_altered", bid, row.record_id, "leaf", detail=f"seq {seq}")
-            )
+        checks.append((i, row[6], row[1], seq))
         del db_rows[seq]
     # reference records not at their seq: moved elsewhere, or deleted
-    by_rid = {r.record_id: r for r in db_rows.values()}
+    by_rid = {r[1]: r for r in db_rows.values()}
     for i in missing:
         rid = _record_id(ref.records[i])
         seq = ref.seqs[i]
-        row = by_rid.pop(rid, None)
-        if row is None:
-            row = _find_record(conn, rid)
-        if row is None:
+        found = by_rid.pop(rid, None)
+        if found is None:
+            found = _find_record(conn, rid)
+        if found is None:
             out.append(Difference("record_deleted", bid, rid, detail=f"seq {seq}"))
             continue
-        db_rows.pop(row.seq, None)
+        db_rows.pop(found[0], None)
         out.append(
             Difference(
-                "record_altered", bid, rid, "seq", detail=f"anchored at seq {seq}, now {row.seq}"
+                "record_altered", bid, rid, "seq", detail=f"anchored at seq {seq}, now {found[0]}"
             )
         )
-        if row.canonical != ref.records[i]:
-            for f in _fields(row.canonical, ref.records[i]):
+        if found[4] != ref.records[i]:
+            for f in _fields(found[4], ref.records[i]):
                 out.append(Difference("record_altered", bid, rid, f))
-    for row in sorted(db_rows.values(), key=lambda r: r.seq):
-        if row.record_id in by_rid:
+    for row in sorted(db_rows.values()):
+        if row[1] in by_rid:
             out.append(
                 Difference(
                     "record_inserted",
                     bid,
-                    row.record_id,
-                    detail=f"seq {row.seq}: not in the anchored batch",
+                    row[1],
+                    detail=f"seq {row[0]}: not in the anchored batch",
                 )
             )
     _compare_salts(conn, bid, ref, out)
-    return len(ref.seqs)
+    return checks
 
 
-def _find_record(conn: Any, record_id: str) -> Any:
-    from anchor.backup.source import RecordRow, iso_utc
+def _compare_leaves(
+    b: BatchRow, rebuilt: RebuiltBatch, checks: list[LeafCheck], out: list[Difference]
+) -> None:
+    if b.root != rebuilt.root:
+        out.append(
+            Difference(
+                "batch_altered",
+                b.id,
+                field="root",
+                detail="database root differs from the anchored root",
+            )
+        )
+    leaves = rebuilt.leaves
+    for i, stored, rid, seq in checks:
+        if stored != leaves[i]:
+            out.append(Difference("record_altered", b.id, rid, "leaf", detail=f"seq {seq}"))
 
+
+def _find_record(conn: Any, record_id: str) -> Row | None:
     ph = "?" if conn.dialect.name == "sqlite" else "%s"
-    raw = conn.connection.dbapi_connection
-    cur = raw.cursor()
+    cur = conn.connection.dbapi_connection.cursor()
     try:
         cur.execute(
-            "SELECT seq, record_id, kind, version, canonical, content_hash, leaf, received_at"
+            "SELECT seq, record_id, kind, version, canonical, content_hash, leaf"
             f" FROM records WHERE record_id = {ph}",
             (record_id,),
         )
@@ -225,16 +265,10 @@ def _find_record(conn: Any, record_id: str) -> Any:
     if r is None:
         return None
     c = r[4]
-    return RecordRow(
-        int(r[0]),
-        str(r[1]),
-        str(r[2]),
-        int(r[3]),
-        c.encode() if isinstance(c, str) else bytes(c),
-        bytes(r[5]),
-        bytes(r[6]),
-        iso_utc(r[7]),
-    )
+    return (
+        int(r[0]), str(r[1]), str(r[2]), int(r[3]),
+        c.encode() if isinstance(c, str) else bytes(c), bytes(r[5]), bytes(r[6]),
+    )  # fmt: skip
 
 
 def _compare_salts(conn: Any, bid: int, ref: Bundle, out: list[Difference]) -> None:
@@ -339,8 +373,8 @@ def reconcile(
                 )
             expected = chain_root if chain_root != ZERO32 else (b.root if b is not None else None)
 
-            reference: tuple[Bundle, RebuiltBatch] | None = None
             decoded: dict[str, Bundle] = {}
+            reads: list[tuple[str, BundleRead]] = []  # intact copies, in target order
             for x in live:
                 keys = x.bundles.get(bid, [])
                 if not keys:
@@ -357,34 +391,58 @@ def reconcile(
                                 detail=f"{key.key}: {read.problem}",
                             )
                         )
-                        continue
-                    rebuilt = cache.rebuild(read)
-                    if isinstance(rebuilt, str):
-                        out.append(
-                            Difference(
-                                "bundle_altered", bid, target=x.name, detail=f"{key.key}: {rebuilt}"
-                            )
+                    else:
+                        reads.append((x.name, read))
+            # rebuild the first intact copy in the background and compare the database with
+            # it meanwhile (it is the reference unless its root turns out wrong)
+            early: tuple[str, list[Difference], list[LeafCheck]] | None = None
+            if reads and b is not None:
+                first = reads[0][1]
+                assert first.bundle is not None
+                cache.start(first)
+                diffs: list[Difference] = []
+                early = (first.key.name, diffs, _compare_content(conn, b, first.bundle, diffs))
+            reference: tuple[BundleRead, RebuiltBatch] | None = None
+            which = "anchored" if chain_root != ZERO32 else "sealed"
+            for target_name, read in reads:
+                rebuilt = cache.rebuild(read)
+                if isinstance(rebuilt, str):
+                    out.append(
+                        Difference(
+                            "bundle_altered",
+                            bid,
+                            target=target_name,
+                            detail=f"{read.key.key}: {rebuilt}",
                         )
-                    elif expected is not None and rebuilt.root != expected:
-                        out.append(
-                            Difference(
-                                "bundle_mismatching",
-                                bid,
-                                target=x.name,
-                                detail=f"{key.key}: records do not rebuild the {'anchored' if chain_root != ZERO32 else 'sealed'} root",
-                            )
+                    )
+                elif expected is not None and rebuilt.root != expected:
+                    out.append(
+                        Difference(
+                            "bundle_mismatching",
+                            bid,
+                            target=target_name,
+                            detail=f"{read.key.key}: records do not rebuild the {which} root",
                         )
-                    elif reference is None:
-                        reference = (read.bundle, rebuilt)
+                    )
+                elif reference is None:
+                    reference = (read, rebuilt)
+            if b is not None:
+                if reference is not None:
+                    rread, rebuilt_ref = reference
+                    assert rread.bundle is not None
+                    if early is not None and early[0] == rread.key.name:
+                        diffs, checks = early[1], early[2]
+                    else:
+                        diffs = []
+                        checks = _compare_content(conn, b, rread.bundle, diffs)
+                    out.extend(diffs)
+                    _compare_leaves(b, rebuilt_ref, checks, out)
+                    records += len(rread.bundle.seqs)
+                elif expected is not None:
+                    _check_db_alone(conn, b, expected, workers, out)
+                    records += b.leaf_count
             for name in decoded:
                 cache.forget(name)
-            if b is None:
-                continue
-            if reference is not None:
-                records += _compare_records(conn, b, reference[0], reference[1], out)
-            elif expected is not None:
-                _check_db_alone(conn, b, expected, workers, out)
-                records += b.leaf_count
     return ReconcileReport(
         differences=tuple(out),
         batches=len(ids),

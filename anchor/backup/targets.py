@@ -266,6 +266,18 @@ class S3Target:
 
         _check_key(key)
         full = self._key(key)
+        # look first too: a store that ignores If-None-Match would otherwise overwrite
+        try:
+            existing = self.get(key)
+        except ObjectMissing:
+            pass
+        else:
+            if existing != data:
+                raise TargetConflict(
+                    f"backup target {self._spec}: {key} exists with different bytes;"
+                    " not overwritten"
+                )
+            return "exists"
         kwargs: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": full,

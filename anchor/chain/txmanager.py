@@ -39,6 +39,7 @@ from hexbytes import HexBytes
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from anchor.chain.client import anchor_calldata
 from anchor.chain.finality import ChainHead, canonical_hash, read_head
 from anchor.errors import ChainError, ConfigError
 from anchor.store.models import Batch, BatchState
@@ -278,7 +279,8 @@ class Registry:
         return int(self.contract.functions.lastBatchId().call(block_identifier="latest"))
 
     def anchor_data(self, batch_id: int, root: bytes, leaf_count: int) -> str:
-        return str(self.contract.encode_abi("anchor", args=[batch_id, root, leaf_count]))
+        """Anchor call data: the registry's packed entry (the ABI form beyond 2^32)."""
+        return "0x" + anchor_calldata(batch_id, bytes(root), leaf_count).hex()
 
     def find_anchored(self, batch_id: int) -> tuple[str, int, str] | None:
         """(tx hash, block number, block hash) of the Anchored event for ``batch_id``."""

@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
+from json.encoder import encode_basestring_ascii as _enc_str
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
@@ -167,9 +168,57 @@ class ProofBundle:
             obj["checksum"] = "0x" + self.checksum.hex()
         return obj
 
+    def _render_body(self) -> str:
+        """``json.dumps(self._obj(with_checksum=False), indent=2) + "\\n"``, written out for
+        this fixed layout (the tests compare it with json.dumps)."""
+        e = _enc_str
+        rec = "{}"
+        items = sorted(self.record.canonical_obj().items())
+        if items:
+            rec = (
+                "{\n"
+                + ",\n".join(
+                    f"    {e(k)}: {e(v) if type(v) is str else int.__repr__(v)}" for k, v in items
+                )
+                + "\n  }"
+            )
+        accounts = "[]"
+        if self.accounts:
+            accounts = (
+                "[\n"
+                + ",\n".join(
+                    f'    {{\n      "field": {e(a.field)},\n      "accountId": {e(a.account_id)},'
+                    f'\n      "salt": "0x{a.salt.hex()}"\n    }}'
+                    for a in self.accounts
+                )
+                + "\n  ]"
+            )
+        a = self.anchor
+        anchor = (
+            f'{{\n    "chainId": {_num(a.chain_id)},\n    "contract": {_str_or_null(a.contract)},'
+            f'\n    "txHash": {_hex_str(a.tx_hash)},\n    "blockNumber": {_num(a.block_number)},'
+            f'\n    "blockHash": {_hex_str(a.block_hash)},\n    "status": {e(a.status)}\n  }}'
+        )
+        return (
+            f'{{\n  "format": {e(self.format)},\n  "batchId": {int.__repr__(self.batch_id)},'
+            f'\n  "seq": {int.__repr__(self.seq)},\n  "record": {rec},\n  "accounts": {accounts},'
+            f'\n  "leafEncoding": {_json_str_list(self.leaf_encoding)},'
+            f'\n  "value": {_json_str_list(self.value)},\n  "leaf": "0x{self.leaf.hex()}",'
+            f'\n  "proof": {_json_str_list(["0x" + p.hex() for p in self.proof])},'
+            f'\n  "root": "0x{self.root.hex()}",\n  "anchor": {anchor}\n}}\n'
+        )
+
+    def _body(self) -> bytes:
+        """The canonical bytes without the ``checksum`` member (cached)."""
+        cached: bytes | None = self.__dict__.get("_body_cache")
+        if cached is None:
+            cached = self._render_body().encode("ascii")
+            object.__setattr__(self, "_body_cache", cached)
+        return cached
+
     def computed_checksum(self) -> bytes:
         """keccak256 of the canonical bundle without its ``checksum`` member."""
-        return keccak256(_dumps(self._obj(with_checksum=False)))
+        return keccak256(self._body())
 
     def with_checksum(self) -> ProofBundle:
         return replace(self, checksum=self.computed_checksum())
@@ -182,12 +231,29 @@ class ProofBundle:
         return self._obj(with_checksum=True)
 
     def to_json(self) -> bytes:
-        """The canonical serialization (UTF-8, 2-space indent, final newline)."""
-        return _dumps(self.to_obj())
+        """The canonical serialization (UTF-8, 2-space indent, final newline); the same
+        bytes as ``json.dumps(self.to_obj(), indent=2) + "\\n"``."""
+        body = self._body()
+        assert body.endswith(b"\n}\n")
+        return body[:-3] + b',\n  "checksum": "0x' + self.checksum.hex().encode() + b'"\n}\n'
 
 
-def _dumps(obj: Any) -> bytes:
-    return (json.dumps(obj, indent=2, ensure_ascii=True) + "\n").encode("ascii")
+def _num(v: int | None) -> str:
+    return "null" if v is None else int.__repr__(v)
+
+
+def _str_or_null(v: str | None) -> str:
+    return "null" if v is None else _enc_str(v)
+
+
+def _hex_str(v: bytes | None) -> str:
+    return "null" if v is None else f'"0x{v.hex()}"'
+
+
+def _json_str_list(v: Sequence[str]) -> str:
+    if not v:
+        return "[]"
+    return "[\n" + ",\n".join(["    " + x for x in map(_enc_str, v)]) + "\n  ]"
 
 
 def _hex_or_none(v: bytes | None) -> str | None:
@@ -265,6 +331,11 @@ def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_DECODER: Final = json.JSONDecoder(
+    parse_float=_reject_float, parse_constant=_reject_float, object_pairs_hook=_no_dupes
+)
+
+
 def _obj(v: Any, where: str, keys: Sequence[str]) -> dict[str, Any]:
     if not isinstance(v, dict):
         raise _fail(f"{where} must be an object")
@@ -316,12 +387,7 @@ def parse_bundle(data: bytes | str) -> ProofBundle:
     except UnicodeDecodeError as exc:
         raise _fail(f"not valid UTF-8 (byte {exc.start})") from None
     try:
-        top = json.loads(
-            text,
-            parse_float=_reject_float,
-            parse_constant=_reject_float,
-            object_pairs_hook=_no_dupes,
-        )
+        top = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         what = "trailing data" if exc.msg == "Extra data" else exc.msg
         raise _fail(f"not valid JSON: {what} at byte {exc.pos}") from None

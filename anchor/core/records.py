@@ -264,7 +264,7 @@ def _freeze(fields: dict[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(fields)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Record:
     """A validated record. ``fields`` holds typed values (ints, str, bytes for hex32).
 
@@ -277,16 +277,16 @@ class Record:
     fields: Mapping[str, Any]
     # (schema index, kind code, version, record_id, *field values in leaf order; enums as
     # their index, accounts as ids): what the native sealer reads in one attribute lookup
-    leaf_order: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    # (computed from the other fields, so dataclasses.replace keeps it consistent)
+    leaf_order: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.leaf_order:
-            s = schema(self.kind, self.version)
-            vals: list[Any] = [SCHEMA_INDEX[(s.kind, s.version)], s.code, s.version, self.record_id]
-            for spec in s.fields:
-                v = self.fields[spec.name]
-                vals.append(spec.choices.index(v) if spec.tag == "enum" else v)
-            object.__setattr__(self, "leaf_order", tuple(vals))
+        s = schema(self.kind, self.version)
+        vals: list[Any] = [SCHEMA_INDEX[(s.kind, s.version)], s.code, s.version, self.record_id]
+        for spec in s.fields:
+            v = self.fields[spec.name]
+            vals.append(spec.choices.index(v) if spec.tag == "enum" else v)
+        object.__setattr__(self, "leaf_order", tuple(vals))
 
     def accounts(self) -> tuple[str, ...]:
         """Account ids the record mentions, in leaf order (duplicates removed)."""
@@ -321,8 +321,11 @@ class Record:
     def __repr__(self) -> str:
         return f"Record({self.kind}/v{self.version} {self.record_id!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle/copy through the canonical form
+        return (parse_record, (self.canonical_json(),))
 
-@dataclass(frozen=True, eq=False)
+
+@dataclass(frozen=True, eq=False, slots=True)
 class RedactedRecord:
     """A record as a proof bundle shows it: every account replaced by its 32-byte commitment.
 
@@ -343,6 +346,9 @@ class RedactedRecord:
     def commitments(self) -> dict[str, bytes]:
         """Account field name -> commitment."""
         return {n: self.fields[n] for n in account_fields(self.kind, self.version)}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (parse_redacted, (self.canonical_json(),))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RedactedRecord):
@@ -572,11 +578,7 @@ def parse_record(obj: Mapping[str, Any] | bytes | str) -> Record:
     o = _as_obj(obj)
     s, record_id = _parse_common(o)
     fields = _parse_fields(s, o, redacted=False)
-    order = [SCHEMA_INDEX[(s.kind, s.version)], s.code, s.version, record_id]
-    for spec in s.fields:
-        v = fields[spec.name]
-        order.append(spec.choices.index(v) if spec.tag == "enum" else v)
-    return Record(s.kind, s.version, record_id, _freeze(fields), tuple(order))
+    return Record(s.kind, s.version, record_id, _freeze(fields))
 
 
 def parse_redacted(obj: Mapping[str, Any] | bytes | str) -> RedactedRecord:

@@ -102,3 +102,25 @@ def test_receipt_follows_once_final_and_a_tampered_database_is_not_backed_up(
     assert r.batch_id == 1 and r.state == "final" and r.block_number == 7
     assert r.bundle == bundle_files(a.root)[0].name.removesuffix(".bundle")
     assert len(bundle_files(a.root)) == 1
+
+
+def test_backup_run_command(db: Any, two_targets: Any, tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from anchor.cli import app
+
+    a, b = two_targets
+    fill(db, [6])
+    env = {"ANCHOR_DATABASE_URL": db.url, "ANCHOR_BACKUP_TARGETS": f"{a.root},{b.root}"}
+    b.root.rename(tmp_path / "away")
+    runner = CliRunner()
+    down = runner.invoke(app, ["backup", "run", "--json", "--workers", "1"], env=env)
+    assert down.exit_code == 1, down.output
+    out = json.loads(down.stdout)
+    assert out["missing"] == 1 and out["failures"][0]["target"] == b.name
+    (tmp_path / "away").rename(b.root)
+    up = runner.invoke(app, ["backup", "run", "--workers", "1"], env=env)
+    assert up.exit_code == 0, up.output
+    assert "all batches on all targets" in up.stdout

@@ -161,3 +161,35 @@ def test_restore_command(
     # the same again: the database is no longer empty
     again = runner.invoke(app, [*args, "--workers", "1"], env=env)
     assert isinstance(again.exception, RestoreRefused) and again.exception.exit_code == 1
+
+
+def test_proof_bundles_from_the_restored_database_verify_online(
+    deployed_registry: Any, two_targets: Any, make_db_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    """``anchor prove`` on the restored database, then ``anchor verify --rpc`` (the root,
+    the anchoring transaction and its block are all read from the chain)."""
+    from typer.testing import CliRunner
+
+    from anchor.cli import app
+
+    reg = deployed_registry
+    with Database.open(make_db_url("sqlite")) as live:
+        _backed_up(live, reg, two_targets, [12, 30])
+    into = make_db_url("sqlite")
+    with Database.open(into) as fresh:
+        assert restore(fresh, [two_targets[0]], view(reg)).batches == (1, 2)
+    runner = CliRunner()
+    env = {"ANCHOR_RPC_URL": reg.rpc_url, "ANCHOR_CHAIN_ID": str(reg.chain_id),
+           "ANCHOR_CONTRACT_ADDRESS": reg.address}  # fmt: skip
+    for rid, account in (("bal-000020", "acct-6"), ("trd-000004", "acct-4")):
+        proof = tmp_path / f"{rid}.json"
+        made = runner.invoke(
+            app,
+            ["prove", rid, "--database-url", into, "--account", account, "-o", str(proof)],
+            env=env,
+        )
+        assert made.exit_code == 0, made.output
+        checked = runner.invoke(
+            app, ["verify", str(proof), "--rpc", reg.rpc_url, "--finality-depth", "0"], env=env
+        )
+        assert checked.exit_code == 0, checked.output

@@ -56,6 +56,30 @@ def test_s3_put_is_write_once_and_object_locked(s3: Any, s3_endpoint: str) -> No
     assert t.list("batches") == [key]
 
 
+def test_s3_if_none_match_refuses_an_overwrite_in_a_race(
+    s3: Any, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from anchor.backup.targets import ObjectMissing, S3Target
+
+    t = open_target(f"s3://{BUCKET}/race?endpoint={s3_endpoint}")
+    assert isinstance(t, S3Target)
+    key = "batches/000000000001/" + "ef" * 32 + ".bundle"
+    assert t.put(key, b"first") == "written"
+    real_get = t.get
+    calls = []
+
+    def racing_get(k: str) -> bytes:
+        calls.append(k)
+        if len(calls) == 1:  # the look before the put misses the object (another writer)
+            raise ObjectMissing("not yet")
+        return real_get(k)
+
+    monkeypatch.setattr(t, "get", racing_get)
+    with pytest.raises(TargetConflict):
+        t.put(key, b"second")  # the store's If-None-Match: * refuses it
+    assert real_get(key) == b"first"
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_backups_to_a_directory_and_s3_and_an_s3_outage(
     db: Any, s3: Any, s3_endpoint: str, two_targets: Any

@@ -65,3 +65,16 @@ def test_interrupted_put_leaves_no_visible_object(tmp_path: Path) -> None:
     (d / (".%s.bundle.0123.tmp" % ("aa" * 32))).write_bytes(b"partial")
     assert t.list("batches") == []
     os.sync()
+
+
+def test_commands_module_imports_nothing_heavy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, anchor.backup.commands as c, typer; c.register(typer.Typer());"
+        "heavy = {'sqlmodel', 'sqlalchemy', 'web3', 'boto3', 'orjson'} & set(sys.modules);"
+        "print(sorted(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

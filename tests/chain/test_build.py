@@ -150,14 +150,12 @@ def test_no_immutables_no_selfdestruct_no_delegatecall_no_external_calls(
     assert 0x55 in ops  # SSTORE: the sanity check that the walk sees real code
 
 
-def test_roots_slot_constant_is_the_documented_namespace() -> None:
+def test_source_constants_match_what_they_claim() -> None:
     source = (ROOT / "contracts" / "AnchorRegistry.sol").read_text(encoding="utf-8")
-    match = re.search(r"_ROOTS_SLOT = (0x[0-9a-f]{64});", source)
-    assert match
-    expected = int.from_bytes(keccak(b"ledger-anchor.AnchorRegistry.roots"), "big") & ~(2**64 - 1)
-    assert int(match.group(1), 16) == expected
     topic = re.search(r"_ANCHORED_TOPIC = (0x[0-9a-f]{64});", source)
     assert topic and bytes.fromhex(topic.group(1)[2:]) == keccak(b"Anchored(uint64,bytes32,uint64)")
+    length = re.search(r"_PACKED_LENGTH = (\d+);", source)
+    assert length and int(length.group(1)) == 4 + 4 + 32 + 4
 
 
 def test_interface_names_others_code_against() -> None:

@@ -35,7 +35,7 @@ def test_make_web3_sets_retries_and_timeouts_explicitly() -> None:
     assert config is not None
     assert config.retries == 2
     assert requests.exceptions.ConnectionError in tuple(config.errors)  # not in web3's default list
-    assert provider.get_request_kwargs()["timeout"] == 3.5  # type: ignore[index]
+    assert dict(provider.get_request_kwargs())["timeout"] == 3.5
 
 
 def test_reads_raise_chain_error_when_the_rpc_is_down(deployed_registry: DeployedRegistry) -> None:

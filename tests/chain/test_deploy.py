@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from eth_utils import to_checksum_address
+from web3.types import RPCEndpoint
 
 from anchor.chain.artifact import load_artifact
 from anchor.chain.client import make_web3
@@ -33,7 +35,7 @@ def _fresh_funded_key(devnet: Devnet) -> tuple[SigningKey, str]:
     secret = os.urandom(32).hex()
     key = SigningKey.from_hex(secret, source="test")
     w3 = make_web3(devnet.rpc_url)
-    w3.provider.make_request("anvil_setBalance", [key.address, hex(10**20)])
+    w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [key.address, hex(10**20)])
     return key, secret
 
 
@@ -83,7 +85,7 @@ def test_deploy_refuses_a_wrong_chain_id(anvil: Devnet) -> None:
     key = SigningKey.from_hex(anvil.accounts[0].private_key)
     with pytest.raises(ChainIdMismatchError, match="31337"):
         deploy_registry(w3, key, expected_chain_id=1)
-    assert w3.eth.get_transaction_count(key.address) == 0  # nothing was sent
+    assert w3.eth.get_transaction_count(to_checksum_address(key.address)) == 0  # nothing was sent
 
 
 def test_runtime_code_check_catches_different_code(deployed_registry: DeployedRegistry) -> None:
@@ -131,7 +133,7 @@ def test_cli_deploy_refuses_a_wrong_chain_id_without_leaking(anvil: Devnet, tmp_
     assert done.returncode != 0
     assert "chain id 31337" in done.stderr and "refusing" in done.stderr
     assert not out.exists()
-    assert make_web3(anvil.rpc_url).eth.get_transaction_count(key.address) == 0
+    assert make_web3(anvil.rpc_url).eth.get_transaction_count(to_checksum_address(key.address)) == 0
     _assert_no_secret(secret, done.stdout, done.stderr, log.read_text())
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from anchor.core.hashing import keccak256
 from anchor.core.proof import FORMAT, AnchorInfo, ProofBundle, make_bundle, parse_bundle
 from anchor.core.records import parse_record
 from anchor.errors import InputError, ProofFormatError
@@ -177,3 +178,12 @@ def test_record_in_bundle_reparses_to_the_same_leaf_values() -> None:
     for name in ("buyer", "seller"):
         obj[name] = rec.fields[name]
     assert parse_record(obj) == rec
+
+
+def test_fast_serializer_equals_json_dumps() -> None:
+    for i in range(len(BATCH.records)):
+        for anchor in (None, FINAL_ANCHOR):
+            b = BATCH.bundle(i, anchor=anchor)
+            assert b.to_json() == (json.dumps(b.to_obj(), indent=2) + "\n").encode()
+            body = json.dumps(b._obj(with_checksum=False), indent=2) + "\n"
+            assert b.checksum == keccak256(body.encode())

@@ -336,3 +336,23 @@ def test_docs_list_the_leaf_encodings_and_the_example_parses() -> None:
     example = re.search(r"```json\n(.*?)```", text, re.S)
     assert example is not None
     assert parse_record(example.group(1)).kind == "balance"
+
+
+def test_records_pickle_and_copy() -> None:
+    import copy
+    import pickle
+
+    rec = parse_record(TRADE)
+    again = pickle.loads(pickle.dumps(rec))
+    assert again == rec and again.leaf_order == rec.leaf_order
+    assert copy.deepcopy(rec) == rec
+    red = redact(rec, COMMITS)
+    assert pickle.loads(pickle.dumps(red)) == red
+
+
+def test_replace_keeps_the_native_view_consistent() -> None:
+    import dataclasses
+
+    rec = parse_record(TRADE)
+    other = dataclasses.replace(rec, record_id="T-2")
+    assert other.leaf_order[3] == "T-2"

@@ -256,6 +256,22 @@ static int put_uint(PyObject *v, uint8_t *dst, int is_signed) {
         PyErr_SetString(PyExc_TypeError, "integer field expected");
         return -1;
     }
+    /* fast path: fits in a signed 64-bit integer (dst is zeroed by the caller) */
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (!overflow && !(x == -1 && PyErr_Occurred())) {
+        if (x < 0) {
+            if (!is_signed) {
+                PyErr_SetString(PyExc_OverflowError, "negative value in an unsigned field");
+                return -1;
+            }
+            memset(dst, 0xff, 24);
+        }
+        uint64_t u = (uint64_t)x;
+        for (int i = 0; i < 8; i++) dst[31 - i] = (uint8_t)(u >> (8 * i));
+        return 0;
+    }
+    PyErr_Clear();
 #if PY_VERSION_HEX >= 0x030D0000
     return _PyLong_AsByteArray((PyLongObject *)v, dst, 32, 0, is_signed, 1);
 #else
