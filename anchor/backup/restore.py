@@ -19,7 +19,7 @@ and are reported, not restored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -78,6 +78,18 @@ def _check_empty(db: Any) -> None:
             cur.close()
 
 
+def _esc(text: str) -> str:
+    """Escape a value for PostgreSQL's COPY text format."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
 class _Writer:
     def __init__(self, db: Any, raw: Any) -> None:
         self.pg = db.backend == "postgresql"
@@ -89,6 +101,23 @@ class _Writer:
             return dt
         # SQLAlchemy's SQLite DateTime storage form (naive UTC), as the store writes it
         return dt.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    def copy_text(self, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
+        """PostgreSQL: ``COPY ... FROM STDIN`` of ready-made text-format lines (much faster
+        than per-row conversion for a million rows)."""
+        cur = self.raw.cursor()
+        try:
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                buf: list[str] = []
+                for line in lines:
+                    buf.append(line)
+                    if len(buf) >= 20_000:
+                        copy.write("".join(buf).encode("utf-8"))
+                        buf = []
+                if buf:
+                    copy.write("".join(buf).encode("utf-8"))
+        finally:
+            cur.close()
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
@@ -160,21 +189,36 @@ def _write_batch(
         # records in seq order (the store's physical order)
         rows.sort(key=lambda r: r[0])
         links.sort(key=lambda r: (r[1], r[0]))
-        w.insert(
-            "records",
-            (
-                "seq",
-                "record_id",
-                "kind",
-                "version",
-                "canonical",
-                "content_hash",
-                "leaf",
-                "received_at",
-            ),
-            rows,
+        record_cols = (
+            "seq",
+            "record_id",
+            "kind",
+            "version",
+            "canonical",
+            "content_hash",
+            "leaf",
+            "received_at",
         )
-        w.insert("record_accounts", ("account_id", "seq"), links)
+        if w.pg:
+            # text COPY: bytea as \\x-hex, time stamps as the bundle's ISO text (validated
+            # above), backslashes escaped; canonical JSON and ids hold no tab or newline
+            w.copy_text(
+                "records",
+                record_cols,
+                (
+                    f"{r[0]}\t{_esc(r[1])}\t{r[2]}\t{r[3]}\t{_esc(r[4])}"
+                    f"\t\\\\x{r[5].hex()}\t\\\\x{r[6].hex()}\t{r[7].isoformat()}\n"
+                    for r in rows
+                ),
+            )
+            w.copy_text(
+                "record_accounts",
+                ("account_id", "seq"),
+                (f"{_esc(a)}\t{seq}\n" for a, seq in links),
+            )
+        else:
+            w.insert("records", record_cols, rows)
+            w.insert("record_accounts", ("account_id", "seq"), links)
         anchor: tuple[Any, ...]
         if facts is not None:
             state = "final" if facts.final else "included"

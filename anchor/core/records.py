@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
+from anchor.core.native import native
 from anchor.errors import RecordError
 
 __all__ = [
@@ -38,7 +39,10 @@ __all__ = [
     "account_commitment",
     "account_fields",
     "encode_leaf",
+    "encode_leaf_order",
     "encode_leaf_redacted",
+    "fast_parts",
+    "fast_parts_py",
     "leaf_hash",
     "leaf_hashes",
     "leaf_types",
@@ -254,10 +258,29 @@ _LEAF_TYPES: Final = {key: _types(*key) for key in _SCHEMAS}
 
 def account_fields(kind: str, version: int) -> tuple[str, ...]:
     """Names of the fields that hold an account (in leaf order)."""
-    return tuple(f.name for f in schema(kind, version).fields if f.tag == "account")
+    found = _ACCOUNT_FIELDS.get((kind, version))
+    if found is None:
+        return tuple(f.name for f in schema(kind, version).fields if f.tag == "account")
+    return found
+
+
+_ACCOUNT_FIELDS: Final = {
+    key: tuple(f.name for f in s.fields if f.tag == "account") for key, s in _SCHEMAS.items()
+}
 
 
 # --------------------------------------------------------------------------- records
+
+
+# (schema index, kind code, version) and (field name, enum choices or None) in leaf order:
+# what Record.leaf_order is built from
+_ORDER: Final = {
+    key: (
+        (SCHEMA_INDEX[key], s.code, s.version),
+        tuple((f.name, f.choices if f.tag == "enum" else None) for f in s.fields),
+    )
+    for key, s in _SCHEMAS.items()
+}
 
 
 def _freeze(fields: dict[str, Any]) -> Mapping[str, Any]:
@@ -281,17 +304,22 @@ class Record:
     leaf_order: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        s = schema(self.kind, self.version)
-        vals: list[Any] = [SCHEMA_INDEX[(s.kind, s.version)], s.code, s.version, self.record_id]
-        for spec in s.fields:
-            v = self.fields[spec.name]
-            vals.append(spec.choices.index(v) if spec.tag == "enum" else v)
+        order = _ORDER.get((self.kind, self.version))
+        if order is None:
+            schema(self.kind, self.version)  # raises RecordError for an unknown kind/version
+            raise AssertionError("unreachable")  # pragma: no cover
+        head, names = order
+        fields = self.fields
+        vals: list[Any] = [*head, self.record_id]
+        for name, choices in names:
+            v = fields[name]
+            vals.append(v if choices is None else choices.index(v))
         object.__setattr__(self, "leaf_order", tuple(vals))
 
     def accounts(self) -> tuple[str, ...]:
         """Account ids the record mentions, in leaf order (duplicates removed)."""
         out: list[str] = []
-        for name in account_fields(self.kind, self.version):
+        for name in _ACCOUNT_FIELDS[(self.kind, self.version)]:
             acc = self.fields[name]
             if acc not in out:
                 out.append(acc)
@@ -592,6 +620,221 @@ def parse_redacted(obj: Mapping[str, Any] | bytes | str) -> RedactedRecord:
 def parse_account_id(v: Any, name: str = "account") -> str:
     """Validate an account id: printable ASCII without spaces, 1..128 characters."""
     return _parse_id(name, v, ACCOUNT_ID_MAX)
+
+
+# --------------------------------------------------------------------------- bulk fast path
+#
+# ``fast_parts`` does parse_record + canonical_json + the leaf inputs in one pass for the
+# common shape of a record (a plain dict, str/int values, every field valid). It never
+# raises and never decides that a record is bad: anything it does not accept as it is
+# returns None, and the caller runs parse_record, which gives the exact error (or, should
+# the fast path be too cautious, the same record). The tests check both paths agree.
+
+_F_INT, _F_ID, _F_ACC, _F_ENUM, _F_HEX = range(5)
+_FastField = tuple[str, int, Any, Any]
+
+
+def _fast_plan(
+    key: tuple[str, int], s: Schema
+) -> tuple[tuple[Any, ...], frozenset[str], tuple[_FastField, ...], str, str]:
+    fields: list[_FastField] = []
+    for f in s.fields:
+        if f.tag in _INT_RANGE:
+            fields.append((f.name, _F_INT, *_INT_RANGE[f.tag]))
+        elif f.tag == "id":
+            fields.append((f.name, _F_ID, f.max_len, None))
+        elif f.tag == "account":
+            fields.append((f.name, _F_ACC, ACCOUNT_ID_MAX, None))
+        elif f.tag == "enum":
+            fields.append((f.name, _F_ENUM, {c: i for i, c in enumerate(f.choices)}, None))
+        else:
+            fields.append((f.name, _F_HEX, None, None))
+    hexes = [i for i, f in enumerate(s.fields) if f.tag == "hex32"]
+    assert len(hexes) <= 1, "the fast path handles at most one optional hex32 field"
+
+    def template(omit: int | None) -> str:
+        # canonical JSON with positional slots: {0} record_id, {i+1} field i (leaf order)
+        parts = {"kind": _dumps(s.kind).decode(), "version": str(s.version), "record_id": "{0}"}
+        for i, f in enumerate(s.fields):
+            if i != omit:
+                parts[f.name] = "{%d}" % (i + 1)
+        return "{{" + ",".join(f'"{k}":{parts[k]}' for k in sorted(parts)) + "}}"
+
+    full = template(None)
+    bare = template(hexes[0]) if hexes else full
+    head = (SCHEMA_INDEX[key], s.code, s.version)
+    return head, s.allowed_keys, tuple(fields), full, bare
+
+
+_FAST: Final = {key: _fast_plan(key, s) for key, s in _SCHEMAS.items()}
+
+
+def _fast_str(v: str) -> str:
+    if '"' in v or "\\" in v:
+        return json.dumps(v)
+    return '"' + v + '"'
+
+
+def fast_parts(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
+    """``(record.leaf_order, record.canonical_json(), record.accounts())`` of the record
+    ``parse_record(obj)`` would return, computed in one pass for a plain ``dict`` whose
+    values are ``str``/``int`` and all valid; ``None`` for anything else (then call
+    :func:`parse_record`: it gives the exact error). Never raises for a record.
+
+    Uses the C accelerator when it is built and enabled, else :func:`fast_parts_py`; the
+    tests check both agree with each other and with :func:`parse_record`."""
+    acc = native()
+    if acc is not None and _native_fast:
+        result: tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None = acc.fast_parts(obj)
+        return result
+    return fast_parts_py(obj)
+
+
+def fast_parts_py(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
+    """The pure Python :func:`fast_parts`."""
+    if type(obj) is not dict:
+        return None
+    try:
+        kind = obj["kind"]
+        v = obj["version"]
+        if type(v) is str:
+            if len(v) > 80 or not (v.isascii() and v.isdigit()):
+                return None
+            v = int(v, 10)
+        elif type(v) is not int:
+            return None
+        plan = _FAST[(kind, v)]
+    except (KeyError, TypeError):  # missing key, unhashable kind, unknown kind/version
+        return None
+    head, allowed, fields, full, bare = plan
+    if not obj.keys() <= allowed:
+        return None
+    rid = obj.get("record_id")
+    if (
+        type(rid) is not str
+        or not 0 < len(rid) <= RECORD_ID_MAX
+        or not (rid.isascii() and rid.isprintable())
+        or " " in rid
+    ):
+        return None
+    order: list[Any] = [*head, rid]
+    enc: list[str] = [_fast_str(rid)]
+    accounts: list[str] = []
+    template = full
+    get = obj.get
+    for name, code, a, b in fields:
+        v = get(name)
+        t = type(v)
+        if code == _F_INT:
+            if t is str:
+                digits = v[1:] if v[:1] == "-" else v
+                if len(v) > 80 or not (digits.isascii() and digits.isdigit()):
+                    return None
+                n = int(v, 10)
+            elif t is int:
+                n = v
+            else:
+                return None
+            if n < a or n > b:
+                return None
+            order.append(n)
+            enc.append('"%d"' % n)
+        elif code == _F_ID or code == _F_ACC:
+            if (
+                t is not str
+                or not 0 < len(v) <= a
+                or not (v.isascii() and v.isprintable())
+                or " " in v
+            ):
+                return None
+            order.append(v)
+            enc.append(_fast_str(v))
+            if code == _F_ACC and v not in accounts:
+                accounts.append(v)
+        elif code == _F_ENUM:
+            if t is not str or v not in a:
+                return None
+            order.append(a[v])
+            enc.append('"' + v + '"')
+        else:  # optional hex32
+            if v is None:
+                if name in obj:
+                    return None
+                order.append(ZERO32)
+                enc.append("")
+                template = bare
+                continue
+            if t is not str or not _HEX32_RE.match(v):
+                return None
+            raw = bytes.fromhex(v[2:])
+            order.append(raw)
+            if raw == ZERO32:
+                enc.append("")
+                template = bare
+            else:
+                enc.append('"0x' + raw.hex() + '"')
+    return tuple(order), template.format(*enc).encode("ascii"), tuple(accounts)
+
+
+def _native_plans() -> tuple[Any, ...]:
+    """The schemas as the native ``fast_setup`` takes them (see _seal.c)."""
+    codes = {"id": 1, "account": 2, "enum": 3, "hex32": 4}
+    ranges = {"u32": 0, "u64": 1, "u256": 2, "i256": 3}
+    plans = []
+    for key, s in _SCHEMAS.items():
+        fields = []
+        keys: dict[str, tuple[bytes, int]] = {
+            "kind": (b'"kind":' + _dumps(s.kind), -1),
+            "version": (b'"version":' + str(s.version).encode(), -1),
+            "record_id": (b'"record_id":', 0),
+        }
+        for i, f in enumerate(s.fields):
+            lo, hi = _INT_RANGE.get(f.tag, (0, 0))
+            max_len = f.max_len if f.tag == "id" else ACCOUNT_ID_MAX
+            choices = {c: n for n, c in enumerate(f.choices)} if f.tag == "enum" else None
+            code = 0 if f.tag in _INT_RANGE else codes[f.tag]
+            fields.append((f.name, code, ranges.get(f.tag, 0), lo, hi, max_len, choices))
+            keys[f.name] = (_dumps(f.name) + b":", i + 1)
+        head = (SCHEMA_INDEX[key], s.code, s.version)
+        plans.append(
+            (
+                s.kind,
+                s.version,
+                head,
+                s.allowed_keys,
+                tuple(fields),
+                tuple(keys[k] for k in sorted(keys)),
+            )
+        )
+    return tuple(plans)
+
+
+def _setup_native_fast() -> bool:
+    acc = native()
+    if acc is None or not hasattr(acc, "fast_setup"):
+        return False
+    try:
+        acc.fast_setup(_native_plans())
+    except ValueError:  # already set up by an earlier import of this module
+        pass
+    return True
+
+
+_native_fast: Final = _setup_native_fast()
+
+
+def encode_leaf_order(
+    leaf_order: Sequence[Any], seq: int, commitments: Mapping[str, bytes]
+) -> bytes:
+    """``encode_leaf`` from a ``Record.leaf_order`` (or :func:`fast_parts`) tuple: the pure
+    Python twin of the native ``leaf_hashes`` encoder. ``commitments`` maps account id to
+    commitment."""
+    _check_seq(seq)
+    key = SCHEMA_LIST[leaf_order[0]]
+    values: list[Any] = [leaf_order[1], leaf_order[2], leaf_order[3], seq]
+    for tag, v in zip(NATIVE_TAGS[SCHEMA_INDEX[key]], leaf_order[4:], strict=True):
+        values.append(commitments[v] if tag == "a" else v)
+    return _abi_encode(_LEAF_TYPES[key], values)
 
 
 def account_commitment(account_id: str, salt: bytes) -> bytes:

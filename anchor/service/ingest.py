@@ -22,25 +22,32 @@ from __future__ import annotations
 
 import multiprocessing
 import secrets
+import sqlite3
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
 
+try:
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - orjson is a server dependency
+    _orjson_loads = None
+
 from anchor.core.hashing import keccak256
+from anchor.core.native import native
 from anchor.core.records import (
-    Record,
+    NATIVE_TAGS,
+    SCHEMA_LIST,
     account_commitment,
-    account_fields,
-    encode_leaf,
+    encode_leaf_order,
+    fast_parts,
     parse_record,
-    schema,
 )
-from anchor.errors import ConflictError, RecordError, StorageError
+from anchor.errors import ConflictError, RecordError
 from anchor.store.db import LOCK_INGEST, Database
 
 RecordInput = Mapping[str, Any] | str | bytes
@@ -87,12 +94,12 @@ class _Prepared(NamedTuple):
     record_id: str
     kind: str
     version: int
-    canonical: bytes
+    canonical: str
     content_hash: bytes
     accounts: tuple[str, ...]
-    # abi.encode of the leaf with seq 0 and zero commitments, and where to patch them
-    template: bytes
-    slots: tuple[tuple[int, str], ...]
+    # Record.leaf_order: (schema index, kind code, version, record_id, *field values in leaf
+    # order, enums as indices, accounts as ids); the native leaf encoder reads this attribute
+    leaf_order: tuple[Any, ...]
 
 
 class _Bad(NamedTuple):
@@ -101,68 +108,92 @@ class _Bad(NamedTuple):
     problem: str
 
 
-_SEQ_AT = 3 * 32  # the leaf's 4th head word: (kind, version, record_id offset, seq, ...)
-_ZERO32 = bytes(32)
-_layout_checked: set[tuple[str, int]] = set()
+def _quoted_keys(raw: bytes | str) -> int:
+    """Never less than the number of object keys in a JSON text (duplicates included):
+    every key ends with a quote followed by ':' or by whitespace (then ':'); matches inside
+    strings only make it larger. Equal to the length of the parsed (flat) object only if
+    the text has no duplicate key."""
+    if type(raw) is bytes:
+        c = raw.count
+        return c(b'":') + c(b'" ') + c(b'"\t') + c(b'"\n') + c(b'"\r')
+    assert type(raw) is str
+    t = raw.count
+    return t('":') + t('" ') + t('"\t') + t('"\n') + t('"\r')
 
 
-@lru_cache(maxsize=64)
-def _account_offsets(kind: str, version: int) -> tuple[tuple[int, str], ...]:
-    """(byte offset of the head word, field name) of each account field of the leaf."""
-    names = [f.name for f in schema(kind, version).fields]
-    return tuple((32 * (4 + names.index(name)), name) for name in account_fields(kind, version))
+def _fast(item: RecordInput) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
+    """The core's one-pass :func:`fast_parts` of ``item`` (JSON read with orjson), or None
+    when ``item`` does not take the fast path cleanly: the caller then runs the core's
+    ``parse_record``, so every rejection and its message come from the core.
 
-
-def _patch(
-    template: bytes, slots: tuple[tuple[int, str], ...], seq: int, c: Mapping[str, bytes]
-) -> bytes:
-    buf = bytearray(template)
-    buf[_SEQ_AT : _SEQ_AT + 32] = seq.to_bytes(32, "big")
-    for offset, account in slots:
-        buf[offset : offset + 32] = c[account]
-    return bytes(buf)
-
-
-def _check_layout(record: Record, template: bytes, slots: tuple[tuple[int, str], ...]) -> None:
-    """Once per kind and process: patching the template must equal the core's encode_leaf."""
-    key = (record.kind, record.version)
-    if key in _layout_checked:
-        return
-    probe = {a: keccak256(a.encode("utf-8")) for a in record.accounts()}
-    if _patch(template, slots, 0x0123456789ABCDEF, probe) != encode_leaf(
-        record, 0x0123456789ABCDEF, probe
-    ):
-        raise StorageError(
-            f"leaf layout of {record.kind} v{record.version} is not the one ingest expects"
-        )
-    _layout_checked.add(key)
+    orjson differs from the core's reader in ways that only ever lead here to None: floats,
+    exponents and integers beyond 64 bits come back as floats (no field takes a float), NaN
+    and Infinity are syntax errors, and a duplicate key silently keeps the last value --
+    caught by comparing the number of keys with :func:`_quoted_keys` of the raw text."""
+    t = type(item)
+    if t is dict:
+        return fast_parts(item)
+    if (t is not bytes and t is not str) or _orjson_loads is None:
+        return None
+    try:
+        obj = _orjson_loads(item)
+    except ValueError:  # orjson.JSONDecodeError (also non-UTF-8 input)
+        return None
+    if type(obj) is not dict or _quoted_keys(item) != len(obj):  # type: ignore[arg-type]
+        return None
+    return fast_parts(obj)
 
 
 def _prepare(line: int, item: RecordInput) -> _Prepared | _Bad:
+    fast = _fast(item)
+    if fast is not None:
+        order, canonical, accounts = fast
+        return _Prepared(
+            line,
+            order[3],
+            SCHEMA_LIST[order[0]][0],
+            order[2],
+            canonical.decode("ascii"),
+            keccak256(canonical),
+            accounts,
+            order,
+        )
     try:
         record = parse_record(item)
         accounts = record.accounts()
         canonical = record.canonical_json()
-        template = encode_leaf(record, 0, dict.fromkeys(accounts, _ZERO32))
     except RecordError as exc:
         return _Bad(line, exc.field, exc.problem)
     except (ValueError, TypeError) as exc:  # anything the core did not name
         return _Bad(line, "record", f"cannot be parsed ({exc.__class__.__name__})")
-    slots = tuple(
-        (offset, record.fields[name])
-        for offset, name in _account_offsets(record.kind, record.version)
-    )
-    _check_layout(record, template, slots)
     return _Prepared(
         line,
         record.record_id,
         record.kind,
         record.version,
-        canonical,
+        canonical.decode("ascii"),
         keccak256(canonical),
         accounts,
-        template,
-        slots,
+        record.leaf_order,
+    )
+
+
+def _leaf_hashes(
+    batch: Sequence[_Prepared], first_seq: int, commitments: dict[str, bytes]
+) -> bytes:
+    """The 32-byte leaf hashes of ``batch`` numbered from ``first_seq``, concatenated (the
+    native encoder + keccak when built, else the pure Python path; byte-identical)."""
+    if not batch:
+        return b""
+    acc = native()
+    if acc is not None:
+        seqs = array("Q", range(first_seq, first_seq + len(batch)))
+        result: bytes = acc.leaf_hashes(batch, seqs, commitments, NATIVE_TAGS)
+        return result
+    k = keccak256
+    return b"".join(
+        k(k(encode_leaf_order(p.leaf_order, seq, commitments)))
+        for seq, p in enumerate(batch, first_seq)
     )
 
 
@@ -221,6 +252,20 @@ class _Writer:
         raw = conn.connection.dbapi_connection
         assert raw is not None
         self.raw: Any = raw
+        self.integrity_error: type[Exception]
+        if self.backend == "postgresql":
+            import psycopg
+
+            self.integrity_error = psycopg.IntegrityError
+        else:
+            self.integrity_error = sqlite3.IntegrityError
+
+    def execute(self, sql: str) -> None:
+        cur = self.raw.cursor()
+        try:
+            cur.execute(sql)
+        finally:
+            cur.close()
 
     def max_seq(self) -> int:
         cur = self.raw.cursor()
@@ -271,8 +316,9 @@ class _Writer:
         try:
             if self.backend == "postgresql":
                 with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                    write = copy.write_row
                     for row in rows:
-                        copy.write_row(row)
+                        write(row)
             else:
                 marks = ", ".join("?" * len(columns))
                 cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
@@ -288,6 +334,18 @@ class _Writer:
                 .isoformat(sep=" ", timespec="microseconds")
             )
         return when
+
+
+_RECORD_COLUMNS = (
+    "seq",
+    "record_id",
+    "kind",
+    "version",
+    "canonical",
+    "content_hash",
+    "leaf",
+    "received_at",
+)
 
 
 def ingest(
@@ -317,12 +375,44 @@ def ingest(
     commitments: dict[str, bytes] = {}
     now = datetime.now(UTC)
     handled = 0
+    # Optimistic mode: a chunk whose record ids are distinct is written without looking its
+    # ids up first, inside a savepoint; the unique index on record_id refuses a record that
+    # is already stored, and then the chunk is rolled back to the savepoint and done again
+    # the careful way (look up, count duplicates, name conflicts). A load that meets stored
+    # ids stays careful until a chunk finds none.
+    optimistic = True
 
     with db.connect(write=True) as conn:
         db.xact_lock(conn, LOCK_INGEST)
         w = _Writer(db, conn)
         received_at = w.timestamp(now)
         next_seq = w.max_seq() + 1
+
+        def write(batch: list[_Prepared], seq0: int) -> None:
+            leaves = _leaf_hashes(batch, seq0, commitments)
+            w.insert(
+                "records",
+                _RECORD_COLUMNS,
+                [
+                    (
+                        seq,
+                        p.record_id,
+                        p.kind,
+                        p.version,
+                        p.canonical,
+                        p.content_hash,
+                        leaves[32 * i : 32 * i + 32],
+                        received_at,
+                    )
+                    for i, (seq, p) in enumerate(zip(range(seq0, seq0 + len(batch)), batch))
+                ],
+            )
+            w.insert(
+                "record_accounts",
+                ("account_id", "seq"),
+                [(a, seq) for seq, p in enumerate(batch, seq0) for a in p.accounts],
+            )
+
         for count, prepared in _prepared(records, chunk_size, first_line, workers):
             parsed: list[_Prepared] = []
             for p in prepared:
@@ -334,25 +424,9 @@ def ingest(
                     parsed.append(p)
             handled += count
 
-            # idempotency: against the store (including earlier chunks of this load) and
-            # within this chunk
-            existing = w.existing_hashes([p.record_id for p in parsed])
-            fresh: list[_Prepared] = []
-            for p in parsed:
-                rid = p.record_id
-                known = existing.get(rid)
-                if known is not None:
-                    if known != p.content_hash:
-                        raise ConflictError(
-                            f"line {p.line}: record {rid!r} already exists with different content"
-                        )
-                    duplicates += 1
-                    continue
-                existing[rid] = p.content_hash
-                fresh.append(p)
-
-            # accounts: a secret salt at first sight
-            wanted = sorted({a for p in fresh for a in p.accounts} - commitments.keys())
+            # accounts: a secret salt at first sight. Taken from every valid record of the
+            # chunk: a duplicate's accounts are already stored, and a conflict ends the load.
+            wanted = sorted({a for p in parsed for a in p.accounts} - commitments.keys())
             if wanted:
                 commitments.update(w.existing_accounts(wanted))
                 new_accounts = []
@@ -367,45 +441,45 @@ def ingest(
                     "accounts", ("account_id", "salt", "commitment", "created_at"), new_accounts
                 )
 
-            record_rows: list[tuple[Any, ...]] = []
-            link_rows: list[tuple[str, int]] = []
-            k = keccak256
-            for p in fresh:
-                seq = next_seq
-                next_seq += 1
-                leaf = k(k(_patch(p.template, p.slots, seq, commitments)))
-                record_rows.append(
-                    (
-                        seq,
-                        p.record_id,
-                        p.kind,
-                        p.version,
-                        p.canonical.decode("ascii"),
-                        p.content_hash,
-                        leaf,
-                        received_at,
-                    )
-                )
-                link_rows.extend((a, seq) for a in p.accounts)
+            fresh: list[_Prepared] | None = None
+            if optimistic and parsed and len({p.record_id for p in parsed}) == len(parsed):
+                w.execute("SAVEPOINT anchor_ingest_chunk")
+                try:
+                    write(parsed, next_seq)
+                except w.integrity_error:
+                    w.execute("ROLLBACK TO SAVEPOINT anchor_ingest_chunk")
+                    optimistic = False
+                else:
+                    fresh = parsed
+                w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
+
+            if fresh is None:
+                # idempotency: against the store (including earlier chunks of this load) and
+                # within this chunk
+                existing = w.existing_hashes([p.record_id for p in parsed])
+                optimistic = not existing
+                fresh = []
+                for p in parsed:
+                    rid = p.record_id
+                    known = existing.get(rid)
+                    if known is not None:
+                        if known != p.content_hash:
+                            raise ConflictError(
+                                f"line {p.line}: record {rid!r} already exists with "
+                                "different content"
+                            )
+                        duplicates += 1
+                        continue
+                    existing[rid] = p.content_hash
+                    fresh.append(p)
+                write(fresh, next_seq)
+
+            if fresh:
                 if first_seq is None:
-                    first_seq = seq
-                last_seq = seq
-                accepted += 1
-            w.insert(
-                "records",
-                (
-                    "seq",
-                    "record_id",
-                    "kind",
-                    "version",
-                    "canonical",
-                    "content_hash",
-                    "leaf",
-                    "received_at",
-                ),
-                record_rows,
-            )
-            w.insert("record_accounts", ("account_id", "seq"), link_rows)
+                    first_seq = next_seq
+                next_seq += len(fresh)
+                last_seq = next_seq - 1
+                accepted += len(fresh)
             if progress is not None:
                 progress(handled)
 

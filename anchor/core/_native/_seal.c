@@ -10,6 +10,8 @@
  *       tags: tuple of str, per schema index: one letter per field
  *             (u uint, i int256, s string, a account, h bytes32)
  *       returns n * 32 bytes: keccak256(keccak256(abi.encode(types, values))) per record
+ *   fast_setup(plans) / fast_parts(obj) -> (leaf_order, canonical, accounts) | None
+ *       the bulk-ingest fast path of anchor.core.records.fast_parts (see below)
  *   build_tree(leaves: bytes) -> (bytearray nodes, bytes order)
  *       OpenZeppelin StandardMerkleTree layout over n 32-byte leaf hashes: leaves sorted
  *       (stable), flat array of 2n-1 nodes, leaf k (sorted) at node 2n-2-k, sorted-pair
@@ -650,6 +652,410 @@ static PyObject *py_set_simd(PyObject *self, PyObject *args) {
     return PyLong_FromLong(simd_level);
 }
 
+/* ------------------------------------------------------------------ record fast path */
+/*
+ * fast_setup(plans) / fast_parts(obj): the native twin of anchor.core.records.fast_parts.
+ * It never raises for a record: anything it does not accept exactly as the pure Python
+ * path does returns None, and the caller then runs parse_record (which names the error).
+ *
+ * plans: tuple of (kind, version, head, allowed, fields, keys) per schema
+ *   head    (schema index, kind code, version)
+ *   allowed frozenset of the keys a record may have
+ *   fields  tuple of (name, code, range, lo, hi, max_len, choices) in leaf order
+ *           code: 0 integer, 1 id, 2 account, 3 enum, 4 optional hex32
+ *           range: 0 u32, 1 u64, 2 u256, 3 i256 (integers; lo/hi the Python bounds)
+ *           choices: dict name -> index (enums) or None
+ *   keys    tuple of (json key literal bytes '"name":', slot) in canonical (sorted) order;
+ *           slot -1: the literal value follows in the key bytes, 0: record_id, i+1: field i
+ */
+
+#define FP_MAXF 60
+#define FP_MAXS 32
+
+typedef struct {
+    PyObject *name, *lo, *hi, *choices;
+    int code, range;
+    Py_ssize_t max_len;
+} fp_field_t;
+
+typedef struct {
+    PyObject *kind, *version, *head, *allowed;
+    int nf, nk;
+    fp_field_t f[FP_MAXF];
+    PyObject *klit[FP_MAXF + 4];
+    int kslot[FP_MAXF + 4];
+} fp_plan_t;
+
+static fp_plan_t fp_plans[FP_MAXS];
+static int fp_nplans = -1; /* -1: not set up */
+static PyObject *fp_zero32 = NULL;
+static PyObject *fp_kind_key = NULL, *fp_version_key = NULL, *fp_rid_key = NULL;
+
+static PyObject *py_fast_setup(PyObject *self, PyObject *args) {
+    PyObject *plans;
+    if (!PyArg_ParseTuple(args, "O!", &PyTuple_Type, &plans)) return NULL;
+    Py_ssize_t np = PyTuple_GET_SIZE(plans);
+    if (np > FP_MAXS || fp_nplans >= 0) {
+        PyErr_SetString(PyExc_ValueError, "fast_setup: too many plans or already set up");
+        return NULL;
+    }
+    if (fp_zero32 == NULL) {
+        fp_zero32 = PyBytes_FromStringAndSize(NULL, 32);
+        if (fp_zero32 == NULL) return NULL;
+        memset(PyBytes_AS_STRING(fp_zero32), 0, 32);
+        fp_kind_key = PyUnicode_InternFromString("kind");
+        fp_version_key = PyUnicode_InternFromString("version");
+        fp_rid_key = PyUnicode_InternFromString("record_id");
+        if (!fp_kind_key || !fp_version_key || !fp_rid_key) return NULL;
+    }
+    for (Py_ssize_t i = 0; i < np; i++) {
+        fp_plan_t *p = &fp_plans[i];
+        PyObject *fields, *keys;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(plans, i), "UO!O!O!O!O!", &p->kind, &PyLong_Type,
+                              &p->version, &PyTuple_Type, &p->head, &PyFrozenSet_Type,
+                              &p->allowed, &PyTuple_Type, &fields, &PyTuple_Type, &keys))
+            return NULL;
+        if (PyTuple_GET_SIZE(fields) > FP_MAXF || PyTuple_GET_SIZE(keys) > FP_MAXF + 3 ||
+            PyTuple_GET_SIZE(p->head) != 3) {
+            PyErr_SetString(PyExc_ValueError, "fast_setup: plan too wide");
+            return NULL;
+        }
+        p->nf = (int)PyTuple_GET_SIZE(fields);
+        for (int j = 0; j < p->nf; j++) {
+            fp_field_t *f = &p->f[j];
+            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(fields, j), "UiiOOnO", &f->name, &f->code,
+                                  &f->range, &f->lo, &f->hi, &f->max_len, &f->choices))
+                return NULL;
+            if (f->code < 0 || f->code > 4 || f->range < 0 || f->range > 3 ||
+                (f->code == 3 && !PyDict_CheckExact(f->choices))) {
+                PyErr_SetString(PyExc_ValueError, "fast_setup: bad field");
+                return NULL;
+            }
+            Py_INCREF(f->name); Py_INCREF(f->lo); Py_INCREF(f->hi); Py_INCREF(f->choices);
+        }
+        p->nk = (int)PyTuple_GET_SIZE(keys);
+        for (int j = 0; j < p->nk; j++) {
+            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(keys, j), "Si", &p->klit[j], &p->kslot[j]))
+                return NULL;
+            if (p->kslot[j] < -1 || p->kslot[j] > p->nf) {
+                PyErr_SetString(PyExc_ValueError, "fast_setup: bad slot");
+                return NULL;
+            }
+            Py_INCREF(p->klit[j]);
+        }
+        Py_INCREF(p->kind); Py_INCREF(p->version); Py_INCREF(p->head); Py_INCREF(p->allowed);
+    }
+    fp_nplans = (int)np;
+    Py_RETURN_NONE;
+}
+
+/* A growing output buffer for the canonical JSON. */
+typedef struct { char *p; size_t n, cap; char local[1024]; } fp_buf_t;
+
+static int fp_put(fp_buf_t *b, const char *s, size_t n) {
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap * 2;
+        while (cap < b->n + n) cap *= 2;
+        char *q = b->p == b->local ? malloc(cap) : realloc(b->p, cap);
+        if (q == NULL) return -1;
+        if (b->p == b->local) memcpy(q, b->local, b->n);
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    return 0;
+}
+
+/* An id/account string: exact str, ASCII, 1..max_len characters in 0x21..0x7e. */
+static int fp_id_ok(PyObject *v, Py_ssize_t max_len) {
+    if (!PyUnicode_CheckExact(v) || !PyUnicode_IS_ASCII(v)) return 0;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    if (n < 1 || n > max_len) return 0;
+    const unsigned char *s = PyUnicode_1BYTE_DATA(v);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] < 0x21 || s[i] > 0x7e) return 0;
+    return 1;
+}
+
+/* A JSON string of an id (only '"' and '\\' need escaping in printable ASCII). */
+static int fp_put_str(fp_buf_t *b, PyObject *v) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    const char *s = (const char *)PyUnicode_1BYTE_DATA(v);
+    if (fp_put(b, "\"", 1) < 0) return -1;
+    Py_ssize_t start = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            if (fp_put(b, s + start, (size_t)(i - start)) < 0) return -1;
+            if (fp_put(b, s[i] == '"' ? "\\\"" : "\\\\", 2) < 0) return -1;
+            start = i + 1;
+        }
+    }
+    if (fp_put(b, s + start, (size_t)(n - start)) < 0) return -1;
+    return fp_put(b, "\"", 1);
+}
+
+/* An integer field: a new reference to the int, and its decimal text in dec (<= 82
+   chars); NULL without an exception when the value is not accepted, NULL with one on a
+   real error. */
+static PyObject *fp_int(PyObject *v, const fp_field_t *f, char *dec, size_t *declen) {
+    PyObject *n = NULL;
+    if (PyUnicode_CheckExact(v)) {
+        if (!PyUnicode_IS_ASCII(v)) return NULL;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(v);
+        if (len > 80) return NULL;
+        const char *s = (const char *)PyUnicode_1BYTE_DATA(v);
+        Py_ssize_t i = (len > 0 && s[0] == '-') ? 1 : 0;
+        if (i == len) return NULL; /* empty or just "-" */
+        for (Py_ssize_t k = i; k < len; k++)
+            if (s[k] < '0' || s[k] > '9') return NULL;
+        Py_ssize_t z = i;
+        while (z < len - 1 && s[z] == '0') z++; /* strip leading zeros, keep one digit */
+        int neg = i == 1 && !(len - z == 1 && s[z] == '0');
+        size_t dl = 0;
+        if (neg) dec[dl++] = '-';
+        memcpy(dec + dl, s + z, (size_t)(len - z));
+        dl += (size_t)(len - z);
+        dec[dl] = '\0';
+        *declen = dl;
+        if (len - z <= 18) {
+            long long x = 0;
+            for (Py_ssize_t k = z; k < len; k++) x = x * 10 + (s[k] - '0');
+            if (neg) x = -x;
+            if (x < 0 && f->range != 3) return NULL;
+            if (f->range == 0 && x > 0xffffffffLL) return NULL;
+            return PyLong_FromLongLong(x);
+        }
+        n = PyLong_FromString(dec, NULL, 10);
+        if (n == NULL) return NULL;
+    } else if (PyLong_CheckExact(v)) {
+        Py_INCREF(v);
+        n = v;
+        PyObject *s = PyObject_Str(n);
+        if (s == NULL) { Py_DECREF(n); return NULL; }
+        Py_ssize_t sl;
+        const char *sp = PyUnicode_AsUTF8AndSize(s, &sl);
+        if (sp == NULL || sl > 81) { Py_DECREF(s); Py_DECREF(n); return NULL; }
+        memcpy(dec, sp, (size_t)sl);
+        dec[sl] = '\0';
+        *declen = (size_t)sl;
+        Py_DECREF(s);
+    } else {
+        return NULL;
+    }
+    int lo = PyObject_RichCompareBool(n, f->lo, Py_GE);
+    int hi = lo == 1 ? PyObject_RichCompareBool(n, f->hi, Py_LE) : 0;
+    if (lo != 1 || hi != 1) { Py_DECREF(n); return NULL; }
+    return n;
+}
+
+static int fp_hexval(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+typedef struct {
+    char dec[84];
+    size_t declen;
+    PyObject *str; /* borrowed: id/account/enum text */
+    int zero;      /* hex32 that is zero: omitted from the canonical JSON */
+    unsigned char raw[32];
+} fp_enc_t;
+
+static PyObject *py_fast_parts(PyObject *self, PyObject *obj) {
+    PyObject *order = NULL, *accounts = NULL, *result = NULL, *canon = NULL;
+    fp_enc_t enc[FP_MAXF];
+    fp_buf_t b;
+    b.p = b.local; b.n = 0; b.cap = sizeof b.local;
+    if (fp_nplans < 0 || !PyDict_CheckExact(obj)) goto none;
+    PyObject *kind = PyDict_GetItemWithError(obj, fp_kind_key);
+    if (kind == NULL || !PyUnicode_CheckExact(kind)) goto none_or_err;
+    PyObject *ver = PyDict_GetItemWithError(obj, fp_version_key);
+    if (ver == NULL) goto none_or_err;
+    long vnum;
+    if (PyLong_CheckExact(ver)) {
+        int overflow;
+        vnum = PyLong_AsLongAndOverflow(ver, &overflow);
+        if (overflow || (vnum == -1 && PyErr_Occurred())) goto none_or_err;
+    } else if (PyUnicode_CheckExact(ver) && PyUnicode_IS_ASCII(ver)) {
+        Py_ssize_t len = PyUnicode_GET_LENGTH(ver);
+        const char *s = (const char *)PyUnicode_1BYTE_DATA(ver);
+        if (len < 1 || len > 80) goto none;
+        vnum = 0;
+        for (Py_ssize_t k = 0; k < len; k++) {
+            if (s[k] < '0' || s[k] > '9') goto none;
+            if (vnum < 100000000) vnum = vnum * 10 + (s[k] - '0');
+        }
+    } else {
+        goto none;
+    }
+    fp_plan_t *p = NULL;
+    for (int i = 0; i < fp_nplans; i++) {
+        if (PyLong_AsLong(fp_plans[i].version) != vnum) continue;
+        int eq = PyUnicode_Compare(kind, fp_plans[i].kind);
+        if (eq == -1 && PyErr_Occurred()) goto error;
+        if (eq == 0) { p = &fp_plans[i]; break; }
+    }
+    if (p == NULL) goto none;
+    /* every key allowed */
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(obj, &pos, &k, &v)) {
+        if (!PyUnicode_CheckExact(k)) goto none;
+        int in = PySet_Contains(p->allowed, k);
+        if (in < 0) goto error;
+        if (!in) goto none;
+    }
+    PyObject *rid = PyDict_GetItemWithError(obj, fp_rid_key);
+    if (rid == NULL) goto none_or_err;
+    if (!fp_id_ok(rid, 128)) goto none;
+    order = PyTuple_New(4 + p->nf);
+    accounts = PyList_New(0);
+    if (order == NULL || accounts == NULL) goto error;
+    for (int i = 0; i < 3; i++) {
+        PyObject *h = PyTuple_GET_ITEM(p->head, i);
+        Py_INCREF(h);
+        PyTuple_SET_ITEM(order, i, h);
+    }
+    Py_INCREF(rid);
+    PyTuple_SET_ITEM(order, 3, rid);
+    for (int j = 0; j < p->nf; j++) {
+        const fp_field_t *f = &p->f[j];
+        fp_enc_t *e = &enc[j];
+        e->str = NULL;
+        e->zero = 0;
+        v = PyDict_GetItemWithError(obj, f->name);
+        if (v == NULL && PyErr_Occurred()) goto error;
+        PyObject *val = NULL;
+        switch (f->code) {
+        case 0:
+            if (v == NULL) goto none;
+            val = fp_int(v, f, e->dec, &e->declen);
+            if (val == NULL) goto none_or_err;
+            break;
+        case 1:
+        case 2:
+            if (v == NULL || !fp_id_ok(v, f->max_len)) goto none;
+            e->str = v;
+            Py_INCREF(v);
+            val = v;
+            if (f->code == 2) {
+                int seen = PySequence_Contains(accounts, v);
+                if (seen < 0) { Py_DECREF(val); goto error; }
+                if (!seen && PyList_Append(accounts, v) < 0) { Py_DECREF(val); goto error; }
+            }
+            break;
+        case 3:
+            if (v == NULL || !PyUnicode_CheckExact(v)) goto none;
+            val = PyDict_GetItemWithError(f->choices, v);
+            if (val == NULL) goto none_or_err;
+            Py_INCREF(val);
+            e->str = v;
+            break;
+        default: /* optional hex32 */
+            if (v == NULL) {
+                e->zero = 1;
+                Py_INCREF(fp_zero32);
+                val = fp_zero32;
+                break;
+            }
+            if (!PyUnicode_CheckExact(v) || !PyUnicode_IS_ASCII(v) ||
+                PyUnicode_GET_LENGTH(v) != 66)
+                goto none;
+            {
+                const unsigned char *s = PyUnicode_1BYTE_DATA(v);
+                if (s[0] != '0' || s[1] != 'x') goto none;
+                int nz = 0;
+                for (int q = 0; q < 32; q++) {
+                    int hi = fp_hexval(s[2 + 2 * q]), lo = fp_hexval(s[3 + 2 * q]);
+                    if (hi < 0 || lo < 0) goto none;
+                    e->raw[q] = (unsigned char)(hi * 16 + lo);
+                    nz |= e->raw[q];
+                }
+                e->zero = !nz;
+                if (e->zero) {
+                    Py_INCREF(fp_zero32);
+                    val = fp_zero32;
+                } else {
+                    val = PyBytes_FromStringAndSize((const char *)e->raw, 32);
+                    if (val == NULL) goto error;
+                }
+            }
+            break;
+        }
+        PyTuple_SET_ITEM(order, 4 + j, val);
+    }
+    /* canonical JSON */
+    static const char hexd[] = "0123456789abcdef";
+    int first = 1;
+    if (fp_put(&b, "{", 1) < 0) goto nomem;
+    for (int j = 0; j < p->nk; j++) {
+        int slot = p->kslot[j];
+        if (slot > 0 && p->f[slot - 1].code == 4 && enc[slot - 1].zero) continue;
+        if (!first && fp_put(&b, ",", 1) < 0) goto nomem;
+        first = 0;
+        if (fp_put(&b, PyBytes_AS_STRING(p->klit[j]), (size_t)PyBytes_GET_SIZE(p->klit[j])) < 0)
+            goto nomem;
+        if (slot < 0) continue;
+        if (slot == 0) {
+            if (fp_put_str(&b, rid) < 0) goto nomem;
+            continue;
+        }
+        const fp_field_t *f = &p->f[slot - 1];
+        fp_enc_t *e = &enc[slot - 1];
+        int rc = 0;
+        if (f->code == 0) {
+            rc = fp_put(&b, "\"", 1) | fp_put(&b, e->dec, e->declen) | fp_put(&b, "\"", 1);
+        } else if (f->code == 4) {
+            char hx[68];
+            hx[0] = '"'; hx[1] = '0'; hx[2] = 'x';
+            for (int q = 0; q < 32; q++) {
+                hx[3 + 2 * q] = hexd[e->raw[q] >> 4];
+                hx[4 + 2 * q] = hexd[e->raw[q] & 15];
+            }
+            hx[67] = '"';
+            rc = fp_put(&b, hx, 68);
+        } else {
+            rc = fp_put_str(&b, e->str);
+        }
+        if (rc < 0) goto nomem;
+    }
+    if (fp_put(&b, "}", 1) < 0) goto nomem;
+    canon = PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.n);
+    if (canon == NULL) goto error;
+    PyObject *acc = PyList_AsTuple(accounts);
+    if (acc == NULL) goto error;
+    result = PyTuple_Pack(3, order, canon, acc);
+    Py_DECREF(acc);
+    goto done;
+nomem:
+    PyErr_NoMemory();
+    goto error;
+none_or_err:
+    if (PyErr_Occurred()) {
+        /* a lookup or conversion that failed (unhashable, overflow...): not our case */
+        if (!PyErr_ExceptionMatches(PyExc_TypeError) &&
+            !PyErr_ExceptionMatches(PyExc_ValueError) &&
+            !PyErr_ExceptionMatches(PyExc_OverflowError))
+            goto error;
+        PyErr_Clear();
+    }
+none:
+    Py_INCREF(Py_None);
+    result = Py_None;
+    goto done;
+error:
+    result = NULL;
+done:
+    if (b.p != b.local) free(b.p);
+    Py_XDECREF(order);
+    Py_XDECREF(accounts);
+    Py_XDECREF(canon);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"set_simd", py_set_simd, METH_VARARGS,
      "set_simd(level) -> level used (0 scalar, 1 AVX2, 2 AVX-512; -1 = best available)"},
@@ -659,6 +1065,9 @@ static PyMethodDef methods[] = {
     {"build_tree", py_build_tree, METH_VARARGS,
      "build_tree(leaves) -> (bytearray nodes, bytes uint32 order)"},
     {"set_threads", py_set_threads, METH_VARARGS, "set_threads(n) -> n (1..8)"},
+    {"fast_setup", py_fast_setup, METH_VARARGS, "fast_setup(plans): the record schemas"},
+    {"fast_parts", py_fast_parts, METH_O,
+     "fast_parts(obj) -> (leaf_order, canonical, accounts) or None"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_seal",
