@@ -25,6 +25,7 @@ import secrets
 import sqlite3
 from array import array
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -368,122 +369,184 @@ def ingest(
     """
     if workers > 1:
         records = (dict(r) if isinstance(r, Mapping) else r for r in records)
-    accepted = duplicates = 0
-    first_seq: int | None = None
-    last_seq: int | None = None
     rejected: list[BadLine] = []
-    commitments: dict[str, bytes] = {}
     now = datetime.now(UTC)
     handled = 0
-    # Optimistic mode: a chunk whose record ids are distinct is written without looking its
-    # ids up first, inside a savepoint; the unique index on record_id refuses a record that
-    # is already stored, and then the chunk is rolled back to the savepoint and done again
-    # the careful way (look up, count duplicates, name conflicts). A load that meets stored
-    # ids stays careful until a chunk finds none.
-    optimistic = True
-
-    with db.connect(write=True) as conn:
+    with db.connect(write=True) as conn, ThreadPoolExecutor(1, "anchor-ingest") as pool:
         db.xact_lock(conn, LOCK_INGEST)
         w = _Writer(db, conn)
-        received_at = w.timestamp(now)
-        next_seq = w.max_seq() + 1
+        load = _Load(w, pool, w.timestamp(now), w.max_seq() + 1, progress)
+        try:
+            for count, prepared in _prepared(records, chunk_size, first_line, workers):
+                parsed: list[_Prepared] = []
+                for p in prepared:
+                    if isinstance(p, _Bad):
+                        if not skip_bad:
+                            raise RecordError(p.field, p.problem, line=p.line)
+                        rejected.append(BadLine(p.line, p.field, p.problem))
+                    else:
+                        parsed.append(p)
+                handled += count
+                load.add(parsed, handled)
+            load.settle()
+        finally:
+            load.abandon()
 
-        def write(batch: list[_Prepared], seq0: int) -> None:
-            leaves = _leaf_hashes(batch, seq0, commitments)
-            w.insert(
-                "records",
-                _RECORD_COLUMNS,
-                [
-                    (
-                        seq,
-                        p.record_id,
-                        p.kind,
-                        p.version,
-                        p.canonical,
-                        p.content_hash,
-                        leaves[32 * i : 32 * i + 32],
-                        received_at,
+    return IngestResult(
+        load.accepted, load.duplicates, load.first_seq, load.last_seq, tuple(rejected)
+    )
+
+
+class _Load:
+    """The database side of one load, one chunk at a time.
+
+    Chunk k is written by a helper thread while the caller's thread validates chunk k+1
+    (SQLite's B-tree work and PostgreSQL's COPY run without the GIL); every read of the
+    store and every seq decision waits for the write in flight first (:meth:`settle`), so
+    the order of effects is exactly that of a sequential load.
+
+    Optimistic mode: a chunk whose record ids are distinct is written without looking its
+    ids up first, inside a savepoint; the unique index on record_id refuses a record that is
+    already stored, and then the chunk is rolled back to the savepoint and done again the
+    careful way (look up, count duplicates, name conflicts). A load that meets stored ids
+    stays careful until a chunk finds none.
+    """
+
+    def __init__(
+        self,
+        w: _Writer,
+        pool: ThreadPoolExecutor,
+        received_at: Any,
+        next_seq: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.w = w
+        self.pool = pool
+        self.received_at = received_at
+        self.next_seq = next_seq
+        self.progress = progress
+        self.commitments: dict[str, bytes] = {}
+        self.optimistic = True
+        self.accepted = 0
+        self.duplicates = 0
+        self.first_seq: int | None = None
+        self.last_seq: int | None = None
+        # (write in flight, its records, their first seq, optimistic?, items handled)
+        self.pending: tuple[Future[None], list[_Prepared], int, bool, int] | None = None
+
+    def add(self, parsed: list[_Prepared], handled: int) -> None:
+        """Take one validated chunk (``handled``: input items so far, for ``progress``)."""
+        self.settle()
+        self._accounts(parsed)
+        if self.optimistic and parsed and len({p.record_id for p in parsed}) == len(parsed):
+            self._submit(parsed, handled, optimistic=True)
+        else:
+            self._careful(parsed, handled)
+
+    def settle(self) -> None:
+        """Wait for the write in flight; redo it the careful way if the store refused it."""
+        while self.pending is not None:
+            future, batch, seq0, optimistic, handled = self.pending
+            self.pending = None
+            try:
+                future.result()
+            except self.w.integrity_error:
+                if not optimistic:
+                    raise
+                self.w.execute("ROLLBACK TO SAVEPOINT anchor_ingest_chunk")
+                self.w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
+                self.optimistic = False
+                self._careful(batch, handled)
+                continue
+            if batch:
+                if self.first_seq is None:
+                    self.first_seq = seq0
+                self.next_seq = seq0 + len(batch)
+                self.last_seq = self.next_seq - 1
+                self.accepted += len(batch)
+            if self.progress is not None:
+                self.progress(handled)
+
+    def abandon(self) -> None:
+        """On the way out (also on an error): never leave a write running on the
+        connection."""
+        if self.pending is not None:
+            wait([self.pending[0]])
+
+    def _accounts(self, parsed: list[_Prepared]) -> None:
+        # a secret salt at first sight. Taken from every valid record of the chunk: a
+        # duplicate's accounts are already stored, and a conflict ends the load.
+        commitments = self.commitments
+        wanted = sorted({a for p in parsed for a in p.accounts} - commitments.keys())
+        if not wanted:
+            return
+        commitments.update(self.w.existing_accounts(wanted))
+        new_accounts = []
+        for account_id in wanted:
+            if account_id in commitments:
+                continue
+            salt = secrets.token_bytes(32)
+            commitment = account_commitment(account_id, salt)
+            commitments[account_id] = commitment
+            new_accounts.append((account_id, salt, commitment, self.received_at))
+        self.w.insert("accounts", ("account_id", "salt", "commitment", "created_at"), new_accounts)
+
+    def _careful(self, parsed: list[_Prepared], handled: int) -> None:
+        # idempotency: against the store (including earlier chunks of this load) and within
+        # this chunk
+        existing = self.w.existing_hashes([p.record_id for p in parsed])
+        self.optimistic = not existing
+        fresh: list[_Prepared] = []
+        for p in parsed:
+            rid = p.record_id
+            known = existing.get(rid)
+            if known is not None:
+                if known != p.content_hash:
+                    raise ConflictError(
+                        f"line {p.line}: record {rid!r} already exists with different content"
                     )
-                    for i, (seq, p) in enumerate(zip(range(seq0, seq0 + len(batch)), batch))
-                ],
-            )
-            w.insert(
-                "record_accounts",
-                ("account_id", "seq"),
-                [(a, seq) for seq, p in enumerate(batch, seq0) for a in p.accounts],
-            )
+                self.duplicates += 1
+                continue
+            existing[rid] = p.content_hash
+            fresh.append(p)
+        self._submit(fresh, handled, optimistic=False)
 
-        for count, prepared in _prepared(records, chunk_size, first_line, workers):
-            parsed: list[_Prepared] = []
-            for p in prepared:
-                if isinstance(p, _Bad):
-                    if not skip_bad:
-                        raise RecordError(p.field, p.problem, line=p.line)
-                    rejected.append(BadLine(p.line, p.field, p.problem))
-                else:
-                    parsed.append(p)
-            handled += count
+    def _submit(self, batch: list[_Prepared], handled: int, *, optimistic: bool) -> None:
+        seq0 = self.next_seq
+        future = self.pool.submit(self._write, batch, seq0, optimistic)
+        self.pending = (future, batch, seq0, optimistic, handled)
 
-            # accounts: a secret salt at first sight. Taken from every valid record of the
-            # chunk: a duplicate's accounts are already stored, and a conflict ends the load.
-            wanted = sorted({a for p in parsed for a in p.accounts} - commitments.keys())
-            if wanted:
-                commitments.update(w.existing_accounts(wanted))
-                new_accounts = []
-                for account_id in wanted:
-                    if account_id in commitments:
-                        continue
-                    salt = secrets.token_bytes(32)
-                    commitment = account_commitment(account_id, salt)
-                    commitments[account_id] = commitment
-                    new_accounts.append((account_id, salt, commitment, received_at))
-                w.insert(
-                    "accounts", ("account_id", "salt", "commitment", "created_at"), new_accounts
+    def _write(self, batch: list[_Prepared], seq0: int, savepoint: bool) -> None:
+        """Runs in the helper thread."""
+        w = self.w
+        if savepoint:
+            w.execute("SAVEPOINT anchor_ingest_chunk")
+        leaves = _leaf_hashes(batch, seq0, self.commitments)
+        received_at = self.received_at
+        w.insert(
+            "records",
+            _RECORD_COLUMNS,
+            [
+                (
+                    seq,
+                    p.record_id,
+                    p.kind,
+                    p.version,
+                    p.canonical,
+                    p.content_hash,
+                    leaves[32 * i : 32 * i + 32],
+                    received_at,
                 )
-
-            fresh: list[_Prepared] | None = None
-            if optimistic and parsed and len({p.record_id for p in parsed}) == len(parsed):
-                w.execute("SAVEPOINT anchor_ingest_chunk")
-                try:
-                    write(parsed, next_seq)
-                except w.integrity_error:
-                    w.execute("ROLLBACK TO SAVEPOINT anchor_ingest_chunk")
-                    optimistic = False
-                else:
-                    fresh = parsed
-                w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
-
-            if fresh is None:
-                # idempotency: against the store (including earlier chunks of this load) and
-                # within this chunk
-                existing = w.existing_hashes([p.record_id for p in parsed])
-                optimistic = not existing
-                fresh = []
-                for p in parsed:
-                    rid = p.record_id
-                    known = existing.get(rid)
-                    if known is not None:
-                        if known != p.content_hash:
-                            raise ConflictError(
-                                f"line {p.line}: record {rid!r} already exists with "
-                                "different content"
-                            )
-                        duplicates += 1
-                        continue
-                    existing[rid] = p.content_hash
-                    fresh.append(p)
-                write(fresh, next_seq)
-
-            if fresh:
-                if first_seq is None:
-                    first_seq = next_seq
-                next_seq += len(fresh)
-                last_seq = next_seq - 1
-                accepted += len(fresh)
-            if progress is not None:
-                progress(handled)
-
-    return IngestResult(accepted, duplicates, first_seq, last_seq, tuple(rejected))
+                for i, (seq, p) in enumerate(enumerate(batch, seq0))
+            ],
+        )
+        w.insert(
+            "record_accounts",
+            ("account_id", "seq"),
+            [(a, seq) for seq, p in enumerate(batch, seq0) for a in p.accounts],
+        )
+        if savepoint:
+            w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
 
 
 def ingest_one(db: Database, record: RecordInput) -> IngestResult:
