@@ -15,6 +15,7 @@ check it is byte-identical to ``eth_abi.encode``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -41,6 +42,7 @@ __all__ = [
     "encode_leaf",
     "encode_leaf_order",
     "encode_leaf_redacted",
+    "fast_accelerator",
     "fast_parts",
     "fast_parts_py",
     "leaf_hash",
@@ -657,7 +659,7 @@ def _fast_plan(
         parts = {"kind": _dumps(s.kind).decode(), "version": str(s.version), "record_id": "{0}"}
         for i, f in enumerate(s.fields):
             if i != omit:
-                parts[f.name] = "{%d}" % (i + 1)
+                parts[f.name] = f"{{{i + 1}}}"
         return "{{" + ",".join(f'"{k}":{parts[k]}' for k in sorted(parts)) + "}}"
 
     full = template(None)
@@ -683,11 +685,17 @@ def fast_parts(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | Non
 
     Uses the C accelerator when it is built and enabled, else :func:`fast_parts_py`; the
     tests check both agree with each other and with :func:`parse_record`."""
-    acc = native()
-    if acc is not None and _native_fast:
+    acc = fast_accelerator()
+    if acc is not None:
         result: tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None = acc.fast_parts(obj)
         return result
     return fast_parts_py(obj)
+
+
+def fast_accelerator() -> Any:
+    """The C accelerator module when its record fast path (``fast_parts``,
+    ``fast_chunk``) is built, set up and enabled; else None."""
+    return native() if _native_fast else None
 
 
 def fast_parts_py(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
@@ -738,8 +746,8 @@ def fast_parts_py(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | 
             if n < a or n > b:
                 return None
             order.append(n)
-            enc.append('"%d"' % n)
-        elif code == _F_ID or code == _F_ACC:
+            enc.append(f'"{n}"')
+        elif code in (_F_ID, _F_ACC):
             if (
                 t is not str
                 or not 0 < len(v) <= a
@@ -813,10 +821,8 @@ def _setup_native_fast() -> bool:
     acc = native()
     if acc is None or not hasattr(acc, "fast_setup"):
         return False
-    try:
+    with contextlib.suppress(ValueError):  # already set up by an earlier import
         acc.fast_setup(_native_plans())
-    except ValueError:  # already set up by an earlier import of this module
-        pass
     return True
 
 

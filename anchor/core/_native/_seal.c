@@ -12,6 +12,9 @@
  *       returns n * 32 bytes: keccak256(keccak256(abi.encode(types, values))) per record
  *   fast_setup(plans) / fast_parts(obj) -> (leaf_order, canonical, accounts) | None
  *       the bulk-ingest fast path of anchor.core.records.fast_parts (see below)
+ *   fast_chunk(items, first_line, loads) -> (list, misses): fast_parts over a chunk of
+ *       ingest input, for anchor.service.ingest
+ *   leaf_hashes also takes leaf_order tuples themselves as records
  *   build_tree(leaves: bytes) -> (bytearray nodes, bytes order)
  *       OpenZeppelin StandardMerkleTree layout over n 32-byte leaf hashes: leaves sorted
  *       (stable), flat array of 2n-1 nodes, leaf k (sorted) at node 2n-2-k, sorted-pair
@@ -298,7 +301,13 @@ static Py_ssize_t encode_one(PyObject *rec, uint64_t seq, PyObject *commitments,
         attr = PyUnicode_InternFromString("leaf_order");
         if (attr == NULL) return -1;
     }
-    PyObject *t = PyObject_GetAttr(rec, attr);
+    PyObject *t;
+    if (PyTuple_CheckExact(rec)) { /* a leaf_order tuple itself */
+        Py_INCREF(rec);
+        t = rec;
+    } else {
+        t = PyObject_GetAttr(rec, attr);
+    }
     if (t == NULL) return -1;
     if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 4) {
         Py_DECREF(t);
@@ -864,7 +873,10 @@ typedef struct {
     unsigned char raw[32];
 } fp_enc_t;
 
-static PyObject *py_fast_parts(PyObject *self, PyObject *obj) {
+/* mode 0: (leaf_order, canonical bytes, accounts); mode 1, for ingest: (line, record_id,
+   kind, version, canonical str, keccak256(canonical), accounts, leaf_order). None when
+   the record does not take the fast path, NULL on a real error. */
+static PyObject *fp_parts(PyObject *obj, int mode, Py_ssize_t line) {
     PyObject *order = NULL, *accounts = NULL, *result = NULL, *canon = NULL;
     fp_enc_t enc[FP_MAXF];
     fp_buf_t b;
@@ -1023,11 +1035,27 @@ static PyObject *py_fast_parts(PyObject *self, PyObject *obj) {
         if (rc < 0) goto nomem;
     }
     if (fp_put(&b, "}", 1) < 0) goto nomem;
-    canon = PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.n);
-    if (canon == NULL) goto error;
     PyObject *acc = PyList_AsTuple(accounts);
     if (acc == NULL) goto error;
-    result = PyTuple_Pack(3, order, canon, acc);
+    if (mode == 0) {
+        canon = PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.n);
+        if (canon == NULL) { Py_DECREF(acc); goto error; }
+        result = PyTuple_Pack(3, order, canon, acc);
+    } else {
+        canon = PyUnicode_New((Py_ssize_t)b.n, 127);
+        if (canon == NULL) { Py_DECREF(acc); goto error; }
+        memcpy(PyUnicode_1BYTE_DATA(canon), b.p, b.n);
+        PyObject *hash = PyBytes_FromStringAndSize(NULL, 32);
+        PyObject *ln = PyLong_FromSsize_t(line);
+        if (hash == NULL || ln == NULL) {
+            Py_XDECREF(hash); Py_XDECREF(ln); Py_DECREF(acc);
+            goto error;
+        }
+        keccak256((const uint8_t *)b.p, b.n, (uint8_t *)PyBytes_AS_STRING(hash));
+        result = PyTuple_Pack(8, ln, rid, p->kind, p->version, canon, hash, acc, order);
+        Py_DECREF(hash);
+        Py_DECREF(ln);
+    }
     Py_DECREF(acc);
     goto done;
 nomem:
@@ -1056,6 +1084,86 @@ done:
     return result;
 }
 
+static PyObject *py_fast_parts(PyObject *self, PyObject *obj) {
+    (void)self;
+    return fp_parts(obj, 0, 0);
+}
+
+/* Never less than the number of keys of a JSON object text (see ingest._quoted_keys). */
+static Py_ssize_t fp_quoted_keys(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t c = 0;
+    for (Py_ssize_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '"') continue;
+        unsigned char x = s[i + 1];
+        if (x == ':' || x == ' ' || x == '\t' || x == '\n' || x == '\r') c++;
+    }
+    return c;
+}
+
+/*
+ * fast_chunk(items, first_line, loads) -> (list, misses)
+ *   For each item (a dict, or an ASCII JSON text as bytes/str read with ``loads``), the
+ *   ingest tuple of fp_parts mode 1, or None when the item does not take the fast path
+ *   cleanly (the caller then handles it the careful way); ``misses`` counts the Nones.
+ *   A text's parsed object must have exactly as many keys as fp_quoted_keys finds, so a
+ *   duplicate key (which ``loads`` may silently merge) never takes the fast path.
+ */
+static PyObject *py_fast_chunk(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *items, *loads;
+    Py_ssize_t first_line;
+    if (!PyArg_ParseTuple(args, "O!nO", &PyList_Type, &items, &first_line, &loads)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(items), misses = 0;
+    PyObject *out = PyList_New(n);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i), *r = NULL, *obj = NULL;
+        const unsigned char *s = NULL;
+        Py_ssize_t len = 0;
+        if (PyDict_CheckExact(item)) {
+            if (PyDict_GET_SIZE(item) > 0) {
+                r = fp_parts(item, 1, first_line + i);
+                if (r == NULL) goto fail;
+            }
+        } else if (PyBytes_CheckExact(item)) {
+            s = (const unsigned char *)PyBytes_AS_STRING(item);
+            len = PyBytes_GET_SIZE(item);
+            for (Py_ssize_t k = 0; k < len; k++)
+                if (s[k] >= 0x80) { s = NULL; break; }
+        } else if (PyUnicode_CheckExact(item) && PyUnicode_IS_ASCII(item)) {
+            s = PyUnicode_1BYTE_DATA(item);
+            len = PyUnicode_GET_LENGTH(item);
+        }
+        if (s != NULL) {
+            obj = PyObject_CallOneArg(loads, item);
+            if (obj == NULL) {
+                if (!PyErr_ExceptionMatches(PyExc_ValueError) &&
+                    !PyErr_ExceptionMatches(PyExc_TypeError))
+                    goto fail;
+                PyErr_Clear();
+            } else {
+                if (PyDict_CheckExact(obj) && PyDict_GET_SIZE(obj) > 0 &&
+                    fp_quoted_keys(s, len) == PyDict_GET_SIZE(obj)) {
+                    r = fp_parts(obj, 1, first_line + i);
+                    if (r == NULL) { Py_DECREF(obj); goto fail; }
+                }
+                Py_DECREF(obj);
+            }
+        }
+        if (r == NULL) {
+            Py_INCREF(Py_None);
+            r = Py_None;
+        }
+        if (r == Py_None) misses++;
+        PyList_SET_ITEM(out, i, r);
+    }
+    PyObject *res = Py_BuildValue("(Nn)", out, misses);
+    return res;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"set_simd", py_set_simd, METH_VARARGS,
      "set_simd(level) -> level used (0 scalar, 1 AVX2, 2 AVX-512; -1 = best available)"},
@@ -1068,6 +1176,8 @@ static PyMethodDef methods[] = {
     {"fast_setup", py_fast_setup, METH_VARARGS, "fast_setup(plans): the record schemas"},
     {"fast_parts", py_fast_parts, METH_O,
      "fast_parts(obj) -> (leaf_order, canonical, accounts) or None"},
+    {"fast_chunk", py_fast_chunk, METH_VARARGS,
+     "fast_chunk(items, first_line, loads) -> (ingest tuples or None, misses)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_seal",
