@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -116,7 +117,9 @@ def main() -> int:
         db.close()
 
         total = t_final - start
+        one, five, _ = os.getloadavg()
         print(f"backend        {args.backend}  (anvil block time {args.block_time:g} s)")
+        print(f"load average   {one:.2f} (1 min) / {five:.2f} (5 min) at the end (2 cores, shared)")
         print(f"records        {args.n:>12,}")
         print(
             f"ingest         {t_ingest - start:8.2f} s   {args.n / (t_ingest - start):>10,.0f} records/s"

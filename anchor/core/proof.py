@@ -72,6 +72,7 @@ _KEYS: Final = (
 _ANCHOR_KEYS: Final = ("chainId", "contract", "txHash", "blockNumber", "blockHash", "status")
 _ACCOUNT_KEYS: Final = ("field", "accountId", "salt")
 _H32: Final = re.compile(r"0x[0-9a-f]{64}\Z")
+_H32_RUN: Final = re.compile(r"(?:0x[0-9a-f]{64})*\Z")
 _ADDR: Final = re.compile(r"0x[0-9a-f]{40}\Z")
 _U64: Final = (1 << 64) - 1
 
@@ -202,9 +203,9 @@ class ProofBundle:
         return (
             f'{{\n  "format": {e(self.format)},\n  "batchId": {int.__repr__(self.batch_id)},'
             f'\n  "seq": {int.__repr__(self.seq)},\n  "record": {rec},\n  "accounts": {accounts},'
-            f'\n  "leafEncoding": {_json_str_list(self.leaf_encoding)},'
+            f'\n  "leafEncoding": {_json_str_list_cached(self.leaf_encoding)},'
             f'\n  "value": {_json_str_list(self.value)},\n  "leaf": "0x{self.leaf.hex()}",'
-            f'\n  "proof": {_json_str_list(["0x" + p.hex() for p in self.proof])},'
+            f'\n  "proof": {_hex_list(self.proof)},'
             f'\n  "root": "0x{self.root.hex()}",\n  "anchor": {anchor}\n}}\n'
         )
 
@@ -254,6 +255,28 @@ def _json_str_list(v: Sequence[str]) -> str:
     if not v:
         return "[]"
     return "[\n" + ",\n".join(["    " + x for x in map(_enc_str, v)]) + "\n  ]"
+
+
+_LIST_CACHE: dict[tuple[str, ...], str] = {}
+
+
+def _json_str_list_cached(v: tuple[str, ...]) -> str:
+    """:func:`_json_str_list` for the few schemas' leaf encodings (bounded cache)."""
+    if type(v) is not tuple:
+        return _json_str_list(v)
+    out = _LIST_CACHE.get(v)
+    if out is None:
+        out = _json_str_list(v)
+        if len(_LIST_CACHE) < 256:
+            _LIST_CACHE[v] = out
+    return out
+
+
+def _hex_list(v: Sequence[bytes]) -> str:
+    """``_json_str_list(["0x" + p.hex() for p in v])`` (hex needs no escaping)."""
+    if not v:
+        return "[]"
+    return '[\n    "0x' + '",\n    "0x'.join([p.hex() for p in v]) + '"\n  ]'
 
 
 def _hex_or_none(v: bytes | None) -> str | None:
@@ -334,6 +357,9 @@ def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER: Final = json.JSONDecoder(
     parse_float=_reject_float, parse_constant=_reject_float, object_pairs_hook=_no_dupes
 )
+# The fast path's decoder (C scanner, no Python hooks): duplicate keys, floats and the like
+# never survive its canonical re-serialization check, so the strict path reports them.
+_FAST_LOADS: Final = json.JSONDecoder().decode
 
 
 def _obj(v: Any, where: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -378,8 +404,126 @@ def _str_list(v: Any, where: str, limit: int) -> list[str]:
 
 def parse_bundle(data: bytes | str) -> ProofBundle:
     """Parse a bundle strictly: known format, exact fields and types, lowercase hex,
-    canonical bytes (no trailing data, no reformatting). ProofFormatError otherwise."""
+    canonical bytes (no trailing data, no reformatting). ProofFormatError otherwise.
+
+    A canonical bundle is taken by a fast path (C JSON decoder without hooks, one regex for
+    the whole sibling path). It returns only bundles whose canonical re-serialization equals
+    the input byte for byte, which the strict path would accept as the same bundle;
+    anything else goes through the strict path, which gives the exact diagnosis."""
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if len(raw) <= MAX_BUNDLE_BYTES:
+        try:
+            return _parse_fast(raw)
+        except Exception:  # any doubt: the strict path decides and explains
+            pass
+    return _parse_strict(raw)
+
+
+class _NotFast(Exception):
+    """The fast path declines: the strict path parses (and explains any problem)."""
+
+
+def _u64(v: Any) -> int:
+    if type(v) is not int or not 0 <= v <= _U64:
+        raise _NotFast
+    return v
+
+
+def _u64n(v: Any) -> int | None:
+    return None if v is None else _u64(v)
+
+
+def _h32f(v: Any) -> bytes | None:
+    if v is None:
+        return None
+    if type(v) is not str or not _H32.match(v):
+        raise _NotFast
+    return bytes.fromhex(v[2:])
+
+
+def _parse_fast(raw: bytes) -> ProofBundle:
+    """:func:`parse_bundle` for canonical input: the same checks as the strict path, written
+    for speed; exact field sets and order, and every rendering detail, are enforced by the
+    final byte-for-byte comparison with the canonical serialization. Raises on any doubt."""
+    top = _FAST_LOADS(raw.decode("ascii"))
+    if type(top) is not dict or len(top) != len(_KEYS) or top["format"] != FORMAT:
+        raise _NotFast
+    batch_id = _u64(top["batchId"])
+    seq = _u64(top["seq"])
+    rec = top["record"]
+    if type(rec) is not dict:
+        raise _NotFast
+    record = parse_redacted(rec)
+    acc_fields = account_fields(record.kind, record.version)
+    accs = top["accounts"]
+    if type(accs) is not list or len(accs) > len(acc_fields):
+        raise _NotFast
+    accounts: list[DisclosedAccount] = []
+    for a in accs:
+        if type(a) is not dict or len(a) != len(_ACCOUNT_KEYS):
+            raise _NotFast
+        name = a["field"]
+        if (
+            type(name) is not str
+            or name not in acc_fields
+            or any(d.field == name for d in accounts)
+        ):
+            raise _NotFast
+        salt = _h32f(a["salt"])
+        assert salt is not None
+        accounts.append(DisclosedAccount(name, parse_account_id(a["accountId"], "accountId"), salt))
+    leaf_encoding = top["leafEncoding"]
+    value = top["value"]
+    path = top["proof"]
+    if (
+        type(leaf_encoding) is not list
+        or type(value) is not list
+        or type(path) is not list
+        or len(leaf_encoding) > 64
+        or len(value) > 64
+        or len(path) > MAX_PROOF_LEN
+    ):
+        raise _NotFast
+    # leaf, root, checksum and the path: one regex over them all (TypeError: not strings)
+    hexes = "".join(path) + top["leaf"] + top["root"] + top["checksum"]
+    if len(hexes) != 66 * (len(path) + 3) or not _H32_RUN.match(hexes):
+        raise _NotFast
+    an = top["anchor"]
+    if type(an) is not dict or len(an) != len(_ANCHOR_KEYS):
+        raise _NotFast
+    contract = an["contract"]
+    if contract is not None and (type(contract) is not str or not _ADDR.match(contract)):
+        raise _NotFast
+    anchor = AnchorInfo(
+        chain_id=_u64n(an["chainId"]),
+        contract=contract,
+        tx_hash=_h32f(an["txHash"]),
+        block_number=_u64n(an["blockNumber"]),
+        block_hash=_h32f(an["blockHash"]),
+        status=an["status"],
+    )
+    n = len(path)
+    blob = bytes.fromhex(hexes.replace("0x", ""))
+    bundle = ProofBundle(
+        batch_id=batch_id,
+        seq=seq,
+        record=record,
+        accounts=tuple(accounts),
+        leaf_encoding=tuple(leaf_encoding),
+        value=tuple(value),
+        leaf=blob[32 * n : 32 * n + 32],
+        proof=tuple([blob[i : i + 32] for i in range(0, 32 * n, 32)]),
+        root=blob[32 * n + 32 : 32 * n + 64],
+        anchor=anchor,
+        checksum=blob[32 * n + 64 :],
+    )
+    canon = bundle.to_json()
+    if raw != canon and raw != canon[:-1]:
+        raise _NotFast
+    return bundle
+
+
+def _parse_strict(raw: bytes) -> ProofBundle:
     if len(raw) > MAX_BUNDLE_BYTES:
         raise _fail(f"too large ({len(raw)} bytes, maximum {MAX_BUNDLE_BYTES})")
     try:

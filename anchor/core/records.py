@@ -439,6 +439,32 @@ _DECODER: Final = json.JSONDecoder(
 )
 
 
+MAX_RECORD_CHARS: Final = 65_536
+_MAX_NESTING: Final = 32
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest bracket nesting in ``text``, outside JSON strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def _load_json(data: bytes | str) -> Any:
     if isinstance(data, bytes | bytearray | memoryview):
         try:
@@ -447,6 +473,13 @@ def _load_json(data: bytes | str) -> Any:
             raise RecordError("record", f"not valid UTF-8 (byte {exc.start})") from None
     else:
         text = data
+    if len(text) > MAX_RECORD_CHARS:
+        raise RecordError(
+            "record", f"too large ({len(text)} characters; at most {MAX_RECORD_CHARS})"
+        )
+    if text.count("[") + text.count("{") > _MAX_NESTING and _nesting_depth(text) > _MAX_NESTING:
+        # json's C scanner recurses per level: refuse before it can exhaust a thread's stack
+        raise RecordError("record", "JSON nested too deeply")
     try:
         return json.loads(text, parse_float=_Bad, parse_constant=_Bad, object_pairs_hook=_no_dupes)
     except json.JSONDecodeError as exc:
@@ -704,14 +737,14 @@ def fast_parts_py(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | 
         return None
     try:
         kind = obj["kind"]
-        v = obj["version"]
-        if type(v) is str:
-            if len(v) > 80 or not (v.isascii() and v.isdigit()):
+        ver: Any = obj["version"]
+        if type(ver) is str:
+            if len(ver) > 80 or not (ver.isascii() and ver.isdigit()):
                 return None
-            v = int(v, 10)
-        elif type(v) is not int:
+            ver = int(ver, 10)
+        elif type(ver) is not int:
             return None
-        plan = _FAST[(kind, v)]
+        plan = _FAST[(kind, ver)]
     except (KeyError, TypeError):  # missing key, unhashable kind, unknown kind/version
         return None
     head, allowed, fields, full, bare = plan
@@ -730,6 +763,7 @@ def fast_parts_py(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | 
     accounts: list[str] = []
     template = full
     get = obj.get
+    v: Any
     for name, code, a, b in fields:
         v = get(name)
         t = type(v)

@@ -16,6 +16,14 @@ NDJSON lines) and writes them in ONE transaction:
 * the write is one transaction (SQLite: ``BEGIN IMMEDIATE``, ``synchronous=FULL``;
   PostgreSQL: an advisory lock serialises seq assignment, rows go in with ``COPY``): when
   ``ingest`` returns, the records are durable; a crash before that leaves nothing.
+
+Speed (scripts/bench_ingest.py): a chunk of input goes through the core's one-pass fast
+path (``anchor.core.records.fast_parts``; in C, ``fast_chunk``, when the accelerator is
+built) with JSON read by orjson. Anything that does not take that path cleanly -- a float,
+an exponent, NaN, an integer beyond 64 bits, a duplicate key (detected by counting the keys
+of the raw text), non-ASCII text, any invalid field -- goes through ``parse_record`` exactly
+as before, so every rejection and its message come from the core. Chunks whose record ids
+are new are written without looking them up first (see :class:`_Load`).
 """
 
 from __future__ import annotations
@@ -26,21 +34,14 @@ import sqlite3
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy.engine import Connection
 
-try:
-    from orjson import loads as _orjson_loads
-except ImportError:  # pragma: no cover - orjson is a server dependency
-    _orjson_loads = None
-
 from anchor.core.hashing import keccak256
-from anchor.core.native import native
 from anchor.core.records import (
     NATIVE_TAGS,
     SCHEMA_LIST,
@@ -52,6 +53,12 @@ from anchor.core.records import (
 )
 from anchor.errors import ConflictError, RecordError
 from anchor.store.db import LOCK_INGEST, Database
+
+_orjson_loads: Callable[[bytes | str], Any] | None
+try:
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - orjson is a server dependency
+    _orjson_loads = None
 
 RecordInput = Mapping[str, Any] | str | bytes
 
@@ -97,7 +104,14 @@ class IngestResult:
 # enums as indices, accounts as ids): what the leaf encoders read. A plain tuple, as the
 # native fast_chunk builds it.
 _Prepared = tuple[int, str, str, int, str, bytes, tuple[str, ...], tuple[Any, ...]]
-_LINE, _RID, _KIND, _VERSION, _CANON, _HASH, _ACCOUNTS, _ORDER = range(8)
+_LINE: Final = 0
+_RID: Final = 1
+_KIND: Final = 2
+_VERSION: Final = 3
+_CANON: Final = 4
+_HASH: Final = 5
+_ACCOUNTS: Final = 6
+_ORDER: Final = 7
 
 
 class _Bad(NamedTuple):
@@ -134,7 +148,7 @@ def _fast(item: RecordInput) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] |
     if (t is not bytes and t is not str) or _orjson_loads is None:
         return None
     try:
-        obj = _orjson_loads(item)
+        obj = _orjson_loads(item)  # type: ignore[arg-type]
     except ValueError:  # orjson.JSONDecodeError (also non-UTF-8 input)
         return None
     if type(obj) is not dict or _quoted_keys(item) != len(obj):  # type: ignore[arg-type]
@@ -183,7 +197,7 @@ def _leaf_hashes(
     native encoder + keccak when built, else the pure Python path; byte-identical)."""
     if not batch:
         return b""
-    acc = native()
+    acc = fast_accelerator()  # (a build that knows leaf_order tuples as records)
     if acc is not None:
         seqs = array("Q", range(first_seq, first_seq + len(batch)))
         orders = [p[_ORDER] for p in batch]
@@ -340,6 +354,34 @@ class _Writer:
         finally:
             cur.close()
 
+    def insert_chunk(
+        self, batch: Sequence[_Prepared], seq0: int, leaves: bytes, received_at: Any
+    ) -> None:
+        """The records of ``batch`` (seqs from ``seq0``) and their account links
+        (SQLite: executemany; PostgreSQL: COPY)."""
+        self.insert(
+            "records",
+            _RECORD_COLUMNS,
+            [
+                (
+                    seq,
+                    p[_RID],
+                    p[_KIND],
+                    p[_VERSION],
+                    p[_CANON],
+                    p[_HASH],
+                    leaves[32 * i : 32 * i + 32],
+                    received_at,
+                )
+                for i, (seq, p) in enumerate(enumerate(batch, seq0))
+            ],
+        )
+        self.insert(
+            "record_accounts",
+            ("account_id", "seq"),
+            [(a, seq) for seq, p in enumerate(batch, seq0) for a in p[_ACCOUNTS]],
+        )
+
     def timestamp(self, when: datetime) -> Any:
         # SQLAlchemy's SQLite DateTime storage format, so ORM reads parse it back.
         if self.backend == "sqlite":
@@ -386,25 +428,21 @@ def ingest(
     rejected: list[BadLine] = []
     now = datetime.now(UTC)
     handled = 0
-    with db.connect(write=True) as conn, ThreadPoolExecutor(1, "anchor-ingest") as pool:
+    with db.connect(write=True) as conn:
         db.xact_lock(conn, LOCK_INGEST)
         w = _Writer(db, conn)
-        load = _Load(w, pool, w.timestamp(now), w.max_seq() + 1, progress)
-        try:
-            for count, prepared in _prepared(records, chunk_size, first_line, workers):
-                parsed: list[_Prepared] = []
-                for p in prepared:
-                    if isinstance(p, _Bad):
-                        if not skip_bad:
-                            raise RecordError(p.field, p.problem, line=p[_LINE])
-                        rejected.append(BadLine(p[_LINE], p.field, p.problem))
-                    else:
-                        parsed.append(p)
-                handled += count
-                load.add(parsed, handled)
-            load.settle()
-        finally:
-            load.abandon()
+        load = _Load(w, w.timestamp(now), w.max_seq() + 1, progress)
+        for count, prepared in _prepared(records, chunk_size, first_line, workers):
+            parsed: list[_Prepared] = []
+            for p in prepared:
+                if isinstance(p, _Bad):
+                    if not skip_bad:
+                        raise RecordError(p.field, p.problem, line=p.line)
+                    rejected.append(BadLine(p.line, p.field, p.problem))
+                else:
+                    parsed.append(p)
+            handled += count
+            load.add(parsed, handled)
 
     return IngestResult(
         load.accepted, load.duplicates, load.first_seq, load.last_seq, tuple(rejected)
@@ -412,12 +450,7 @@ def ingest(
 
 
 class _Load:
-    """The database side of one load, one chunk at a time.
-
-    Chunk k is written by a helper thread while the caller's thread validates chunk k+1
-    (SQLite's B-tree work and PostgreSQL's COPY run without the GIL); every read of the
-    store and every seq decision waits for the write in flight first (:meth:`settle`), so
-    the order of effects is exactly that of a sequential load.
+    """The database side of one load, one validated chunk at a time.
 
     Optimistic mode: a chunk whose record ids are distinct is written without looking its
     ids up first, inside a savepoint; the unique index on record_id refuses a record that is
@@ -429,13 +462,11 @@ class _Load:
     def __init__(
         self,
         w: _Writer,
-        pool: ThreadPoolExecutor,
         received_at: Any,
         next_seq: int,
         progress: Callable[[int], None] | None,
     ) -> None:
         self.w = w
-        self.pool = pool
         self.received_at = received_at
         self.next_seq = next_seq
         self.progress = progress
@@ -445,47 +476,29 @@ class _Load:
         self.duplicates = 0
         self.first_seq: int | None = None
         self.last_seq: int | None = None
-        # (write in flight, its records, their first seq, optimistic?, items handled)
-        self.pending: tuple[Future[None], list[_Prepared], int, bool, int] | None = None
 
     def add(self, parsed: list[_Prepared], handled: int) -> None:
         """Take one validated chunk (``handled``: input items so far, for ``progress``)."""
-        self.settle()
         self._accounts(parsed)
         if self.optimistic and parsed and len({p[_RID] for p in parsed}) == len(parsed):
-            self._submit(parsed, handled, optimistic=True)
+            self._write_optimistic(parsed)
         else:
-            self._careful(parsed, handled)
+            self._careful(parsed)
+        if self.progress is not None:
+            self.progress(handled)
 
-    def settle(self) -> None:
-        """Wait for the write in flight; redo it the careful way if the store refused it."""
-        while self.pending is not None:
-            future, batch, seq0, optimistic, handled = self.pending
-            self.pending = None
-            try:
-                future.result()
-            except self.w.integrity_error:
-                if not optimistic:
-                    raise
-                self.w.execute("ROLLBACK TO SAVEPOINT anchor_ingest_chunk")
-                self.w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
-                self.optimistic = False
-                self._careful(batch, handled)
-                continue
-            if batch:
-                if self.first_seq is None:
-                    self.first_seq = seq0
-                self.next_seq = seq0 + len(batch)
-                self.last_seq = self.next_seq - 1
-                self.accepted += len(batch)
-            if self.progress is not None:
-                self.progress(handled)
-
-    def abandon(self) -> None:
-        """On the way out (also on an error): never leave a write running on the
-        connection."""
-        if self.pending is not None:
-            wait([self.pending[0]])
+    def _write_optimistic(self, batch: list[_Prepared]) -> None:
+        w = self.w
+        w.execute("SAVEPOINT anchor_ingest_chunk")
+        try:
+            self._write(batch)
+        except w.integrity_error:  # a record id already stored: do it the careful way
+            w.execute("ROLLBACK TO SAVEPOINT anchor_ingest_chunk")
+            w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
+            self.optimistic = False
+            self._careful(batch)
+        else:
+            w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
 
     def _accounts(self, parsed: list[_Prepared]) -> None:
         # a secret salt at first sight. Taken from every valid record of the chunk: a
@@ -505,7 +518,7 @@ class _Load:
             new_accounts.append((account_id, salt, commitment, self.received_at))
         self.w.insert("accounts", ("account_id", "salt", "commitment", "created_at"), new_accounts)
 
-    def _careful(self, parsed: list[_Prepared], handled: int) -> None:
+    def _careful(self, parsed: list[_Prepared]) -> None:
         # idempotency: against the store (including earlier chunks of this load) and within
         # this chunk
         existing = self.w.existing_hashes([p[_RID] for p in parsed])
@@ -523,44 +536,19 @@ class _Load:
                 continue
             existing[rid] = p[_HASH]
             fresh.append(p)
-        self._submit(fresh, handled, optimistic=False)
+        self._write(fresh)
 
-    def _submit(self, batch: list[_Prepared], handled: int, *, optimistic: bool) -> None:
+    def _write(self, batch: list[_Prepared]) -> None:
+        if not batch:
+            return
         seq0 = self.next_seq
-        future = self.pool.submit(self._write, batch, seq0, optimistic)
-        self.pending = (future, batch, seq0, optimistic, handled)
-
-    def _write(self, batch: list[_Prepared], seq0: int, savepoint: bool) -> None:
-        """Runs in the helper thread."""
-        w = self.w
-        if savepoint:
-            w.execute("SAVEPOINT anchor_ingest_chunk")
         leaves = _leaf_hashes(batch, seq0, self.commitments)
-        received_at = self.received_at
-        w.insert(
-            "records",
-            _RECORD_COLUMNS,
-            [
-                (
-                    seq,
-                    p[_RID],
-                    p[_KIND],
-                    p[_VERSION],
-                    p[_CANON],
-                    p[_HASH],
-                    leaves[32 * i : 32 * i + 32],
-                    received_at,
-                )
-                for i, (seq, p) in enumerate(enumerate(batch, seq0))
-            ],
-        )
-        w.insert(
-            "record_accounts",
-            ("account_id", "seq"),
-            [(a, seq) for seq, p in enumerate(batch, seq0) for a in p[_ACCOUNTS]],
-        )
-        if savepoint:
-            w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
+        self.w.insert_chunk(batch, seq0, leaves, self.received_at)
+        if self.first_seq is None:
+            self.first_seq = seq0
+        self.next_seq = seq0 + len(batch)
+        self.last_seq = self.next_seq - 1
+        self.accepted += len(batch)
 
 
 def ingest_one(db: Database, record: RecordInput) -> IngestResult:

@@ -356,3 +356,28 @@ def test_replace_keeps_the_native_view_consistent() -> None:
     rec = parse_record(TRADE)
     other = dataclasses.replace(rec, record_id="T-2")
     assert other.leaf_order[3] == "T-2"
+
+
+def test_hostile_nesting_and_size_are_refused_even_in_a_small_stack_thread() -> None:
+    """json's C scanner recurses per level; a deep input must be refused before it runs,
+    whatever the thread's stack (server worker threads are not the main thread)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def hostile() -> None:
+        for data in (b"[" * 60_000, b'{"a":' * 20_000 + b"1" + b"}" * 20_000, b" " * 70_000):
+            try:
+                parse_record(data)
+            except RecordError as exc:
+                errors.append(exc)
+
+    threading.stack_size(256 * 1024)
+    try:
+        worker = threading.Thread(target=hostile)
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(0)
+    assert [e.field for e in errors] == ["record"] * 3
+    assert "nested too deeply" in str(errors[0]) and "too large" in str(errors[2])

@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -26,6 +27,7 @@ from anchor.core.records import (
     account_commitment,
     encode_leaf,
     encode_leaf_order,
+    fast_accelerator,
     fast_parts,
     fast_parts_py,
     leaf_hash,
@@ -196,6 +198,18 @@ def test_fast_line_agrees_with_parse_record() -> None:
             else:
                 seen_fast += 1
             # and big integers beyond 64 bits (orjson reads them as floats)
+    # the native chunk path (what ingest runs) agrees on the same lines
+    acc = fast_accelerator()
+    if acc is not None:
+        items = [line for obj in objs for line in _lines_of(obj)]
+        got_chunk, misses = acc.fast_chunk(items, 10, orjson.loads)
+        assert misses == sum(g is None for g in got_chunk)
+        taken = 0
+        for i, (item, got) in enumerate(zip(items, got_chunk, strict=True)):
+            py = ingest_mod._prepare(10 + i, item) if ingest_mod._fast(item) else None
+            assert got == py, item
+            taken += got is not None
+        assert taken == seen_fast
     big = dict(balance(1), available=U256_MAX)
     line = json.dumps(big)
     assert ingest_mod._fast(line) is None
