@@ -76,16 +76,21 @@ def build(db_path: Path, n: int) -> None:
     print(f"setup: ingested {res.accepted:,} records in {t1 - t0:.1f} s, sealed in {t2 - t1:.1f} s")
 
 
-def serve(db_url: str, port: int) -> None:
-    """One API server process (child mode)."""
+def serve(db_url: str, port: int, fast_path: bool) -> None:
+    """One API server process (child mode). ``fast_path``: make sure the app answers plain
+    proof requests with :class:`anchor.api.proofs.ProofsFastPath` ahead of its routing (a
+    no-op once ``create_app`` adds it itself)."""
     import uvicorn
 
     from anchor.api.app import create_app
+    from anchor.api.proofs import ProofsFastPath
     from anchor.config import Config
     from anchor.store.db import Database
 
     db = Database(db_url)
     app = create_app(Config(api_key=API_KEY), db)
+    if fast_path and not any(m.cls is ProofsFastPath for m in app.user_middleware):
+        app.add_middleware(ProofsFastPath)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -239,11 +244,16 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=5, help="seconds of load before measuring")
+    ap.add_argument(
+        "--plain-app",
+        action="store_true",
+        help="serve create_app() as it is, without adding the ProofsFastPath middleware",
+    )
     ap.add_argument("--serve-child", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_child:
-        serve(args.serve_child, args.port)
+        serve(args.serve_child, args.port, not args.plain_app)
         return
 
     args.db.parent.mkdir(parents=True, exist_ok=True)
@@ -254,7 +264,15 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, "--serve-child", db_url, "--port", str(port)],
+            [
+                sys.executable,
+                __file__,
+                "--serve-child",
+                db_url,
+                "--port",
+                str(port),
+                *(["--plain-app"] if args.plain_app else []),
+            ],
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         for _ in range(args.workers)
@@ -265,7 +283,9 @@ def main() -> None:
         load = load_wrk if use_wrk else load_httpx
         print(
             f"load: {'wrk' if use_wrk else 'httpx (fallback)'}, {args.connections} connections, "
-            f"{args.workers} server processes, {os.cpu_count()} cores, random ids of {args.records:,}"
+            f"{args.workers} server processes, {os.cpu_count()} cores, random ids of {args.records:,}, "
+            f"app: {'create_app() as is' if args.plain_app else 'create_app() + ProofsFastPath'}; "
+            f"load average before: {os.getloadavg()[0]:.1f}"
         )
         if args.warmup:
             load(url, args.records, args.warmup, args.connections)

@@ -21,7 +21,8 @@ Speed (scripts/bench_ingest.py): a chunk of input goes through the core's one-pa
 path (``anchor.core.records.fast_parts``; in C, ``fast_chunk``, when the accelerator is
 built) with JSON read by orjson. Anything that does not take that path cleanly -- a float,
 an exponent, NaN, an integer beyond 64 bits, a duplicate key (detected by counting the keys
-of the raw text), non-ASCII text, any invalid field -- goes through ``parse_record`` exactly
+of the raw text), non-ASCII text, a text over the core's size limit, any invalid field --
+goes through ``parse_record`` exactly
 as before, so every rejection and its message come from the core. Chunks whose record ids
 are new are written without looking them up first (see :class:`_Load`).
 """
@@ -43,6 +44,7 @@ from sqlalchemy.engine import Connection
 
 from anchor.core.hashing import keccak256
 from anchor.core.records import (
+    MAX_RECORD_CHARS,
     NATIVE_TAGS,
     SCHEMA_LIST,
     account_commitment,
@@ -147,6 +149,8 @@ def _fast(item: RecordInput) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] |
         return fast_parts(item)
     if (t is not bytes and t is not str) or _orjson_loads is None:
         return None
+    if len(item) > MAX_RECORD_CHARS:  # the core refuses it as too large
+        return None
     try:
         obj = _orjson_loads(item)  # type: ignore[arg-type]
     except ValueError:  # orjson.JSONDecodeError (also non-UTF-8 input)
@@ -223,7 +227,7 @@ def _prepare_chunk(chunk: tuple[int, list[RecordInput]]) -> tuple[int, list[_Pre
     first_line, items = chunk
     acc = fast_accelerator()
     if acc is not None and _orjson_loads is not None:
-        fast, misses = acc.fast_chunk(items, first_line, _orjson_loads)
+        fast, misses = acc.fast_chunk(items, first_line, _orjson_loads, MAX_RECORD_CHARS)
         if not misses:
             return len(items), fast
     else:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from anchor.core import native as native_switch
 from anchor.core.records import (
+    MAX_RECORD_CHARS,
     U64_MAX,
     U256_MAX,
     Record,
@@ -183,6 +184,9 @@ def _lines_of(obj: dict[str, Any]) -> Iterator[bytes | str]:
     yield "\ufeff" + compact
     yield compact + "\x00"
     yield compact.encode().replace(b"acct", b"\xc3\xa9cct")
+    # over the core's size limit only by whitespace: the core refuses it as too large
+    yield compact[:-1] + " " * MAX_RECORD_CHARS + "}"
+    yield (compact[:-1] + " " * (MAX_RECORD_CHARS - len(compact)) + "}").encode()
 
 
 def test_fast_line_agrees_with_parse_record() -> None:
@@ -202,7 +206,7 @@ def test_fast_line_agrees_with_parse_record() -> None:
     acc = fast_accelerator()
     if acc is not None:
         items = [line for obj in objs for line in _lines_of(obj)]
-        got_chunk, misses = acc.fast_chunk(items, 10, orjson.loads)
+        got_chunk, misses = acc.fast_chunk(items, 10, orjson.loads, MAX_RECORD_CHARS)
         assert misses == sum(g is None for g in got_chunk)
         taken = 0
         for i, (item, got) in enumerate(zip(items, got_chunk, strict=True)):
@@ -344,3 +348,19 @@ def test_bad_lines_keep_the_core_messages(db: Database, without_native: None) ->
         if problem is not None:
             assert info.value.problem == problem
         assert info.value.line == 1
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_size_limit_of_the_core_holds_on_the_fast_path(db: Database, native: bool) -> None:
+    line = json.dumps(balance(1))
+    padded = line[:-1] + " " * MAX_RECORD_CHARS + "}"
+    native_switch.use_native(native)
+    try:
+        with pytest.raises(RecordError) as info:
+            ingest(db, [padded.encode()])
+        assert (info.value.field, info.value.line) == ("record", 1)
+        assert "too large" in info.value.problem
+        at_limit = line[:-1] + " " * (MAX_RECORD_CHARS - len(line)) + "}"
+        assert ingest(db, [at_limit]).accepted == 1
+    finally:
+        native_switch.use_native(True)

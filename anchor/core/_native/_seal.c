@@ -12,7 +12,7 @@
  *       returns n * 32 bytes: keccak256(keccak256(abi.encode(types, values))) per record
  *   fast_setup(plans) / fast_parts(obj) -> (leaf_order, canonical, accounts) | None
  *       the bulk-ingest fast path of anchor.core.records.fast_parts (see below)
- *   fast_chunk(items, first_line, loads) -> (list, misses): fast_parts over a chunk of
+ *   fast_chunk(items, first_line, loads, max_chars) -> (list, misses): fast_parts over a chunk of
  *       ingest input, for anchor.service.ingest
  *   leaf_hashes also takes leaf_order tuples themselves as records
  *   build_tree(leaves: bytes) -> (bytearray nodes, bytes order)
@@ -1101,8 +1101,9 @@ static Py_ssize_t fp_quoted_keys(const unsigned char *s, Py_ssize_t n) {
 }
 
 /*
- * fast_chunk(items, first_line, loads) -> (list, misses)
- *   For each item (a dict, or an ASCII JSON text as bytes/str read with ``loads``), the
+ * fast_chunk(items, first_line, loads, max_chars) -> (list, misses)
+ *   For each item (a dict, or an ASCII JSON text of at most max_chars characters, as
+ *   bytes/str, read with ``loads``), the
  *   ingest tuple of fp_parts mode 1, or None when the item does not take the fast path
  *   cleanly (the caller then handles it the careful way); ``misses`` counts the Nones.
  *   A text's parsed object must have exactly as many keys as fp_quoted_keys finds, so a
@@ -1111,8 +1112,9 @@ static Py_ssize_t fp_quoted_keys(const unsigned char *s, Py_ssize_t n) {
 static PyObject *py_fast_chunk(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *items, *loads;
-    Py_ssize_t first_line;
-    if (!PyArg_ParseTuple(args, "O!nO", &PyList_Type, &items, &first_line, &loads)) return NULL;
+    Py_ssize_t first_line, max_chars;
+    if (!PyArg_ParseTuple(args, "O!nOn", &PyList_Type, &items, &first_line, &loads, &max_chars))
+        return NULL;
     Py_ssize_t n = PyList_GET_SIZE(items), misses = 0;
     PyObject *out = PyList_New(n);
     if (out == NULL) return NULL;
@@ -1134,6 +1136,7 @@ static PyObject *py_fast_chunk(PyObject *self, PyObject *args) {
             s = PyUnicode_1BYTE_DATA(item);
             len = PyUnicode_GET_LENGTH(item);
         }
+        if (s != NULL && len > max_chars) s = NULL; /* the core refuses it as too large */
         if (s != NULL) {
             obj = PyObject_CallOneArg(loads, item);
             if (obj == NULL) {
@@ -1177,7 +1180,7 @@ static PyMethodDef methods[] = {
     {"fast_parts", py_fast_parts, METH_O,
      "fast_parts(obj) -> (leaf_order, canonical, accounts) or None"},
     {"fast_chunk", py_fast_chunk, METH_VARARGS,
-     "fast_chunk(items, first_line, loads) -> (ingest tuples or None, misses)"},
+     "fast_chunk(items, first_line, loads, max_chars) -> (ingest tuples or None, misses)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_seal",
