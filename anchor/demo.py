@@ -100,7 +100,9 @@ def run_demo(
     )
     service: subprocess.Popen[bytes] | None = None
     try:
-        console.print(f"devnet    anvil pid {devnet.pid} at {devnet.rpc_url} (chain id {devnet.chain_id})")
+        console.print(
+            f"devnet    anvil pid {devnet.pid} at {devnet.rpc_url} (chain id {devnet.chain_id})"
+        )
         # The dev key comes from anvil's well-known public test mnemonic: fine for a devnet,
         # never for a real chain.
         key = SigningKey.from_hex(devnet.dev_account.private_key, source="devnet mnemonic")
@@ -136,27 +138,31 @@ def run_demo(
         )
         api = f"http://127.0.0.1:{api_port}"
         _wait_http(f"{api}/healthz", 60)
-        console.print(f"service   pid {service.pid}, API {api} (docs {api}/docs, explorer {api}/explorer)")
+        console.print(
+            f"service   pid {service.pid}, API {api} (docs {api}/docs, explorer {api}/explorer)"
+        )
         console.print(f"          log {data_dir / 'service.log'}")
 
         feed = FeedState(run=run, accounts=accounts)
         headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/x-ndjson"}
-        first_ids: list[str] = []
+        first: list[dict[str, Any]] = []
         announced = False
         started = time.monotonic()
         with httpx.Client(base_url=api, timeout=30.0) as client:
             while duration is None or time.monotonic() - started < duration:
                 records = feed.next_records(rate)
-                if not first_ids:
-                    first_ids = [r["record_id"] for r in records]
+                if not first:
+                    first = records
                 body = b"".join(feed_lines(records))
                 resp = client.post("/v1/records/bulk", content=body, headers=headers)
                 if resp.status_code >= 300:
                     console.print(f"[red]ingest refused ({resp.status_code}): {resp.text[:300]}[/]")
                 if not announced:
-                    announced = _announce(client, api, devnet.rpc_url, first_ids)
+                    announced = _announce(client, api, devnet.rpc_url, first, api_key)
                 if service.poll() is not None:
-                    console.print(f"[red]service exited with {service.returncode}; see service.log[/]")
+                    console.print(
+                        f"[red]service exited with {service.returncode}; see service.log[/]"
+                    )
                     return 1
                 time.sleep(1.0)
         if not announced:
@@ -179,7 +185,9 @@ def run_demo(
         console.print("stopped the service and the devnet")
 
 
-def _announce(client: httpx.Client, api: str, rpc_url: str, first_ids: list[str]) -> bool:
+def _announce(
+    client: httpx.Client, api: str, rpc_url: str, first: list[dict[str, Any]], api_key: str
+) -> bool:
     """Once the first batch is final, print where to look. True when printed."""
     resp = client.get("/v1/batches")
     if resp.status_code != 200:
@@ -190,7 +198,7 @@ def _announce(client: httpx.Client, api: str, rpc_url: str, first_ids: list[str]
     if not final:
         return False
     batch = min(final, key=lambda b: b["id"])
-    rid = first_ids[0]
+    rid = first[0]["record_id"]
     console.print(
         f"[green]anchored[/]  batch {batch['id']}: root {batch.get('root')} "
         f"in tx {batch.get('tx_hash')} (block {batch.get('block_number')}), state final"
@@ -199,6 +207,20 @@ def _announce(client: httpx.Client, api: str, rpc_url: str, first_ids: list[str]
     console.print("prove it yourself:")
     console.print(f"  {anchor_cmd} prove {rid} --api {api} -o proof.json")
     console.print(f"  {anchor_cmd} verify proof.json --rpc {rpc_url}")
+    balance = next((r for r in first if r.get("kind") == "balance"), None)
+    if balance is not None:
+        # a user's own balance proof: the operator issues the account a token (shown once)
+        issued = client.post(
+            f"/v1/accounts/{balance['account']}/tokens",
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
+        if issued.status_code == 201:
+            token = issued.json()["token"]
+            console.print(f"a user's own balance proofs (account {balance['account']}):")
+            console.print(
+                f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/me/balance-proofs"
+            )
+    console.print(f"anchors read from the chain: {api}/explorer")
     console.print("Ctrl-C stops everything.")
     return True
 
@@ -210,7 +232,9 @@ def register(app: typer.Typer) -> None:
         interval: float = typer.Option(5.0, help="Seconds between seals."),
         rate: int = typer.Option(200, help="Sample records fed per second."),
         accounts: int = typer.Option(300, help="Sample accounts."),
-        duration: float | None = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
+        duration: float | None = typer.Option(
+            None, help="Stop after this many seconds (default: run until Ctrl-C)."
+        ),
         block_time: float = typer.Option(1.0, help="Devnet block time in seconds."),
     ) -> None:
         """Run a local devnet, the service and a sample exchange feed; print where to look."""
