@@ -78,9 +78,10 @@ async def _anchor_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def create_app(config: Config, db: Database) -> FastAPI:
+def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> FastAPI:
     """The API app over ``db``; includes each router module of :data:`ROUTER_MODULES` that
-    exists (a module not written yet, or whose extras are missing, is skipped)."""
+    exists (a module not written yet, or whose extras are missing, is skipped).
+    ``fast_proofs`` answers plain proof GETs ahead of routing (same responses, faster)."""
     from anchor import __version__ as version
 
     app = FastAPI(
@@ -111,4 +112,8 @@ def create_app(config: Config, db: Database) -> FastAPI:
                 continue
             raise
         app.include_router(module.router)
+    if fast_proofs:
+        from anchor.api.proofs import ProofsFastPath
+
+        app.add_middleware(ProofsFastPath)
     return app

@@ -25,9 +25,14 @@ Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~20
   so a chunk altered in the database is reported (503), never served;
 * the HTTP route reads through one held, detached, autocommit read connection per API
   process (its event loop), not a pool checkout and BEGIN/COMMIT per request;
-* the route is a plain Starlette endpoint registered before the FastAPI one, which only
+* the route is a bare ASGI endpoint registered before the FastAPI one, which only
   documents the same contract in the OpenAPI spec (FastAPI's per-request validation costs
-  more than the proof);
+  more than the proof); :class:`ProofsFastPath`, added as app middleware, answers plain
+  operator/public requests before the app's routing (matching the included routers costs
+  ~50 us a request) and hands everything else to the app unchanged;
+* the record and its batch come from one statement; the leaf is found in the sorted leaf
+  level by interpolation search (~3 probes; keccak leaves are uniform), and the path is
+  hashed up to the root as it is read;
 * the bundle bytes come from orjson, byte-identical to the core's canonical serializer
   (tested against ``make_bundle(...).to_json()`` for every kind).
 """
@@ -168,8 +173,42 @@ class _Cache:
         self._data.clear()
 
 
-# (db url, batch id, root, chunk no) -> 8 KiB of nodes; 16k chunks = 128 MiB at most
-CHUNKS = _Cache(16_384)
+class _ChunkCache:
+    """Tree chunks of sealed batches (immutable), one dict per ``(db url, batch id, root)``
+    so a request does one lookup for its batch and plain dict reads per chunk. Bounded in
+    chunk count: when full it starts over (simple, and a batch's hot chunks come back in a
+    few requests)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._trees: dict[tuple[str, int, bytes], dict[int, bytes]] = {}
+        self._count = 0
+
+    def tree(self, key: tuple[str, int, bytes]) -> dict[int, bytes]:
+        """The live dict of the cached chunks of one batch tree (chunk no -> bytes)."""
+        chunks = self._trees.get(key)
+        if chunks is None:
+            chunks = self._trees.setdefault(key, {})
+        return chunks
+
+    def put(self, key: tuple[str, int, bytes], no: int, blob: bytes) -> None:
+        if self._count >= self.size:
+            self.clear()
+        chunks = self.tree(key)
+        if no not in chunks:
+            self._count += 1
+        chunks[no] = blob
+
+    def __len__(self) -> int:
+        return self._count
+
+    def clear(self) -> None:
+        self._trees = {}
+        self._count = 0
+
+
+# (db url, batch id, root) -> chunk no -> 8 KiB of nodes; 16k chunks = 128 MiB at most
+CHUNKS = _ChunkCache(16_384)
 # (db url, account id) -> commitment (an account's salt, hence commitment, never changes)
 COMMITMENTS = _Cache(200_000)
 
@@ -213,6 +252,7 @@ class _Held(threading.local):
 
 
 _HELD = _Held()
+_SQLITE_MMAP = 1 << 30  # address space only; the OS page cache holds the pages anyway
 
 
 def _held_connection(db: Database) -> Any:
@@ -225,6 +265,13 @@ def _held_connection(db: Database) -> Any:
     raw.detach()
     if db.backend == "postgresql":
         raw.dbapi_connection.autocommit = True  # each read sees the latest commit
+    elif db.backend == "sqlite":
+        # random record lookups over a big file: pages through mmap, not a read() each
+        cur = raw.dbapi_connection.cursor()
+        try:
+            cur.execute(f"PRAGMA mmap_size = {_SQLITE_MMAP}")
+        finally:
+            cur.close()
     _HELD.by_db[db] = raw
     return raw
 
@@ -255,6 +302,9 @@ def _reader(db: Database, *, held: bool) -> Iterator[_Rows]:
         raise StorageError(f"database read failed ({type(exc).__name__})") from None
 
 
+_NEAR = 64  # leaves looked at on each side when the search misses (damaged leaf level)
+
+
 class _Tree:
     """Node reads of one stored batch tree, through the chunk cache."""
 
@@ -262,18 +312,11 @@ class _Tree:
         self.rows = rows
         self.batch = batch
         self.prefix = (url, batch.id, batch.root)
-        self.local: dict[int, bytes] = {}
+        self.local = CHUNKS.tree(self.prefix)
 
     def _load(self, chunk_nos: Iterable[int]) -> None:
-        missing: list[int] = []
-        for no in set(chunk_nos):
-            if no in self.local:
-                continue
-            hit = CHUNKS.get((*self.prefix, no))
-            if hit is None:
-                missing.append(no)
-            else:
-                self.local[no] = hit
+        local = self.local
+        missing = [no for no in set(chunk_nos) if no not in local]
         if not missing:
             return
         marks = ",".join("?" * len(missing))
@@ -284,7 +327,7 @@ class _Tree:
         for no, data in found:
             blob = bytes(data)
             self.local[int(no)] = blob
-            CHUNKS.put((*self.prefix, int(no)), blob)
+            CHUNKS.put(self.prefix, int(no), blob)
         if any(no not in self.local for no in missing):
             raise StorageError(f"batch {self.batch.id}: stored tree chunks are missing")
 
@@ -351,14 +394,40 @@ class _Tree:
             v = chunk[at : at + NODE]
             if v == leaf:
                 return mid
-            if len(v) != NODE:
-                raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
             if v < leaf:
                 lo = mid + 1
                 vlo = int.from_bytes(v[:8], "big")
             else:
                 hi = mid - 1
                 vhi = int.from_bytes(v[:8], "big") + 1
+        # not found (a damaged leaf level misleads interpolation): the plain binary search
+        # decides, as it always did
+        return self._binary_index(leaf)
+
+    def _binary_index(self, leaf: bytes) -> int:
+        """Binary search of the leaf in the sorted leaf level."""
+        n, per = self.batch.leaf_count, self.batch.chunk_nodes
+        last = 2 * n - 2
+        local = self.local
+        lo, hi = 0, n - 1
+        while lo <= hi:
+            mid = (lo + hi) >> 1
+            no, off = divmod(last - mid, per)
+            chunk = local.get(no) or self._chunk(no)
+            at = off * NODE
+            v = chunk[at : at + NODE]
+            if v == leaf:
+                return mid
+            if v < leaf:
+                lo = mid + 1
+            else:
+                hi = mid - 1
+        # A damaged node next to the leaf sends the search astray by a few places: look
+        # around where it ended, so the damage is reported as the root mismatch it causes.
+        for k in range(max(0, lo - _NEAR), min(n, lo + _NEAR)):
+            no, off = divmod(last - k, per)
+            if self._chunk(no)[off * NODE : off * NODE + NODE] == leaf:
+                return k
         raise StorageError(f"batch {self.batch.id}: the record's leaf is not in the stored tree")
 
 

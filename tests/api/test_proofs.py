@@ -364,3 +364,25 @@ def test_a_dropped_read_connection_is_replaced(svc: Svc) -> None:
     assert killed >= 1
     codes = [httpx.get(f"{svc.url}/v1/proofs/{trade.record_id}").status_code for _ in range(3)]
     assert codes[0] in (200, 503) and codes[1:] == [200, 200], codes
+
+
+def test_the_fast_path_answers_exactly_like_the_routed_app(svc: Svc) -> None:
+    """`ProofsFastPath` (on by default) must give the same status, body and content type as
+    the plain routed app for every kind of caller and id."""
+    plain = create_app(service_config(None), svc.db, fast_proofs=False)
+    ids = [r.record_id for r in svc.records[:12]] + ["no-such-id", "%2e%2e", "a" * 300]
+    callers: list[dict[str, str]] = [
+        {},
+        {"Authorization": f"Bearer {API_KEY}"},
+        {"Authorization": "Bearer la_not-a-token"},
+        {"X-API-Key": API_KEY},
+    ]
+    with live_server(plain) as plain_url:
+        for rid in ids:
+            for headers in callers:
+                for suffix in ("", "?account=x"):
+                    fast = httpx.get(f"{svc.url}/v1/proofs/{rid}{suffix}", headers=headers)
+                    slow = httpx.get(f"{plain_url}/v1/proofs/{rid}{suffix}", headers=headers)
+                    assert fast.status_code == slow.status_code, (rid, headers, suffix)
+                    assert fast.content == slow.content, (rid, headers, suffix)
+                    assert fast.headers.get("content-type") == slow.headers.get("content-type")
