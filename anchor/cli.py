@@ -36,8 +36,20 @@ _COMMAND_MODULES = (
 
 
 _SERVER_PACKAGES = frozenset(
-    {"sqlmodel", "sqlalchemy", "fastapi", "uvicorn", "apscheduler", "web3", "eth_account",
-     "eth_abi", "solcx", "psycopg", "orjson", "coincurve"}
+    {
+        "sqlmodel",
+        "sqlalchemy",
+        "fastapi",
+        "uvicorn",
+        "apscheduler",
+        "web3",
+        "eth_account",
+        "eth_abi",
+        "solcx",
+        "psycopg",
+        "orjson",
+        "coincurve",
+    }
 )
 
 

@@ -19,9 +19,21 @@ DEFAULT_DATA_DIR = Path(".anchor")
 
 EXPLORER_TEMPLATES: dict[str, dict[str, str]] = {
     # Etherscan-style and Blockscout share paths; Otterscan likewise for tx and address.
-    "etherscan": {"tx": "{base}/tx/{tx}", "address": "{base}/address/{address}", "block": "{base}/block/{block}"},
-    "blockscout": {"tx": "{base}/tx/{tx}", "address": "{base}/address/{address}", "block": "{base}/block/{block}"},
-    "otterscan": {"tx": "{base}/tx/{tx}", "address": "{base}/address/{address}", "block": "{base}/block/{block}"},
+    "etherscan": {
+        "tx": "{base}/tx/{tx}",
+        "address": "{base}/address/{address}",
+        "block": "{base}/block/{block}",
+    },
+    "blockscout": {
+        "tx": "{base}/tx/{tx}",
+        "address": "{base}/address/{address}",
+        "block": "{base}/block/{block}",
+    },
+    "otterscan": {
+        "tx": "{base}/tx/{tx}",
+        "address": "{base}/address/{address}",
+        "block": "{base}/block/{block}",
+    },
 }
 
 

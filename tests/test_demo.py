@@ -30,8 +30,18 @@ def test_demo_anchors_and_prints_a_working_proof_command(tmp_path: Path) -> None
     out = tmp_path / "demo.out"
     with out.open("w") as sink:
         demo = subprocess.Popen(
-            [sys.executable, "-m", "anchor.cli", "demo", "--data-dir", str(tmp_path / "d"),
-             "--interval", "2", "--rate", "100"],
+            [
+                sys.executable,
+                "-m",
+                "anchor.cli",
+                "demo",
+                "--data-dir",
+                str(tmp_path / "d"),
+                "--interval",
+                "2",
+                "--rate",
+                "100",
+            ],
             stdout=sink,
             stderr=subprocess.STDOUT,
             env={**os.environ, "COLUMNS": "250"},
@@ -48,7 +58,9 @@ def test_demo_anchors_and_prints_a_working_proof_command(tmp_path: Path) -> None
         prove = re.search(r"anchor prove (\S+) --api (\S+) -o proof.json", text)
         verify = re.search(r"anchor verify proof.json --rpc (\S+)", text)
         assert prove and verify, text
-        done = _anchor("prove", prove.group(1), "--api", prove.group(2), "-o", "proof.json", cwd=tmp_path)
+        done = _anchor(
+            "prove", prove.group(1), "--api", prove.group(2), "-o", "proof.json", cwd=tmp_path
+        )
         assert done.returncode == 0, done.stderr
         checked = _anchor("verify", "proof.json", "--rpc", verify.group(1), cwd=tmp_path)
         assert checked.returncode == 0, checked.stdout + checked.stderr
