@@ -122,3 +122,25 @@ def test_scalar_avx2_and_avx512_paths_agree(both: None) -> None:
         mod.set_simd(-1)
     assert results[0] == results[1] == results[2]
     assert results[0][0] == _python(seal, records, seqs, commits).nodes_bytes()
+
+
+def test_commitment_table_matches_the_dict_for_any_key_shape(both: None) -> None:
+    # the native sealer copies short ASCII account ids into a C table and asks the dict for
+    # anything else: ids around the inline limit (23), keys that are equal but not the same
+    # objects as the records' ids, and odd extra dict entries must all give the same leaves
+    base = next(o for o in sample_record_objs(5, seed=1) if o["kind"] == "trade")
+    names = ["a", "b" * 22, "c" * 23, "d" * 24, "e" * 60, "f-1", "g:2"]
+    objs = [
+        dict(base, record_id=f"t{i}", buyer=names[i % 7], seller=names[(i + 3) % 7])
+        for i in range(40)
+    ]
+    records = [parse_record(o) for o in objs]
+    rnd = random.Random(5)
+    commits: dict[str, bytes] = {"".join(list(a)): rnd.randbytes(32) for a in names}
+    commits["é"] = b"\x00" * 31  # never looked up; not copied into the table
+    seqs = list(range(40))
+    fast = leaf_hash_buffer(records, seqs, commits)
+    assert fast == _python(leaf_hash_buffer, records, seqs, commits)
+    del commits["c" * 23]
+    with pytest.raises(RecordError, match="no commitment"):
+        leaf_hash_buffer(records, seqs, commits)

@@ -291,10 +291,74 @@ static void put_size(size_t n, uint8_t *dst) {
 
 typedef struct { const char *tags; Py_ssize_t ntags; } schema_t;
 
-/* Encode one record at buf (capacity checked by caller via size pass). Returns bytes
-   written, or -1 with an exception set. */
+/* A C copy of the commitments dict for the duration of one leaf_hashes call: open
+   addressing on the account id's str hash, one 64-byte entry per account holding the id
+   (ASCII, up to 23 bytes, inline) and its 32-byte commitment, so a hit costs one cache line
+   instead of the dict's index, entry, key and value objects. Only exact-str ASCII keys of
+   up to 23 characters with 32-byte bytes values are copied; any lookup the table cannot
+   answer falls back to the dict, so results (and errors) are those of
+   PyDict_GetItemWithError. */
+#define CTAB_KMAX 23
+typedef struct {
+    Py_hash_t hash;
+    uint8_t val[32];
+    uint8_t klen; /* 0: empty slot (an empty id is left to the dict) */
+    char key[CTAB_KMAX];
+} ctab_entry_t;
+
+typedef struct { ctab_entry_t *e; size_t mask; } ctab_t;
+
+static void ctab_build(ctab_t *ct, PyObject *dict) {
+    ct->e = NULL;
+    ct->mask = 0;
+    Py_ssize_t n = PyDict_GET_SIZE(dict);
+    if (n == 0) return;
+    size_t cap = 16;
+    while (cap < (size_t)n * 2) cap *= 2;
+    void *mem = NULL;
+    if (posix_memalign(&mem, 64, cap * sizeof(ctab_entry_t)) != 0) return; /* dict only */
+    memset(mem, 0, cap * sizeof(ctab_entry_t));
+    ct->e = (ctab_entry_t *)mem;
+    ct->mask = cap - 1;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(dict, &pos, &k, &v)) {
+        if (!PyUnicode_CheckExact(k) || !PyUnicode_IS_COMPACT_ASCII(k) ||
+            PyUnicode_GET_LENGTH(k) < 1 || PyUnicode_GET_LENGTH(k) > CTAB_KMAX ||
+            !PyBytes_CheckExact(v) || PyBytes_GET_SIZE(v) != 32)
+            continue;
+        Py_hash_t h = PyObject_Hash(k);
+        if (h == -1) { PyErr_Clear(); continue; }
+        size_t i = (size_t)h & ct->mask;
+        while (ct->e[i].klen != 0) i = (i + 1) & ct->mask;
+        ct->e[i].hash = h;
+        ct->e[i].klen = (uint8_t)PyUnicode_GET_LENGTH(k);
+        memcpy(ct->e[i].key, PyUnicode_DATA(k), ct->e[i].klen);
+        memcpy(ct->e[i].val, PyBytes_AS_STRING(v), 32);
+    }
+}
+
+/* The commitment of key if the table holds it, else NULL (ask the dict). */
+static inline const uint8_t *ctab_get(const ctab_t *ct, PyObject *key) {
+    if (ct->e == NULL || !PyUnicode_CheckExact(key) || !PyUnicode_IS_COMPACT_ASCII(key))
+        return NULL;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(key);
+    if (len < 1 || len > CTAB_KMAX) return NULL;
+    Py_hash_t h = ((PyASCIIObject *)key)->hash;
+    if (h == -1) return NULL;
+    const char *kd = (const char *)PyUnicode_DATA(key);
+    size_t i = (size_t)h & ct->mask;
+    for (;;) {
+        const ctab_entry_t *en = &ct->e[i];
+        if (en->klen == 0) return NULL;
+        if (en->hash == h && en->klen == len && memcmp(en->key, kd, (size_t)len) == 0)
+            return en->val;
+        i = (i + 1) & ct->mask;
+    }
+}
+
 static Py_ssize_t encode_one(PyObject *rec, uint64_t seq, PyObject *commitments,
-                             const schema_t *schemas, Py_ssize_t nschemas,
+                             const ctab_t *ct, const schema_t *schemas, Py_ssize_t nschemas,
                              uint8_t **bufp, size_t *capp, size_t at) {
     static PyObject *attr = NULL;
     if (attr == NULL) {
@@ -393,6 +457,11 @@ static Py_ssize_t encode_one(PyObject *rec, uint64_t seq, PyObject *commitments,
             memcpy(word, PyBytes_AS_STRING(v), 32);
             break;
         case 'a': {
+            const uint8_t *cv = ctab_get(ct, v);
+            if (cv != NULL) {
+                memcpy(word, cv, 32);
+                break;
+            }
             PyObject *c = PyDict_GetItemWithError(commitments, v);
             if (c == NULL) {
                 if (!PyErr_Occurred()) PyErr_SetString(PyExc_KeyError, "no commitment for an account");
@@ -440,13 +509,13 @@ static void *hash_worker(void *p) {
 
 /* Encode records [base, base+m) into *bufp / offs; -1 with an exception set on error. */
 static int encode_chunk(PyObject *seq, const uint64_t *sq, Py_ssize_t base, Py_ssize_t m,
-                        PyObject *commitments, const schema_t *schemas, Py_ssize_t nschemas,
-                        uint8_t **bufp, size_t *capp, size_t *offs) {
+                        PyObject *commitments, const ctab_t *ct, const schema_t *schemas,
+                        Py_ssize_t nschemas, uint8_t **bufp, size_t *capp, size_t *offs) {
     size_t at = 0;
     for (Py_ssize_t i = 0; i < m; i++) {
         offs[i] = at;
         Py_ssize_t w = encode_one(PySequence_Fast_GET_ITEM(seq, base + i), sq[base + i],
-                                  commitments, schemas, nschemas, bufp, capp, at);
+                                  commitments, ct, schemas, nschemas, bufp, capp, at);
         if (w < 0) return -1;
         at += (size_t)w;
     }
@@ -469,6 +538,7 @@ static PyObject *py_leaf_hashes(PyObject *self, PyObject *args) {
     size_t cap[2] = {(size_t)CHUNK * 512, (size_t)CHUNK * 512};
     size_t *offs[2] = {NULL, NULL};
     schema_t schemas[32];
+    ctab_t ct = {NULL, 0};
     Py_ssize_t nschemas = PyTuple_GET_SIZE(tags);
     if (nschemas > 32) { PyErr_SetString(PyExc_ValueError, "too many schemas"); goto done; }
     for (Py_ssize_t i = 0; i < nschemas; i++) {
@@ -492,10 +562,11 @@ static PyObject *py_leaf_hashes(PyObject *self, PyObject *args) {
         if (buf[k] == NULL || offs[k] == NULL) { PyErr_NoMemory(); Py_CLEAR(result); goto done; }
     }
     if (n == 0) goto done;
+    ctab_build(&ct, commitments);
     /* Pipeline: a helper thread hashes chunk k while this thread (holding the GIL, as it
        reads Python objects) encodes chunk k+1, then helps finish chunk k. */
     Py_ssize_t m0 = n < CHUNK ? n : CHUNK;
-    if (encode_chunk(seq, sq, 0, m0, commitments, schemas, nschemas, &buf[0], &cap[0], offs[0]) < 0) {
+    if (encode_chunk(seq, sq, 0, m0, commitments, &ct, schemas, nschemas, &buf[0], &cap[0], offs[0]) < 0) {
         Py_CLEAR(result);
         goto done;
     }
@@ -511,7 +582,7 @@ static PyObject *py_leaf_hashes(PyObject *self, PyObject *args) {
         int failed = 0;
         if (nb < n) {
             Py_ssize_t mn = n - nb < CHUNK ? n - nb : CHUNK;
-            failed = encode_chunk(seq, sq, nb, mn, commitments, schemas, nschemas, &buf[1 - cur],
+            failed = encode_chunk(seq, sq, nb, mn, commitments, &ct, schemas, nschemas, &buf[1 - cur],
                                   &cap[1 - cur], offs[1 - cur]) < 0;
         }
         if (failed) __atomic_store_n(&job.next, job.m, __ATOMIC_RELAXED); /* stop early */
@@ -524,6 +595,7 @@ static PyObject *py_leaf_hashes(PyObject *self, PyObject *args) {
     }
 done:
     for (int k = 0; k < 2; k++) { free(buf[k]); free(offs[k]); }
+    free(ct.e);
     Py_DECREF(seq);
     PyBuffer_Release(&seqs);
     return result;
