@@ -7,6 +7,8 @@ the commands so a base install (verifier only) still starts.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,17 @@ def _open(config: Config, url: str | None) -> Database:
     from anchor.store.db import Database
 
     return Database.open(url, config=config)
+
+
+@contextmanager
+def _opened(config_path: Path | None, url: str | None) -> Iterator[tuple[Config, Database]]:
+    """The configuration and an open database, closed when the command is done."""
+    cfg = _config(config_path)
+    db = _open(cfg, url)
+    try:
+        yield cfg, db
+    finally:
+        db.close()
 
 
 def register(app: typer.Typer) -> None:
@@ -62,17 +75,13 @@ def register(app: typer.Typer) -> None:
         """Seal pending records into a batch (``--now``), then anchor it.
 
         Without ``--now`` it only prints how many records are pending."""
-        cfg = _config(config)
-        db = _open(cfg, database_url)
-        try:
+        with _opened(config, database_url) as (cfg, db):
             from anchor.service.anchoring import pending_count
 
             if not now:
                 typer.echo(f"{pending_count(db)} records pending; use --now to seal them")
                 return
             _seal_and_anchor(db, cfg, wait=wait, timeout=timeout)
-        finally:
-            db.close()
 
     @app.command("anchor-now")
     def anchor_now_cmd(
@@ -85,17 +94,13 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = DbOpt,
     ) -> None:
         """Seal what is pending and anchor every sealed batch now (waits for --wait)."""
-        cfg = _config(config)
-        db = _open(cfg, database_url)
-        try:
+        with _opened(config, database_url) as (cfg, db):
             if retry is not None:
                 from anchor.chain.txmanager import retry_failed
 
                 retry_failed(db, retry)
                 typer.echo(f"batch {retry}: reset, it is anchored again")
             _seal_and_anchor(db, cfg, wait=wait, timeout=timeout)
-        finally:
-            db.close()
 
     @app.command("batches")
     def batches_cmd(
@@ -105,12 +110,8 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = DbOpt,
     ) -> None:
         """Batches and their anchoring state (sealed → submitted → included → final)."""
-        cfg = _config(config)
-        db = _open(cfg, database_url)
-        try:
+        with _opened(config, database_url) as (cfg, db):
             rows = _batch_rows(db, limit)
-        finally:
-            db.close()
         if as_json:
             for row in rows:
                 typer.echo(json.dumps(row))
@@ -126,14 +127,10 @@ def register(app: typer.Typer) -> None:
         database_url: str | None = DbOpt,
     ) -> None:
         """Alarms an operator must look at (exit 1 when any is open)."""
-        cfg = _config(config)
-        db = _open(cfg, database_url)
-        try:
+        with _opened(config, database_url) as (_cfg, db):
             if resolve is not None:
                 _resolve(db, resolve)
             rows = _alarm_rows(db, show_all)
-        finally:
-            db.close()
         if as_json:
             for row in rows:
                 typer.echo(json.dumps(row))
