@@ -30,15 +30,18 @@ are new are written without looking them up first (see :class:`_Load`).
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import secrets
 import sqlite3
+import threading
+import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import islice
-from typing import Any, Final, NamedTuple
+from itertools import chain, islice
+from typing import Any, Final, Generic, NamedTuple, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -57,10 +60,12 @@ from anchor.errors import ConflictError, RecordError
 from anchor.store.db import LOCK_INGEST, Database
 
 _orjson_loads: Callable[[bytes | str], Any] | None
+_orjson_dumps: Callable[[Any], bytes] | None
 try:
+    from orjson import dumps as _orjson_dumps
     from orjson import loads as _orjson_loads
 except ImportError:  # pragma: no cover - orjson is a server dependency
-    _orjson_loads = None
+    _orjson_loads = _orjson_dumps = None
 
 RecordInput = Mapping[str, Any] | str | bytes
 
@@ -222,14 +227,31 @@ def _blank(item: RecordInput) -> bool:
 
 def _prepare_chunk(chunk: tuple[int, list[RecordInput]]) -> tuple[int, list[_Prepared | _Bad]]:
     """(items handled, prepared records and bad lines) of one chunk ``(first line,
-    items)``; runs in workers too. The native ``fast_chunk`` takes the common records in
-    one call; the others (and everything without the accelerator) go item by item."""
+    items)``; runs in workers too. Works in pieces of :data:`_PIECE` items, offering the GIL
+    to other threads between pieces: the database thread of a load waits for it after each
+    statement, and the core's native path never lets it go by itself."""
     first_line, items = chunk
+    if len(items) <= _PIECE:
+        return len(items), _prepare_piece(first_line, items)
+    out: list[_Prepared | _Bad] = []
+    for at in range(0, len(items), _PIECE):
+        if at:
+            time.sleep(0)
+        out += _prepare_piece(first_line + at, items[at : at + _PIECE])
+    return len(items), out
+
+
+_PIECE = 512  # ~2 ms of the native fast path
+
+
+def _prepare_piece(first_line: int, items: list[RecordInput]) -> list[_Prepared | _Bad]:
+    """The native ``fast_chunk`` takes the common records in one call; the others (and
+    everything without the accelerator) go item by item."""
     acc = fast_accelerator()
     if acc is not None and _orjson_loads is not None:
         fast, misses = acc.fast_chunk(items, first_line, _orjson_loads, MAX_RECORD_CHARS)
         if not misses:
-            return len(items), fast
+            return fast
     else:
         fast = [None] * len(items)
     out: list[_Prepared | _Bad] = []
@@ -240,15 +262,42 @@ def _prepare_chunk(chunk: tuple[int, list[RecordInput]]) -> tuple[int, list[_Pre
             out.append(got)
         elif not _blank(item):
             out.append(_prepare(line, item))
-    return len(items), out
+    return out
+
+
+# What the database gets of one chunk; the SQLite payload (see _SQLITE_RECORDS) is built on
+# the validating thread when every item of the chunk is a valid record.
+class _Staged(NamedTuple):
+    handled: int
+    prepared: list[_Prepared | _Bad]
+    payload: tuple[str, str, bytes] | None
+
+
+def _staged(
+    chunks: Iterable[tuple[int, list[_Prepared | _Bad]]], sqlite_json: bool
+) -> Iterator[_Staged]:
+    for count, prepared in chunks:
+        payload = None
+        if sqlite_json and prepared and not any(type(p) is _Bad for p in prepared):
+            payload = _sqlite_payload(prepared)  # type: ignore[arg-type]
+        yield _Staged(count, prepared, payload)
+
+
+def _sqlite_payload(batch: Sequence[_Prepared]) -> tuple[str, str, bytes]:
+    """(records as a JSON array, account links as a JSON array of [account, index in
+    batch], content hashes as one blob) for :data:`_SQLITE_RECORDS`/:data:`_SQLITE_LINKS`."""
+    assert _orjson_dumps is not None
+    dumps = _orjson_dumps
+    rows = dumps([(p[_RID], p[_KIND], p[_VERSION], p[_CANON]) for p in batch])
+    links = dumps([(a, i) for i, p in enumerate(batch) for a in p[_ACCOUNTS]])
+    return rows.decode(), links.decode(), b"".join([p[_HASH] for p in batch])
 
 
 def _prepared(
-    items: Iterable[RecordInput], size: int, first_line: int, workers: int
+    chunks: Iterable[tuple[int, list[RecordInput]]], workers: int
 ) -> Iterator[tuple[int, list[_Prepared | _Bad]]]:
     """Prepared chunks in input order; with ``workers > 1`` validation runs in that many
     worker processes (a bounded window of chunks in flight)."""
-    chunks = _chunks(items, size, first_line)
     if workers <= 1:
         for chunk in chunks:
             yield _prepare_chunk(chunk)
@@ -262,6 +311,64 @@ def _prepared(
                 yield window.popleft().get()
         while window:
             yield window.popleft().get()
+
+
+_T = TypeVar("_T")
+
+
+class _Ahead(Generic[_T]):
+    """Iterates ``source`` on a background thread, up to ``depth`` items ahead of the
+    consumer; an exception of ``source`` is raised in the consumer, in order. Used to
+    validate the next chunk while the database writes this one: the core's fast path holds
+    the GIL, SQLite and PostgreSQL (in the server) do their work without it. ``close``
+    stops the thread (the consumer may stop early: a bad line, a conflict)."""
+
+    _END: Final = object()
+
+    def __init__(self, source: Iterator[_T], depth: int = 2) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(source,), name="anchor-ingest-prepare", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, source: Iterator[_T]) -> None:
+        try:
+            for item in source:
+                if not self._put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put((None, exc))
+            return
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:  # a generator: its pool or file is released here
+                close()
+        self._put(self._END)
+
+    def __iter__(self) -> Iterator[_T]:
+        while True:
+            got = self._queue.get()
+            if got is self._END:
+                return
+            item, exc = got
+            if exc is not None:
+                raise exc
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _chunks(
@@ -359,10 +466,25 @@ class _Writer:
             cur.close()
 
     def insert_chunk(
-        self, batch: Sequence[_Prepared], seq0: int, leaves: bytes, received_at: Any
+        self,
+        batch: Sequence[_Prepared],
+        seq0: int,
+        leaves: bytes,
+        received_at: Any,
+        payload: tuple[str, str, bytes] | None = None,
     ) -> None:
         """The records of ``batch`` (seqs from ``seq0``) and their account links
-        (SQLite: executemany; PostgreSQL: COPY)."""
+        (SQLite: one statement each, see :data:`_SQLITE_RECORDS`; PostgreSQL: COPY).
+        ``payload``: :func:`_sqlite_payload` of ``batch`` when already built."""
+        if self.backend == "sqlite" and _sqlite_json():
+            rows, links, hashes = payload or _sqlite_payload(batch)
+            cur = self.raw.cursor()
+            try:
+                cur.execute(_SQLITE_RECORDS, (seq0, hashes, leaves, received_at, rows))
+                cur.execute(_SQLITE_LINKS, (seq0, links))
+            finally:
+                cur.close()
+            return
         self.insert(
             "records",
             _RECORD_COLUMNS,
@@ -386,6 +508,25 @@ class _Writer:
             [(a, seq) for seq, p in enumerate(batch, seq0) for a in p[_ACCOUNTS]],
         )
 
+    def insert_accounts(self, rows: Sequence[tuple[str, bytes, bytes]], created_at: Any) -> None:
+        """New ``(account_id, salt, commitment)`` rows (SQLite: one statement, so the GIL
+        is not taken back per row while the next chunk is being validated)."""
+        if not rows:
+            return
+        if self.backend != "sqlite" or not _sqlite_json():
+            cols = ("account_id", "salt", "commitment", "created_at")
+            self.insert("accounts", cols, [(*r, created_at) for r in rows])
+            return
+        assert _orjson_dumps is not None
+        ids = _orjson_dumps([r[0] for r in rows]).decode()
+        salts = b"".join([r[1] for r in rows])
+        commitments = b"".join([r[2] for r in rows])
+        cur = self.raw.cursor()
+        try:
+            cur.execute(_SQLITE_ACCOUNTS, (salts, commitments, created_at, ids))
+        finally:
+            cur.close()
+
     def timestamp(self, when: datetime) -> Any:
         # SQLAlchemy's SQLite DateTime storage format, so ORM reads parse it back.
         if self.backend == "sqlite":
@@ -396,6 +537,30 @@ class _Writer:
             )
         return when
 
+
+# SQLite: a chunk of records in ONE statement (rows as a JSON array, the 32-byte hashes and
+# leaves as one blob each): SQLite then runs the whole chunk without the GIL, while the next
+# chunk is validated on another thread (executemany takes the GIL back for every row).
+# JSON text is exact here: ids and canonical records are ASCII, versions small integers.
+# Needs the ->> operator (SQLite 3.38); older libraries take executemany.
+def _sqlite_json() -> bool:
+    return sqlite3.sqlite_version_info >= (3, 38, 0) and _orjson_dumps is not None
+
+
+_SQLITE_RECORDS = (
+    "INSERT INTO records (seq, record_id, kind, version, canonical, content_hash, leaf,"
+    " received_at) SELECT ?1 + key, value->>0, value->>1, value->>2, value->>3,"
+    " substr(?2, 32 * key + 1, 32), substr(?3, 32 * key + 1, 32), ?4 FROM json_each(?5)"
+)
+_SQLITE_LINKS = (
+    "INSERT INTO record_accounts (account_id, seq)"
+    " SELECT value->>0, ?1 + value->>1 FROM json_each(?2)"
+)
+
+_SQLITE_ACCOUNTS = (
+    "INSERT INTO accounts (account_id, salt, commitment, created_at) SELECT value,"
+    " substr(?1, 32 * key + 1, 32), substr(?2, 32 * key + 1, 32), ?3 FROM json_each(?4)"
+)
 
 _RECORD_COLUMNS = (
     "seq",
@@ -432,21 +597,34 @@ def ingest(
     rejected: list[BadLine] = []
     now = datetime.now(UTC)
     handled = 0
-    with db.connect(write=True) as conn:
-        db.xact_lock(conn, LOCK_INGEST)
-        w = _Writer(db, conn)
-        load = _Load(w, w.timestamp(now), w.max_seq() + 1, progress)
-        for count, prepared in _prepared(records, chunk_size, first_line, workers):
-            parsed: list[_Prepared] = []
-            for p in prepared:
-                if isinstance(p, _Bad):
-                    if not skip_bad:
-                        raise RecordError(p.field, p.problem, line=p.line)
-                    rejected.append(BadLine(p.line, p.field, p.problem))
-                else:
-                    parsed.append(p)
-            handled += count
-            load.add(parsed, handled)
+    raw = _chunks(records, chunk_size, first_line)
+    head = list(islice(raw, 2))
+    sqlite_json = db.backend == "sqlite" and _sqlite_json()
+    ahead: _Ahead[_Staged] | None = None
+    if len(head) < 2:  # one chunk: no thread
+        chunks: Iterable[_Staged] = _staged(_prepared(head, workers), sqlite_json)
+    else:
+        ahead = _Ahead(_staged(_prepared(chain(head, raw), workers), sqlite_json))
+        chunks = ahead
+    try:
+        with db.connect(write=True) as conn:
+            db.xact_lock(conn, LOCK_INGEST)
+            w = _Writer(db, conn)
+            load = _Load(w, w.timestamp(now), w.max_seq() + 1, progress)
+            for count, prepared, payload in chunks:
+                parsed: list[_Prepared] = []
+                for p in prepared:
+                    if isinstance(p, _Bad):
+                        if not skip_bad:
+                            raise RecordError(p.field, p.problem, line=p.line)
+                        rejected.append(BadLine(p.line, p.field, p.problem))
+                    else:
+                        parsed.append(p)
+                handled += count
+                load.add(parsed, handled, payload)
+    finally:
+        if ahead is not None:
+            ahead.close()
 
     return IngestResult(
         load.accepted, load.duplicates, load.first_seq, load.last_seq, tuple(rejected)
@@ -481,21 +659,29 @@ class _Load:
         self.first_seq: int | None = None
         self.last_seq: int | None = None
 
-    def add(self, parsed: list[_Prepared], handled: int) -> None:
-        """Take one validated chunk (``handled``: input items so far, for ``progress``)."""
+    def add(
+        self,
+        parsed: list[_Prepared],
+        handled: int,
+        payload: tuple[str, str, bytes] | None = None,
+    ) -> None:
+        """Take one validated chunk (``handled``: input items so far, for ``progress``;
+        ``payload``: its SQLite payload if already built)."""
         self._accounts(parsed)
         if self.optimistic and parsed and len({p[_RID] for p in parsed}) == len(parsed):
-            self._write_optimistic(parsed)
+            self._write_optimistic(parsed, payload)
         else:
             self._careful(parsed)
         if self.progress is not None:
             self.progress(handled)
 
-    def _write_optimistic(self, batch: list[_Prepared]) -> None:
+    def _write_optimistic(
+        self, batch: list[_Prepared], payload: tuple[str, str, bytes] | None
+    ) -> None:
         w = self.w
         w.execute("SAVEPOINT anchor_ingest_chunk")
         try:
-            self._write(batch)
+            self._write(batch, payload)
         except w.integrity_error:  # a record id already stored: do it the careful way
             w.execute("ROLLBACK TO SAVEPOINT anchor_ingest_chunk")
             w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
@@ -519,8 +705,8 @@ class _Load:
             salt = secrets.token_bytes(32)
             commitment = account_commitment(account_id, salt)
             commitments[account_id] = commitment
-            new_accounts.append((account_id, salt, commitment, self.received_at))
-        self.w.insert("accounts", ("account_id", "salt", "commitment", "created_at"), new_accounts)
+            new_accounts.append((account_id, salt, commitment))
+        self.w.insert_accounts(new_accounts, self.received_at)
 
     def _careful(self, parsed: list[_Prepared]) -> None:
         # idempotency: against the store (including earlier chunks of this load) and within
@@ -542,12 +728,12 @@ class _Load:
             fresh.append(p)
         self._write(fresh)
 
-    def _write(self, batch: list[_Prepared]) -> None:
+    def _write(self, batch: list[_Prepared], payload: tuple[str, str, bytes] | None = None) -> None:
         if not batch:
             return
         seq0 = self.next_seq
         leaves = _leaf_hashes(batch, seq0, self.commitments)
-        self.w.insert_chunk(batch, seq0, leaves, self.received_at)
+        self.w.insert_chunk(batch, seq0, leaves, self.received_at, payload)
         if self.first_seq is None:
             self.first_seq = seq0
         self.next_seq = seq0 + len(batch)

@@ -79,3 +79,66 @@ def test_concurrent_migrate(db_url: str) -> None:
     assert not errors
     latest = migrations.discover()[-1].version
     assert results == [latest] * 3
+
+
+def test_0005_keeps_links_and_drops_their_foreign_keys(db_url: str) -> None:
+    """A database at version 4 with links: 0005 keeps every link, drops the foreign keys
+    (SQLite: rebuilds the table WITHOUT ROWID), keeps the seq index; models still match."""
+    db = Database(db_url)
+    try:
+        with db.connect() as conn:
+            migrations._meta.create_all(conn, checkfirst=True)
+            for m in migrations.discover():
+                if m.version > 4:
+                    break
+                m.upgrade(conn)
+                conn.execute(
+                    migrations.schema_version.insert().values(
+                        version=m.version, name=m.name, applied_at=datetime.now(UTC)
+                    )
+                )
+        assert db.schema_version() == 4
+        assert sa.inspect(db.engine).get_foreign_keys("record_accounts")
+        now = datetime.now(UTC)
+        with db.connect() as conn:
+            for a in ("acct-1", "acct-2"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO accounts (account_id, salt, commitment, created_at)"
+                        " VALUES (:a, :s, :c, :t)"
+                    ),
+                    {"a": a, "s": b"s" * 32, "c": a.encode().ljust(32, b"\0"), "t": now},
+                )
+            for seq in (1, 2):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO records (seq, record_id, kind, version, canonical,"
+                        " content_hash, leaf, received_at) VALUES (:q, :r, 'balance', 1, '{}',"
+                        " :h, :h, :t)"
+                    ),
+                    {"q": seq, "r": f"r-{seq}", "h": b"h" * 32, "t": now},
+                )
+            links = [("acct-1", 1), ("acct-1", 2), ("acct-2", 2)]
+            for a, seq in links:
+                conn.execute(
+                    sa.text("INSERT INTO record_accounts (account_id, seq) VALUES (:a, :q)"),
+                    {"a": a, "q": seq},
+                )
+        assert db.migrate() >= 5
+        insp = sa.inspect(db.engine)
+        assert insp.get_foreign_keys("record_accounts") == []
+        assert set(insp.get_pk_constraint("record_accounts")["constrained_columns"]) == {
+            "account_id",
+            "seq",
+        }
+        assert [i["column_names"] for i in insp.get_indexes("record_accounts")] == [["seq"]]
+        with db.connect(write=False) as conn:
+            got = conn.execute(sa.text("SELECT account_id, seq FROM record_accounts")).all()
+            assert sorted((str(a), int(q)) for a, q in got) == links
+            if db.backend == "sqlite":
+                ddl = conn.execute(
+                    sa.text("SELECT sql FROM sqlite_master WHERE name = 'record_accounts'")
+                ).scalar_one()
+                assert "WITHOUT ROWID" in ddl
+    finally:
+        db.close()
