@@ -236,12 +236,13 @@ def _prepare_chunk(chunk: tuple[int, list[RecordInput]]) -> tuple[int, list[_Pre
     out: list[_Prepared | _Bad] = []
     for at in range(0, len(items), _PIECE):
         if at:
-            time.sleep(0)
+            time.sleep(_YIELD)
         out += _prepare_piece(first_line + at, items[at : at + _PIECE])
     return len(items), out
 
 
 _PIECE = 512  # ~2 ms of the native fast path
+_YIELD = 0.0
 
 
 def _prepare_piece(first_line: int, items: list[RecordInput]) -> list[_Prepared | _Bad]:
@@ -265,22 +266,79 @@ def _prepare_piece(first_line: int, items: list[RecordInput]) -> list[_Prepared 
     return out
 
 
-# What the database gets of one chunk; the SQLite payload (see _SQLITE_RECORDS) is built on
-# the validating thread when every item of the chunk is a valid record.
+class _Numbering:
+    """What the validating thread needs to compute leaves ahead of the database thread:
+    the seq the load starts at and the load's account commitments (both known only once
+    the load holds its database lock). The commitments dict is the load's own: it only
+    grows, and an account's commitment never changes once in it."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._closed = False
+        self.base = 0
+        self.commitments: dict[str, bytes] = {}
+
+    def start(self, base: int, commitments: dict[str, bytes]) -> None:
+        self.base, self.commitments = base, commitments
+        self._ready.set()
+
+    def close(self) -> None:
+        self._closed = True
+
+    def wait(self) -> bool:
+        """True once started; False if the load ended first."""
+        while not self._ready.wait(0.05):
+            if self._closed:
+                return False
+        return True
+
+
+class _Early(NamedTuple):
+    """Work done on the validating thread for a chunk whose items are all valid records:
+    the SQLite payload (see :data:`_SQLITE_RECORDS`), and the leaves numbered from ``seq0``
+    if every account's commitment was known then (the database thread uses them only if
+    its next seq is ``seq0``: no earlier chunk had a duplicate or bad line)."""
+
+    sqlite: tuple[str, str, bytes] | None
+    seq0: int
+    leaves: bytes | None
+
+
 class _Staged(NamedTuple):
-    handled: int
-    prepared: list[_Prepared | _Bad]
-    payload: tuple[str, str, bytes] | None
+    """One chunk as the database thread takes it: everything it can be spared is done."""
+
+    handled: int  # input items of the chunk
+    parsed: list[_Prepared]  # the valid records, in input order
+    bad: list[_Bad]
+    accounts: set[str]  # every account the valid records name
+    distinct: bool  # no record id twice in ``parsed``
+    early: _Early | None
 
 
 def _staged(
-    chunks: Iterable[tuple[int, list[_Prepared | _Bad]]], sqlite_json: bool
+    chunks: Iterable[tuple[int, list[_Prepared | _Bad]]],
+    sqlite_json: bool,
+    numbering: _Numbering,
 ) -> Iterator[_Staged]:
+    offset = 0  # valid records in earlier chunks
     for count, prepared in chunks:
-        payload = None
-        if sqlite_json and prepared and not any(type(p) is _Bad for p in prepared):
-            payload = _sqlite_payload(prepared)  # type: ignore[arg-type]
-        yield _Staged(count, prepared, payload)
+        parsed: list[_Prepared] = []
+        bad: list[_Bad] = []
+        for p in prepared:
+            if type(p) is _Bad:
+                bad.append(p)
+            else:
+                parsed.append(p)  # type: ignore[arg-type]
+        accounts = {a for p in parsed for a in p[_ACCOUNTS]}
+        distinct = len({p[_RID] for p in parsed}) == len(parsed)
+        early = None
+        if parsed and not bad and numbering.wait():
+            seq0 = numbering.base + offset
+            known = numbering.commitments
+            leaves = _leaf_hashes(parsed, seq0, known) if accounts <= known.keys() else None
+            early = _Early(_sqlite_payload(parsed) if sqlite_json else None, seq0, leaves)
+        offset += len(parsed)
+        yield _Staged(count, parsed, bad, accounts, distinct, early)
 
 
 def _sqlite_payload(batch: Sequence[_Prepared]) -> tuple[str, str, bytes]:
@@ -393,6 +451,9 @@ class _Writer:
         assert raw is not None
         self.raw: Any = raw
         self.integrity_error: type[Exception]
+        # insert_chunk writes a chunk's records in one statement: a stored id fails that
+        # statement alone, with nothing of it written (and the links come after it)
+        self.atomic_chunks = self.backend == "sqlite" and _sqlite_json()
         if self.backend == "postgresql":
             import psycopg
 
@@ -600,29 +661,30 @@ def ingest(
     raw = _chunks(records, chunk_size, first_line)
     head = list(islice(raw, 2))
     sqlite_json = db.backend == "sqlite" and _sqlite_json()
+    numbering = _Numbering()
     ahead: _Ahead[_Staged] | None = None
     if len(head) < 2:  # one chunk: no thread
-        chunks: Iterable[_Staged] = _staged(_prepared(head, workers), sqlite_json)
+        chunks: Iterable[_Staged] = _staged(_prepared(head, workers), sqlite_json, numbering)
     else:
-        ahead = _Ahead(_staged(_prepared(chain(head, raw), workers), sqlite_json))
+        ahead = _Ahead(_staged(_prepared(chain(head, raw), workers), sqlite_json, numbering))
         chunks = ahead
     try:
         with db.connect(write=True) as conn:
             db.xact_lock(conn, LOCK_INGEST)
             w = _Writer(db, conn)
-            load = _Load(w, w.timestamp(now), w.max_seq() + 1, progress)
-            for count, prepared, payload in chunks:
-                parsed: list[_Prepared] = []
-                for p in prepared:
-                    if isinstance(p, _Bad):
-                        if not skip_bad:
-                            raise RecordError(p.field, p.problem, line=p.line)
-                        rejected.append(BadLine(p.line, p.field, p.problem))
-                    else:
-                        parsed.append(p)
-                handled += count
-                load.add(parsed, handled, payload)
+            load = _Load(w, w.timestamp(now), w.max_seq() + 1)
+            numbering.start(load.next_seq, load.commitments)
+            for chunk in chunks:
+                for b in chunk.bad:
+                    if not skip_bad:
+                        raise RecordError(b.field, b.problem, line=b.line)
+                    rejected.append(BadLine(b.line, b.field, b.problem))
+                handled += chunk.handled
+                load.add(chunk)
+                if progress is not None:
+                    progress(handled)
     finally:
+        numbering.close()
         if ahead is not None:
             ahead.close()
 
@@ -646,12 +708,10 @@ class _Load:
         w: _Writer,
         received_at: Any,
         next_seq: int,
-        progress: Callable[[int], None] | None,
     ) -> None:
         self.w = w
         self.received_at = received_at
         self.next_seq = next_seq
-        self.progress = progress
         self.commitments: dict[str, bytes] = {}
         self.optimistic = True
         self.accepted = 0
@@ -659,42 +719,39 @@ class _Load:
         self.first_seq: int | None = None
         self.last_seq: int | None = None
 
-    def add(
-        self,
-        parsed: list[_Prepared],
-        handled: int,
-        payload: tuple[str, str, bytes] | None = None,
-    ) -> None:
-        """Take one validated chunk (``handled``: input items so far, for ``progress``;
-        ``payload``: its SQLite payload if already built)."""
-        self._accounts(parsed)
-        if self.optimistic and parsed and len({p[_RID] for p in parsed}) == len(parsed):
-            self._write_optimistic(parsed, payload)
+    def add(self, chunk: _Staged) -> None:
+        """Take one validated chunk."""
+        parsed = chunk.parsed
+        self._accounts(chunk.accounts)
+        if self.optimistic and parsed and chunk.distinct:
+            self._write_optimistic(parsed, chunk.early)
         else:
             self._careful(parsed)
-        if self.progress is not None:
-            self.progress(handled)
 
-    def _write_optimistic(
-        self, batch: list[_Prepared], payload: tuple[str, str, bytes] | None
-    ) -> None:
+    def _write_optimistic(self, batch: list[_Prepared], early: _Early | None) -> None:
         w = self.w
-        w.execute("SAVEPOINT anchor_ingest_chunk")
+        # SQLite's one-statement chunk (records first) is undone whole by the statement
+        # itself when an id is already stored; COPY and executemany need a savepoint.
+        savepoint = not w.atomic_chunks
+        if savepoint:
+            w.execute("SAVEPOINT anchor_ingest_chunk")
         try:
-            self._write(batch, payload)
+            self._write(batch, early)
         except w.integrity_error:  # a record id already stored: do it the careful way
-            w.execute("ROLLBACK TO SAVEPOINT anchor_ingest_chunk")
-            w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
+            if savepoint:
+                w.execute("ROLLBACK TO SAVEPOINT anchor_ingest_chunk")
+                w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
             self.optimistic = False
             self._careful(batch)
         else:
-            w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
+            if savepoint:
+                w.execute("RELEASE SAVEPOINT anchor_ingest_chunk")
 
-    def _accounts(self, parsed: list[_Prepared]) -> None:
+    def _accounts(self, accounts: set[str]) -> None:
         # a secret salt at first sight. Taken from every valid record of the chunk: a
         # duplicate's accounts are already stored, and a conflict ends the load.
         commitments = self.commitments
-        wanted = sorted({a for p in parsed for a in p[_ACCOUNTS]} - commitments.keys())
+        wanted = sorted(accounts - commitments.keys())
         if not wanted:
             return
         commitments.update(self.w.existing_accounts(wanted))
@@ -728,11 +785,16 @@ class _Load:
             fresh.append(p)
         self._write(fresh)
 
-    def _write(self, batch: list[_Prepared], payload: tuple[str, str, bytes] | None = None) -> None:
+    def _write(self, batch: list[_Prepared], early: _Early | None = None) -> None:
+        """Write ``batch`` (all of a chunk when ``early`` is given) from the next seq."""
         if not batch:
             return
         seq0 = self.next_seq
-        leaves = _leaf_hashes(batch, seq0, self.commitments)
+        if early is not None and early.leaves is not None and early.seq0 == seq0:
+            leaves = early.leaves
+        else:
+            leaves = _leaf_hashes(batch, seq0, self.commitments)
+        payload = None if early is None else early.sqlite
         self.w.insert_chunk(batch, seq0, leaves, self.received_at, payload)
         if self.first_seq is None:
             self.first_seq = seq0

@@ -111,6 +111,9 @@ def _install_sqlite_hooks(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         try:
             cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            # 8 KiB pages: a bulk load costs ~12% less than with 4 KiB (scripts/
+            # bench_ingest.py). Takes effect only on a new, empty file (before WAL is on).
+            cur.execute("PRAGMA page_size = 8192")
             cur.execute("PRAGMA journal_mode = WAL")
             cur.execute("PRAGMA synchronous = FULL")
             cur.execute("PRAGMA foreign_keys = ON")
