@@ -494,6 +494,17 @@ class _Writer:
         return out
 
     def existing_hashes(self, record_ids: Sequence[str]) -> dict[str, bytes]:
+        if self.backend == "sqlite" and _sqlite_json():
+            # one statement and one result row: fetching row by row would take the GIL back
+            # once per row while the next chunk is being validated
+            assert _orjson_dumps is not None and _orjson_loads is not None
+            cur = self.raw.cursor()
+            try:
+                cur.execute(_SQLITE_EXISTING, (_orjson_dumps(list(record_ids)).decode(),))
+                found = cur.fetchone()[0]
+            finally:
+                cur.close()
+            return {rid: bytes.fromhex(h) for rid, h in _orjson_loads(found)}
         rows = self._lookup(
             "SELECT record_id, content_hash FROM records WHERE record_id IN ({marks})",
             "SELECT record_id, content_hash FROM records WHERE record_id = ANY(%s)",
@@ -618,6 +629,10 @@ _SQLITE_LINKS = (
     " SELECT value->>0, ?1 + value->>1 FROM json_each(?2)"
 )
 
+_SQLITE_EXISTING = (
+    "SELECT json_group_array(json_array(record_id, hex(content_hash))) FROM records"
+    " WHERE record_id IN (SELECT value FROM json_each(?1))"
+)
 _SQLITE_ACCOUNTS = (
     "INSERT INTO accounts (account_id, salt, commitment, created_at) SELECT value,"
     " substr(?1, 32 * key + 1, 32), substr(?2, 32 * key + 1, 32), ?3 FROM json_each(?4)"
