@@ -22,9 +22,19 @@ path (``anchor.core.records.fast_parts``; in C, ``fast_chunk``, when the acceler
 built) with JSON read by orjson. Anything that does not take that path cleanly -- a float,
 an exponent, NaN, an integer beyond 64 bits, a duplicate key (detected by counting the keys
 of the raw text), non-ASCII text, a text over the core's size limit, any invalid field --
-goes through ``parse_record`` exactly
-as before, so every rejection and its message come from the core. Chunks whose record ids
-are new are written without looking them up first (see :class:`_Load`).
+goes through ``parse_record`` exactly as before, so every rejection and its message come
+from the core. Chunks whose record ids are new are written without looking them up first
+(see :class:`_Load`).
+
+A load of more than one chunk runs on two threads (:class:`_Ahead`): a validating thread
+prepares chunk k+1 -- validation, canonical JSON, the account set, the leaves (see
+:class:`_Numbering`) and, for SQLite, the chunk as one JSON payload -- while the calling
+thread writes chunk k. SQLite writes each chunk with one statement per table, run without
+the GIL (``executemany`` would take the GIL back for every row); PostgreSQL does its share
+in the server process. The validating thread offers the GIL between pieces of
+:data:`_PIECE` records, so the database thread waits at most one piece for it after each
+statement. Whatever the validating thread computed is used only when it still holds (the
+next seq is the one it assumed); otherwise the calling thread computes it again.
 """
 
 from __future__ import annotations
@@ -236,13 +246,12 @@ def _prepare_chunk(chunk: tuple[int, list[RecordInput]]) -> tuple[int, list[_Pre
     out: list[_Prepared | _Bad] = []
     for at in range(0, len(items), _PIECE):
         if at:
-            time.sleep(_YIELD)
+            time.sleep(0)
         out += _prepare_piece(first_line + at, items[at : at + _PIECE])
     return len(items), out
 
 
 _PIECE = 512  # ~2 ms of the native fast path
-_YIELD = 0.0
 
 
 def _prepare_piece(first_line: int, items: list[RecordInput]) -> list[_Prepared | _Bad]:
