@@ -6,6 +6,7 @@ stop both, and SQLite's one-statement chunks must store exactly what row-by-row 
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from anchor.core.records import fast_accelerator
 from anchor.errors import RecordError
 from anchor.service import ingest as ingest_mod
 from anchor.service.ingest import ingest
@@ -134,3 +136,18 @@ def test_sqlite_one_statement_chunks_store_what_row_inserts_store(
         # salts (so leaves) are random per store: compare everything else
         stores.append(([r[:6] for r in rows], sorted(salts), links))
     assert stores[0] == stores[1]
+
+
+@pytest.mark.skipif(fast_accelerator() is None, reason="the C accelerator is not built")
+def test_native_prepared_records_are_not_tracked_by_the_gc() -> None:
+    """The native fast path untracks its all-atomic tuples at once (see fp_untrack_atomic):
+    a bulk load's records in flight then never reach the GC's older generations."""
+    items = lines(mixed(40))
+    _count, prepared = ingest_mod._prepare_chunk((1, items))
+    assert len(prepared) == 40
+    for p in prepared:
+        assert type(p) is tuple
+        assert not gc.is_tracked(p)
+        assert not gc.is_tracked(p[6]) and not gc.is_tracked(p[7])
+    # the same values built in Python are tracked until a collection looks at them
+    assert gc.is_tracked(tuple(list(prepared[0])))
