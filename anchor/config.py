@@ -51,6 +51,9 @@ class Config:
     rpc_url: str | None = None
     chain_id: int | None = None
     contract_address: str | None = None
+    # the block the contract was deployed in (`anchor deploy` prints it): Anchored events are
+    # read from here, not from block 0 (explorer, export, adoption, restore's chain view)
+    contract_start_block: int = 0
     private_key_env: str = "ANCHOR_PRIVATE_KEY"
     keystore_path: str | None = None
     keystore_password_env: str = "ANCHOR_KEYSTORE_PASSWORD"

@@ -123,6 +123,7 @@ def run_demo(
                 "ANCHOR_RPC_URL": devnet.rpc_url,
                 "ANCHOR_CHAIN_ID": str(devnet.chain_id),
                 "ANCHOR_CONTRACT_ADDRESS": record.address,
+                "ANCHOR_CONTRACT_START_BLOCK": str(record.block_number),
                 "ANCHOR_PRIVATE_KEY": devnet.dev_account.private_key,
                 "ANCHOR_SEAL_INTERVAL_SECONDS": str(interval),
                 "ANCHOR_STUCK_AFTER_SECONDS": "10",

@@ -168,7 +168,10 @@ def register(app: typer.Typer) -> None:
         contract: Annotated[
             str | None, typer.Option("--contract", help="registry address (else config)")
         ] = None,
-        from_block: Annotated[int, typer.Option("--from-block", min=0)] = 0,
+        from_block: Annotated[
+            int | None,
+            typer.Option("--from-block", min=0, help="default: the config's contract_start_block"),
+        ] = None,
         config_path: Annotated[str | None, typer.Option("--config")] = None,
     ) -> None:
         """Every batch id from the chain's Anchored events and our batch table: root, leaf

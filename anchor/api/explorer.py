@@ -229,7 +229,9 @@ def _compare(batch_id: int, chain: ChainSide | None, ours: DbSide | None) -> tup
     return ("mismatch" if problems else "ok"), problems
 
 
-def collect_anchors(db: Database, config: Config, *, from_block: int = 0) -> AnchorsReport:
+def collect_anchors(
+    db: Database, config: Config, *, from_block: int | None = None
+) -> AnchorsReport:
     """Join the chain's Anchored events with our batch table, batch id by batch id.
 
     When the chain cannot be read, the report carries ``error`` and only our side (every
@@ -241,7 +243,8 @@ def collect_anchors(db: Database, config: Config, *, from_block: int = 0) -> Anc
     latest: int | None = None
     extra: list[str] = []
     try:
-        chain, latest, extra = _chain_events(config, from_block)
+        start = config.contract_start_block if from_block is None else from_block
+        chain, latest, extra = _chain_events(config, start)
     except AnchorError as exc:
         error = exc.diagnostics()
     rows: list[AnchorRow] = []

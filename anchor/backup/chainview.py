@@ -46,8 +46,11 @@ class ChainView(Protocol):
 class RegistryView:
     """A :class:`ChainView` over a deployed registry."""
 
-    def __init__(self, client: Any, *, finality_depth: int | None = None) -> None:
+    def __init__(
+        self, client: Any, *, finality_depth: int | None = None, start_block: int = 0
+    ) -> None:
         self._client = client
+        self._start_block = start_block
         self._depth = finality_depth
         self.contract = str(client.address)
         self.chain_id = int(client.w3.eth.chain_id)
@@ -72,7 +75,7 @@ class RegistryView:
         return self._finalized
 
     def anchor_facts(self, batch_id: int) -> AnchorFacts | None:
-        events = self._client.anchored_events(batch_id=batch_id)
+        events = self._client.anchored_events(batch_id=batch_id, from_block=self._start_block)
         if not events:
             return None
         ev = events[-1]
@@ -102,5 +105,7 @@ def chain_view_from_config(config: Config, *, rpc_url: str | None = None) -> Reg
     if config.chain_id is not None and chain_id != config.chain_id:
         raise ConfigError(f"RPC chain id {chain_id} differs from the configured {config.chain_id}")
     return RegistryView(
-        RegistryClient(w3, config.contract_address), finality_depth=config.finality_depth
+        RegistryClient(w3, config.contract_address),
+        finality_depth=config.finality_depth,
+        start_block=config.contract_start_block,
     )

@@ -212,3 +212,7 @@ def deploy(
     link = cfg.explorer_url("address", address=record.address)
     if link:
         typer.echo(f"explorer:    {link}")
+    typer.echo(
+        f"configure:   contract_address = {record.address!r}, "
+        f"contract_start_block = {record.block_number}"
+    )

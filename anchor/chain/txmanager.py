@@ -106,6 +106,7 @@ class TxSettings:
 
     chain_id: int
     contract: str
+    start_block: int = 0
     finality_depth: int | None = None
     confirmations: int = 1
     stuck_after_seconds: float = 30.0
@@ -121,6 +122,7 @@ class TxSettings:
         return cls(
             chain_id=int(config.chain_id),
             contract=str(config.contract_address),
+            start_block=max(0, int(config.contract_start_block)),
             finality_depth=config.finality_depth,
             confirmations=max(1, int(config.confirmations)),
             stuck_after_seconds=float(config.stuck_after_seconds),
@@ -259,13 +261,14 @@ def open_alarms(db: Database) -> list[Alarm]:
 class Registry:
     """Reads and call data of the AnchorRegistry contract over one web3 instance."""
 
-    def __init__(self, w3: Any, address: str) -> None:
+    def __init__(self, w3: Any, address: str, start_block: int = 0) -> None:
         from web3 import Web3
 
         from anchor.chain.artifact import load_artifact
 
         self.w3 = w3
         self.address = Web3.to_checksum_address(address)
+        self.start_block = start_block
         abi = load_artifact().abi_list
         self.contract = w3.eth.contract(address=self.address, abi=abi)
         event = next(e for e in abi if e.get("type") == "event" and e.get("name") == "Anchored")
@@ -287,7 +290,7 @@ class Registry:
         logs = self.w3.eth.get_logs(
             {
                 "address": self.address,
-                "fromBlock": 0,
+                "fromBlock": self.start_block,
                 "toBlock": "latest",
                 "topics": [self.anchored_topic, "0x" + batch_id.to_bytes(32, "big").hex()],
             }
@@ -326,7 +329,7 @@ class TxManager:
         self.w3 = w3
         self.key = key
         self.settings = settings
-        self.registry = Registry(w3, settings.contract)
+        self.registry = Registry(w3, settings.contract, settings.start_block)
         self.sender = key.address
         self.contract = self.registry.address
         self._bumps = 0

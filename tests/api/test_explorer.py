@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,31 @@ def test_clean_state_lists_chain_anchors_beside_ours(chain: Chain) -> None:
         assert rows[i].links["block"] == f"{EXPLORER}/block/{a.block_number}"
     assert rows[4].chain is None and rows[4].db.state == "sealed"
     assert report.contract_url == f"{EXPLORER}/address/{chain.registry.address}"
+
+
+def test_logs_are_read_from_the_configured_start_block(chain: Chain) -> None:
+    """``contract_start_block`` (the deployment block on a real chain) is where Anchored
+    logs are read from: by the explorer and export, by the transaction manager's adoption
+    lookup and by restore's chain view. A start past batch 1's block hides its event."""
+    from anchor.backup.chainview import chain_view_from_config
+    from anchor.chain.txmanager import Registry
+
+    assert chain.config.contract_start_block == 0
+    second = chain.anchored[2].block_number
+    assert chain.anchored[1].block_number < second
+    late = replace(chain.config, contract_start_block=second)
+    rows = _by_id(collect_anchors(chain.db, late))
+    assert rows[1].status == "missing_on_chain" and rows[1].chain is None
+    assert [rows[i].status for i in (2, 3)] == ["ok", "ok"]
+    assert _by_id(collect_anchors(chain.db, late, from_block=0))[1].status == "ok"
+    registry = Registry(chain.registry.w3, chain.registry.address, second)
+    assert registry.find_anchored(1) is None
+    found = registry.find_anchored(2)
+    assert found is not None and found[1] == second
+    view = chain_view_from_config(late)
+    assert view.anchor_facts(1) is None
+    facts = view.anchor_facts(2)
+    assert facts is not None and facts.block_number == second
 
 
 def test_every_kind_of_mismatch_is_named(chain: Chain) -> None:
