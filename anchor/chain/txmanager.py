@@ -31,15 +31,22 @@ import signal
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from hexbytes import HexBytes
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from anchor.chain.alarms import open_alarms, raise_alarm, resolve_alarms
 from anchor.chain.client import anchor_calldata
+from anchor.chain.fees import (
+    Fees,
+    SendOutcome,
+    TxSettings,
+    bumped,
+    classify_send_error,
+    is_network_error,
+)
 from anchor.chain.finality import ChainHead, canonical_hash, read_head
 from anchor.errors import ChainError, ConfigError
 from anchor.store.models import Batch, BatchState
@@ -60,7 +67,6 @@ from anchor.store.tx_models import (
     TX_INCLUDED,
     TX_PENDING,
     TX_SUBMITTED,
-    Alarm,
     AnchorAttempt,
     AnchorTx,
     NonceCursor,
@@ -70,14 +76,12 @@ from anchor.store.tx_models import (
 
 if TYPE_CHECKING:
     from anchor.chain.keys import SigningKey
-    from anchor.config import Config
     from anchor.store.db import Database
 
 log = logging.getLogger("anchor.txmanager")
 
 CRASH_ENV = "ANCHOR_CRASH_AT"
 CRASH_STEPS = ("after_seal", "after_sign", "after_broadcast", "after_receipt", "after_include")
-MIN_BUMP_PERCENT = Decimal("12.5")
 DEFAULT_GAS_LIMIT = 100_000
 PREPARE_LIMIT = 64
 RECHECK_FINAL = 64  # final batches re-checked, newest first, while their blocks are gone
@@ -96,103 +100,6 @@ def crash_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-# --------------------------------------------------------------------------------------------
-# settings, fees, errors
-
-
-@dataclass(frozen=True)
-class TxSettings:
-    """The parts of :class:`~anchor.config.Config` the transaction manager uses."""
-
-    chain_id: int
-    contract: str
-    start_block: int = 0
-    finality_depth: int | None = None
-    confirmations: int = 1
-    stuck_after_seconds: float = 30.0
-    stuck_after_blocks: int = 3
-    fee_bump_percent: Decimal = Decimal(25)
-    rebroadcast_seconds: float = 15.0
-    max_fee_wei: int = 500 * 10**9
-
-    @classmethod
-    def from_config(cls, config: Config) -> TxSettings:
-        if config.chain_id is None or not config.contract_address:
-            raise ConfigError("anchoring needs chain_id and contract_address in the config")
-        return cls(
-            chain_id=int(config.chain_id),
-            contract=str(config.contract_address),
-            start_block=max(0, int(config.contract_start_block)),
-            finality_depth=config.finality_depth,
-            confirmations=max(1, int(config.confirmations)),
-            stuck_after_seconds=float(config.stuck_after_seconds),
-            stuck_after_blocks=int(config.stuck_after_blocks),
-            fee_bump_percent=Decimal(str(config.fee_bump_percent)),
-            rebroadcast_seconds=float(config.rebroadcast_seconds),
-            max_fee_wei=int(Decimal(str(config.max_fee_gwei_cap)) * 10**9),
-        )
-
-    @property
-    def bump_percent(self) -> Decimal:
-        return max(self.fee_bump_percent, MIN_BUMP_PERCENT)
-
-
-@dataclass(frozen=True)
-class Fees:
-    """EIP-1559 fee fields of one attempt."""
-
-    max_fee: int
-    tip: int
-
-
-def bumped(old: Fees, now: Fees, percent: Decimal) -> Fees:
-    """Fees for a replacement: each field raised by at least ``percent`` over ``old`` and no
-    lower than what the chain asks for now."""
-    factor = (Decimal(100) + percent) / Decimal(100)
-    tip = max(_ceil(Decimal(old.tip) * factor), now.tip, old.tip + 1)
-    cap = max(_ceil(Decimal(old.max_fee) * factor), now.max_fee, old.max_fee + 1, tip)
-    return Fees(max_fee=cap, tip=tip)
-
-
-def _ceil(value: Decimal) -> int:
-    whole = int(value)
-    return whole + 1 if Decimal(whole) < value else whole
-
-
-class SendOutcome(Enum):
-    KNOWN = "known"  # already in the pool or mined: success
-    NONCE_LOW = "nonce_low"
-    FUNDS = "funds"
-    UNDERPRICED = "underpriced"
-    NETWORK = "network"
-    OTHER = "other"
-
-
-def classify_send_error(exc: BaseException) -> SendOutcome:
-    """Map a node's refusal to what the manager does next (geth and anvil word them apart)."""
-    text = str(exc).lower()
-    if any(s in text for s in ("already known", "already imported", "known transaction")):
-        return SendOutcome.KNOWN
-    if "nonce too low" in text or "nonce is too low" in text or "oldnonce" in text:
-        return SendOutcome.NONCE_LOW
-    if "insufficient funds" in text:
-        return SendOutcome.FUNDS
-    if any(
-        s in text
-        for s in ("underpriced", "fee too low", "less than block base fee", "fee cap less than")
-    ):
-        return SendOutcome.UNDERPRICED
-    if _is_network_error(exc):
-        return SendOutcome.NETWORK
-    return SendOutcome.OTHER
-
-
-def _is_network_error(exc: BaseException) -> bool:
-    import requests
-
-    return isinstance(exc, (requests.exceptions.RequestException, OSError, TimeoutError))
-
-
 def _hex(value: bytes | HexBytes | str) -> str:
     if isinstance(value, str):
         return value.lower() if value.startswith("0x") else "0x" + value.lower()
@@ -203,55 +110,6 @@ def _unhex(value: str | None) -> bytes | None:
     if value is None:
         return None
     return bytes.fromhex(value.removeprefix("0x"))
-
-
-# --------------------------------------------------------------------------------------------
-# alarms
-
-
-def raise_alarm(session: Session, kind: str, batch_id: int | None, message: str) -> Alarm:
-    """Persist an alarm (one open row per kind and batch; repeats count up) and log it."""
-    existing = session.exec(
-        select(Alarm).where(
-            Alarm.kind == kind,
-            Alarm.batch_id == batch_id if batch_id is not None else col(Alarm.batch_id).is_(None),
-            col(Alarm.resolved_at).is_(None),
-        )
-    ).first()
-    now = utcnow()
-    if existing is not None:
-        existing.count += 1
-        existing.last_seen_at = now
-        existing.message = message
-        session.add(existing)
-        log.debug("alarm %s (batch %s) again: %s", kind, batch_id, message)
-        return existing
-    alarm = Alarm(kind=kind, batch_id=batch_id, message=message, created_at=now, last_seen_at=now)
-    session.add(alarm)
-    log.error("ALARM %s (batch %s): %s", kind, batch_id, message)
-    return alarm
-
-
-def resolve_alarms(session: Session, kind: str, batch_id: int | None = None) -> int:
-    """Mark the open alarms of ``kind`` (for ``batch_id`` when given) resolved."""
-    query = select(Alarm).where(Alarm.kind == kind, col(Alarm.resolved_at).is_(None))
-    if batch_id is not None:
-        query = query.where(Alarm.batch_id == batch_id)
-    rows = session.exec(query).all()
-    for alarm in rows:
-        alarm.resolved_at = utcnow()
-        session.add(alarm)
-        log.warning("alarm %s (batch %s) resolved", alarm.kind, alarm.batch_id)
-    return len(rows)
-
-
-def open_alarms(db: Database) -> list[Alarm]:
-    with db.session(write=False) as s:
-        return list(
-            s.exec(
-                select(Alarm).where(col(Alarm.resolved_at).is_(None)).order_by(col(Alarm.id))
-            ).all()
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,7 +208,7 @@ class TxManager:
         except ChainUnavailable as exc:
             report.errors.append(str(exc))
         except Exception as exc:
-            if not _is_network_error(exc):
+            if not is_network_error(exc):
                 raise
             report.errors.append(f"rpc: {type(exc).__name__}")
         self._log_availability(report)
@@ -476,7 +334,7 @@ class TxManager:
         return prev is not None and prev.state in (TX_SUBMITTED, TX_INCLUDED, TX_FINAL)
 
     def _prepare_failed(self, batch_id: int, exc: Exception) -> None:
-        if _is_network_error(exc):
+        if is_network_error(exc):
             raise ChainUnavailable(type(exc).__name__) from None
         outcome = classify_send_error(exc)
         if outcome is SendOutcome.FUNDS:
@@ -539,7 +397,7 @@ class TxManager:
         try:
             tip = max(tip, int(self.w3.eth.max_priority_fee))
         except Exception as exc:
-            if _is_network_error(exc):
+            if is_network_error(exc):
                 raise
         tip = max(tip, 1)
         cap = min(2 * base + tip, self.settings.max_fee_wei)

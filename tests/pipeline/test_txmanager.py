@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from anchor.chain.txmanager import Fees, SendOutcome, bumped, classify_send_error, retry_failed
+from anchor.chain.fees import Fees, SendOutcome, bumped, classify_send_error
+from anchor.chain.txmanager import retry_failed
 from anchor.store.tx_models import (
     ALARM_ROOT_MISMATCH,
     ALARM_TX_REVERTED,

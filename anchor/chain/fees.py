@@ -1,0 +1,109 @@
+"""The transaction manager's settings, EIP-1559 fee arithmetic and the classification of
+send errors (pure: no I/O). See :mod:`anchor.chain.txmanager`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from anchor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchor.config import Config
+
+MIN_BUMP_PERCENT = Decimal("12.5")  # below this, nodes refuse a replacement
+
+
+@dataclass(frozen=True)
+class TxSettings:
+    """The parts of :class:`~anchor.config.Config` the transaction manager uses."""
+
+    chain_id: int
+    contract: str
+    start_block: int = 0
+    finality_depth: int | None = None
+    confirmations: int = 1
+    stuck_after_seconds: float = 30.0
+    stuck_after_blocks: int = 3
+    fee_bump_percent: Decimal = Decimal(25)
+    rebroadcast_seconds: float = 15.0
+    max_fee_wei: int = 500 * 10**9
+
+    @classmethod
+    def from_config(cls, config: Config) -> TxSettings:
+        if config.chain_id is None or not config.contract_address:
+            raise ConfigError("anchoring needs chain_id and contract_address in the config")
+        return cls(
+            chain_id=int(config.chain_id),
+            contract=str(config.contract_address),
+            start_block=max(0, int(config.contract_start_block)),
+            finality_depth=config.finality_depth,
+            confirmations=max(1, int(config.confirmations)),
+            stuck_after_seconds=float(config.stuck_after_seconds),
+            stuck_after_blocks=int(config.stuck_after_blocks),
+            fee_bump_percent=Decimal(str(config.fee_bump_percent)),
+            rebroadcast_seconds=float(config.rebroadcast_seconds),
+            max_fee_wei=int(Decimal(str(config.max_fee_gwei_cap)) * 10**9),
+        )
+
+    @property
+    def bump_percent(self) -> Decimal:
+        return max(self.fee_bump_percent, MIN_BUMP_PERCENT)
+
+
+@dataclass(frozen=True)
+class Fees:
+    """EIP-1559 fee fields of one attempt."""
+
+    max_fee: int
+    tip: int
+
+
+def bumped(old: Fees, now: Fees, percent: Decimal) -> Fees:
+    """Fees for a replacement: each field raised by at least ``percent`` over ``old`` and no
+    lower than what the chain asks for now."""
+    factor = (Decimal(100) + percent) / Decimal(100)
+    tip = max(_ceil(Decimal(old.tip) * factor), now.tip, old.tip + 1)
+    cap = max(_ceil(Decimal(old.max_fee) * factor), now.max_fee, old.max_fee + 1, tip)
+    return Fees(max_fee=cap, tip=tip)
+
+
+def _ceil(value: Decimal) -> int:
+    whole = int(value)
+    return whole + 1 if Decimal(whole) < value else whole
+
+
+class SendOutcome(Enum):
+    KNOWN = "known"  # already in the pool or mined: success
+    NONCE_LOW = "nonce_low"
+    FUNDS = "funds"
+    UNDERPRICED = "underpriced"
+    NETWORK = "network"
+    OTHER = "other"
+
+
+def classify_send_error(exc: BaseException) -> SendOutcome:
+    """Map a node's refusal to what the manager does next (geth and anvil word them apart)."""
+    text = str(exc).lower()
+    if any(s in text for s in ("already known", "already imported", "known transaction")):
+        return SendOutcome.KNOWN
+    if "nonce too low" in text or "nonce is too low" in text or "oldnonce" in text:
+        return SendOutcome.NONCE_LOW
+    if "insufficient funds" in text:
+        return SendOutcome.FUNDS
+    if any(
+        s in text
+        for s in ("underpriced", "fee too low", "less than block base fee", "fee cap less than")
+    ):
+        return SendOutcome.UNDERPRICED
+    if is_network_error(exc):
+        return SendOutcome.NETWORK
+    return SendOutcome.OTHER
+
+
+def is_network_error(exc: BaseException) -> bool:
+    import requests
+
+    return isinstance(exc, (requests.exceptions.RequestException, OSError, TimeoutError))
