@@ -253,6 +253,7 @@ def _prepare_chunk(chunk: tuple[int, list[RecordInput]]) -> tuple[int, list[_Pre
 
 
 _PIECE = 512  # ~2 ms of the native fast path
+_CLOSE_WAIT_S = 10.0
 
 
 def _prepare_piece(first_line: int, items: list[RecordInput]) -> list[_Prepared | _Bad]:
@@ -437,7 +438,10 @@ class _Ahead(Generic[_T]):
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join()
+        # it stops after the piece it is on; only a read of the input itself (a pipe on
+        # stdin that stays silent) can hold it longer: then it is left to end with the
+        # input (a daemon thread: it never keeps the process alive)
+        self._thread.join(timeout=_CLOSE_WAIT_S)
 
 
 def _chunks(
