@@ -563,7 +563,10 @@ class _Writer:
         cur = self.raw.cursor()
         try:
             if self.backend == "postgresql":
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                types = _PG_COPY_TYPES[table]
+                assert len(types) == len(columns)
+                with cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(list(types))
                     write = copy.write_row
                     for row in rows:
                         write(row)
@@ -677,6 +680,15 @@ _SQLITE_ACCOUNTS = (
     "INSERT INTO accounts (account_id, salt, commitment, created_at) SELECT value,"
     " substr(?1, 32 * key + 1, 32), substr(?2, 32 * key + 1, 32), ?3 FROM json_each(?4)"
 )
+
+# PostgreSQL: binary COPY (the server parses no text: ~12% faster than text COPY measured
+# with scripts/bench_ingest.py). Binary rows must carry exactly the column types the
+# migrations create, in the column order ingest writes.
+_PG_COPY_TYPES: dict[str, tuple[str, ...]] = {
+    "records": ("int8", "varchar", "varchar", "int4", "text", "bytea", "bytea", "timestamptz"),
+    "record_accounts": ("varchar", "int8"),
+    "accounts": ("varchar", "bytea", "bytea", "timestamptz"),
+}
 
 _RECORD_COLUMNS = (
     "seq",
