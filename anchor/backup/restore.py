@@ -31,6 +31,7 @@ from anchor.backup.source import parse_iso
 from anchor.backup.targets import Target
 from anchor.core.hashing import keccak256
 from anchor.errors import StorageError
+from anchor.store.bulk import bulk_insert
 
 __all__ = ["RestoreRefused", "RestoreReport", "restore"]
 
@@ -120,20 +121,7 @@ class _Writer:
             cur.close()
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        cols = ", ".join(columns)
-        cur = self.raw.cursor()
-        try:
-            if self.pg:
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" * len(columns))
-                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-        finally:
-            cur.close()
+        bulk_insert(self.raw, "postgresql" if self.pg else "sqlite", table, columns, rows)
 
 
 def _write_batch(

@@ -68,6 +68,7 @@ from anchor.core.records import (
     parse_record,
 )
 from anchor.errors import ConflictError, RecordError
+from anchor.store.bulk import bulk_insert
 from anchor.store.db import LOCK_INGEST, Database
 
 _orjson_loads: Callable[[bytes | str], Any] | None
@@ -557,24 +558,7 @@ class _Writer:
         return {str(r[0]): bytes(r[1]) for r in rows}
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        cols = ", ".join(columns)
-        cur = self.raw.cursor()
-        try:
-            if self.backend == "postgresql":
-                types = _PG_COPY_TYPES[table]
-                assert len(types) == len(columns)
-                with cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(list(types))
-                    write = copy.write_row
-                    for row in rows:
-                        write(row)
-            else:
-                marks = ", ".join("?" * len(columns))
-                cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-        finally:
-            cur.close()
+        bulk_insert(self.raw, self.backend, table, columns, rows, pg_types=_PG_COPY_TYPES[table])
 
     def insert_chunk(
         self,
