@@ -32,8 +32,8 @@ prepares chunk k+1 -- validation, canonical JSON, the account set, the leaves (s
 thread writes chunk k. SQLite writes each chunk with one statement per table, run without
 the GIL (``executemany`` would take the GIL back for every row); PostgreSQL does its share
 in the server process. The validating thread offers the GIL between pieces of
-:data:`_PIECE` records, so the database thread waits at most one piece for it after each
-statement. Whatever the validating thread computed is used only when it still holds (the
+:data:`_PIECE` records, so the database thread does not wait a whole chunk for it after each
+statement (it still waits some: the two threads reach ~1.5 CPUs, not 2). Whatever the validating thread computed is used only when it still holds (the
 next seq is the one it assumed); otherwise the calling thread computes it again.
 """
 
