@@ -72,6 +72,9 @@ _register_all()
 
 def main() -> None:
     """Console-script entry point: run the app, turning project errors into one line."""
+    from anchor.runtime import settle_recursion_limit
+
+    settle_recursion_limit()
     try:
         app(standalone_mode=True)
     except AnchorError as exc:

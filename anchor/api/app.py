@@ -1,12 +1,15 @@
 """The FastAPI application: routers, shared state and error mapping.
 
-Errors: every :class:`anchor.errors.AnchorError` becomes a clear 4xx JSON body
-``{"error": <kind>, "detail": <message>, ...}`` — bad input never yields a 5xx:
+Errors: every error has one shape, RFC 9457 ``application/problem+json`` (``type``,
+``title``, ``status``, ``detail``, ``error``; see :mod:`anchor.api.guard`, whose middleware
+bounds every request before it is parsed) — bad input never yields a 5xx:
 
 * ``RecordError`` → 422 with ``field``, ``problem`` and ``line``;
 * other ``InputError`` → 400; ``ConflictError`` → 409; ``NotFoundError`` → 404;
 * ``StorageError`` / ``ChainError`` / a database ``OperationalError`` (down, or SQLite's
-  lock timeout) → 503 (the service, not the request, has a problem).
+  lock timeout) → 503 (the service, not the request, has a problem);
+* a value the database refuses (``DataError``) → 400, the statement never echoed;
+* ``HTTPException`` and request validation (422, with ``errors``) → the same shape.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ import importlib
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
+from anchor.api.guard import RequestGuard, problem
 from anchor.config import Config
 from anchor.errors import (
     AnchorError,
@@ -28,6 +35,7 @@ from anchor.errors import (
     RecordError,
     StorageError,
 )
+from anchor.runtime import settle_recursion_limit
 from anchor.store.db import Database
 
 ROUTER_MODULES = (
@@ -43,7 +51,8 @@ ROUTER_MODULES = (
 
 
 def error_body(exc: AnchorError) -> tuple[int, dict[str, Any]]:
-    """HTTP status and JSON body for a project error."""
+    """HTTP status and the problem members (``error``, ``detail``, extras) of a project
+    error."""
     if isinstance(exc, RecordError):
         return 422, {
             "error": "invalid_record",
@@ -63,19 +72,44 @@ def error_body(exc: AnchorError) -> tuple[int, dict[str, Any]]:
     return 500, {"error": "internal", "detail": exc.__class__.__name__}
 
 
-async def _db_error(_request: Request, exc: Exception) -> JSONResponse:
-    # the database is down or busy (SQLite lock timeout): the service's problem, not the
-    # request's; never leak the statement or parameters
-    return JSONResponse(
-        {"error": "unavailable", "detail": f"database unavailable ({exc.__class__.__name__})"},
-        status_code=503,
-    )
-
-
-async def _anchor_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _anchor_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AnchorError)
-    status, body = error_body(exc)
-    return JSONResponse(body, status_code=status)
+    status, members = error_body(exc)
+    detail = members.pop("detail")
+    return problem(status, detail, **members)
+
+
+async def _db_error(_request: Request, exc: Exception) -> Response:
+    # the database is down or busy (SQLite lock timeout): the service's problem, not the
+    # request's; never leak the statement or its parameters
+    return problem(503, f"database unavailable ({exc.__class__.__name__})")
+
+
+async def _data_error(_request: Request, exc: Exception) -> Response:
+    # a value the database refuses (the request guard rejects the usual culprits first);
+    # the statement and its parameters are never echoed or logged
+    return problem(400, "a value in the request cannot be stored or looked up")
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail: Any = exc.detail
+    members: dict[str, Any] = {}
+    if isinstance(detail, dict):
+        members = {k: v for k, v in detail.items() if k != "detail"}
+        detail = detail.get("detail", "")
+    return problem(exc.status_code, str(detail), headers=exc.headers, **members)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    detail = f"{'.'.join(first['loc']) or 'request'}: {first['msg']}"
+    return problem(422, detail, errors=errors)
 
 
 def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> FastAPI:
@@ -83,6 +117,8 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
     exists (a module not written yet, or whose extras are missing, is skipped).
     ``fast_proofs`` answers plain proof GETs ahead of routing (same responses, faster)."""
     from anchor import __version__ as version
+
+    settle_recursion_limit()
 
     app = FastAPI(
         title="ledger-anchor",
@@ -93,6 +129,9 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
     app.state.db = db
     app.add_exception_handler(AnchorError, _anchor_error)
     app.add_exception_handler(OperationalError, _db_error)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
@@ -116,4 +155,5 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
         from anchor.api.proofs import ProofsFastPath
 
         app.add_middleware(ProofsFastPath)
+    app.add_middleware(RequestGuard)  # outermost: bounds before anything else runs
     return app

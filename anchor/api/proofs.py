@@ -53,6 +53,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tiny_keccak import keccak256 as _keccak256
 
 from anchor.api.auth import account_for_token, bearer_token, is_operator
+from anchor.api.guard import PROBLEM_JSON, problem, problem_body
 from anchor.config import Config
 from anchor.core.hashing import keccak256
 from anchor.core.merkle import node_index_of_leaf, proof_node_indices
@@ -474,9 +475,13 @@ _BATCH_SQL = (
 
 
 # the record and (LEFT JOIN) the batch whose seq range may hold it, in one statement
+# and whether the viewer's account is one the record mentions (decided before the record is
+# parsed, so a private record the viewer may not see costs what an unknown id costs)
 _RECORD_BATCH_SQL = (
     "SELECT r.seq, r.canonical, r.leaf, b.id, b.root, b.leaf_count, b.first_seq, b.last_seq, "
-    "b.chunk_nodes, b.state, b.tx_hash, b.block_number, b.block_hash, b.chain_id, b.contract "
+    "b.chunk_nodes, b.state, b.tx_hash, b.block_number, b.block_hash, b.chain_id, b.contract, "
+    "r.kind, EXISTS (SELECT 1 FROM record_accounts ra WHERE ra.seq = r.seq "
+    "AND ra.account_id = ?) "
     "FROM records r LEFT JOIN batches b ON b.id = (SELECT id FROM batches "
     "WHERE first_seq <= r.seq ORDER BY first_seq DESC LIMIT 1) WHERE r.record_id = ?"
 )
@@ -626,14 +631,16 @@ def load_proof(
     loop only).
     """
     with _reader(db, held=held) as rows:
-        row = rows.one(_RECORD_BATCH_SQL, (record_id,))
+        row = rows.one(_RECORD_BATCH_SQL, (viewer.account_id or "", record_id))
         if row is None:
+            raise NotFoundError(NOT_FOUND)
+        if not viewer.operator and str(row[15]) in PRIVATE_KINDS and not row[16]:
             raise NotFoundError(NOT_FOUND)
         seq, leaf = int(row[0]), bytes(row[2])
         record = parse_record(str(row[1]))
         if not _may_see(record, viewer):
             raise NotFoundError(NOT_FOUND)
-        batch = _batch_row(row[3:], seq)
+        batch = _batch_row(row[3:15], seq)
         if batch is None:
             return ProofOutcome(record_id, "pending", "unbatched", None)
         info = anchor_info(batch, config)
@@ -732,11 +739,10 @@ def _proof_response(request: Request, record_id: str, account: str | None) -> Re
     return outcome_response(outcome)
 
 
-def _invalid(where: str, msg: str) -> JSONResponse:
-    return JSONResponse(
-        {"detail": [{"loc": [where.split(".")[0], where.split(".")[1]], "msg": msg}]},
-        status_code=422,
-    )
+def _invalid(where: str, msg: str) -> Response:
+    """The app's 422 for a parameter out of bounds (the shape of request validation)."""
+    loc = where.split(".")
+    return problem(422, f"{where}: {msg}", errors=[{"loc": loc, "msg": msg}])
 
 
 async def _fast_get_proof(request: Request) -> Response:
@@ -752,9 +758,7 @@ async def _fast_get_proof(request: Request) -> Response:
     try:
         return _proof_response(request, record_id, account)
     except HTTPException as exc:
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
 
 
 _PREFIX = "/v1/proofs/"
@@ -762,11 +766,16 @@ _OK_HEADERS_HEAD = [(b"cache-control", b"no-store")]
 _OK_HEADERS_TAIL = [(b"content-type", b"application/json")]
 
 
-def _fast_body(scope: Scope, record_id: str) -> bytes | None:
+_NOT_FOUND = object()  # _fast_body's answer for an id the caller may not see
+
+
+def _fast_body(scope: Scope, record_id: str) -> bytes | object | None:
     """The bundle bytes for a plain ``GET /v1/proofs/{record_id}`` by the operator (API key)
-    or the public, or None when the regular route must answer: a user token (its checks
-    stay in one place), a query string, an invalid id, a record not anchored yet, any
-    error. Never an answer the regular route would not give: the same :func:`load_proof`."""
+    or the public, :data:`_NOT_FOUND` for an id the caller gets a 404 for (unknown, or
+    private: one lookup, one answer, whichever it is), or None when the regular route must
+    answer: a user token (its checks stay in one place), a query string, an invalid id, a
+    record not anchored yet, any other error. Never an answer the regular route would not
+    give: the same :func:`load_proof`."""
     if not 1 <= len(record_id) <= 128 or scope["query_string"]:
         return None
     app = scope.get("app")
@@ -780,12 +789,27 @@ def _fast_body(scope: Scope, record_id: str) -> bytes | None:
     viewer = Viewer(operator=True) if is_operator(request, config) else Viewer.public()
     try:
         return load_proof(db, record_id, viewer, config, held=True).body
+    except NotFoundError:
+        return _NOT_FOUND
     except Exception:  # the regular route answers (and reports) it
         return None
 
 
-async def _send_bundle(send: Send, body: bytes) -> None:
-    """The same response as ``outcome_response`` for a bundle (same headers, same order)."""
+_NOT_FOUND_BODY = problem_body(404, NOT_FOUND)
+
+
+async def _send_fast(send: Send, body: bytes | object) -> None:
+    """The same response as the routed app's for a bundle (``outcome_response``: same
+    headers, same order) or for a 404 (the app's problem+json)."""
+    if body is _NOT_FOUND:
+        headers = [
+            (b"content-length", str(len(_NOT_FOUND_BODY)).encode("latin-1")),
+            (b"content-type", PROBLEM_JSON.encode("latin-1")),
+        ]
+        await send({"type": "http.response.start", "status": 404, "headers": headers})
+        await send({"type": "http.response.body", "body": _NOT_FOUND_BODY})
+        return
+    assert isinstance(body, bytes)
     headers = [
         *_OK_HEADERS_HEAD,
         (b"content-length", str(len(body)).encode("latin-1")),
@@ -804,7 +828,7 @@ class _ProofEndpoint:
         if scope["method"] == "GET":
             body = _fast_body(scope, str(scope["path_params"]["record_id"]))
             if body is not None:
-                await _send_bundle(send, body)
+                await _send_fast(send, body)
                 return
         response = await _fast_get_proof(Request(scope, receive))
         await response(scope, receive, send)
@@ -835,7 +859,7 @@ class ProofsFastPath:
             if path.startswith(_PREFIX):
                 body = _fast_body(scope, path[len(_PREFIX) :])
                 if body is not None:
-                    await _send_bundle(send, body)
+                    await _send_fast(send, body)
                     return
         await self.app(scope, receive, send)
 
