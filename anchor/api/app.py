@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from anchor.api.guard import RequestGuard, problem
+from anchor.api.openapi import install_openapi
 from anchor.config import Config
 from anchor.errors import (
     AnchorError,
@@ -156,4 +157,5 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
 
         app.add_middleware(ProofsFastPath)
     app.add_middleware(RequestGuard)  # outermost: bounds before anything else runs
+    install_openapi(app)
     return app

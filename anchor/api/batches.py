@@ -84,7 +84,7 @@ def list_batches(
     }
 
 
-@router.get("/{batch_id}", summary="One batch")
+@router.get("/{batch_id}", summary="One batch", responses={404: {"description": "no such batch"}})
 def get_batch(
     batch_id: int = Path(ge=1, le=_MAX_ID),
     db: Database = Depends(get_db),

@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from anchor.api.deps import get_config, get_db
+from anchor.api.guard import problem
 from anchor.config import Config
 from anchor.errors import AnchorError, ChainError
 from anchor.store.db import Database
@@ -393,30 +394,26 @@ _VERIFY_BODY = {
         503: {"description": "the configured RPC is unreachable"},
     },
 )
-async def verify_pasted(request: Request, config: ConfigDep) -> JSONResponse:
+async def verify_pasted(request: Request, config: ConfigDep) -> Response:
     """Verify a pasted bundle against the chain (the root is read from the contract)."""
     from anchor.core.proof import MAX_BUNDLE_BYTES, parse_bundle
     from anchor.errors import ProofFormatError, VerificationError
 
     raw = await request.body()
     if len(raw) > MAX_BUNDLE_BYTES:
-        return JSONResponse(
-            {"valid": False, "step": "format", "detail": "bundle too large"}, status_code=413
-        )
+        return problem(413, "bundle too large", valid=False, step="format")
     text = raw.decode("utf-8", errors="replace").strip() + "\n"
     try:
         bundle = parse_bundle(text.encode("utf-8"))
     except ProofFormatError as exc:
-        return JSONResponse({"valid": False, "step": "format", "detail": str(exc)}, status_code=422)
+        return problem(422, str(exc), valid=False, step="format")
     if not config.rpc_url:
-        return JSONResponse(
-            {"valid": None, "step": "rpc", "detail": "no RPC configured"}, status_code=503
-        )
+        return problem(503, "no RPC configured", step="rpc")
     import anyio
 
     from anchor.verifier import verify_bundle_online
 
-    base = {
+    base: dict[str, Any] = {
         "record_id": bundle.record.record_id,
         "batch_id": bundle.batch_id,
         "block_number": bundle.anchor.block_number,
@@ -433,9 +430,7 @@ async def verify_pasted(request: Request, config: ConfigDep) -> JSONResponse:
     except VerificationError as exc:
         return JSONResponse({**base, "valid": False, "step": exc.step, "detail": exc.detail})
     except AnchorError as exc:  # unreachable RPC and the like
-        return JSONResponse(
-            {**base, "valid": None, "step": "rpc", "detail": exc.diagnostics()}, status_code=503
-        )
+        return problem(503, exc.diagnostics(), step="rpc", **base)
     return JSONResponse({**base, **_result_obj(result), "valid": True})
 
 

@@ -8,7 +8,8 @@ every route, authenticated or not, before routing, authentication or any JSON pa
   refuses NUL in text, and no id, account or parameter of ours contains one;
 * a body is at most :data:`MAX_BODY_BYTES` (bulk ingest: ``anchor.api.ingest``'s own limit,
   checked by its route after authentication). Other bodies are read into memory (bounded),
-  must be valid UTF-8, hold no NUL (raw or ``\\u0000``) and nest at most
+  must be valid UTF-8, hold no NUL (raw or ``\\u0000``), no run of more than
+  :data:`MAX_DIGITS` digits, and nest at most
   :data:`MAX_JSON_DEPTH` arrays/objects deep — counted by a scan, not a parser, so no
   recursion limit matters;
 * an exception no handler mapped becomes a 500 problem whose log line names its type and
@@ -54,6 +55,8 @@ STREAMED_PREFIXES = ("/v1/records",)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOKENS = re.compile(rb'["\\\[\]{}]')
 _NUL_ESCAPE = re.compile(rb"\\u0000", re.IGNORECASE)
+MAX_DIGITS = 1000  # Python's JSON parser raises a plain ValueError past 4,300 digits
+_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
 _CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -187,6 +190,8 @@ def body_problem(body: bytes) -> str | None:
         body.decode("utf-8")
     except UnicodeDecodeError as exc:
         return f"body: not valid UTF-8 (byte {exc.start})"
+    if _LONG_DIGITS.search(body):
+        return f"body: a run of more than {MAX_DIGITS} digits"
     if json_depth(body) > MAX_JSON_DEPTH:
         return f"body: nested deeper than {MAX_JSON_DEPTH} levels"
     return None

@@ -40,6 +40,13 @@ router = APIRouter()
 DbDep = Annotated[Database, Depends(get_db)]
 ConfigDep = Annotated[Config, Depends(get_config)]
 _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+_NEEDS_TOKEN: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid user token (missing, unknown, expired or revoked)"}
+}
+_OPERATOR: dict[int | str, dict[str, Any]] = {
+    401: {"description": "operator API key missing or wrong"},
+    404: {"description": "unknown account"},
+}
 
 
 def current_account(request: Request, db: DbDep) -> str:
@@ -153,7 +160,7 @@ def login(body: LoginRequest, db: DbDep) -> JSONResponse:
     return JSONResponse(_token_response(issued).model_dump(), headers={"Cache-Control": "no-store"})
 
 
-@router.post("/v1/auth/logout", status_code=204, tags=["auth"])
+@router.post("/v1/auth/logout", status_code=204, tags=["auth"], responses=_NEEDS_TOKEN)
 def logout(request: Request, db: DbDep, _account: AccountDep) -> Response:
     """Revoke the token this request was made with."""
     token = auth.bearer_token(request)
@@ -165,7 +172,7 @@ def logout(request: Request, db: DbDep, _account: AccountDep) -> Response:
 # --------------------------------------------------------------------------- me
 
 
-@router.get("/v1/me", tags=["me"])
+@router.get("/v1/me", tags=["me"], responses=_NEEDS_TOKEN)
 def me(account: AccountDep, db: DbDep) -> MeResponse:
     """The caller's account."""
     with db.connect(write=False) as conn:
@@ -213,7 +220,7 @@ def latest_balance_proofs(
     return {"account_id": account_id, "proofs": proofs, "pending": pending}
 
 
-@router.get("/v1/me/balance-proofs", tags=["me"])
+@router.get("/v1/me/balance-proofs", tags=["me"], responses=_NEEDS_TOKEN)
 def balance_proofs(account: AccountDep, db: DbDep, config: ConfigDep) -> JSONResponse:
     """Bundles of the caller's own latest anchored balances (with the caller's salt).
 
@@ -233,6 +240,7 @@ def balance_proofs(account: AccountDep, db: DbDep, config: ConfigDep) -> JSONRes
         200: {"description": "the bundle, with the caller's own salt"},
         202: {"description": "not anchored yet: the record's status"},
         404: {"description": "no such record among the caller's records"},
+        **_NEEDS_TOKEN,
     },
 )
 def my_proof(
@@ -264,6 +272,7 @@ def my_proof(
     status_code=201,
     tags=["accounts"],
     dependencies=[Depends(operator_only)],
+    responses=_OPERATOR,
 )
 def issue_account_token(account_id: AccountIdPath, db: DbDep) -> JSONResponse:
     """Operator: issue a bearer token for an account. The token is in this answer only."""
@@ -282,6 +291,7 @@ def issue_account_token(account_id: AccountIdPath, db: DbDep) -> JSONResponse:
     "/v1/accounts/{account_id}/eth-address",
     tags=["accounts"],
     dependencies=[Depends(operator_only)],
+    responses={**_OPERATOR, 409: {"description": "the address is linked to another account"}},
 )
 def link_address(account_id: AccountIdPath, body: LinkAddressRequest, db: DbDep) -> MeResponse:
     """Operator: link an Ethereum address to an account (for sign-in), or unlink (null)."""

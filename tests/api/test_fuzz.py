@@ -1,6 +1,6 @@
 """Property-based fuzz of EVERY endpoint of the served OpenAPI spec (schemathesis, against a
-real uvicorn server on loopback, SQLite file): no 5xx, and a rejected request (4xx) changes
-no state — every table's row count and the batch/account rows are compared before/after.
+real uvicorn server on loopback, SQLite file): no 5xx, every status, content type and body
+as the spec documents it, and a rejected request (4xx) changes no state — every table's row count and the batch/account rows are compared before/after.
 
 Three callers per operation: anonymous, the operator (API key) and a user (bearer token).
 Bounded: at most MAX_EXAMPLES examples per operation and caller, no Hypothesis deadline;
@@ -21,7 +21,12 @@ import pytest
 import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from anchor.api.app import create_app
 from anchor.api.auth import issue_token
@@ -29,6 +34,13 @@ from anchor.store.db import Database
 from tests.interop.helpers import API_KEY, live_server, sealed_db, service_config
 
 MAX_EXAMPLES = 15
+# every answer is a documented status, with the documented content type and schema
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 
 @dataclass
@@ -139,7 +151,7 @@ def _fuzz_one(case: Any, who: str, svc: FuzzService) -> None:
     before = svc.state()
     headers = {**(case.headers or {}), **svc.headers(who)}
     response = case.call(base_url=svc.url, headers=headers, timeout=15)
-    case.validate_response(response, checks=[not_a_server_error])
+    case.validate_response(response, checks=CHECKS)
     if 400 <= response.status_code < 500:
         after = svc.state()
         assert after == before, (
