@@ -537,6 +537,8 @@ def _parse_strict(raw: bytes) -> ProofBundle:
         raise _fail(f"not valid JSON: {what} at byte {exc.pos}") from None
     except RecursionError:
         raise _fail("JSON nested too deeply") from None
+    except ProofFormatError:  # from the hooks: a float, a duplicate key
+        raise
     except ValueError:  # an integer beyond the interpreter's digit limit
         raise _fail("not valid JSON: a number too long to read") from None
     if not isinstance(top, dict):

@@ -164,6 +164,9 @@ def test_trailing_data_reformatting_and_garbage_are_rejected() -> None:
         parse_bundle(text.replace(b'"seq"', b'"batchId"', 1))
     with pytest.raises(ProofFormatError, match="too large"):
         parse_bundle(b" " * (2 << 20))
+    # past the interpreter's 4,300-digit limit json raises a bare ValueError
+    with pytest.raises(ProofFormatError, match="number too long"):
+        parse_bundle(b'{"seq": 1' + b"0" * 5000 + b"}")
 
 
 def test_salts_are_not_in_repr() -> None:
