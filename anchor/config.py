@@ -47,6 +47,9 @@ class Config:
     api_key: str | None = field(default=None, repr=False)
     api_host: str = "127.0.0.1"
     api_port: int = 8545 + 1000
+    # sign-in challenges (unauthenticated writes): per client address and per API process
+    challenge_rate_per_client_per_minute: float = 10.0
+    challenge_rate_total_per_second: float = 20.0
     # chain
     rpc_url: str | None = None
     chain_id: int | None = None

@@ -59,6 +59,7 @@ __all__ = [
 
 CHALLENGE_TTL = timedelta(minutes=5)
 MAX_OPEN_CHALLENGES = 10  # live, unused challenges per address
+MAX_CHALLENGES = 10_000  # rows in the challenge table, all addresses (expired ones go first)
 SESSION_TTL = timedelta(hours=1)
 TOKEN_PREFIX = "la_"
 STATEMENT = "Sign in to ledger-anchor to read your own balance proofs."
@@ -306,6 +307,7 @@ def issue_challenge(
     chain_id: int,
     ttl: timedelta = CHALLENGE_TTL,
     now: datetime | None = None,
+    max_rows: int = MAX_CHALLENGES,
 ) -> SiweMessage:
     """A fresh single-use challenge for ``address`` (issued whether or not the address is
     linked, so the answer does not tell which addresses have accounts)."""
@@ -334,11 +336,21 @@ def issue_challenge(
             raise TooManyChallenges(
                 f"address: {MAX_OPEN_CHALLENGES} open challenges already; use one or wait"
             )
-        # keep the table small: challenges expired for a while are dropped
+        # keep the table small: challenges expired for a while are dropped, and when it is
+        # full every expired one; a table still full refuses new challenges
         conn.execute(
             sa.text("DELETE FROM auth_challenges WHERE expires_at < :t"),
             {"t": utcnow() - timedelta(days=1)},
         )
+        rows = int(conn.execute(sa.text("SELECT COUNT(*) FROM auth_challenges")).scalar() or 0)
+        if rows >= max_rows:
+            conn.execute(
+                sa.text("DELETE FROM auth_challenges WHERE expires_at < :t OR used_at IS NOT NULL"),
+                {"t": utcnow()},
+            )
+            rows = int(conn.execute(sa.text("SELECT COUNT(*) FROM auth_challenges")).scalar() or 0)
+            if rows >= max_rows:
+                raise TooManyChallenges("sign-in: too many open challenges; try again later")
         s.add(
             AuthChallenge(
                 nonce=msg.nonce,

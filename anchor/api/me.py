@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from anchor.api import auth
 from anchor.api.deps import get_config, get_db
 from anchor.api.proofs import NOT_FOUND, RecordIdPath, Viewer, load_proof, outcome_response
+from anchor.api.ratelimit import RateLimiter
 from anchor.config import Config
 from anchor.errors import ConflictError, InputError, NotFoundError
 from anchor.store.db import Database
@@ -122,16 +123,45 @@ def _token_response(issued: auth.IssuedToken) -> TokenResponse:
 # --------------------------------------------------------------------------- sign-in
 
 
+def _challenge_limiter(request: Request, config: Config) -> RateLimiter:
+    """The app's limiter of challenge requests (built on first use from the config)."""
+    state = request.app.state
+    limiter: RateLimiter | None = getattr(state, "challenge_limiter", None)
+    if limiter is None:
+        limiter = RateLimiter(
+            per_client_per_minute=config.challenge_rate_per_client_per_minute,
+            total_per_second=config.challenge_rate_total_per_second,
+        )
+        state.challenge_limiter = limiter
+    return limiter
+
+
 @router.post(
     "/v1/auth/challenge",
     status_code=201,
     tags=["auth"],
-    responses={429: {"description": "too many open challenges for this address"}},
+    responses={
+        429: {
+            "description": "too many challenges: from this client, overall, or open for this "
+            "address; `Retry-After` says when to try again where it is a rate"
+        }
+    },
 )
 def challenge(
     body: ChallengeRequest, request: Request, db: DbDep, config: ConfigDep
 ) -> ChallengeResponse:
-    """A fresh EIP-4361 message for the address to sign (issued for any address)."""
+    """A fresh EIP-4361 message for the address to sign (issued for any address). Limited
+    per client address and overall (429 with ``Retry-After``); the table of open
+    challenges is bounded."""
+    wait = _challenge_limiter(request, config).check(
+        request.client.host if request.client else "unknown"
+    )
+    if wait:
+        raise HTTPException(
+            status_code=429,
+            detail="too many sign-in challenges: retry later",
+            headers={"Retry-After": str(wait)},
+        )
     domain, uri = auth.request_domain(request, config)
     try:
         msg = auth.issue_challenge(
