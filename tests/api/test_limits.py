@@ -46,16 +46,19 @@ def test_challenges_are_limited_per_client(sqlite_db: Database) -> None:
     config = service_config(
         None, challenge_rate_per_client_per_minute=3, challenge_rate_total_per_second=1000
     )
-    with live_server(create_app(config, sqlite_db)) as url:
-        with _client("127.0.0.1") as one, _client("127.0.0.2") as two:
-            first = _ask(one, url, 4)
-            assert [r.status_code for r in first] == [201, 201, 201, 429]
-            refused = first[-1]
-            assert int(refused.headers["retry-after"]) >= 1
-            assert refused.headers["content-type"].startswith("application/problem+json")
-            assert "retry later" in refused.json()["detail"]
-            # another client is not held back by the first one's flood
-            assert _ask(two, url, 1)[0].status_code == 201
+    with (
+        live_server(create_app(config, sqlite_db)) as url,
+        _client("127.0.0.1") as one,
+        _client("127.0.0.2") as two,
+    ):
+        first = _ask(one, url, 4)
+        assert [r.status_code for r in first] == [201, 201, 201, 429]
+        refused = first[-1]
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "retry later" in refused.json()["detail"]
+        # another client is not held back by the first one's flood
+        assert _ask(two, url, 1)[0].status_code == 201
     assert _count(sqlite_db) == 4
 
 
