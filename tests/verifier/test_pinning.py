@@ -12,107 +12,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
-from anchor.chain.keys import SigningKey
 from anchor.cli import app
-from anchor.core.merkle import MerkleTree
 from anchor.core.proof import AnchorInfo, ProofBundle
-from anchor.core.records import account_commitment, leaf_hashes, parse_record
 from anchor.errors import RegistryNotPinned, VerificationError
 from anchor.verifier import verify_bundle_online
 from anchor.verifier.registry import published_code
 from anchor.verifier.trust import TrustStore
-from tests.core.bundles import Batch, make_batch
-from tests.fixtures.chain import AnvilFactory, DeployedRegistry, deploy_on
+from tests.verifier.attack import Attack, attack_fixture, rpc
 
 pytestmark = pytest.mark.chain
 runner = CliRunner()
 
-VICTIM = "acct-victim-7"
-FABRICATED = {
-    "kind": "balance",
-    "version": 1,
-    "record_id": "bal-fabricated-1",
-    "ts_ns": "1735787045000000000",
-    "account": VICTIM,
-    "asset": "USDT",
-    "available": "999999999000000",
-    "locked": "0",
-}
-
-
-def _rpc(url: str, method: str, params: list[Any]) -> Any:
-    body = httpx.post(
-        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-    ).json()
-    assert "error" not in body, body
-    return body["result"]
-
-
-def _info(reg: DeployedRegistry, address: str, receipt: Any) -> AnchorInfo:
-    return AnchorInfo(
-        chain_id=reg.chain_id,
-        contract=address.lower(),
-        tx_hash=bytes(receipt["transactionHash"]),
-        block_number=receipt["blockNumber"],
-        block_hash=bytes(receipt["blockHash"]),
-        status="final",
-    )
-
-
-@dataclass
-class Attack:
-    honest: DeployedRegistry
-    attacker_registry: str
-    genuine: ProofBundle
-    forged: ProofBundle
-
-
-def _forged_batch() -> Batch:
-    base = make_batch(n=6, seed=13)
-    records = [*base.records, parse_record(FABRICATED)]
-    salts = {**base.salts, VICTIM: bytes(range(32))}
-    commitments = {a: account_commitment(a, s) for a, s in salts.items()}
-    seqs = list(range(1, len(records) + 1))
-    tree = MerkleTree.from_leaves(leaf_hashes(zip(records, seqs, strict=True), commitments))
-    return Batch(records, seqs, salts, commitments, tree, tree.tree_order_of_inputs())
-
 
 @pytest.fixture(scope="module")
 def attack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attack]:
-    from anchor.chain.deploy import deploy_registry
-
-    factory = AnvilFactory(tmp_path_factory.mktemp("pinning-anvil"))
-    try:
-        devnet = factory.start(slots_in_an_epoch=1)  # finalized = head - 2
-        honest = deploy_on(devnet)
-        real = make_batch(n=8, seed=31)
-        r1 = honest.anchor(1, real.tree.root, real.tree.leaf_count)
-        # the attacker: its own key, the published code, its own registry
-        attacker = SigningKey.from_hex(devnet.accounts[3].private_key, source="attacker")
-        rec = deploy_registry(honest.w3, attacker, expected_chain_id=devnet.chain_id)
-        fake = _forged_batch()
-        contract = honest.w3.eth.contract(address=rec.address, abi=honest.client.contract.abi)
-        from tests.fixtures.chain import send_call
-
-        r2 = send_call(
-            honest.w3, contract, attacker, "anchor", 1, fake.tree.root, fake.tree.leaf_count
-        )
-        assert r1["status"] == 1 and r2["status"] == 1
-        _rpc(devnet.rpc_url, "anvil_mine", ["0x3"])
-        genuine = real.bundle(0, anchor=_info(honest, honest.address, r1))
-        forged = fake.bundle(len(fake.records) - 1, owner=VICTIM)
-        forged = forged.with_anchor(_info(honest, rec.address, r2))
-        yield Attack(honest, rec.address.lower(), genuine, forged)
-    finally:
-        factory.stop_all()
+    yield from attack_fixture(tmp_path_factory)
 
 
 def _cli(*args: str, trust: Path | None = None) -> Any:
@@ -133,7 +53,7 @@ def test_the_forged_bundle_is_self_consistent_and_anchored_in_the_attackers_regi
     assert attack.forged.record.kind == "balance"
     assert attack.forged.anchor.contract == attack.attacker_registry
     code = bytes.fromhex(
-        _rpc(attack.honest.rpc_url, "eth_getCode", [attack.attacker_registry, "latest"])[2:]
+        rpc(attack.honest.rpc_url, "eth_getCode", [attack.attacker_registry, "latest"])[2:]
     )
     assert published_code().matches(code)  # the attacker even deployed the real code
 
@@ -204,12 +124,9 @@ def test_a_look_alike_registry_is_named(attack: Attack, tmp_path: Path) -> None:
     real code plus one byte): a user tricked into pinning it is told what it is."""
     url = attack.honest.rpc_url
     look_alike = "0x" + "5a" * 20
-    code = _rpc(url, "eth_getCode", [attack.attacker_registry, "latest"])
-    _rpc(url, "anvil_setCode", [look_alike, code + "00"])
-    for slot in range(0, 8):  # copy the attacker's storage (owner, anchorer, root of batch 1)
-        key = "0x" + format(slot, "064x")
-        value = _rpc(url, "eth_getStorageAt", [attack.attacker_registry, key, "latest"])
-        _rpc(url, "anvil_setStorageAt", [look_alike, key, value])
+    code = rpc(url, "eth_getCode", [attack.attacker_registry, "latest"])
+    rpc(url, "anvil_setCode", [look_alike, code + "00"])
+    # (its state does not matter: the verifier reads nothing from it once the code differs)
     bundle = attack.forged.with_anchor(
         AnchorInfo(**{**attack.forged.anchor.__dict__, "contract": look_alike})
     )
