@@ -110,9 +110,52 @@ def verify_command(
     typer.echo(result.summary())
 
 
+def verify_receipt_command(
+    file: Annotated[str, typer.Argument(help="ingest receipt (JSON), or - for stdin")],
+    signer: Annotated[
+        str,
+        typer.Option(
+            "--signer",
+            help="the receipt signer address the exchange publishes (never the receipt's own)",
+        ),
+    ],
+) -> None:
+    """Verify a signed ingest receipt: its path to the signed load root and the EIP-712
+    signature by the signer you pinned. Exit 0 valid, 1 invalid, 2 unusable input."""
+    from datetime import UTC, datetime
+
+    from anchor.core.receipt import parse_receipt, verify_receipt
+    from anchor.errors import AnchorError, VerificationError
+    from anchor.verifier.trust import normalize_address
+
+    try:
+        pinned = normalize_address(signer, "--signer")
+        receipt = parse_receipt(_read(file))
+        verify_receipt(receipt, pinned)
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    except VerificationError as exc:
+        typer.echo(f"invalid: {exc.step}: {exc.detail}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except AnchorError as exc:
+        typer.echo(f"error: {exc.diagnostics()}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+
+    def when(t: int) -> str:
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    typer.echo(
+        f"valid receipt: record {receipt.record_id} (seq {receipt.seq}, leaf "
+        f"0x{receipt.leaf.hex()}) accepted at {when(receipt.ingested_at)}, promised final on "
+        f"chain by {when(receipt.deadline)}; signed by {pinned}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add ``anchor verify``, ``anchor verify-receipt`` and ``anchor trust`` to the main app."""
     from anchor.verifier.trust_commands import trust_app
 
     app.command("verify")(verify_command)
+    app.command("verify-receipt")(verify_receipt_command)
     app.add_typer(trust_app, name="trust")
