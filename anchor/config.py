@@ -60,6 +60,11 @@ class Config:
     private_key_env: str = "ANCHOR_PRIVATE_KEY"
     keystore_path: str | None = None
     keystore_password_env: str = "ANCHOR_KEYSTORE_PASSWORD"
+    # signed ingest receipts: their own key (never the anchorer's) and the promise they sign
+    receipt_key_env: str = "ANCHOR_RECEIPT_KEY"
+    receipt_keystore_path: str | None = None
+    receipt_keystore_password_env: str = "ANCHOR_RECEIPT_KEYSTORE_PASSWORD"
+    max_merge_delay_seconds: int = 3600
     # finality: None means "use the chain's `finalized` tag"
     finality_depth: int | None = None
     confirmations: int = 1

@@ -159,7 +159,14 @@ def run_demo(
                 if resp.status_code >= 300:
                     console.print(f"[red]ingest refused ({resp.status_code}): {resp.text[:300]}[/]")
                 if not announced:
-                    announced = _announce(client, api, devnet.rpc_url, first, api_key)
+                    announced = _announce(
+                        client,
+                        api,
+                        devnet.rpc_url,
+                        first,
+                        api_key,
+                        registry=(devnet.chain_id, record.address.lower()),
+                    )
                 if service.poll() is not None:
                     console.print(
                         f"[red]service exited with {service.returncode}; see service.log[/]"
@@ -187,7 +194,13 @@ def run_demo(
 
 
 def _announce(
-    client: httpx.Client, api: str, rpc_url: str, first: list[dict[str, Any]], api_key: str
+    client: httpx.Client,
+    api: str,
+    rpc_url: str,
+    first: list[dict[str, Any]],
+    api_key: str,
+    *,
+    registry: tuple[int, str],
 ) -> bool:
     """Once the first batch is final, print where to look. True when printed."""
     resp = client.get("/v1/batches")
@@ -205,7 +218,16 @@ def _announce(
         f"in tx {batch.get('tx_hash')} (block {batch.get('block_number')}), state final"
     )
     anchor_cmd = Path(sys.executable).with_name("anchor")
-    console.print("prove it yourself:")
+    chain_id, contract = registry
+    console.print(
+        "pin the exchange's registry once (a real exchange publishes this address on its "
+        "website, in an ENS text record and in a signed statement; never take it from a "
+        "proof bundle):"
+    )
+    console.print(
+        f"  {anchor_cmd} trust add --chain-id {chain_id} --contract {contract} --name demo-exchange"
+    )
+    console.print("prove it yourself (verify uses the pinned registry):")
     console.print(f"  {anchor_cmd} prove {rid} --api {api} -o proof.json")
     console.print(f"  {anchor_cmd} verify proof.json --rpc {rpc_url}")
     balance = next((r for r in first if r.get("kind") == "balance"), None)

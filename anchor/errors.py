@@ -48,6 +48,18 @@ class VerificationError(AnchorError):
         super().__init__(f"{step}: {detail}")
 
 
+class RegistryNotPinned(AnchorError):
+    """The verifier was given no registry address to trust for the bundle's chain (no
+    ``--contract`` and no entry in the trust file): it refuses to judge the anchor.
+    Exit code 3, distinct from "invalid" (1) and "unusable input" (2)."""
+
+    exit_code = 3
+
+    def __init__(self, chain_id: int) -> None:
+        self.chain_id = chain_id
+        super().__init__(f"registry not pinned for chain {chain_id}")
+
+
 class ConflictError(AnchorError):
     """The same record id arrived with different content, or a state change conflicts."""
 

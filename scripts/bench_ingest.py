@@ -131,6 +131,28 @@ def run(url: str, lines: list[bytes], workers: int) -> tuple[float, float]:
     return len(lines) / first, len(lines) / replay
 
 
+def run_with_receipts(url: str, lines: list[bytes], receipts: bool) -> float:
+    """One fresh load, with or without its signed receipts (one signature per load)."""
+    from anchor.config import Config
+    from anchor.service.ingest import ingest
+    from anchor.service.receipts import issue_receipts, load_receipt_key
+    from anchor.store.db import Database
+
+    env = {"ANCHOR_RECEIPT_KEY": "0x" + "4b" * 32}
+    signer = load_receipt_key(Config(private_key_env="BENCH_NO_ANCHORER_KEY"), env=env)
+    db = Database.open(url)
+    try:
+        t0 = time.perf_counter()
+        result = ingest(db, lines)
+        if receipts:
+            out = issue_receipts(db, result, signer, int(time.time()))
+            assert len(out) == len(lines)
+        took = time.perf_counter() - t0
+    finally:
+        db.close()
+    return len(lines) / took
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -147,8 +169,28 @@ def main() -> None:
         default=[1],
         help="validation worker processes to try (1 = in-process)",
     )
+    ap.add_argument(
+        "--receipts",
+        action="store_true",
+        help="SQLite only: bulk ingest without and with signed receipts, interleaved A/B",
+    )
     args = ap.parse_args()
     from anchor.core.records import fast_accelerator
+
+    if args.receipts:
+        lines = make_lines(args.n)
+        plain: list[float] = []
+        signed: list[float] = []
+        for _ in range(args.repeat):
+            for with_receipts, sink in ((False, plain), (True, signed)):
+                with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+                    url = f"sqlite:///{tmp}/bench.sqlite"
+                    sink.append(run_with_receipts(url, lines, with_receipts))
+        a, b = statistics.median(plain), statistics.median(signed)
+        print(f"SQLite ingest {args.n:,} without receipts: {a:,.0f} records/s median {load()}")
+        print(f"SQLite ingest {args.n:,} with receipts:    {b:,.0f} records/s median {load()}")
+        print(f"receipts cost {100 * (a - b) / a:.1f}% (runs: {plain} / {signed})")
+        return
 
     lines = make_lines(args.n)
     native = "native" if fast_accelerator() is not None else "pure Python"

@@ -238,7 +238,16 @@ def _bundles(rnd: random.Random) -> tuple[dict[str, bytes], dict[str, bytes], di
         .encode()), 2, "format", None)  # fmt: skip
     add("missing-field", good.replace(b'  "seq": ' + str(base.seq).encode() + b",\n", b""),
         2, "format", None)  # fmt: skip
-    add("reformatted", _dump(json.loads(good)).replace(b"  ", b"    "), 2, "format", None)
+    # Formatting is free, members are not: the verifiers read a bundle as a JSON value and
+    # accept a pretty-printed one (core's parse_bundle, which the service uses, does not),
+    # but a member written differently from its canonical form is refused.
+    pretty = _dump(json.loads(good)).replace(b"  ", b"    ")
+    valid["valid-trade-final-reformatted.json"] = pretty
+    q = rec_obj["quantity"].encode()
+    add("reformatted-noncanonical-number", pretty.replace(b'"quantity": "' + q, b'"quantity": "0' + q),
+        2, "format", None)  # fmt: skip
+    add("duplicate-key", good.replace(b'  "seq": ', b'  "seq": 1,\n  "seq": ', 1),
+        2, "format", None)  # fmt: skip
     return valid, broken, index
 
 

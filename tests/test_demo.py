@@ -57,11 +57,17 @@ def test_demo_anchors_and_prints_a_working_proof_command(tmp_path: Path) -> None
         assert "anchor verify" in text, text
         prove = re.search(r"anchor prove (\S+) --api (\S+) -o proof.json", text)
         verify = re.search(r"anchor verify proof.json --rpc (\S+)", text)
-        assert prove and verify, text
+        pin = re.search(r"anchor trust add (--chain-id \S+ --contract \S+ --name \S+)", text)
+        assert prove and verify and pin, text
+        # before pinning, the verifier refuses to judge (exit 3), it does not say "valid"
         done = _anchor(
             "prove", prove.group(1), "--api", prove.group(2), "-o", "proof.json", cwd=tmp_path
         )
         assert done.returncode == 0, done.stderr
+        unpinned = _anchor("verify", "proof.json", "--rpc", verify.group(1), cwd=tmp_path)
+        assert unpinned.returncode == 3 and "registry not pinned" in unpinned.stderr
+        pinned = _anchor("trust", "add", *pin.group(1).split(), cwd=tmp_path)
+        assert pinned.returncode == 0, pinned.stderr
         checked = _anchor("verify", "proof.json", "--rpc", verify.group(1), cwd=tmp_path)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "valid" in checked.stdout

@@ -63,6 +63,12 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(
             1, "--workers", min=1, max=64, help="validation worker processes (big files)"
         ),
+        receipts_out: Path | None = typer.Option(
+            None,
+            "--receipts-out",
+            help="write the load's signed receipts here (NDJSON; one signature per load, "
+            "with the receipt key of receipt_key_env / receipt_keystore_path)",
+        ),
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:
@@ -98,6 +104,12 @@ def register(app: typer.Typer) -> None:
         counting = _Counting(raw)
         reader = io.BufferedReader(counting, buffer_size=1 << 20)
         err = Console(stderr=True)
+        signer = None
+        if receipts_out is not None:
+            from anchor.config import load_config
+            from anchor.service.receipts import load_receipt_key
+
+            signer = load_receipt_key(load_config(config))  # before the load: fail early
         db = _open(config, database_url)
         try:
             with Progress(
@@ -131,6 +143,16 @@ def register(app: typer.Typer) -> None:
                     workers=workers,
                 )
                 progress.update(task, completed=counting.count, records=result.accepted)
+            if signer is not None and receipts_out is not None:
+                import json
+                import time
+
+                from anchor.service.receipts import issue_receipts
+
+                receipts = issue_receipts(db, result, signer, int(time.time()))
+                with receipts_out.open("w", encoding="utf-8") as out:
+                    for r in receipts:
+                        out.write(json.dumps(r.to_obj(), separators=(",", ":")) + "\n")
         finally:
             db.close()
             if not stdin:

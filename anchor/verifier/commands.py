@@ -1,8 +1,11 @@
-"""``anchor verify FILE (--offline | --rpc URL [--contract 0x..])``.
+"""``anchor verify FILE (--offline | --rpc URL [--contract 0x.. | --trust-file F])`` and
+``anchor trust add|list|remove``.
 
-Exit codes: 0 valid, 1 invalid (the message names the failed check), 2 unusable input or
-unreachable RPC. One line of output either way. Only typer and the standard library are
-imported at module level so the base install starts fast.
+Exit codes: 0 valid (``--offline``: the math holds, the chain was not asked), 1 invalid (the
+message names the failed check), 2 unusable input (malformed bundle or trust file, wrong
+chain) or unreachable RPC, 3 registry not pinned for the chain (no ``--contract``, no trust
+file entry): the verifier refuses to judge. One line of output either way. Only typer and
+the standard library are imported at module level so the base install starts fast.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ __all__ = ["register", "verify_command"]
 EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_UNUSABLE = 2
+EXIT_NOT_PINNED = 3
 
 
 def _read(file: str) -> bytes:
@@ -36,7 +40,19 @@ def verify_command(
     ] = None,
     contract: Annotated[
         str | None,
-        typer.Option("--contract", help="registry address you trust (default: the bundle's)"),
+        typer.Option(
+            "--contract",
+            help="registry address you trust (default: the one pinned for the chain in the "
+            "trust file; never the bundle's)",
+        ),
+    ] = None,
+    trust_file: Annotated[
+        str | None,
+        typer.Option(
+            "--trust-file",
+            help="trust file of pinned registries (default: $ANCHOR_TRUST_FILE or "
+            "~/.config/ledger-anchor/trusted-registries.toml)",
+        ),
     ] = None,
     finality_depth: Annotated[
         int | None,
@@ -51,8 +67,10 @@ def verify_command(
     ] = 10.0,
 ) -> None:
     """Verify a proof bundle: recompute its leaf and root, and (with --rpc) check the root
-    stored in the contract, the anchoring transaction, its canonical block and finality."""
-    from anchor.errors import AnchorError, VerificationError
+    stored in the registry YOU pinned (--contract or `anchor trust add`), its code, the
+    anchoring transaction, its canonical block and finality."""
+    from anchor.errors import AnchorError, RegistryNotPinned, VerificationError
+    from anchor.verifier.trust import TrustStore
     from anchor.verifier.verify import verify_bundle_offline, verify_bundle_online
 
     if offline == (rpc is not None):
@@ -65,20 +83,79 @@ def verify_command(
         raise typer.Exit(EXIT_UNUSABLE) from None
     try:
         if rpc is not None:
+            trust = TrustStore.load(trust_file) if contract is None else None
             result = verify_bundle_online(
-                data, rpc, contract=contract, finality_depth=finality_depth, timeout=timeout
+                data,
+                rpc,
+                contract=contract,
+                trust=trust,
+                finality_depth=finality_depth,
+                timeout=timeout,
             )
         else:
             result = verify_bundle_offline(data)
     except VerificationError as exc:
         typer.echo(f"invalid: {exc.step}: {exc.detail}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
+    except RegistryNotPinned as exc:
+        typer.echo(
+            f"{exc}: pin the exchange's published registry address with --contract 0x… or "
+            f"`anchor trust add --chain-id {exc.chain_id} --contract 0x… --name EXCHANGE`",
+            err=True,
+        )
+        raise typer.Exit(EXIT_NOT_PINNED) from None
     except AnchorError as exc:
         typer.echo(f"error: {exc.diagnostics()}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from None
     typer.echo(result.summary())
 
 
+def verify_receipt_command(
+    file: Annotated[str, typer.Argument(help="ingest receipt (JSON), or - for stdin")],
+    signer: Annotated[
+        str,
+        typer.Option(
+            "--signer",
+            help="the receipt signer address the exchange publishes (never the receipt's own)",
+        ),
+    ],
+) -> None:
+    """Verify a signed ingest receipt: its path to the signed load root and the EIP-712
+    signature by the signer you pinned. Exit 0 valid, 1 invalid, 2 unusable input."""
+    from datetime import UTC, datetime
+
+    from anchor.core.receipt import parse_receipt, verify_receipt
+    from anchor.errors import AnchorError, VerificationError
+    from anchor.verifier.trust import normalize_address
+
+    try:
+        pinned = normalize_address(signer, "--signer")
+        receipt = parse_receipt(_read(file))
+        verify_receipt(receipt, pinned)
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    except VerificationError as exc:
+        typer.echo(f"invalid: {exc.step}: {exc.detail}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except AnchorError as exc:
+        typer.echo(f"error: {exc.diagnostics()}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+
+    def when(t: int) -> str:
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    typer.echo(
+        f"valid receipt: record {receipt.record_id} (seq {receipt.seq}, leaf "
+        f"0x{receipt.leaf.hex()}) accepted at {when(receipt.ingested_at)}, promised final on "
+        f"chain by {when(receipt.deadline)}; signed by {pinned}"
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``anchor verify`` to the main app."""
+    """Add ``anchor verify``, ``anchor verify-receipt`` and ``anchor trust`` to the main app."""
+    from anchor.verifier.trust_commands import trust_app
+
     app.command("verify")(verify_command)
+    app.command("verify-receipt")(verify_receipt_command)
+    app.add_typer(trust_app, name="trust")

@@ -1,26 +1,34 @@
 """The standalone verifier: offline (math only) and online (against the chain, any RPC).
 
-Online, the root is read FROM THE CONTRACT at the bundle's batch id; the root written in
-the bundle is never trusted. Then the anchoring transaction's receipt must carry the
-contract's ``Anchored(batchId, root, ...)`` event, its block must still be the canonical
-block at that height, and that block must be final (the chain's ``finalized`` tag, or a
-depth below the head where the chain has no such tag).
+Online, the registry is the one YOU pinned, never the bundle's: ``contract=`` (the CLI's
+``--contract``) or the registries pinned for the chain in a trust file
+(:mod:`anchor.verifier.trust`). Without a pin the verifier refuses to judge
+(:class:`anchor.errors.RegistryNotPinned`, exit 3). The runtime code at the pinned address
+must be the published AnchorRegistry's (code hash against the committed artifact,
+:mod:`anchor.verifier.registry`). Then the root is read FROM THE CONTRACT at the bundle's
+batch id (the root written in the bundle is never trusted), the anchoring transaction's
+receipt must carry the contract's ``Anchored(batchId, root, ...)`` event, its block must
+still be the canonical block at that height, and that block must be final (the chain's
+``finalized`` tag, or a depth below the head where the chain has no such tag).
 
 Every failed check raises :class:`anchor.errors.VerificationError` naming the step:
-math steps (see :mod:`anchor.core.verify`), then ``anchor``, ``contract``, ``chain_id``,
+math steps (see :mod:`anchor.core.verify`), then ``anchor``, ``contract``, ``code``,
 ``chain_root``, ``contract_verify``, ``receipt``, ``event``, ``canonical``, ``finality``.
+An RPC serving another chain than the bundle's is unusable input (InputError, exit 2).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
-from anchor.core.proof import ProofBundle, parse_bundle
+from anchor.core.proof import ProofBundle
+from anchor.core.proof_json import parse_bundle_value
 from anchor.core.verify import verify_bundle
-from anchor.errors import ChainError, InputError, VerificationError
+from anchor.errors import ChainError, InputError, RegistryNotPinned, VerificationError
+from anchor.verifier.registry import published_code
+from anchor.verifier.trust import TrustStore, normalize_address
 
 __all__ = [
     "ANCHORED_EVENT",
@@ -34,7 +42,6 @@ ANCHORED_EVENT: Final = "Anchored(uint64,bytes32,uint64)"
 ROOT_OF: Final = "rootOf(uint64)"
 VERIFY_FN: Final = "verify(uint64,bytes32[],bytes32)"
 DEFAULT_FALLBACK_DEPTH: Final = 64
-_ADDR: Final = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 
 
 def selector(signature: str) -> bytes:
@@ -66,7 +73,8 @@ class VerifyResult:
     online: bool
     chain_id: int | None = None
     contract: str | None = None
-    contract_from_bundle: bool = False
+    pinned_by: str | None = None  # "--contract", or the trust file entry that pins it
+    code_hash: bytes | None = None
     block_number: int | None = None
     block_hash: bytes | None = None
     finalized_block: int | None = None
@@ -79,16 +87,19 @@ class VerifyResult:
     def summary(self) -> str:
         head = f"record {self.record_id} ({self.kind}) is in batch {self.batch_id}, root {_h(self.root)}"
         if not self.online:
-            return f"valid (offline): {head}; the root was NOT checked against the chain"
-        trust = " (contract address taken from the bundle)" if self.contract_from_bundle else ""
+            return (
+                f"math ok (offline): {head}; the root was NOT checked against the chain, so "
+                "this does not show the record is anchored"
+            )
         return (
-            f"valid: {head}, anchored in {self.contract}{trust} on chain {self.chain_id} "
+            f"valid: {head}, anchored in registry {self.contract} pinned by {self.pinned_by}, "
+            f"code = the published AnchorRegistry, on chain {self.chain_id} "
             f"in block {self.block_number}, final ({self.finality_rule})"
         )
 
 
 def _as_bundle(bundle: ProofBundle | bytes | str) -> ProofBundle:
-    return bundle if isinstance(bundle, ProofBundle) else parse_bundle(bundle)
+    return bundle if isinstance(bundle, ProofBundle) else parse_bundle_value(bundle)
 
 
 def verify_bundle_offline(bundle: ProofBundle | bytes | str) -> VerifyResult:
@@ -114,16 +125,20 @@ def verify_bundle_online(
     rpc_url: str,
     *,
     contract: str | None = None,
+    trust: TrustStore | None = None,
     finality_depth: int | None = None,
     fallback_depth: int = DEFAULT_FALLBACK_DEPTH,
     timeout: float = 10.0,
     transport: Any = None,
+    artifact: str | None = None,
 ) -> VerifyResult:
     """Verify against the chain behind ``rpc_url``.
 
-    ``contract`` is the registry address you trust (recommended); without it the bundle's
-    address is used and the result says so. ``finality_depth`` forces a depth rule instead
-    of the ``finalized`` tag; ``fallback_depth`` applies when the chain has no such tag.
+    The registry trusted is ``contract`` if given, else those pinned for the RPC's chain in
+    ``trust``; with neither, :class:`RegistryNotPinned` (the bundle's own address is never
+    trusted). ``artifact`` replaces the packaged artifact the code hash is taken from.
+    ``finality_depth`` forces a depth rule instead of the ``finalized`` tag;
+    ``fallback_depth`` applies when the chain has no such tag.
     """
     from anchor.verifier.rpc import RpcClient, RpcResponseError, hex_bytes, hex_int
 
@@ -141,23 +156,39 @@ def verify_bundle_online(
             "anchor",
             f"the bundle is not anchored yet (status {a.status}): nothing to check on chain",
         )
-    if contract is not None:
-        if not _ADDR.match(contract):
-            raise InputError("--contract must be 0x followed by 40 hex digits")
-        if contract.lower() != a.contract:
-            raise VerificationError(
-                "contract", f"the bundle names contract {a.contract}, you trust {contract.lower()}"
-            )
-    address = a.contract
+    pinned_arg = None if contract is None else normalize_address(contract, "--contract")
+    published = published_code(artifact)
     with RpcClient(rpc_url, timeout=timeout, transport=transport) as rpc:
         chain_id = rpc.chain_id()
         if chain_id != a.chain_id:
-            raise VerificationError(
-                "chain_id",
-                f"the RPC serves chain {chain_id}, the bundle was anchored on chain {a.chain_id}",
+            raise InputError(
+                f"wrong chain: the RPC serves chain {chain_id}, the bundle was anchored on "
+                f"chain {a.chain_id}; give an RPC URL of chain {a.chain_id}"
             )
-        if not rpc.get_code(address):
+        # 0. the registry is the one the user pinned, never the bundle's
+        if pinned_arg is not None:
+            pins = {pinned_arg: "--contract"}
+        else:
+            if trust is None or not trust.for_chain(chain_id):
+                raise RegistryNotPinned(chain_id)
+            pins = {e.contract: f"trust entry {e.name!r}" for e in trust.for_chain(chain_id)}
+        if a.contract not in pins:
+            raise VerificationError(
+                "contract",
+                f"the bundle names registry {a.contract}, which is not the registry you "
+                f"pinned for chain {chain_id} ({', '.join(pins)})",
+            )
+        address = a.contract
+        code = rpc.get_code(address)
+        if not code:
             raise VerificationError("contract", f"no contract at {address} on chain {chain_id}")
+        if not published.matches(code):
+            raise VerificationError(
+                "code",
+                f"code at {address} is not the published {published.contract_name} "
+                f"(code hash {_h(published.hash_of(code))}, published "
+                f"{_h(published.code_hash)})",
+            )
 
         # 1. the root, read from the contract itself
         ret = rpc.eth_call(address, selector(ROOT_OF) + _word(b.batch_id))
@@ -253,7 +284,8 @@ def verify_bundle_online(
         online=True,
         chain_id=chain_id,
         contract=address,
-        contract_from_bundle=contract is None,
+        pinned_by=pins[address],
+        code_hash=published.code_hash,
         block_number=r_block,
         block_hash=r_hash,
         finalized_block=fin,

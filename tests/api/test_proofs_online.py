@@ -125,7 +125,9 @@ def test_served_bundles_verify_online_and_fail_after_tampering(
     at = raw.index(b'"price": "') + len(b'"price": "')
     edited = tmp_path / "edited.json"
     edited.write_bytes(raw[:at] + bytes([raw[at] ^ 1]) + raw[at + 1 :])
-    assert anchor_verify(edited, o.registry.rpc_url).returncode != 0
+    assert (
+        anchor_verify(edited, o.registry.rpc_url, "--contract", o.registry.address).returncode != 0
+    )
 
     # 2. a forged but self-consistent bundle (record changed, leaf/path/root/checksum
     #    recomputed): the math holds, the chain does not -> exit 1 naming the chain root
@@ -152,7 +154,7 @@ def test_served_bundles_verify_online_and_fail_after_tampering(
         cwd=ROOT,
     )
     assert res.returncode == 0  # offline math alone cannot tell
-    res = anchor_verify(fpath, o.registry.rpc_url)
+    res = anchor_verify(fpath, o.registry.rpc_url, "--contract", o.registry.address)
     assert res.returncode == 1 and "chain_root" in res.stderr
 
 
@@ -222,7 +224,11 @@ def test_proof_follows_re_anchoring_after_a_reorg(
     fresh, stale = tmp_path / "after.json", tmp_path / "before.json"
     fresh.write_bytes(after.to_json())
     stale.write_bytes(before.to_json())
-    res = anchor_verify(fresh, registry.rpc_url, "--finality-depth", "50")
+    res = anchor_verify(
+        fresh, registry.rpc_url, "--contract", registry.address, "--finality-depth", "50"
+    )
     assert res.returncode == 0, res.stderr
-    res = anchor_verify(stale, registry.rpc_url, "--finality-depth", "50")
+    res = anchor_verify(
+        stale, registry.rpc_url, "--contract", registry.address, "--finality-depth", "50"
+    )
     assert res.returncode == 1, res.stdout + res.stderr

@@ -190,6 +190,17 @@ def test_proof_bundles_from_the_restored_database_verify_online(
         )
         assert made.exit_code == 0, made.output
         checked = runner.invoke(
-            app, ["verify", str(proof), "--rpc", reg.rpc_url, "--finality-depth", "0"], env=env
+            app,
+            [
+                "verify",
+                str(proof),
+                "--rpc",
+                reg.rpc_url,
+                "--contract",
+                reg.address,
+                "--finality-depth",
+                "0",
+            ],
+            env=env,
         )
         assert checked.exit_code == 0, checked.output

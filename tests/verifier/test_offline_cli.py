@@ -34,7 +34,7 @@ def test_valid_bundle_exits_0_with_one_line() -> None:
     proc = _cli("verify", str(VECTORS / "bundles" / "valid-trade-final.json"), "--offline")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("valid (offline)")
+    assert len(lines) == 1 and lines[0].startswith("math ok (offline)")
     assert "NOT checked against the chain" in lines[0]
 
 

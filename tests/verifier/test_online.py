@@ -1,6 +1,7 @@
 """`anchor verify FILE --rpc URL` against a real anvil with the registry deployed.
 
-The root is read from the contract (never from the bundle); the receipt's block must be
+The registry is the pinned one (tests/verifier/test_pinning.py covers pinning itself); the
+root is read from the contract (never from the bundle); the receipt's block must be
 canonical and final. Each way to be wrong fails at its named step.
 """
 
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 
 from anchor.cli import app
 from anchor.core.proof import AnchorInfo, ProofBundle
-from anchor.errors import ChainError, VerificationError
+from anchor.errors import ChainError, InputError, RegistryNotPinned, VerificationError
 from anchor.verifier import ANCHORED_EVENT, verify_bundle_online
 from anchor.verifier.verify import ROOT_OF, VERIFY_FN, event_topic, selector
 from tests.core.bundles import Batch, make_batch
@@ -83,6 +84,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
 
 
 def _fails(step: str, bundle: ProofBundle, url: str, **kw: Any) -> VerificationError:
+    kw.setdefault("contract", bundle.anchor.contract)
     with pytest.raises(VerificationError) as exc:
         verify_bundle_online(bundle, url, **kw)
     assert exc.value.step == step, str(exc.value)
@@ -109,10 +111,10 @@ def test_valid_final_bundle(setup: Setup, tmp_path: Path) -> None:
         b = setup.bundle(setup.batch1, setup.anchor1, i)
         res = verify_bundle_online(b, setup.reg.rpc_url, contract=setup.reg.address)
         assert res.online and res.root == setup.batch1.tree.root and res.batch_id == 1
-        assert res.block_number == setup.anchor1.block_number and not res.contract_from_bundle
+        assert res.block_number == setup.anchor1.block_number and res.pinned_by == "--contract"
     b2 = setup.bundle(setup.batch2, setup.anchor2, 3, batch_id=2)
-    res = verify_bundle_online(b2, setup.reg.rpc_url)
-    assert res.contract_from_bundle and "taken from the bundle" in res.summary()
+    with pytest.raises(RegistryNotPinned):  # the bundle's own address is never trusted
+        verify_bundle_online(b2, setup.reg.rpc_url)
     path = tmp_path / "p.json"
     path.write_bytes(b2.to_json())
     out = runner.invoke(
@@ -137,7 +139,10 @@ def test_wrong_contract_chain_tx_and_block(setup: Setup) -> None:
     _fails("contract", b, url, contract="0x" + "11" * 20)
     other = replace(setup.anchor1, contract="0x" + "22" * 20)
     _fails("contract", b.with_anchor(other), url)  # no code there
-    _fails("chain_id", b.with_anchor(replace(setup.anchor1, chain_id=1)), url)
+    with pytest.raises(InputError, match="wrong chain"):
+        verify_bundle_online(
+            b.with_anchor(replace(setup.anchor1, chain_id=1)), url, contract=setup.reg.address
+        )
     # batch 2's transaction (right contract, right block info) has no event for batch 1
     _fails("event", b.with_anchor(setup.anchor2), url)
     _fails("receipt", b.with_anchor(replace(setup.anchor1, tx_hash=bytes(32))), url)
@@ -145,7 +150,7 @@ def test_wrong_contract_chain_tx_and_block(setup: Setup) -> None:
     assert block is not None
     _fails("receipt", b.with_anchor(replace(setup.anchor1, block_number=block + 1)), url)
     _fails("receipt", b.with_anchor(replace(setup.anchor1, block_hash=bytes(32))), url)
-    _fails("anchor", setup.batch1.bundle(0, anchor=None), url)
+    _fails("anchor", setup.batch1.bundle(0, anchor=None), url, contract=setup.reg.address)
 
 
 def test_finality_rules(setup: Setup) -> None:
@@ -155,7 +160,9 @@ def test_finality_rules(setup: Setup) -> None:
     assert setup.anchor1.block_number is not None
     depth = int(head, 16) - setup.anchor1.block_number + 1
     _fails("finality", b, url, finality_depth=depth)
-    assert verify_bundle_online(b, url, finality_depth=depth - 1).finality_rule
+    assert verify_bundle_online(
+        b, url, contract=setup.reg.address, finality_depth=depth - 1
+    ).finality_rule
 
 
 class _NoFinalizedTag(httpx.HTTPTransport):
@@ -174,7 +181,13 @@ class _NoFinalizedTag(httpx.HTTPTransport):
 
 def test_fallback_depth_without_a_finalized_tag(setup: Setup) -> None:
     b = setup.bundle(setup.batch1, setup.anchor1)
-    res = verify_bundle_online(b, setup.reg.rpc_url, fallback_depth=1, transport=_NoFinalizedTag())
+    res = verify_bundle_online(
+        b,
+        setup.reg.rpc_url,
+        contract=setup.reg.address,
+        fallback_depth=1,
+        transport=_NoFinalizedTag(),
+    )
     assert "no finalized tag" in (res.finality_rule or "")
     _fails("finality", b, setup.reg.rpc_url, fallback_depth=10_000, transport=_NoFinalizedTag())
 
@@ -183,7 +196,9 @@ def test_unreachable_rpc_exits_2(setup: Setup, tmp_path: Path) -> None:
     path = tmp_path / "p.json"
     path.write_bytes(setup.bundle(setup.batch1, setup.anchor1).to_json())
     with pytest.raises(ChainError):
-        verify_bundle_online(path.read_bytes(), "http://127.0.0.1:9", timeout=2)
+        verify_bundle_online(
+            path.read_bytes(), "http://127.0.0.1:9", contract=setup.reg.address, timeout=2
+        )
     out = runner.invoke(app, ["verify", str(path), "--rpc", "http://127.0.0.1:9", "--timeout", "2"])
     assert out.exit_code == 2 and "unreachable" in out.output
     out = runner.invoke(app, ["verify", str(path), "--rpc", "ftp://x"])
@@ -202,7 +217,7 @@ def test_not_final_and_reorged(anvil_factory: AnvilFactory) -> None:
     httpx.post(
         reg.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "anvil_mine", "params": ["0x3"]}
     )
-    assert verify_bundle_online(b, reg.rpc_url).online
+    assert verify_bundle_online(b, reg.rpc_url, contract=reg.address).online
     # reorg away the anchoring block and everything after it
     head = int(
         httpx.post(
