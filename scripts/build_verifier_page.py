@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Build the browser verifier: one self-contained HTML file, all JavaScript bundled in.
 
-1. ``web/src/generated.mjs``: the record schemas (from ``anchor.core.records``) and the
+1. ``scripts/web/src/generated.mjs``: the record schemas (from ``anchor.core.records``) and the
    published registry's runtime code hash (from the committed artifact
    ``anchor/chain/AnchorRegistry.json``, via ``anchor.verifier.registry``): never typed by
    hand, so a new artifact or schema only needs a rebuild.
-2. esbuild (pinned in web/package-lock.json) bundles ``web/src/page.mjs`` with its
-   dependencies (``@noble/hashes``) into one script, inlined into ``web/src/page.html``.
+2. esbuild (pinned in scripts/web/package-lock.json) bundles ``scripts/web/src/page.mjs`` with its
+   dependencies (``@noble/hashes``) into one script, inlined into ``scripts/web/src/page.html``.
 3. Writes ``anchor/verifier/static/verify.html`` (served at ``/verify``, works from
    ``file://``) and ``anchor/verifier/static/verifier.js`` (the same module for the
    explorer page: ``window.ledgerAnchorVerifier``).
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WEB = ROOT / "web"
+WEB = ROOT / "scripts" / "web"
 GENERATED = WEB / "src" / "generated.mjs"
 STATIC = ROOT / "anchor" / "verifier" / "static"
 PAGE = STATIC / "verify.html"
@@ -69,7 +69,7 @@ def generated_module() -> str:
 def _esbuild(entry: str, *extra: str) -> str:
     tool = WEB / "node_modules" / ".bin" / "esbuild"
     if not tool.exists():
-        raise SystemExit("esbuild missing: run scripts/setup.sh (npm ci in web/)")
+        raise SystemExit("esbuild missing: run scripts/setup.sh (npm ci in scripts/web/)")
     out = subprocess.run(
         [
             str(tool),

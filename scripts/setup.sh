@@ -17,7 +17,7 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-for dir in hardhat-free-devnet contracts tests/js web; do
+for dir in hardhat-free-devnet contracts tests/js scripts/web; do
   [ -f "$dir/package.json" ] || continue
   lock="$dir/package-lock.json"
   mark="$dir/node_modules/.installed-$( (cat "$dir/package.json" "$lock" 2>/dev/null) | sha256sum | cut -c1-16)"

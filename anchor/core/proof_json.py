@@ -7,7 +7,7 @@ the canonical bundle's JSON value: same members, same types, same strings (so ``
 ``"7"``, uppercase hex, an explicit zero ``ext``, a duplicate key, a float or trailing data
 are still refused). The checksum is over the canonical serialization, so it is unchanged.
 
-The browser verifier (web/src/bundle.mjs) implements the same rule; the tests run both on
+The browser verifier (scripts/web/src/bundle.mjs) implements the same rule; the tests run both on
 every committed vector.
 """
 

@@ -112,6 +112,7 @@ def _operations(base: str) -> list[tuple[str, str]]:
     ops = [(m.upper(), p) for p, item in spec["paths"].items() for m in item if m != "parameters"]
     # routes kept out of the spec are attacked too
     ops += [("GET", "/explorer"), ("GET", "/explorer/static/{name}"), ("GET", "/healthz")]
+    ops += [("GET", "/verify")]
     ops += [("GET", "/no/such/route"), ("DELETE", "/v1/proofs/{record_id}")]
     return ops
 

@@ -1,8 +1,8 @@
-// The browser verifier's own module (web/src/verify.mjs, what verify.html bundles) under
+// The browser verifier's own module (scripts/web/src/verify.mjs, what verify.html bundles) under
 // node: the verdict of its math checks for each file given.
 // usage: node verify_vectors.mjs FILE... -> JSON [{file, verdict, step}] on stdout
 import fs from 'node:fs';
-import { mathVerdict } from '../../web/src/verify.mjs';
+import { mathVerdict } from '../../scripts/web/src/verify.mjs';
 
 const out = process.argv.slice(2).map((file) => {
   let text;

@@ -1,4 +1,4 @@
-"""The browser verifier's JavaScript (web/src, bundled into verify.html) and the Python
+"""The browser verifier's JavaScript (scripts/web/src, bundled into verify.html) and the Python
 verifier agree on every committed vector, broken ones included, and on single-byte
 mutations of a bundle; the committed page is what the build script makes of the sources."""
 
@@ -96,6 +96,6 @@ def test_the_page_expects_the_artifacts_code_hash() -> None:
     from anchor.core.hashing import keccak256
 
     expected = "0x" + keccak256(load_artifact().deployed_bytecode_bytes).hex()
-    generated = (ROOT / "web" / "src" / "generated.mjs").read_text()
+    generated = (ROOT / "scripts" / "web" / "src" / "generated.mjs").read_text()
     assert f'PUBLISHED_CODE_HASH = "{expected}"' in generated
     assert expected in (ROOT / "anchor" / "verifier" / "static" / "verify.html").read_text()
