@@ -97,7 +97,7 @@ class LeaseLeader:
                 # the heartbeat has not confirmed the lease lately: ask the database
                 if self._renew():
                     return True
-                self._step_down("its lease ran out before it could be renewed")
+                self._step_down(self._epoch, "it could not be renewed")
             started = time.monotonic()
             try:
                 current = store.read_lease(self.db, self.name)
@@ -124,21 +124,24 @@ class LeaseLeader:
         return self._epoch is not None and time.monotonic() < self._valid_until
 
     def holds(self) -> bool:
-        """The fence (see the module docstring); steps down when the lease is lost."""
+        """The fence (see the module docstring); steps down when the lease is lost.
+
+        Read-only and lock-free: the transaction manager calls it inside its own write
+        transaction (on SQLite a write here would wait for that very transaction)."""
         epoch = self._epoch
         if epoch is None:
             return False
         try:
-            ok = store.holds(self.db, self.holder, epoch, self.margin, self.name)
+            if store.holds(self.db, self.holder, epoch, self.margin, self.name):
+                return True
+            current = store.read_lease(self.db, self.name)
         except Exception as exc:
             log.warning("lease check failed (%s): not signing or sending", type(exc).__name__)
             return False
-        if not ok:
-            with self._lock:
-                if self._epoch == epoch and not self._renew():
-                    self._step_down("the lease is held by another process or has run out")
-            return False
-        return True
+        if current is None or (current.holder, current.epoch) != (self.holder, epoch):
+            self._step_down(epoch, "the lease is held by another process now")
+        # else: still ours but about to run out; the heartbeat renews it, the next tick works
+        return False
 
     def release(self) -> None:
         self._stop.set()
@@ -161,7 +164,7 @@ class LeaseLeader:
         if epoch is None:
             return False
         started = time.monotonic()
-        try:
+        try:  # no lock held: the database may make this wait (SQLite's write lock)
             renewed = store.renew(self.db, self.holder, epoch, self.lease_seconds, self.name)
         except Exception as exc:
             if not self._renew_failing:
@@ -173,14 +176,18 @@ class LeaseLeader:
             self._renew_failing = False
         if renewed is None:
             return False
-        self._valid_until = started + self.lease_seconds - self.margin
+        with self._lock:
+            if self._epoch == epoch:
+                self._valid_until = started + self.lease_seconds - self.margin
         return True
 
-    def _step_down(self, why: str) -> None:
-        if self._epoch is not None:
-            log.error("lost the anchorer lease (epoch %s): %s; stepping down", self._epoch, why)
-        self._epoch = None
-        self._valid_until = 0.0
+    def _step_down(self, epoch: int | None, why: str) -> None:
+        with self._lock:
+            if epoch is None or self._epoch != epoch:
+                return
+            log.error("lost the anchorer lease (epoch %s): %s; stepping down", epoch, why)
+            self._epoch = None
+            self._valid_until = 0.0
 
     def _start_heartbeat(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -194,11 +201,11 @@ class LeaseLeader:
     def _heartbeat(self) -> None:
         interval = self.lease_seconds / 3
         while not self._stop.wait(interval):
-            with self._lock:
-                if self._epoch is None:
-                    continue
-                if not self._renew() and not self._renew_failing:
-                    self._step_down("another process holds it now")
+            epoch = self._epoch
+            if epoch is None:
+                continue
+            if not self._renew() and not self._renew_failing:
+                self._step_down(epoch, "another process holds it now")
 
 
 def make_leadership(db: Database, config: Config | None = None) -> LeaseLeader:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import sqlalchemy as sa
 
+from anchor.config import load_config
+from anchor.errors import ConfigError
 from anchor.store import lease
 from anchor.store.db import Database
 
@@ -86,3 +89,17 @@ def test_lease_models_match_the_migrated_schema(db: Database) -> None:
             assert migrated[column.name]["nullable"] == column.nullable, (table.name, column.name)
         pk = set(insp.get_pk_constraint(table.name)["constrained_columns"])
         assert pk == {c.name for c in table.primary_key.columns}, table.name
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "31", "nan", "-4", "abc"])
+def test_a_bad_lease_is_a_one_line_config_error(value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, env={"ANCHOR_LEADER_LEASE_SECONDS": value})
+    assert "leader_lease_seconds" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["RPC_OUTAGE_ALARM_SECONDS", "STALL_ALARM_SECONDS"])
+def test_alarm_times_must_be_positive(key: str) -> None:
+    with pytest.raises(ConfigError, match=key.lower()):
+        load_config(None, env={f"ANCHOR_{key}": "0"})
+    assert load_config(None, env={}).leader_lease_seconds == 15.0
