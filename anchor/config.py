@@ -6,6 +6,7 @@ the signing key is referenced (an environment variable name or a keystore path),
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -79,6 +80,13 @@ class Config:
     seal_cron: str | None = None
     seal_size_trigger: int = 100_000
     batch_max_records: int = 1_000_000
+    # leadership: the anchorer holds a lease in the database, renewed every third of it; a
+    # stalled leader is replaced once it expires (1..30 s)
+    leader_lease_seconds: float = 15.0
+    # alarms: the RPC failing for this long; no batch final for this long while work is
+    # pending (None: max(300, 3 x the seal interval or cron period))
+    rpc_outage_alarm_seconds: float = 60.0
+    stall_alarm_seconds: float | None = None
     # explorer
     explorer_kind: str = "etherscan"
     explorer_base_url: str | None = None
@@ -155,4 +163,24 @@ def load_config(
         raise ConfigError(f"unknown config keys {sorted(unknown)}")
     values.update(overrides)
     coerced = {k: _coerce(k, v, getattr(cfg, k)) for k, v in values.items()}
-    return replace(cfg, **coerced)
+    return validate(replace(cfg, **coerced))
+
+
+MAX_LEASE_SECONDS = 30.0
+
+
+def _positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+def validate(cfg: Config) -> Config:
+    """Range checks with a one-line :class:`ConfigError` naming the key."""
+    if not 1.0 <= cfg.leader_lease_seconds <= MAX_LEASE_SECONDS:
+        raise ConfigError(
+            f"config leader_lease_seconds: {cfg.leader_lease_seconds} is outside 1..30 seconds"
+        )
+    if not _positive(cfg.rpc_outage_alarm_seconds):
+        raise ConfigError("config rpc_outage_alarm_seconds: must be a positive number of seconds")
+    if cfg.stall_alarm_seconds is not None and not _positive(cfg.stall_alarm_seconds):
+        raise ConfigError("config stall_alarm_seconds: must be a positive number of seconds")
+    return cfg

@@ -19,6 +19,10 @@ Every step leaves the database in a state a restarted process can continue from:
 Every attempt of a batch shares one nonce, so at most one is mined, and the contract rejects a
 second anchor for a batch id: a batch can never be anchored twice.
 
+**Fencing**: ``fence`` (a callable handed in by the service: "does this process still hold the
+anchorer lease?") is asked immediately before every signature and every broadcast; when it
+says no, the tick stops there (:class:`LeaseLost`) without signing or sending anything.
+
 ``ANCHOR_CRASH_AT=<step>`` (after_seal, after_sign, after_broadcast, after_receipt,
 after_include) makes the process SIGKILL itself at that step: a fault-injection hook for tests.
 """
@@ -29,6 +33,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -90,6 +95,10 @@ OUTAGE_LOG_EVERY = 60.0  # seconds between "chain unavailable" warnings during a
 
 class ChainUnavailable(ChainError):
     """The RPC endpoint could not be reached; the tick stops and is retried later."""
+
+
+class LeaseLost(ChainError):
+    """The fence said this process no longer holds the anchorer lease: stop the tick."""
 
 
 def crash_point(step: str) -> None:
@@ -174,16 +183,27 @@ class TickReport:
     final: int = 0
     reorged: int = 0
     errors: list[str] = field(default_factory=list)
+    fenced: bool = False  # stopped because the lease was lost
 
 
 class TxManager:
     """Prepare, broadcast and confirm anchor transactions for sealed batches.
 
     ``w3`` is a connected web3 instance (tests hand it a real anvil), ``key`` the signing key
-    (see :mod:`anchor.chain.keys`)."""
+    (see :mod:`anchor.chain.keys`), ``fence`` the lease check made before signing and sending
+    (None: no fence, a single process)."""
 
-    def __init__(self, db: Database, w3: Any, key: SigningKey, settings: TxSettings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        w3: Any,
+        key: SigningKey,
+        settings: TxSettings,
+        *,
+        fence: Callable[[], bool] | None = None,
+    ) -> None:
         self.db = db
+        self.fence = fence
         self.w3 = w3
         self.key = key
         self.settings = settings
@@ -205,6 +225,9 @@ class TxManager:
             report.prepared = self.prepare()
             report.sent, report.bumped = self.broadcast()
             report.included, report.final, report.reorged = self.confirm()
+        except LeaseLost:
+            report.fenced = True
+            return report
         except ChainUnavailable as exc:
             report.errors.append(str(exc))
         except Exception as exc:
@@ -227,6 +250,12 @@ class TxManager:
         elif self._down_since is not None:
             log.warning("chain reachable again after %.0f s", now - self._down_since)
             self._down_since = None
+
+    def _fence(self, what: str) -> None:
+        """Raise :class:`LeaseLost` unless the fence confirms the lease (right before ``what``)."""
+        if self.fence is not None and not self.fence():
+            log.warning("not the anchorer any more: stopping before %s", what)
+            raise LeaseLost(what)
 
     def _check_chain_id(self) -> None:
         if self._chain_checked:
@@ -308,6 +337,7 @@ class TxManager:
                 return True  # someone else prepared it meanwhile
             cursor = self._lock_cursor(s)
             nonce = max(cursor.next_nonce, chain_nonce)
+            self._fence(f"signing batch {batch_id}")
             attempt = self._sign(batch_id, nonce, gas, data, fees)
             s.add(attempt)
             cursor.next_nonce = nonce + 1
@@ -547,6 +577,7 @@ class TxManager:
             )
         assert tx.nonce is not None
         data = self.registry.anchor_data(tx.batch_id, _unhex(tx.root) or b"", tx.leaf_count)
+        self._fence(f"signing a replacement for batch {tx.batch_id}")
         replacement = self._sign(
             tx.batch_id, tx.nonce, tx.gas_limit or DEFAULT_GAS_LIMIT, data, new
         )
@@ -576,6 +607,7 @@ class TxManager:
 
     def _send(self, tx: AnchorTx, attempt: AnchorAttempt, head: int, *, retry: bool = True) -> bool:
         """Send the stored bytes of ``attempt``; True when the node took them."""
+        self._fence(f"broadcasting batch {tx.batch_id}")
         try:
             self.w3.eth.send_raw_transaction(attempt.raw_tx)
         except Exception as exc:
@@ -915,6 +947,7 @@ __all__ = [
     "CRASH_STEPS",
     "ChainUnavailable",
     "Fees",
+    "LeaseLost",
     "Registry",
     "SendOutcome",
     "TickReport",

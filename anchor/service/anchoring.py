@@ -4,6 +4,11 @@
 calls. It owns no thread and no timer: :mod:`anchor.service.scheduler` decides when.
 Every job works from the database, so a process killed at any point continues where the last
 commit left off when it starts again.
+
+``fence`` (the leader lease's check, see :mod:`anchor.service.leader`) goes to the transaction
+manager, which asks it before signing and broadcasting. The stall alarms of
+:mod:`anchor.service.watchdog` are fed from every tick (:meth:`Anchorer.tick`) and, in a
+standby, from :meth:`Anchorer.watch`.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from anchor.chain.fees import is_network_error
 from anchor.chain.txmanager import TickReport, TxManager, TxSettings, crash_point
 from anchor.errors import ConfigError
+from anchor.service.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from anchor.chain.keys import SigningKey
@@ -97,6 +104,7 @@ class Anchorer:
         w3: Any | None = None,
         key: SigningKey | None = None,
         backups: bool = True,
+        fence: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.config = config
@@ -104,6 +112,8 @@ class Anchorer:
         self._key = key
         self._tx: TxManager | None = None
         self._backups = backups
+        self.fence = fence
+        self.watchdog = Watchdog(db, config)
 
     # -- pieces, built lazily so a missing RPC or key shows up as a clear error at use --
     @property
@@ -111,7 +121,9 @@ class Anchorer:
         if self._tx is None:
             w3 = self._w3 if self._w3 is not None else make_chain(self.config)
             key = self._key if self._key is not None else load_key(self.config)
-            self._tx = TxManager(self.db, w3, key, TxSettings.from_config(self.config))
+            self._tx = TxManager(
+                self.db, w3, key, TxSettings.from_config(self.config), fence=self.fence
+            )
         return self._tx
 
     # -- sealing -------------------------------------------------------------------------
@@ -141,13 +153,29 @@ class Anchorer:
     # -- the tick ------------------------------------------------------------------------
     def tick(self) -> TickSummary:
         """Seal if the size trigger is reached, then one transaction-manager pass, then
-        backups (if the backup module is installed; its errors never stop anchoring)."""
+        backups (if the backup module is installed; its errors never stop anchoring), then
+        the watchdog. While the registry address holds no (or other) code, the pass is
+        skipped quietly: the ``registry_code_missing`` alarm says why."""
         summary = TickSummary()
         summary.sealed = [b.id for b in self.seal_pending(minimum=self.config.seal_size_trigger)]
-        summary.chain = self.tx.run_once()
+        tx = self.tx
+        if self.watchdog.registry_ok(tx):
+            try:
+                summary.chain = tx.run_once()
+            except Exception as exc:
+                if is_network_error(exc) or not self.watchdog.tick_failed(tx, exc):
+                    raise
+            else:
+                self.watchdog.rpc_seen(summary.chain)
         if self._backups:
             summary.backup_error = run_backups(self.db, self.config)
+        self.watchdog.check()
         return summary
+
+    def watch(self) -> None:
+        """A standby's share of the work: the stall and flapping checks (a hung leader is
+        reported by the others)."""
+        self.watchdog.check()
 
     def anchor_until(
         self,

@@ -149,7 +149,8 @@ def _seal_and_anchor(db: Database, config: Config, *, wait: str, timeout: float)
 
     if wait not in ("none", "included", "final"):
         raise typer.BadParameter("one of none, included, final", param_hint="--wait")
-    anchorer = Anchorer(db, config)
+    leader = make_leadership(db, config)
+    anchorer = Anchorer(db, config, fence=leader.holds)
     sealed = anchorer.seal_pending()
     for batch in sealed:
         typer.echo(
@@ -157,7 +158,6 @@ def _seal_and_anchor(db: Database, config: Config, *, wait: str, timeout: float)
         )
     if not sealed:
         typer.echo("nothing pending to seal")
-    leader = make_leadership(db)
     if not leader.try_acquire():
         typer.echo("another process is the anchorer: it anchors the batch on its next tick")
         return

@@ -10,7 +10,11 @@ Two jobs on ONE worker thread, so they never overlap:
 ``max_instances=1`` and ``coalesce=True``: a job never runs twice at once, and runs missed while
 the process was busy or asleep collapse into one catch-up run (within ``misfire_grace_time``).
 With a :class:`~anchor.service.leader.Leadership`, a job does nothing unless this process is
-the anchorer; a standby tries to take the lock on every tick.
+the anchorer; a standby tries to take the lease on every tick and runs the watchdog's stall
+checks (so a hung leader is reported by the others).
+
+A failing job logs its traceback once per distinct error (same type and message: counted at
+DEBUG), and one line when it works again: no traceback storm when e.g. the chain was reset.
 """
 
 from __future__ import annotations
@@ -38,6 +42,21 @@ log = logging.getLogger("anchor.scheduler")
 
 SEAL_JOB = "seal"
 TICK_JOB = "tick"
+
+
+def seal_cadence(config: Config) -> float | None:
+    """Seconds between scheduled seals: the interval, or the cron's period (the gap between
+    its next two fire times); None when only the size trigger seals."""
+    trigger = seal_trigger(config)
+    if isinstance(trigger, IntervalTrigger):
+        return float(trigger.interval.total_seconds())
+    if isinstance(trigger, CronTrigger):
+        now = datetime.now(UTC)
+        first = trigger.get_next_fire_time(None, now)
+        second = trigger.get_next_fire_time(first, first) if first is not None else None
+        if first is not None and second is not None:
+            return (second - first).total_seconds()
+    return None
 
 
 def seal_trigger(config: Config) -> CronTrigger | IntervalTrigger | None:
@@ -85,6 +104,7 @@ class AnchorScheduler:
         self.ticks = 0
         self.last_error: str | None = None
         self._standing_by = False
+        anchorer.watchdog.set_cadence(seal_cadence(config))
         self._add_jobs()
 
     def _add_jobs(self) -> None:
@@ -104,7 +124,7 @@ class AnchorScheduler:
                 replace_existing=True,
             )
         self.scheduler.add_job(
-            self._guard(self._tick),
+            self._guard(self._tick, standby=self.anchorer.watch),
             IntervalTrigger(seconds=self.tick_seconds, timezone=UTC),
             id=TICK_JOB,
             name="anchor tick",
@@ -118,7 +138,12 @@ class AnchorScheduler:
         if summary.chain is not None and summary.chain.errors:
             self.last_error = "; ".join(summary.chain.errors)
 
-    def _guard(self, job: Callable[[], Any]) -> Callable[[], None]:
+    def _guard(
+        self, job: Callable[[], Any], *, standby: Callable[[], Any] | None = None
+    ) -> Callable[[], None]:
+        name = getattr(job, "__name__", "job").lstrip("_")
+        failing: dict[str, Any] = {"key": None, "count": 0}
+
         def run() -> None:
             if self.leader is not None and not self.leader.try_acquire():
                 if not self._standing_by:
@@ -127,15 +152,27 @@ class AnchorScheduler:
                         self.tick_seconds,
                     )
                     self._standing_by = True
-                return  # standby: the lock is tried again on the next run
+                if standby is not None:
+                    _quietly(standby)
+                return  # standby: the lease is tried again on the next run
             self._standing_by = False
             try:
                 job()
-            except Exception as exc:  # logged, and the next run tries again
+            except Exception as exc:  # logged once per distinct error; the next run retries
                 self.last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("job %s failed", getattr(job, "__name__", "job"))
+                key = (type(exc).__name__, str(exc))
+                failing["count"] += 1
+                if key != failing["key"]:
+                    failing["key"] = key
+                    log.exception("job %s failed (repeats are counted silently)", name)
+                else:
+                    log.debug("job %s failed again (%s times): %s", name, failing["count"], key)
+                return
+            if failing["key"] is not None:
+                log.warning("job %s works again after %s failed runs", name, failing["count"])
+                failing["key"], failing["count"] = None, 0
 
-        run.__name__ = getattr(job, "__name__", "job")
+        run.__name__ = name
         return run
 
     # -- control -------------------------------------------------------------------------
@@ -163,3 +200,10 @@ class AnchorScheduler:
     @property
     def running(self) -> bool:
         return bool(self.scheduler.running)
+
+
+def _quietly(job: Callable[[], Any]) -> None:
+    try:
+        job()
+    except Exception as exc:
+        log.debug("standby job failed: %s", type(exc).__name__)

@@ -1,11 +1,12 @@
 """``anchor serve``: the HTTP API, the anchorer (scheduler + transaction manager), or both.
 
 * ``api`` — uvicorn serving :func:`anchor.api.app.create_app`; any number of replicas.
-* ``anchorer`` — the scheduler; with PostgreSQL several may run, exactly one anchors (advisory
-  lock) and a standby takes over when it dies; with SQLite one per database file.
+* ``anchorer`` — the scheduler; several may run (PostgreSQL, or SQLite on one host), exactly
+  one anchors: the holder of the lease in the database (:mod:`anchor.service.leader`). A
+  standby takes over when the leader dies or stalls, within ``leader_lease_seconds``.
 * ``all`` — both in one process (the default).
 
-SIGINT / SIGTERM stop the process cleanly (the current job finishes, the lock is released).
+SIGINT / SIGTERM stop the process cleanly (the current job finishes, the lease is released).
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ def start_anchorer(db: Database, config: Config) -> AnchorScheduler:
     from anchor.service.leader import make_leadership
     from anchor.service.scheduler import AnchorScheduler
 
-    anchorer = Anchorer(db, config)
+    leader = make_leadership(db, config)
+    anchorer = Anchorer(db, config, fence=leader.holds)
     _ = anchorer.tx  # fail fast on a missing key, contract or RPC URL (no RPC call yet)
-    scheduler = AnchorScheduler(anchorer, config, leader=make_leadership(db))
+    scheduler = AnchorScheduler(anchorer, config, leader=leader)
     scheduler.start()
     return scheduler
 

@@ -1,5 +1,5 @@
 """Tables of the transaction manager: one anchor job per batch, its signed attempts, the nonce
-cursor per sender, and alarms.
+cursor per sender, and alarms (with every alarm kind, the watchdog's stall alarms included).
 
 Write-ahead: an attempt row (raw signed bytes + hash) is committed before the bytes are sent,
 and the nonce cursor moves in the same commit. Every attempt of a batch shares one nonce, so at
@@ -48,6 +48,11 @@ ALARM_INSUFFICIENT_FUNDS = "insufficient_funds"
 ALARM_TX_REVERTED = "tx_reverted"
 ALARM_FEE_CAP = "fee_cap_reached"
 ALARM_NONCE_CONSUMED = "nonce_consumed"
+# stalls (anchor/service/watchdog.py): one open row each, batch_id NULL
+ALARM_RPC_UNREACHABLE = "rpc_unreachable"  # the RPC failed for rpc_outage_alarm_seconds
+ALARM_ANCHORING_STALLED = "anchoring_stalled"  # work pending, nothing final for too long
+ALARM_REGISTRY_CODE = "registry_code_missing"  # no / other code at the registry address
+ALARM_LEADER_FLAPPING = "leader_flapping"  # the anchorer lease keeps changing hands
 
 
 def utcnow() -> datetime:

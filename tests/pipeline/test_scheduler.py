@@ -151,3 +151,44 @@ def test_missed_runs_catch_up_once(tmp_path: Any) -> None:
     # runs that were due while paused: exactly one (coalesced) catch-up per job
     late = [job for code, job, when in events if paused_at < when < resumed_at]
     assert sorted(late) == [SEAL_JOB, TICK_JOB]
+
+
+class FailingAnchorer(Anchorer):
+    """Its tick fails the same way ``fail`` times, then works."""
+
+    def __init__(self, *args: Any, fail: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fail = fail
+
+    def tick(self) -> TickSummary:
+        if self.fail > 0:
+            self.fail -= 1
+            raise RuntimeError("the registry has no code")
+        return TickSummary()
+
+
+def test_a_failing_job_logs_its_traceback_once_and_its_recovery_once(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from anchor.store.db import Database
+
+    db = Database.open(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    config = load_config(
+        None, env={}, database_url=db.url, chain_id=1, contract_address="0x" + "11" * 20
+    )
+    anchorer = FailingAnchorer(db, config, backups=False, fail=25)
+    scheduler = AnchorScheduler(anchorer, config)
+    run = scheduler._guard(scheduler._tick)
+    try:
+        with caplog.at_level("DEBUG", logger="anchor.scheduler"):
+            for _ in range(30):
+                run()
+    finally:
+        db.close()
+    records = [r for r in caplog.records if r.name == "anchor.scheduler"]
+    with_traceback = [r for r in records if r.exc_info]
+    assert len(with_traceback) == 1 and "job tick failed" in with_traceback[0].getMessage()
+    assert sum(r.levelname == "DEBUG" and "failed again" in r.getMessage() for r in records) == 24
+    [recovered] = [r for r in records if "works again" in r.getMessage()]
+    assert "25 failed runs" in recovered.getMessage()
+    assert scheduler.last_error == "RuntimeError: the registry has no code"
