@@ -109,7 +109,10 @@ def run_demo(
         w3 = make_web3(devnet.rpc_url)
         record = deploy_registry(w3, key, expected_chain_id=devnet.chain_id)
         write_deployment(record, data_dir / "deployment.json")
-        console.print(f"contract  AnchorRegistry at {record.address} (block {record.block_number})")
+        console.print(
+            f"contract  AnchorRegistry at {record.address} (block {record.block_number}; "
+            "CREATE2: the same address on every chain)"
+        )
 
         api_port = _free_port()
         api_key = secrets.token_urlsafe(24)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything ledger-anchor needs, idempotently: a virtualenv in .venv with the
-# package and its extras, and the pinned node tools (anvil, cast, solc, OpenZeppelin).
+# package and its extras, the contract's analysis tools (slither, halmos) in .venv-tools, and the
+# pinned node tools (anvil, cast, forge, solc, OpenZeppelin, forge-std, Sourcify's library).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,17 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# Slither and halmos (contracts/tools/requirements.txt) in a virtualenv of their own: slither
+# pins web3 < 8, the project needs web3 8.
+tools_stamp=.venv-tools/.installed-$(sha256sum contracts/tools/requirements.txt | cut -c1-16)
+if [ ! -f "$tools_stamp" ]; then
+  [ -x .venv-tools/bin/python ] || "$PY" -m venv .venv-tools
+  .venv-tools/bin/python -m pip install --quiet --upgrade pip
+  .venv-tools/bin/python -m pip install --quiet -r contracts/tools/requirements.txt
+  rm -f .venv-tools/.installed-*
+  touch "$tools_stamp"
 fi
 
 for dir in hardhat-free-devnet contracts tests/js scripts/web; do

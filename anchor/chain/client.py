@@ -6,13 +6,8 @@ builds (unsigned) anchor transactions, simulates them, decodes the contract's cu
 and its ``Anchored`` events. It holds no key and sends nothing: signing and broadcasting are
 the transaction manager's job.
 
-The registry has two anchoring entries with the same rules, event and errors (see
-contracts/README.md): the ABI function ``anchor(uint64,bytes32,uint64)`` and the cheaper
-packed entry ``anchorPacked_r19q()``, whose 44-byte call data is its selector ``0x00000071``
-then ``batchId`` (uint32) ‖ ``root`` (32 bytes) ‖ ``leafCount`` (uint32), big-endian.
-:func:`anchor_calldata` (what the service sends) builds the packed form whenever the batch id
-and leaf count fit in 32 bits and the ABI form otherwise; :func:`abi_anchor_calldata` always
-builds the ABI form.
+The registry has one anchoring entry, ``anchor(uint64 batchId, bytes32 root, uint64
+leafCount)`` (see contracts/README.md); :func:`anchor_calldata` builds its call data.
 """
 
 from __future__ import annotations
@@ -40,34 +35,23 @@ from anchor.chain.artifact import Artifact, load_artifact
 from anchor.errors import ChainError, ConfigError, InputError
 
 __all__ = [
-    "ABI_ANCHOR_SELECTOR",
     "ANCHOR_GAS_LIMIT",
-    "PACKED_ANCHOR_FUNCTION",
-    "PACKED_ANCHOR_LENGTH",
-    "PACKED_ANCHOR_SELECTOR",
-    "PACKED_LIMIT",
+    "ANCHOR_SELECTOR",
     "AnchorRevert",
     "AnchoredEvent",
     "RegistryClient",
     "RetryPolicy",
-    "abi_anchor_calldata",
     "anchor_calldata",
     "decode_revert",
     "make_web3",
-    "packed_anchor_calldata",
 ]
 
-# `anchor` uses < 50,000 gas (see scripts/bench_gas.py); this leaves headroom for a chain
-# whose gas schedule differs while capping what a bad call can burn.
+# `anchor` uses at most 51,000 gas (see scripts/bench_gas.py); this leaves headroom for a
+# chain whose gas schedule differs while capping what a bad call can burn.
 ANCHOR_GAS_LIMIT = 80_000
 
-# The packed anchor entry (tests check these against the committed artifact).
-PACKED_ANCHOR_FUNCTION = "anchorPacked_r19q"
-PACKED_ANCHOR_SELECTOR = bytes.fromhex("00000071")
-PACKED_ANCHOR_LENGTH = 44  # selector, uint32 batchId, bytes32 root, uint32 leafCount
-PACKED_LIMIT = 2**32  # batch ids and leaf counts below this fit the packed form
-# keccak256("anchor(uint64,bytes32,uint64)")[:4]
-ABI_ANCHOR_SELECTOR = bytes.fromhex("0441d146")
+# keccak256("anchor(uint64,bytes32,uint64)")[:4] (a test checks it against the artifact)
+ANCHOR_SELECTOR = bytes.fromhex("0441d146")
 
 
 @dataclass(frozen=True)
@@ -224,12 +208,8 @@ class RegistryClient:
     # --- anchoring -----------------------------------------------------------------------
 
     def anchor_calldata(self, batch_id: int, root: bytes, leaf_count: int) -> bytes:
-        """The call data the service sends: packed when it fits (see :func:`anchor_calldata`)."""
+        """``anchor(batchId, root, leafCount)`` call data (see :func:`anchor_calldata`)."""
         return anchor_calldata(batch_id, root, leaf_count)
-
-    def abi_anchor_calldata(self, batch_id: int, root: bytes, leaf_count: int) -> bytes:
-        """ABI-encoded ``anchor(batchId, root, leafCount)`` call data."""
-        return abi_anchor_calldata(batch_id, root, leaf_count)
 
     def build_anchor_tx(
         self,
@@ -380,33 +360,9 @@ def _event(log: Any) -> AnchoredEvent:
 
 
 def anchor_calldata(batch_id: int, root: bytes, leaf_count: int) -> bytes:
-    """Call data anchoring ``root`` as batch ``batch_id``: the packed entry's 44 bytes when the
-    batch id and leaf count are below 2^32 (always, in practice), else the ABI form. Both
-    reach the same contract logic; the packed one costs ~340 gas less."""
-    _check_anchor_args(batch_id, root, leaf_count)
-    if batch_id < PACKED_LIMIT and leaf_count < PACKED_LIMIT:
-        return packed_anchor_calldata(batch_id, root, leaf_count)
-    return abi_anchor_calldata(batch_id, root, leaf_count)
-
-
-def packed_anchor_calldata(batch_id: int, root: bytes, leaf_count: int) -> bytes:
-    """``anchorPacked_r19q()`` call data: selector ‖ uint32 batchId ‖ root ‖ uint32 leafCount.
-    Raises :class:`InputError` when the batch id or leaf count does not fit in 32 bits."""
-    _check_anchor_args(batch_id, root, leaf_count)
-    if batch_id >= PACKED_LIMIT or leaf_count >= PACKED_LIMIT:
-        raise InputError("batch id and leaf count must be below 2^32 for the packed form")
-    return (
-        PACKED_ANCHOR_SELECTOR
-        + batch_id.to_bytes(4, "big")
-        + bytes(root)
-        + leaf_count.to_bytes(4, "big")
-    )
-
-
-def abi_anchor_calldata(batch_id: int, root: bytes, leaf_count: int) -> bytes:
     """ABI-encoded ``anchor(uint64 batchId, bytes32 root, uint64 leafCount)`` call data."""
     _check_anchor_args(batch_id, root, leaf_count)
-    return ABI_ANCHOR_SELECTOR + abi_encode(
+    return ANCHOR_SELECTOR + abi_encode(
         ["uint64", "bytes32", "uint64"], [batch_id, bytes(root), leaf_count]
     )
 

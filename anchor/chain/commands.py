@@ -1,4 +1,4 @@
-"""``anchor devnet up|down|status`` and ``anchor deploy``.
+"""``anchor devnet up|down|status``, ``anchor deploy`` and ``anchor contract source``.
 
 Only typer and the standard library at import time; web3 and friends load inside the
 commands, so the base install (verifier only) still starts.
@@ -25,10 +25,19 @@ DirOption = Annotated[
 ]
 
 
+contract_app = typer.Typer(
+    name="contract",
+    help="The registry contract: files to verify its source on an explorer.",
+    no_args_is_help=True,
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add the chain commands to the main ``anchor`` app."""
     app.add_typer(devnet_app, name="devnet")
     app.command("deploy")(deploy)
+    contract_app.command("source")(contract_source)
+    app.add_typer(contract_app, name="contract")
 
 
 def _echo_devnet(info: dict[str, object], *, running: bool, block: int | None = None) -> None:
@@ -169,6 +178,16 @@ def deploy(
         str | None,
         typer.Option("--anchorer", help="First anchorer address (default: the deployer)."),
     ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Owner address (default: the deployer)."),
+    ] = None,
+    salt: Annotated[
+        str | None,
+        typer.Option(
+            "--salt", help="CREATE2 salt, 0x-hex up to 32 bytes (default: the project's)."
+        ),
+    ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="Where to write the deployment record.")
     ] = Path("deployment.json"),
@@ -176,12 +195,15 @@ def deploy(
         Path | None, typer.Option("--config", help="TOML configuration file.")
     ] = None,
 ) -> None:
-    """Deploy the committed AnchorRegistry artifact; refuse a wrong chain id; check the code."""
+    """Deploy the committed AnchorRegistry artifact through the CREATE2 factory: the same
+    salt, owner and first anchorer give the same address on every chain. Prints the address
+    before sending; refuses a wrong chain id or an address holding other code."""
     from anchor.chain.client import RetryPolicy, make_web3
-    from anchor.chain.deploy import deploy_registry, write_deployment
+    from anchor.chain.create2 import parse_salt
+    from anchor.chain.deploy import DeploymentPlan, deploy_registry, write_deployment
     from anchor.chain.keys import load_signing_key
     from anchor.config import load_config
-    from anchor.errors import ConfigError
+    from anchor.errors import ConfigError, InputError
 
     cfg = load_config(config)
     rpc_url = rpc or cfg.rpc_url
@@ -192,6 +214,10 @@ def deploy(
         raise ConfigError(
             "no chain id: pass --chain-id or set chain_id (deploying blind is refused)"
         )
+    salt_bytes = parse_salt(salt)
+    for label, value in (("--owner", owner), ("--anchorer", anchorer)):
+        if value is not None and not _is_address(value):
+            raise InputError(f"{label} is not an address: {value!r}")
     keystore_path = keystore or (Path(cfg.keystore_path) if cfg.keystore_path else None)
     key = load_signing_key(
         keystore=keystore_path,
@@ -199,14 +225,36 @@ def deploy(
         password_env=password_env or cfg.keystore_password_env,
     )
     w3 = make_web3(rpc_url, policy=RetryPolicy(timeout=30.0, retries=3, backoff_factor=0.25))
-    typer.echo(f"deploying AnchorRegistry from {key.address} to chain {expected} at {rpc_url}")
-    record = deploy_registry(w3, key, expected_chain_id=expected, anchorer=anchorer)
+
+    def show(plan: DeploymentPlan) -> None:
+        typer.echo(f"AnchorRegistry on chain {plan.chain_id} at {rpc_url}")
+        typer.echo(f"address:     {plan.address} (CREATE2 salt {plan.salt})")
+        typer.echo(f"owner:       {plan.owner}")
+        typer.echo(f"anchorer:    {plan.anchorer}")
+        if plan.refusal is not None:
+            return
+        if plan.already_deployed:
+            typer.echo("already deployed: this registry, with these arguments; nothing sent")
+        else:
+            if plan.factory_missing:
+                typer.echo(
+                    f"factory:     missing at {plan.factory}: creating it first from its "
+                    "presigned transaction (the deployer pays 0.01 ETH for its gas)"
+                )
+            typer.echo(f"sending from {key.address} ...")
+
+    record = deploy_registry(
+        w3,
+        key,
+        expected_chain_id=expected,
+        anchorer=anchorer,
+        owner=owner,
+        salt=salt_bytes,
+        on_plan=show,
+    )
     write_deployment(record, out)
-    typer.echo(f"address:     {record.address}")
     typer.echo(f"transaction: {record.deploy_tx}")
     typer.echo(f"block:       {record.block_number} {record.block_hash}")
-    typer.echo(f"owner:       {record.owner}")
-    typer.echo(f"anchorer:    {record.anchorer}")
     typer.echo(f"runtime code matches the artifact (keccak {record.runtime_code_keccak256})")
     typer.echo(f"record:      {out}")
     link = cfg.explorer_url("address", address=record.address)
@@ -216,3 +264,36 @@ def deploy(
         f"configure:   contract_address = {record.address!r}, "
         f"contract_start_block = {record.block_number}"
     )
+
+
+def _is_address(value: str) -> bool:
+    body = value.removeprefix("0x")
+    return (
+        value.startswith("0x")
+        and len(body) == 40
+        and all(c in "0123456789abcdefABCDEF" for c in body)
+    )
+
+
+def contract_source(
+    rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the chain.")],
+    address: Annotated[str, typer.Option("--address", help="The deployed registry.")],
+    out_dir: Annotated[Path, typer.Option("-o", "--out-dir", help="Directory to write.")],
+) -> None:
+    """Write what an explorer's verification form needs for one deployment: the
+    standard-JSON input, the compiler version, the ABI-encoded constructor arguments (read
+    from the creation transaction) and the metadata."""
+    from anchor.chain.client import make_web3
+    from anchor.chain.source import write_verification_files
+
+    if not _is_address(address):
+        from anchor.errors import InputError
+
+        raise InputError(f"--address is not an address: {address!r}")
+    info = write_verification_files(make_web3(rpc), address, out_dir)
+    typer.echo(f"contract:          {info.contract}")
+    typer.echo(f"compiler:          {info.compiler_version}")
+    typer.echo(f"constructor args:  {info.constructor_args_hex} ({info.arguments_text})")
+    typer.echo(f"created in block:  {info.block_number} ({info.tx_hash})")
+    for path in info.files:
+        typer.echo(f"wrote {path}")

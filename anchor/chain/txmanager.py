@@ -149,7 +149,7 @@ class Registry:
         return int(self.contract.functions.lastBatchId().call(block_identifier="latest"))
 
     def anchor_data(self, batch_id: int, root: bytes, leaf_count: int) -> str:
-        """Anchor call data: the registry's packed entry (the ABI form beyond 2^32)."""
+        """``anchor(batchId, root, leafCount)`` call data, hex."""
         return "0x" + anchor_calldata(batch_id, bytes(root), leaf_count).hex()
 
     def find_anchored(self, batch_id: int) -> tuple[str, int, str] | None:

@@ -92,6 +92,7 @@ def test_pragma_and_npm_pins_agree(committed: dict[str, object]) -> None:
     assert devnet["dependencies"] == {
         "@foundry-rs/anvil-linux-amd64": "1.7.1",
         "@foundry-rs/cast-linux-amd64": "1.7.1",
+        "@foundry-rs/forge-linux-amd64": "1.7.1",
     }
 
 
@@ -150,12 +151,31 @@ def test_no_immutables_no_selfdestruct_no_delegatecall_no_external_calls(
     assert 0x55 in ops  # SSTORE: the sanity check that the walk sees real code
 
 
-def test_source_constants_match_what_they_claim() -> None:
+def test_the_source_is_plain_solidity_with_one_anchoring_entry() -> None:
+    """No inline assembly, no mined names, one anchoring function, the selector the client uses."""
+    from anchor.chain.client import ANCHOR_SELECTOR
+
     source = (ROOT / "contracts" / "AnchorRegistry.sol").read_text(encoding="utf-8")
-    topic = re.search(r"_ANCHORED_TOPIC = (0x[0-9a-f]{64});", source)
-    assert topic and bytes.fromhex(topic.group(1)[2:]) == keccak(b"Anchored(uint64,bytes32,uint64)")
-    length = re.search(r"_PACKED_LENGTH = (\d+);", source)
-    assert length and int(length.group(1)) == 4 + 4 + 32 + 4
+    assert "assembly" not in source
+    assert not re.search(r"function \w+_\w+\(", source)  # no mined names like name_xxxx
+    artifact = load_artifact()
+    writers = [
+        i["name"]
+        for i in artifact.abi
+        if i.get("type") == "function" and i.get("stateMutability") not in ("view", "pure")
+    ]
+    assert sorted(writers) == [
+        "acceptOwnership",
+        "addAnchorer",
+        "anchor",
+        "removeAnchorer",
+        "renounceOwnership",
+        "transferOwnership",
+    ]
+    identifiers = json.loads(COMMITTED.read_text(encoding="utf-8"))["methodIdentifiers"]
+    assert identifiers["anchor(uint64,bytes32,uint64)"] == ANCHOR_SELECTOR.hex()
+    event = keccak(b"Anchored(uint64,bytes32,uint64)")
+    assert event.hex() == "8a625ff6b600489e76c9caf3b3e78a6b1cf48af724479bd7bdca61de573a6412"
 
 
 def test_interface_names_others_code_against() -> None:
@@ -171,6 +191,9 @@ def test_interface_names_others_code_against() -> None:
         ("function", "removeAnchorer"),
         ("function", "owner"),
         ("function", "renounceOwnership"),
+        ("function", "transferOwnership"),
+        ("function", "acceptOwnership"),
+        ("function", "pendingOwner"),
         ("event", "Anchored"),
         ("error", "BatchIdOutOfOrder"),
         ("error", "NotAnchorer"),

@@ -15,6 +15,7 @@ from web3.types import RPCEndpoint
 
 from anchor.chain.artifact import load_artifact
 from anchor.chain.client import make_web3
+from anchor.chain.create2 import FACTORY_ADDRESS
 from anchor.chain.deploy import (
     ChainIdMismatchError,
     check_runtime_code,
@@ -69,7 +70,8 @@ def _assert_no_secret(secret_hex: str, *texts: str) -> None:
 def test_deploy_records_what_is_on_chain(deployed_registry: DeployedRegistry) -> None:
     reg, record = deployed_registry, deployed_registry.record
     receipt = reg.w3.eth.get_transaction_receipt(record.deploy_tx)
-    assert receipt["contractAddress"] == record.address
+    assert receipt["to"] == FACTORY_ADDRESS == record.factory  # created through CREATE2
+    assert receipt["contractAddress"] is None
     assert receipt["blockNumber"] == record.block_number
     assert "0x" + bytes(receipt["blockHash"]).hex() == record.block_hash
     artifact_bytes = (ROOT / "anchor" / "chain" / "AnchorRegistry.json").read_bytes()

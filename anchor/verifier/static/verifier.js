@@ -862,7 +862,7 @@ var ledgerAnchorVerifier = (() => {
     }
   ];
   var CONTRACT_NAME = "AnchorRegistry";
-  var PUBLISHED_CODE_HASH = "0x264ebaa2ffefbc2e32fea1326fa2e27fcc2c92549219ee31d6a333179a5e6885";
+  var PUBLISHED_CODE_HASH = "0x0c2ded89b8a322eef1f3df0ce15b734cb2c2f8c72803c063c61b7a35365a3794";
   var IMMUTABLE_RANGES = [];
 
   // src/records.mjs
