@@ -84,6 +84,19 @@ class Config:
     explorer_base_url: str | None = None
     # backups: directories and/or s3://bucket/prefix URLs
     backup_targets: tuple[str, ...] = ()
+    # a final batch on fewer than ``backup_min_targets`` targets (None: all of them) for
+    # longer than ``backup_alarm_seconds`` raises an alarm; /readyz answers 503 meanwhile
+    backup_min_targets: int | None = None
+    backup_alarm_seconds: float = 300.0
+    # bundle encryption (AES-256-GCM, docs/backup-format.md): "keyid:base64key,..." in the
+    # variable named here, or one such entry per line in ``backup_key_file``; the first key
+    # encrypts, every key decrypts. No key and no ``backup_plaintext = true``: no backups.
+    backup_keys_env: str = "ANCHOR_BACKUP_KEYS"
+    backup_key_file: str | None = None
+    backup_plaintext: bool = False
+    # alarms pushed as JSON POSTs (raise and resolve) to these URLs
+    alarm_webhooks: tuple[str, ...] = ()
+    alarm_webhook_timeout_seconds: float = 5.0
 
     def explorer_url(self, what: str, **values: str | int) -> str | None:
         """A link to the configured block explorer for a tx, address or block."""
@@ -104,6 +117,15 @@ def _coerce(name: str, raw: Any, current: Any) -> Any:
     annotation = {f.name: f.type for f in fields(Config)}[name]
     text = str(annotation)
     try:
+        if text == "bool":
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError("expected true or false")
         if "tuple" in text:
             if isinstance(raw, str):
                 return tuple(p.strip() for p in raw.split(",") if p.strip())

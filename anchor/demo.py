@@ -111,6 +111,11 @@ def run_demo(
         write_deployment(record, data_dir / "deployment.json")
         console.print(f"contract  AnchorRegistry at {record.address} (block {record.block_number})")
 
+        targets = [data_dir / "backup-a", data_dir / "backup-b"]
+        for target in targets:
+            target.mkdir(parents=True, exist_ok=True)
+        console.print(f"backups   {targets[0]} and {targets[1]}")
+
         api_port = _free_port()
         api_key = secrets.token_urlsafe(24)
         env = dict(os.environ)
@@ -127,7 +132,8 @@ def run_demo(
                 "ANCHOR_PRIVATE_KEY": devnet.dev_account.private_key,
                 "ANCHOR_SEAL_INTERVAL_SECONDS": str(interval),
                 "ANCHOR_STUCK_AFTER_SECONDS": "10",
-                "ANCHOR_BACKUP_TARGETS": f"{data_dir / 'backup-a'},{data_dir / 'backup-b'}",
+                "ANCHOR_BACKUP_TARGETS": ",".join(str(t) for t in targets),
+                "ANCHOR_BACKUP_ALARM_SECONDS": "30",
             }
         )
         log = (data_dir / "service.log").open("ab")

@@ -85,6 +85,7 @@ def test_demo_anchors_and_prints_a_working_proof_command(tmp_path: Path) -> None
             demo.wait()
     text = out.read_text()
     assert "stopped the service and the devnet" in text, text
+    _every_final_batch_on_both_targets(tmp_path / "d")
     # everything the demo started is gone
     pids = [int(p) for p in re.findall(r"pid (\d+)", text)]
     assert pids
@@ -105,3 +106,21 @@ def _still_ours(pid: int) -> bool:
     except OSError:  # gone in between
         return False
     return b"anvil" in cmdline or b"anchor" in cmdline
+
+
+def _every_final_batch_on_both_targets(data_dir: Path) -> None:
+    """The demo creates its two backup directories; every final batch has its bundle on
+    both, and no backup alarm was raised."""
+    import sqlite3
+
+    (db_file,) = data_dir.glob("demo*.sqlite")
+    with sqlite3.connect(db_file) as conn:
+        final = [r[0] for r in conn.execute("SELECT id FROM batches WHERE state = 'final'")]
+        kinds = [r[0] for r in conn.execute("SELECT kind FROM alarms")]
+    assert final
+    for name in ("backup-a", "backup-b"):
+        held = {int(p.parent.name) for p in (data_dir / name).rglob("*.bundle")}
+        assert set(final) <= held, (name, sorted(set(final) - held))
+    assert not [k for k in kinds if k.startswith("backup")], kinds
+    log = (data_dir / "service.log").read_text(encoding="utf-8", errors="replace")
+    assert "is not there" not in log

@@ -49,6 +49,8 @@ ROUTER_MODULES = (
     # operator routes written with the scheduler (POST /v1/seal, GET /v1/alarms)
     "anchor.api.seal",
     "anchor.api.alarms",
+    # readiness (backups), metrics (issue 14)
+    "anchor.api.health",
 )
 
 

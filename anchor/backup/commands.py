@@ -97,7 +97,9 @@ def register(app: typer.Typer) -> None:
         cfg = _config(config)
         targets = _targets(cfg, target)
         with Database.open(database_url, config=cfg) as db:
-            report = run_backups(db, cfg, targets=targets, workers=_workers(workers))
+            report = run_backups(
+                db, cfg, targets=targets, workers=_workers(workers), watch=not target
+            )
         if as_json:
             _emit_json(report.to_json())
         else:
@@ -122,6 +124,53 @@ def register(app: typer.Typer) -> None:
                 else f"[red]{report.missing} batch copies missing; retried on the next run[/red]"
             )
         raise typer.Exit(0 if report.ok else 1)
+
+    @backup.command("status")
+    def backup_status(
+        config: Path | None = ConfigOpt,
+        database_url: str | None = DbOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Per target: last batch, lag, state and last error (from the database).
+
+        Exit 0 when every final batch is on enough targets in time, 1 when backups lag."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from anchor.backup.watch import backup_health
+        from anchor.store.db import Database
+
+        cfg = _config(config)
+        with Database.open(database_url, config=cfg) as db:
+            health = backup_health(db, cfg)
+        if as_json:
+            _emit_json(health.to_json())
+        else:
+            con = Console()
+            table = Table(
+                title=f"backups: {len(health.targets)} targets, a final batch needs"
+                f" {health.minimum} within {health.alarm_seconds:g} s"
+            )
+            for col in ("target", "state", "last batch", "behind", "lag", "last error"):
+                table.add_column(col)
+            for t in health.targets:
+                c = "green" if t.state == "ok" else "red"
+                table.add_row(
+                    t.target,
+                    f"[{c}]{t.state}[/{c}]",
+                    str(t.last_batch or "-"),
+                    f"{t.behind} ({t.behind_final} final)",
+                    f"{t.lag_seconds:.0f} s",
+                    (t.last_error or "")
+                    + (f" ({t.last_error_at:%Y-%m-%d %H:%M:%S})" if t.last_error_at else ""),
+                )
+            con.print(table)
+            if not health.targets:
+                con.print("[yellow]no backup targets configured[/yellow]")
+            con.print(
+                "[green]backups up to date[/green]" if health.ok else f"[red]{health.reason}[/red]"
+            )
+        raise typer.Exit(0 if health.ok else 1)
 
     @backup.command("verify")
     def backup_verify(
