@@ -114,7 +114,14 @@ def run_demo(
         targets = [data_dir / "backup-a", data_dir / "backup-b"]
         for target in targets:
             target.mkdir(parents=True, exist_ok=True)
-        console.print(f"backups   {targets[0]} and {targets[1]}")
+        key_file = data_dir / "backup.keys"
+        if not key_file.exists():  # the demo's bundle key (AES-256-GCM), kept for restores
+            from anchor.backup.crypto import new_key_entry
+
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(new_key_entry("demo") + "\n")
+        console.print(f"backups   {targets[0]} and {targets[1]}, encrypted (key file {key_file})")
 
         api_port = _free_port()
         api_key = secrets.token_urlsafe(24)
@@ -134,6 +141,7 @@ def run_demo(
                 "ANCHOR_STUCK_AFTER_SECONDS": "10",
                 "ANCHOR_BACKUP_TARGETS": ",".join(str(t) for t in targets),
                 "ANCHOR_BACKUP_ALARM_SECONDS": "30",
+                "ANCHOR_BACKUP_KEY_FILE": str(key_file),
             }
         )
         log = (data_dir / "service.log").open("ab")

@@ -1,4 +1,4 @@
-"""CLI: ``anchor backup run|verify``, ``anchor restore``, ``anchor reconcile``.
+"""CLI: ``anchor backup run|verify|status|keygen``, ``anchor restore``, ``anchor reconcile``.
 
 Only typer, rich and the standard library at import time; the work is imported inside the
 commands. Exit codes: 0 all good; 1 something differs / is missing / was refused; 2 unusable
@@ -16,6 +16,7 @@ import typer
 
 if TYPE_CHECKING:
     from anchor.backup.chainview import RegistryView
+    from anchor.backup.crypto import BackupKeys
     from anchor.backup.targets import Target
     from anchor.config import Config
 
@@ -44,6 +45,12 @@ def _targets(config: Config, given: list[str] | None) -> list[Target]:
     if not specs:
         raise ConfigError("no backup targets: pass --target or configure backup_targets")
     return [open_target(s) for s in specs]
+
+
+def _keys(config: Config) -> BackupKeys | None:
+    from anchor.backup.crypto import load_backup_keys
+
+    return load_backup_keys(config)
 
 
 def _chain(config: Config, rpc: str | None) -> RegistryView:
@@ -125,6 +132,16 @@ def register(app: typer.Typer) -> None:
             )
         raise typer.Exit(0 if report.ok else 1)
 
+    @backup.command("keygen")
+    def backup_keygen(
+        key_id: str = typer.Argument(..., help="a name for the key (e.g. k2025-06)"),
+    ) -> None:
+        """Print a new backup key entry (keyid:base64key) for ANCHOR_BACKUP_KEYS or the key
+        file. Put it FIRST to encrypt new bundles with it; keep the old keys after it."""
+        from anchor.backup.crypto import new_key_entry
+
+        typer.echo(new_key_entry(key_id))
+
     @backup.command("status")
     def backup_status(
         config: Path | None = ConfigOpt,
@@ -193,6 +210,7 @@ def register(app: typer.Typer) -> None:
             _chain(cfg, rpc),
             workers=_workers(workers),
             progress=_progress_printer(not as_json),
+            keys=_keys(cfg),
         )
         if as_json:
             _emit_json(report.to_json())
@@ -251,6 +269,7 @@ def register(app: typer.Typer) -> None:
                 chain,
                 workers=_workers(workers),
                 progress=_progress_printer(not as_json),
+                keys=_keys(cfg),
             )
         complete = not report.chain_only
         if as_json:
@@ -305,6 +324,7 @@ def register(app: typer.Typer) -> None:
                 chain,
                 workers=_workers(workers),
                 progress=_progress_printer(not as_json),
+                keys=_keys(cfg),
             )
         if as_json:
             _emit_json(report.to_json())

@@ -165,6 +165,9 @@ def run_backups(
     else:
         notes = ()
 
+    from anchor.backup.crypto import sealer_for
+
+    sealer = sealer_for(config)  # encrypted, or plaintext by explicit opt-out only
     table = BackupObject.__table__  # type: ignore[attr-defined]
     with db.connect(write=False) as conn:
         batches = list_batches(conn)
@@ -218,7 +221,7 @@ def run_backups(
                 failures.append(Failure(None, batch.id, "mismatch", str(exc)))
                 log.debug("batch not backed up: %s", exc)  # an alarm says it once
                 continue
-            data = encode_bundle(bundle)
+            data = sealer.seal(encode_bundle(bundle), batch.id)
             del bundle
             sha = content_name(data)
             for t in wanted:

@@ -49,6 +49,10 @@ def start_anchorer(db: Database, config: Config) -> AnchorScheduler:
 
     anchorer = Anchorer(db, config)
     _ = anchorer.tx  # fail fast on a missing key, contract or RPC URL (no RPC call yet)
+    if config.backup_targets:  # and on backups that would be refused every tick
+        from anchor.backup.crypto import sealer_for
+
+        log.info("backups: %s", sealer_for(config).describe)
     scheduler = AnchorScheduler(anchorer, config, leader=make_leadership(db))
     scheduler.start()
     return scheduler
