@@ -73,6 +73,10 @@ class Config:
     fee_bump_percent: int = 25
     rebroadcast_seconds: float = 15.0
     max_fee_gwei_cap: float = 500.0
+    # spend limits (each with an alarm): the fee of one anchor transaction (gas limit x max
+    # fee per gas; new attempts are capped to it) and the fees of any 24 hours
+    max_tx_fee_eth: float | None = None
+    daily_budget_eth: float | None = None
     # scheduler: a tick seals on the size trigger, then runs the transaction manager and backups
     tick_seconds: float = 2.0
     seal_interval_seconds: float | None = 10.0

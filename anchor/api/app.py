@@ -36,6 +36,7 @@ from anchor.errors import (
     RecordError,
     StorageError,
 )
+from anchor.logs import RequestIdMiddleware
 from anchor.runtime import settle_recursion_limit
 from anchor.store.db import Database
 
@@ -51,6 +52,7 @@ ROUTER_MODULES = (
     "anchor.api.alarms",
     # readiness (backups), metrics (issue 14)
     "anchor.api.health",
+    "anchor.api.metrics",
 )
 
 
@@ -159,6 +161,7 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
         from anchor.api.proofs import ProofsFastPath
 
         app.add_middleware(ProofsFastPath)
-    app.add_middleware(RequestGuard)  # outermost: bounds before anything else runs
+    app.add_middleware(RequestGuard)  # bounds before anything else runs
+    app.add_middleware(RequestIdMiddleware)  # outermost: tags every log line of the request
     install_openapi(app)
     return app

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from anchor.chain.txmanager import TickReport, TxManager, TxSettings, crash_point
 from anchor.errors import ConfigError
+from anchor.service.metrics import observe_seal
 
 if TYPE_CHECKING:
     from anchor.chain.keys import SigningKey
@@ -104,6 +105,7 @@ class Anchorer:
         self._key = key
         self._tx: TxManager | None = None
         self._backups = backups
+        self.ops: Any = None  # anchor.service.operations.Operations, made at the first tick
 
     # -- pieces, built lazily so a missing RPC or key shows up as a clear error at use --
     @property
@@ -124,9 +126,11 @@ class Anchorer:
         if pending_count(self.db) < max(1, minimum):
             return sealed
         while True:
+            started = time.perf_counter()
             batch = seal(self.db, max_records=self.config.batch_max_records)
             if batch is None:
                 break
+            observe_seal(time.perf_counter() - started)
             log.info("sealed batch %s (%s records)", batch.id, batch.leaf_count)
             crash_point("after_seal")
             sealed.append(batch)
@@ -147,6 +151,11 @@ class Anchorer:
         summary.chain = self.tx.run_once()
         if self._backups:
             summary.backup_error = run_backups(self.db, self.config)
+        if self.ops is None:
+            from anchor.service.operations import Operations
+
+            self.ops = Operations(self.db, self.config)
+        self.ops.after_tick(self, summary)  # costs, budgets, webhooks: never raises
         return summary
 
     def anchor_until(

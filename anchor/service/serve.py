@@ -11,7 +11,6 @@ SIGINT / SIGTERM stop the process cleanly (the current job finishes, the lock is
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from types import FrameType
@@ -31,14 +30,11 @@ log = logging.getLogger("anchor.serve")
 
 
 def setup_logging(level: str | None = None) -> None:
-    """Plain, greppable log lines on stderr (level from ``$ANCHOR_LOG_LEVEL``, default INFO)."""
-    name = (level or os.environ.get("ANCHOR_LOG_LEVEL") or "INFO").upper()
-    logging.basicConfig(
-        level=getattr(logging, name, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
-    )
-    for noisy in ("apscheduler", "urllib3", "web3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """Log lines on stderr: level from ``$ANCHOR_LOG_LEVEL`` (default INFO), plain text or
+    JSON (``$ANCHOR_LOG_FORMAT=json``) with the request id (:mod:`anchor.logs`)."""
+    from anchor.logs import setup_logging as setup
+
+    setup(level)
 
 
 def start_anchorer(db: Database, config: Config) -> AnchorScheduler:
@@ -83,6 +79,8 @@ def serve(
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+            if scheduler.anchorer.ops is not None:
+                scheduler.anchorer.ops.close()
         db.close()
         log.info("stopped")
 
