@@ -50,7 +50,9 @@ class Config:
     # sign-in challenges (unauthenticated writes): per client address and per API process
     challenge_rate_per_client_per_minute: float = 10.0
     challenge_rate_total_per_second: float = 20.0
-    # chain
+    # chain: a profile name (anchor.chain.profiles: mainnet, sepolia, base, optimism,
+    # arbitrum, polygon, devnet) fills in chain_id, the explorer, finality and PoA
+    chain: str | None = None
     rpc_url: str | None = None
     chain_id: int | None = None
     contract_address: str | None = None
@@ -181,4 +183,34 @@ def load_config(
         raise ConfigError(f"unknown config keys {sorted(unknown)}")
     values.update(overrides)
     coerced = {k: _coerce(k, v, getattr(cfg, k)) for k, v in values.items()}
-    return replace(cfg, **coerced)
+    return with_profile(replace(cfg, **coerced), explicit=set(coerced))
+
+
+def with_profile(cfg: Config, *, explicit: set[str]) -> Config:
+    """``cfg`` completed from its chain profile (values set explicitly win; a chain id that
+    contradicts the profile is refused)."""
+    if not cfg.chain:
+        return cfg
+    from anchor.chain.profiles import profile
+
+    p = profile(cfg.chain)
+    if cfg.chain_id is not None and int(cfg.chain_id) != p.chain_id:
+        raise ConfigError(
+            f"chain_id {cfg.chain_id} contradicts chain profile {p.name!r} ({p.chain_id})"
+        )
+    fill: dict[str, Any] = {"chain_id": p.chain_id, "chain": p.name}
+    if "explorer_base_url" not in explicit and p.explorer_base_url:
+        fill["explorer_base_url"] = p.explorer_base_url
+        fill["explorer_kind"] = p.explorer_kind
+    if "finality_depth" not in explicit:
+        fill["finality_depth"] = p.finality_depth
+    return replace(cfg, **fill)
+
+
+def uses_poa(cfg: Config) -> bool:
+    """Whether the configured chain needs web3's proof-of-authority middleware."""
+    if not cfg.chain:
+        return False
+    from anchor.chain.profiles import profile
+
+    return profile(cfg.chain).poa

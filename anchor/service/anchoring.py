@@ -63,7 +63,13 @@ def make_chain(config: Config) -> Any:
 
     if not config.rpc_url:
         raise ConfigError("anchoring needs rpc_url in the config")
-    return make_web3(config.rpc_url, policy=RetryPolicy(timeout=5.0, retries=2, backoff_factor=0.1))
+    from anchor.config import uses_poa
+
+    return make_web3(
+        config.rpc_url,
+        policy=RetryPolicy(timeout=5.0, retries=2, backoff_factor=0.1),
+        poa=uses_poa(config),
+    )
 
 
 def pending_count(db: Database) -> int:
