@@ -88,8 +88,22 @@ def run_demo(
     from anchor.chain.deploy import deploy_registry, write_deployment
     from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet
     from anchor.chain.keys import SigningKey
+    from anchor.demo_pids import forget, stop_leftovers
+    from anchor.demo_pids import record as record_pids
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    stop_leftovers(data_dir, say=lambda text: console.print(f"[yellow]{text}[/]"))
+    record_pids(data_dir, demo=os.getpid())
+    # SIGTERM stops everything as Ctrl-C does (then exits 143, Ctrl-C 130)
+    stopped_by: list[int] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if not stopped_by:
+            stopped_by.append(signum)
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     run = f"demo{int(time.time())}"
     db_path = data_dir / f"{run}.sqlite"
     console.print(f"[bold]ledger-anchor demo[/] — data in {data_dir}")
@@ -98,6 +112,7 @@ def run_demo(
         DevnetOptions(block_time=block_time, slots_in_an_epoch=1),
         workdir=data_dir / "devnet",
     )
+    record_pids(data_dir, anvil=devnet.pid)
     service: subprocess.Popen[bytes] | None = None
     try:
         console.print(
@@ -151,6 +166,7 @@ def run_demo(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        record_pids(data_dir, service=service.pid)
         api = f"http://127.0.0.1:{api_port}"
         _wait_http(f"{api}/healthz", 60)
         console.print(
@@ -194,8 +210,10 @@ def run_demo(
         return 0
     except KeyboardInterrupt:
         console.print("\nstopping…")
-        return 0
+        return 128 + (stopped_by[0] if stopped_by else signal.SIGINT)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up itself is not interrupted
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if service is not None and service.poll() is None:
             service.send_signal(signal.SIGTERM)
             try:
@@ -204,6 +222,7 @@ def run_demo(
                 service.kill()
                 service.wait()
         stop_devnet(devnet)
+        forget(data_dir)
         console.print("stopped the service and the devnet")
 
 

@@ -165,3 +165,14 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
     app.add_middleware(RequestIdMiddleware)  # outermost: tags every log line of the request
     install_openapi(app)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """An ASGI app factory for ``uvicorn --factory anchor.api.app:create_app_from_env`` (or
+    gunicorn with uvicorn workers, and ``anchor serve --workers N``): the configuration from
+    ``$ANCHOR_CONFIG`` and ``ANCHOR_*`` variables, the database opened (and migrated) from
+    it. Serves the API only; run the anchorer with ``anchor serve --role anchorer``."""
+    from anchor.config import load_config
+
+    config = load_config()
+    return create_app(config, Database.open(None, config=config))

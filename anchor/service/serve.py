@@ -11,6 +11,7 @@ SIGINT / SIGTERM stop the process cleanly (the current job finishes, the lock is
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from types import FrameType
@@ -61,8 +62,13 @@ def serve(
     host: str | None = None,
     port: int | None = None,
     database_url: str | None = None,
+    workers: int = 1,
+    config_path: str | None = None,
 ) -> None:
-    """Run until SIGINT/SIGTERM."""
+    """Run until SIGINT/SIGTERM. ``workers`` > 1 serves the API from that many processes
+    (uvicorn's supervisor, each building :func:`anchor.api.app.create_app_from_env`)."""
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
     from anchor.store.db import Database
 
     if role not in ROLES:
@@ -73,7 +79,11 @@ def serve(
         if role in ("anchorer", "all"):
             scheduler = start_anchorer(db, config)
         if role in ("api", "all"):
-            _run_api(db, config, scheduler, host or config.api_host, port or config.api_port)
+            host, port = host or config.api_host, port or config.api_port
+            if workers > 1:
+                _run_api_workers(db, config_path, host, port, workers)
+            else:
+                _run_api(db, config, scheduler, host, port)
         else:
             _wait_for_signal()
     finally:
@@ -101,6 +111,27 @@ def _run_api(
     # and the database are closed.
     _install_stop_handlers(threading.Event())
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _run_api_workers(
+    db: Database, config_path: str | None, host: str, port: int, workers: int
+) -> None:
+    import uvicorn
+
+    # the workers read the same configuration: the file, the variables, this database
+    if config_path:
+        os.environ["ANCHOR_CONFIG"] = str(config_path)
+    os.environ["ANCHOR_DATABASE_URL"] = db.url
+    log.info("API on http://%s:%s (%s worker processes)", host, port, workers)
+    uvicorn.run(
+        "anchor.api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 OPERATOR_ROUTERS = ("anchor.api.seal", "anchor.api.alarms")
