@@ -36,6 +36,7 @@ from anchor.errors import (
     RecordError,
     StorageError,
 )
+from anchor.logs import RequestIdMiddleware
 from anchor.runtime import settle_recursion_limit
 from anchor.store.db import Database
 
@@ -49,6 +50,9 @@ ROUTER_MODULES = (
     # operator routes written with the scheduler (POST /v1/seal, GET /v1/alarms)
     "anchor.api.seal",
     "anchor.api.alarms",
+    # readiness (backups), metrics (issue 14)
+    "anchor.api.health",
+    "anchor.api.metrics",
 )
 
 
@@ -157,6 +161,18 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
         from anchor.api.proofs import ProofsFastPath
 
         app.add_middleware(ProofsFastPath)
-    app.add_middleware(RequestGuard)  # outermost: bounds before anything else runs
+    app.add_middleware(RequestGuard)  # bounds before anything else runs
+    app.add_middleware(RequestIdMiddleware)  # outermost: tags every log line of the request
     install_openapi(app)
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """An ASGI app factory for ``uvicorn --factory anchor.api.app:create_app_from_env`` (or
+    gunicorn with uvicorn workers, and ``anchor serve --workers N``): the configuration from
+    ``$ANCHOR_CONFIG`` and ``ANCHOR_*`` variables, the database opened (and migrated) from
+    it. Serves the API only; run the anchorer with ``anchor serve --role anchorer``."""
+    from anchor.config import load_config
+
+    config = load_config()
+    return create_app(config, Database.open(None, config=config))

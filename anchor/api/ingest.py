@@ -93,6 +93,21 @@ def _answer(result: IngestResult) -> JSONResponse:
     return JSONResponse(result.to_json(), status_code=201 if result.accepted else 200)
 
 
+def _counted(db: Database, items: Any, skip_bad: bool) -> Any:
+    """:func:`ingest`, counting refused records (``anchor_records_rejected_total``)."""
+    from anchor.errors import RecordError
+    from anchor.service.metrics import RECORDS_REJECTED
+
+    try:
+        result = ingest(db, items, skip_bad=skip_bad)
+    except RecordError:
+        RECORDS_REJECTED.inc()
+        raise
+    if result.rejected:
+        RECORDS_REJECTED.inc(len(result.rejected))
+    return result
+
+
 @router.post(
     "",
     summary="Ingest one record",
@@ -108,7 +123,7 @@ def _answer(result: IngestResult) -> JSONResponse:
 )
 async def post_record(request: Request, db: Database = Depends(get_db)) -> JSONResponse:
     body = await _body(request)
-    result = await run_in_threadpool(ingest, db, [body])
+    result = await run_in_threadpool(_counted, db, [body], False)
     return _answer(result)
 
 
@@ -132,5 +147,5 @@ async def post_bulk(
 ) -> JSONResponse:
     body = await _body(request)
     lines = body.split(b"\n")
-    result = await run_in_threadpool(lambda: ingest(db, lines, skip_bad=skip_bad))
+    result = await run_in_threadpool(_counted, db, lines, skip_bad)
     return _answer(result)

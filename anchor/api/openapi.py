@@ -32,6 +32,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "field": {"type": "string"},
         "problem": {"type": "string"},
         "line": {"type": ["integer", "null"]},
+        "checks": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "/readyz: the checks that failed",
+        },
         "errors": {
             "type": "array",
             "items": {
