@@ -16,7 +16,7 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from anchor.errors import ConfigError
 
@@ -106,7 +106,6 @@ def _run_api(
 
     app = create_app(config, db)
     app.state.anchor_scheduler = scheduler
-    include_operator_routes(app)
     log.info("API on http://%s:%s", host, port)
     # uvicorn re-raises the signal that stopped it once it has shut down; with these handlers
     # in place that re-raise lands here instead of killing the process before the scheduler
@@ -134,20 +133,6 @@ def _run_api_workers(
         log_level="warning",
         access_log=False,
     )
-
-
-OPERATOR_ROUTERS = ("anchor.api.seal", "anchor.api.alarms")
-
-
-def include_operator_routes(app: Any) -> None:
-    """Add ``POST /v1/seal`` and ``GET /v1/alarms`` unless the app already has them."""
-    import importlib
-
-    paths = {getattr(route, "path", None) for route in app.routes}
-    for name in OPERATOR_ROUTERS:
-        router = importlib.import_module(name).router
-        if not any(getattr(r, "path", None) in paths for r in router.routes):
-            app.include_router(router)
 
 
 def _install_stop_handlers(stop: threading.Event) -> None:
