@@ -46,6 +46,7 @@ ROUTER_MODULES = (
     "anchor.api.me",
     "anchor.api.explorer",
     "anchor.api.verify_page",
+    "anchor.api.receipts",
     # operator routes written with the scheduler (POST /v1/seal, GET /v1/alarms)
     "anchor.api.seal",
     "anchor.api.alarms",
@@ -114,10 +115,14 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
     return problem(422, detail, errors=errors)
 
 
-def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> FastAPI:
+def create_app(
+    config: Config, db: Database, *, fast_proofs: bool = True, receipt_signer: Any = None
+) -> FastAPI:
     """The API app over ``db``; includes each router module of :data:`ROUTER_MODULES` that
     exists (a module not written yet, or whose extras are missing, is skipped).
-    ``fast_proofs`` answers plain proof GETs ahead of routing (same responses, faster)."""
+    ``fast_proofs`` answers plain proof GETs ahead of routing (same responses, faster).
+    ``receipt_signer``: signs ingest receipts (default: the configured receipt key, if
+    any — see anchor.service.receipts.configured_receipt_signer; none, no receipts)."""
     from anchor import __version__ as version
 
     settle_recursion_limit()
@@ -129,6 +134,11 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
     )
     app.state.config = config
     app.state.db = db
+    if receipt_signer is None:
+        from anchor.service.receipts import configured_receipt_signer
+
+        receipt_signer = configured_receipt_signer(config)
+    app.state.receipt_signer = receipt_signer
     app.add_exception_handler(AnchorError, _anchor_error)
     app.add_exception_handler(OperationalError, _db_error)
     app.add_exception_handler(DataError, _data_error)

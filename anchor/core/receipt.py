@@ -14,31 +14,37 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
 from anchor.core.merkle import MerkleTree, process_proof
-from anchor.core.records import _abi_encode, leaf_hash
 from anchor.core.secp256k1 import recover_address
 from anchor.errors import InputError, VerificationError
 
 __all__ = [
     "DOMAIN",
     "FORMAT",
+    "LOAD_FORMAT",
     "RECEIPT_TYPE",
     "Receipt",
     "ReceiptFormatError",
+    "SignedLoad",
     "build_receipts",
     "load_digest",
     "parse_receipt",
+    "receipt_in_load",
     "receipt_leaf",
+    "receipt_leaves",
+    "sign_load",
     "typed_data",
     "verify_receipt",
 ]
 
 FORMAT: Final = "ledger-anchor-receipt/1"
+LOAD_FORMAT: Final = "ledger-anchor-load-receipt/1"
 DOMAIN: Final = {"name": "ledger-anchor receipts", "version": "1"}
 DOMAIN_TYPE: Final = "EIP712Domain(string name,string version)"
 RECEIPT_TYPE: Final = (
@@ -59,8 +65,37 @@ class ReceiptFormatError(InputError):
 
 
 def receipt_leaf(record_id: str, leaf: bytes, seq: int) -> bytes:
-    """The receipt leaf of one record (OpenZeppelin's standard leaf of its id, leaf, seq)."""
-    return leaf_hash(_abi_encode(("string", "bytes32", "uint64"), (record_id, leaf, seq)))
+    """The receipt leaf of one record: OpenZeppelin's standard leaf
+    ``keccak256(keccak256(abi.encode(string recordId, bytes32 leaf, uint64 seq)))``."""
+    return receipt_leaves((record_id,), leaf, seq)
+
+
+_HEAD: Final = (0x60).to_bytes(32, "big")  # abi.encode: the string's offset (3 head words)
+_ZEROS: Final = bytes(32)
+_SEQ_LEN: Final = struct.Struct(">24xQ24xQ")  # the seq word, the string's length word
+
+
+def receipt_leaves(record_ids: Sequence[str], leaves: bytes, first_seq: int) -> bytes:
+    """The receipt leaves of consecutive records (seqs ``first_seq``, ``first_seq + 1``, ...;
+    ``leaves``: their 32-byte record leaves, concatenated), concatenated. The one definition
+    of a receipt leaf (``receipt_leaf`` is a load of one): ``abi.encode(string, bytes32,
+    uint64)`` written out directly (three head words, the string's length word, its bytes
+    padded to 32), hashed twice. tests/core/test_receipt.py checks it against the generic
+    ABI encoder."""
+    if len(leaves) != 32 * len(record_ids):
+        raise InputError("receipt_leaves: one 32-byte leaf per record id")
+    if first_seq < 0 or first_seq + len(record_ids) - 1 > _U64:
+        raise InputError("receipt_leaves: seq out of the uint64 range")
+    k, join, zeros, head, words = keccak256, b"".join, _ZEROS, _HEAD, _SEQ_LEN.pack
+    out: list[bytes] = []
+    append = out.append
+    at = 0
+    for seq, rid in enumerate(record_ids, first_seq):
+        b = rid.encode("utf-8")
+        n = len(b)
+        append(k(k(head + leaves[at : at + 32] + words(seq, n) + b + zeros[: -n % 32])))
+        at += 32
+    return join(out)
 
 
 def _w(n: int) -> bytes:
@@ -158,6 +193,97 @@ class Receipt:
         return (json.dumps(self.to_obj(), indent=2) + "\n").encode()
 
 
+@dataclass(frozen=True)
+class SignedLoad:
+    """What the receipt key signs for one load (``"format": "ledger-anchor-load-receipt/1"``):
+    the root of the load's receipt tree, its seq range and the promise. Every record's
+    receipt is this plus its path (:func:`receipt_in_load`)."""
+
+    root: bytes
+    first_seq: int
+    count: int
+    ingested_at: int
+    deadline: int
+    signer: str
+    signature: bytes
+
+    def digest(self) -> bytes:
+        return load_digest(self.root, self.first_seq, self.count, self.ingested_at, self.deadline)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "format": LOAD_FORMAT,
+            "root": "0x" + self.root.hex(),
+            "firstSeq": self.first_seq,
+            "count": self.count,
+            "ingestedAt": self.ingested_at,
+            "deadline": self.deadline,
+            "signer": self.signer,
+            "signature": "0x" + self.signature.hex(),
+        }
+
+
+def sign_load(
+    rleaves: bytes,
+    first_seq: int,
+    ingested_at: int,
+    deadline: int,
+    sign: Callable[[bytes], bytes],
+    signer: str,
+) -> tuple[SignedLoad, MerkleTree]:
+    """Sign one load from its receipt leaves (:func:`receipt_leaves`, seq order): the tree
+    over them, ONE call of ``sign(digest) -> 65-byte signature``, the signed load and the
+    tree (for the paths)."""
+    if not rleaves or len(rleaves) % 32:
+        raise InputError("a load needs one or more 32-byte receipt leaves")
+    if deadline < ingested_at:
+        raise InputError("a receipt deadline cannot be before the ingest time")
+    tree = MerkleTree.from_leaf_buffer(rleaves)
+    count = len(rleaves) // 32
+    digest = load_digest(tree.root, first_seq, count, ingested_at, deadline)
+    load = SignedLoad(
+        tree.root, first_seq, count, ingested_at, deadline, signer.lower(), sign(digest)
+    )
+    return load, tree
+
+
+def _tree_index(tree: MerkleTree, leaf: bytes) -> int:
+    """Tree-order index of ``leaf`` (leaves are sorted in tree order: a binary search over
+    O(log n) nodes)."""
+    lo, hi = 0, tree.leaf_count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tree.leaf(mid) < leaf:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo == tree.leaf_count or tree.leaf(lo) != leaf:
+        raise InputError("the record is not in this load")
+    return lo
+
+
+def receipt_in_load(
+    load: SignedLoad, tree: MerkleTree, record_id: str, leaf: bytes, seq: int
+) -> Receipt:
+    """One record's receipt: the signed load plus the record's path in the load's tree."""
+    if not load.first_seq <= seq < load.first_seq + load.count:
+        raise InputError(f"seq {seq} is not in the load")
+    index = _tree_index(tree, receipt_leaf(record_id, leaf, seq))
+    return Receipt(
+        record_id,
+        leaf,
+        seq,
+        load.ingested_at,
+        load.deadline,
+        load.root,
+        load.first_seq,
+        load.count,
+        tuple(tree.proof(index)),
+        load.signer,
+        load.signature,
+    )
+
+
 def build_receipts(
     entries: Sequence[tuple[str, bytes, int]],
     ingested_at: int,
@@ -172,8 +298,8 @@ def build_receipts(
     first, count = entries[0][2], len(entries)
     if [e[2] for e in entries] != list(range(first, first + count)):
         raise InputError("a load's seqs must be consecutive and in order")
-    tree = MerkleTree.from_leaves([receipt_leaf(*e) for e in entries])
-    sig = sign(load_digest(tree.root, first, count, ingested_at, deadline))
+    rleaves = receipt_leaves([e[0] for e in entries], b"".join(e[1] for e in entries), first)
+    load, tree = sign_load(rleaves, first, ingested_at, deadline, sign, signer)
     pos = tree.tree_order_of_inputs()
     return [
         Receipt(
@@ -182,12 +308,12 @@ def build_receipts(
             seq,
             ingested_at,
             deadline,
-            tree.root,
+            load.root,
             first,
             count,
             tuple(tree.proof(pos[i])),
-            signer.lower(),
-            sig,
+            load.signer,
+            load.signature,
         )
         for i, (rid, leaf, seq) in enumerate(entries)
     ]
