@@ -219,3 +219,4 @@ export function mathVerdict(text) {
 }
 
 export { concat };
+export { parseReceipt, receiptVerdict, verifyReceipt, ReceiptError } from './receipt.mjs';
