@@ -1,4 +1,4 @@
-"""Signed ingest receipts (``"format": "ledger-anchor-receipt/1"``), like Certificate
+"""Signed ingest receipts (``"format": "ledger-anchor-ingest-receipt/1"``), like Certificate
 Transparency's SCTs: the service's signed promise that a record was accepted, with its leaf
 and seq, and will be in a batch final on chain by a deadline. docs/receipt-format.md is
 the reference. Pure: hashing, the EIP-712 digest, building, strict parsing, checking.
@@ -6,21 +6,26 @@ the reference. Pure: hashing, the EIP-712 digest, building, strict parsing, chec
 One signature per LOAD (a single record is a load of one): the receipt key signs the
 EIP-712 struct ``IngestReceipt(bytes32 loadRoot, uint64 firstSeq, uint64 count, uint64
 ingestedAt, uint64 deadline)``; ``loadRoot`` is the root of an OpenZeppelin-style tree over
-the load's receipt leaves ``keccak256(keccak256(abi.encode(string recordId, bytes32 leaf,
-uint64 seq)))``, and each record's receipt carries its path to that root.
+the load's receipt leaves ``keccak256(keccak256(abi.encode(uint8 255, uint16 1, string
+recordId, uint64 seq, bytes32 leaf)))`` (encoded like a record leaf, kind code 255), and each
+record's receipt carries its path to that root. (An earlier draft, named
+``ledger-anchor-receipt/1`` like the backup bundle's chain receipt, hashed ``abi.encode(string
+recordId, bytes32 leaf, uint64 seq)``, which only a per-record Python loop could compute.)
 """
 
 from __future__ import annotations
 
 import json
 import re
-import struct
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
 from anchor.core.merkle import MerkleTree, process_proof
+from anchor.core.native import native
+from anchor.core.records import _abi_encode, leaf_hash
 from anchor.core.secp256k1 import recover_address
 from anchor.errors import InputError, VerificationError
 
@@ -43,9 +48,9 @@ __all__ = [
     "verify_receipt",
 ]
 
-FORMAT: Final = "ledger-anchor-receipt/1"
-LOAD_FORMAT: Final = "ledger-anchor-load-receipt/1"
-DOMAIN: Final = {"name": "ledger-anchor receipts", "version": "1"}
+FORMAT: Final = "ledger-anchor-ingest-receipt/1"
+LOAD_FORMAT: Final = "ledger-anchor-ingest-load/1"
+DOMAIN: Final = {"name": "ledger-anchor ingest receipts", "version": "1"}
 DOMAIN_TYPE: Final = "EIP712Domain(string name,string version)"
 RECEIPT_TYPE: Final = (
     "IngestReceipt(bytes32 loadRoot,uint64 firstSeq,uint64 count,uint64 ingestedAt,uint64 deadline)"
@@ -65,37 +70,42 @@ class ReceiptFormatError(InputError):
 
 
 def receipt_leaf(record_id: str, leaf: bytes, seq: int) -> bytes:
-    """The receipt leaf of one record: OpenZeppelin's standard leaf
-    ``keccak256(keccak256(abi.encode(string recordId, bytes32 leaf, uint64 seq)))``."""
+    """The receipt leaf of one record (see :func:`receipt_leaves`)."""
     return receipt_leaves((record_id,), leaf, seq)
 
 
-_HEAD: Final = (0x60).to_bytes(32, "big")  # abi.encode: the string's offset (3 head words)
-_ZEROS: Final = bytes(32)
-_SEQ_LEN: Final = struct.Struct(">24xQ24xQ")  # the seq word, the string's length word
+RECEIPT_KIND_CODE: Final = 255  # never a record kind's code: receipt leaves are their own kind
+RECEIPT_LEAF_VERSION: Final = 1
+RECEIPT_LEAF_TYPES: Final = ("uint8", "uint16", "string", "uint64", "bytes32")
 
 
 def receipt_leaves(record_ids: Sequence[str], leaves: bytes, first_seq: int) -> bytes:
     """The receipt leaves of consecutive records (seqs ``first_seq``, ``first_seq + 1``, ...;
-    ``leaves``: their 32-byte record leaves, concatenated), concatenated. The one definition
-    of a receipt leaf (``receipt_leaf`` is a load of one): ``abi.encode(string, bytes32,
-    uint64)`` written out directly (three head words, the string's length word, its bytes
-    padded to 32), hashed twice. tests/core/test_receipt.py checks it against the generic
-    ABI encoder."""
-    if len(leaves) != 32 * len(record_ids):
+    ``leaves``: their 32-byte record leaves, concatenated), concatenated. A receipt leaf is
+    encoded like a record leaf -- the prefix ``(uint8 kind code, uint16 version, string id,
+    uint64 seq)`` with the receipts' own kind code 255, then the record's ``bytes32 leaf`` --
+    and hashed like one (OpenZeppelin's standard leaf), so the core's leaf encoder computes
+    it: the C accelerator when built (encoding with the GIL, hashing without it, on two
+    threads), else the pure Python ABI encoder (the reference; tests compare the two and
+    eth-abi)."""
+    n = len(record_ids)
+    if len(leaves) != 32 * n:
         raise InputError("receipt_leaves: one 32-byte leaf per record id")
-    if first_seq < 0 or first_seq + len(record_ids) - 1 > _U64:
+    if first_seq < 0 or first_seq + n - 1 > _U64:
         raise InputError("receipt_leaves: seq out of the uint64 range")
-    k, join, zeros, head, words = keccak256, b"".join, _ZEROS, _HEAD, _SEQ_LEN.pack
-    out: list[bytes] = []
-    append = out.append
-    at = 0
-    for seq, rid in enumerate(record_ids, first_seq):
-        b = rid.encode("utf-8")
-        n = len(b)
-        append(k(k(head + leaves[at : at + 32] + words(seq, n) + b + zeros[: -n % 32])))
-        at += 32
-    return join(out)
+    code, version = RECEIPT_KIND_CODE, RECEIPT_LEAF_VERSION
+    mod = native()
+    if mod is not None and n:
+        orders = [(0, code, version, rid, leaves[32 * i : 32 * i + 32])
+                  for i, rid in enumerate(record_ids)]  # fmt: skip
+        out: bytes = mod.leaf_hashes(orders, array("Q", range(first_seq, first_seq + n)), {},
+                                     ("h",))  # fmt: skip
+        return out
+    return b"".join(
+        leaf_hash(_abi_encode(RECEIPT_LEAF_TYPES,
+                              (code, version, rid, seq, leaves[32 * i : 32 * i + 32])))
+        for i, (seq, rid) in enumerate(zip(range(first_seq, first_seq + n), record_ids, strict=True))
+    )  # fmt: skip
 
 
 def _w(n: int) -> bytes:
@@ -195,7 +205,7 @@ class Receipt:
 
 @dataclass(frozen=True)
 class SignedLoad:
-    """What the receipt key signs for one load (``"format": "ledger-anchor-load-receipt/1"``):
+    """What the receipt key signs for one load (``"format": "ledger-anchor-ingest-load/1"``):
     the root of the load's receipt tree, its seq range and the promise. Every record's
     receipt is this plus its path (:func:`receipt_in_load`)."""
 

@@ -62,7 +62,7 @@ def test_single_and_bulk_ingest_answer_receipts(client: httpx.Client, db: Databa
     bulk = client.post("/v1/records/bulk", content=body)
     assert bulk.status_code == 201, bulk.text
     load = bulk.json()["receipt"]
-    assert load["format"] == "ledger-anchor-load-receipt/1"
+    assert load["format"] == "ledger-anchor-ingest-load/1"
     assert (load["firstSeq"], load["count"], load["signer"]) == (2, 250, SIGNER.lower())
     assert load["deadline"] == load["ingestedAt"] + 600
     assert "proof" not in json.dumps(load)  # no per-record paths in the bulk answer

@@ -1,16 +1,19 @@
-"""The receipt leaf, written out by hand for speed, is exactly OpenZeppelin's standard leaf of
-``abi.encode(string recordId, bytes32 leaf, uint64 seq)`` (checked with eth-abi, an
-independent encoder); a signed load's per-record receipts agree with build_receipts."""
+"""The receipt leaf is exactly OpenZeppelin's standard leaf of ``abi.encode(uint8 255, uint16 1,
+string recordId, uint64 seq, bytes32 leaf)`` (checked with eth-abi, an independent encoder),
+through the C accelerator and the pure Python path alike; a signed load's per-record
+receipts agree with build_receipts."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 import pytest
 from eth_abi import encode as abi_encode
 from eth_account import Account
 
 from anchor.core.hashing import keccak256
+from anchor.core.native import native_available, use_native
 from anchor.core.receipt import (
     build_receipts,
     receipt_in_load,
@@ -25,11 +28,22 @@ KEY = "0x" + "4b" * 32
 
 
 def _reference(rid: str, leaf: bytes, seq: int) -> bytes:
-    return keccak256(keccak256(abi_encode(["string", "bytes32", "uint64"], [rid, leaf, seq])))
+    types = ["uint8", "uint16", "string", "uint64", "bytes32"]
+    return keccak256(keccak256(abi_encode(types, [255, 1, rid, seq, leaf])))
+
+
+@pytest.fixture(params=["native", "python"])
+def path(request: pytest.FixtureRequest) -> Iterator[str]:
+    assert native_available()  # the build is expected to produce the accelerator
+    use_native(request.param == "native")
+    try:
+        yield str(request.param)
+    finally:
+        use_native(True)
 
 
 @pytest.mark.parametrize("length", [1, 2, 31, 32, 33, 63, 64, 65, 128])
-def test_receipt_leaves_match_the_abi_encoder(length: int) -> None:
+def test_receipt_leaves_match_the_abi_encoder(length: int, path: str) -> None:
     ids = [("x" * length)[:-1] + chr(ord("a") + i % 26) for i in range(7)]
     leaves = b"".join(hashlib.sha256(i.encode()).digest() for i in ids)
     first = 2**64 - 7 if length == 128 else 1 + length
@@ -42,7 +56,7 @@ def test_receipt_leaves_match_the_abi_encoder(length: int) -> None:
     assert receipt_leaf("é-ü", leaves[:32], 5) == _reference("é-ü", leaves[:32], 5)
 
 
-def test_receipt_leaves_refuse_bad_input() -> None:
+def test_receipt_leaves_refuse_bad_input(path: str) -> None:
     with pytest.raises(InputError):
         receipt_leaves(["a", "b"], bytes(32), 1)
     with pytest.raises(InputError):

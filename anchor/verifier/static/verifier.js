@@ -3263,8 +3263,8 @@ var ledgerAnchorVerifier = (() => {
   var secp256k1 = /* @__PURE__ */ ecdsa(Pointk1, sha256);
 
   // src/receipt.mjs
-  var RECEIPT_FORMAT = "ledger-anchor-receipt/1";
-  var DOMAIN = { name: "ledger-anchor receipts", version: "1" };
+  var RECEIPT_FORMAT = "ledger-anchor-ingest-receipt/1";
+  var DOMAIN = { name: "ledger-anchor ingest receipts", version: "1" };
   var DOMAIN_TYPE = "EIP712Domain(string name,string version)";
   var RECEIPT_TYPE = "IngestReceipt(bytes32 loadRoot,uint64 firstSeq,uint64 count,uint64 ingestedAt,uint64 deadline)";
   var KEYS2 = ["format", "recordId", "leaf", "seq", "ingestedAt", "deadline", "load", "signer", "signature"];
@@ -3333,7 +3333,7 @@ var ledgerAnchorVerifier = (() => {
     };
   }
   function receiptLeaf(recordId, leaf, seq) {
-    return leafHash(abiEncode(["string", "bytes32", "uint64"], [recordId, leaf, seq]));
+    return leafHash(abiEncode(["uint8", "uint16", "string", "uint64", "bytes32"], [255n, 1n, recordId, seq, leaf]));
   }
   function loadDigest(root, firstSeq, count, ingestedAt, deadline) {
     const k = (b) => keccak_256(b);

@@ -1,6 +1,7 @@
-// Signed ingest receipts ("ledger-anchor-receipt/1"), checked in the browser exactly as
+// Signed ingest receipts ("ledger-anchor-ingest-receipt/1"), checked in the browser exactly as
 // Python's anchor/core/receipt.py does (same steps, same names): the record's path to the
-// signed load root, its seq inside the load, the deadline, then the EIP-712 signature,
+// signed load root (receipt leaf: abi.encode(uint8 255, uint16 1, string id, uint64 seq,
+// bytes32 leaf), hashed like a record leaf), its seq inside the load, the deadline, then the EIP-712 signature,
 // which must recover to the signer address YOU pinned (the receipt's own `signer` is
 // informational). docs/receipt-format.md is the reference.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -8,8 +9,8 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { FormatError, isObject, parseJson } from './json.mjs';
 import { abiEncode, bytesToHex, concat, enc, hexToBytes, keccakHex, leafHash, processProof, word } from './records.mjs';
 
-export const RECEIPT_FORMAT = 'ledger-anchor-receipt/1';
-export const DOMAIN = { name: 'ledger-anchor receipts', version: '1' };
+export const RECEIPT_FORMAT = 'ledger-anchor-ingest-receipt/1';
+export const DOMAIN = { name: 'ledger-anchor ingest receipts', version: '1' };
 const DOMAIN_TYPE = 'EIP712Domain(string name,string version)';
 const RECEIPT_TYPE = 'IngestReceipt(bytes32 loadRoot,uint64 firstSeq,uint64 count,uint64 ingestedAt,uint64 deadline)';
 const KEYS = ['format', 'recordId', 'leaf', 'seq', 'ingestedAt', 'deadline', 'load', 'signer', 'signature'];
@@ -82,7 +83,7 @@ export function parseReceipt(text) {
 }
 
 export function receiptLeaf(recordId, leaf, seq) {
-  return leafHash(abiEncode(['string', 'bytes32', 'uint64'], [recordId, leaf, seq]));
+  return leafHash(abiEncode(['uint8', 'uint16', 'string', 'uint64', 'bytes32'], [255n, 1n, recordId, seq, leaf]));
 }
 
 export function loadDigest(root, firstSeq, count, ingestedAt, deadline) {
