@@ -45,6 +45,7 @@ ROUTER_MODULES = (
     "anchor.api.proofs",
     "anchor.api.me",
     "anchor.api.explorer",
+    "anchor.api.contract",
     "anchor.api.verify_page",
     "anchor.api.receipts",
     # operator routes written with the scheduler (POST /v1/seal, GET /v1/alarms)

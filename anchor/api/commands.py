@@ -178,8 +178,8 @@ def register(app: typer.Typer) -> None:
         count, tx hash, block, explorer link, status. Exit 1 when anything mismatches."""
         from dataclasses import replace
 
-        from anchor.api.explorer import EXPORT_COLUMNS, collect_anchors, export_rows
         from anchor.errors import InputError
+        from anchor.service.audit import EXPORT_COLUMNS, collect_anchors, export_rows
 
         if as_csv == as_json:
             raise InputError("choose exactly one of --csv or --json")

@@ -9,7 +9,7 @@
 * ``receipt_load_leaves``: the load's receipt leaves (32 bytes each, seq order) as one
   blob: a record's receipt path is rebuilt from them without reading the records back.
 * ``anchor_events`` / ``anchor_event_scans``: the ``Anchored`` events of a registry, read
-  incrementally (``next_block`` per chain and registry; the last blocks below finality are
+  incrementally (``from_block``..``next_block`` per chain and registry; the last blocks are
   read again on every refresh, so a reorg replaces what it changed) with each block's
   timestamp: the explorer, the export and the report read these instead of scanning from
   the deployment block on every view.
@@ -76,6 +76,7 @@ def upgrade(conn: Connection) -> None:
         meta,
         sa.Column("chain_id", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("contract", sa.String(42), primary_key=True),
+        sa.Column("from_block", sa.BigInteger, nullable=False),
         sa.Column("next_block", sa.BigInteger, nullable=False),
         sa.Column("latest_block", sa.BigInteger, nullable=False),
         sa.Column("scanned_at", sa.BigInteger, nullable=False),

@@ -33,6 +33,7 @@ var ledgerAnchorVerifier = (() => {
     mathVerdict: () => mathVerdict,
     parseReceipt: () => parseReceipt,
     providerRpc: () => providerRpc,
+    readAnchors: () => readAnchors,
     receiptVerdict: () => receiptVerdict,
     verifyMath: () => verifyMath,
     verifyOnline: () => verifyOnline,
@@ -2463,7 +2464,7 @@ var ledgerAnchorVerifier = (() => {
       }
     },
     toSig(bytes) {
-      const { Err: E, _int: int, _tlv: tlv } = DER;
+      const { Err: E, _int: int2, _tlv: tlv } = DER;
       const data = abytes(bytes, void 0, "signature");
       const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
       if (seqLeftBytes.length)
@@ -2472,12 +2473,12 @@ var ledgerAnchorVerifier = (() => {
       const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
       if (sLeftBytes.length)
         throw new E("invalid signature: left bytes after parsing");
-      return { r: int.decode(rBytes), s: int.decode(sBytes) };
+      return { r: int2.decode(rBytes), s: int2.decode(sBytes) };
     },
     hexFromSig(sig) {
-      const { _tlv: tlv, _int: int } = DER;
-      const rs = tlv.encode(2, int.encode(sig.r));
-      const ss = tlv.encode(2, int.encode(sig.s));
+      const { _tlv: tlv, _int: int2 } = DER;
+      const rs = tlv.encode(2, int2.encode(sig.r));
+      const ss = tlv.encode(2, int2.encode(sig.s));
       const seq = rs + ss;
       return tlv.encode(48, seq);
     }
@@ -3382,6 +3383,60 @@ var ledgerAnchorVerifier = (() => {
     }
   }
 
+  // src/anchors.mjs
+  var unusable = (detail) => new VerifyError("unusable", "input", detail);
+  var int = (v, what) => {
+    if (typeof v !== "string" || !/^0x[0-9a-fA-F]+$/.test(v)) throw unusable(`RPC returned a malformed ${what}`);
+    return BigInt(v);
+  };
+  async function readAnchors({ rpc, registry, fromBlock = 0n, chainId = null, range = 10000n, codeHash = PUBLISHED_CODE_HASH }) {
+    const address = String(registry || "").trim().toLowerCase();
+    if (!/^0x[0-9a-f]{40}$/.test(address)) throw unusable("type the registry address you pinned (0x and 40 hex digits)");
+    const served = int(await rpc("eth_chainId", []), "chain id");
+    if (chainId !== null && served !== BigInt(chainId)) {
+      throw unusable(`wrong chain: the RPC serves chain ${served}, the registry is on chain ${chainId}`);
+    }
+    const code = await rpc("eth_getCode", [address, "latest"]);
+    if (typeof code !== "string" || code === "0x") throw new VerifyError("invalid", "contract", `no contract at ${address} on chain ${served}`);
+    const bytes = hexToBytes2(code.toLowerCase());
+    for (const [start, length] of IMMUTABLE_RANGES) if (start + length <= bytes.length) bytes.fill(0, start, start + length);
+    const actual = keccakHex(bytes);
+    if (actual !== codeHash) throw new VerifyError("invalid", "code", `code at ${address} is not the published ${CONTRACT_NAME} (code hash ${actual})`);
+    const latest = int(await rpc("eth_blockNumber", []), "block number");
+    const topic0 = keccakHex(enc.encode(ANCHORED_EVENT));
+    const logs = [];
+    for (let start = BigInt(fromBlock); start <= latest; start += range) {
+      const end = start + range - 1n < latest ? start + range - 1n : latest;
+      const got = await rpc("eth_getLogs", [{ address, topics: [topic0], fromBlock: "0x" + start.toString(16), toBlock: "0x" + end.toString(16) }]);
+      if (!Array.isArray(got)) throw unusable("RPC returned malformed logs");
+      logs.push(...got);
+    }
+    const times = /* @__PURE__ */ new Map();
+    const anchors = [];
+    const seen = /* @__PURE__ */ new Set();
+    for (const log of logs) {
+      if (!log || !Array.isArray(log.topics) || log.topics.length !== 3) continue;
+      const batchId = int(log.topics[1], "batch id");
+      if (seen.has(batchId)) continue;
+      seen.add(batchId);
+      const blockNumber = int(log.blockNumber, "log block number");
+      if (!times.has(blockNumber)) {
+        const blk = await rpc("eth_getBlockByNumber", ["0x" + blockNumber.toString(16), false]);
+        times.set(blockNumber, blk ? Number(int(blk.timestamp, "block timestamp")) : null);
+      }
+      anchors.push({
+        batchId,
+        root: String(log.topics[2]).toLowerCase(),
+        leafCount: int(log.data, "leaf count"),
+        txHash: String(log.transactionHash).toLowerCase(),
+        blockNumber,
+        blockHash: String(log.blockHash).toLowerCase(),
+        blockTime: times.get(blockNumber)
+      });
+    }
+    return { chainId: served, latest, codeHash: actual, anchors };
+  }
+
   // src/verify.mjs
   var ANCHORED_EVENT = "Anchored(uint64,bytes32,uint64)";
   var DEFAULT_FALLBACK_DEPTH = 64;
@@ -3394,7 +3449,7 @@ var ledgerAnchorVerifier = (() => {
     }
   };
   var invalid = (step, detail) => new VerifyError("invalid", step, detail);
-  var unusable = (detail) => new VerifyError("unusable", "input", detail);
+  var unusable2 = (detail) => new VerifyError("unusable", "input", detail);
   function parse(text) {
     try {
       return parseBundle(text);
@@ -3430,15 +3485,15 @@ var ledgerAnchorVerifier = (() => {
   var topic = (sig) => keccakHex(enc.encode(sig));
   var hexWord = (n) => [...word(BigInt(n))].map((x) => x.toString(16).padStart(2, "0")).join("");
   function hexInt(v, what) {
-    if (typeof v !== "string" || !/^0x[0-9a-fA-F]+$/.test(v)) throw unusable(`RPC returned a malformed quantity for ${what}`);
+    if (typeof v !== "string" || !/^0x[0-9a-fA-F]+$/.test(v)) throw unusable2(`RPC returned a malformed quantity for ${what}`);
     return BigInt(v);
   }
   function hexData(v, what) {
-    if (typeof v !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(v)) throw unusable(`RPC returned malformed data for ${what}`);
+    if (typeof v !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(v)) throw unusable2(`RPC returned malformed data for ${what}`);
     return v.toLowerCase();
   }
   function httpRpc(url, { timeoutMs = 1e4 } = {}) {
-    if (!/^https?:\/\//.test(url)) throw unusable("the RPC URL must start with http:// or https://");
+    if (!/^https?:\/\//.test(url)) throw unusable2("the RPC URL must start with http:// or https://");
     let id = 0;
     return async (method, params) => {
       let resp;
@@ -3452,24 +3507,24 @@ var ledgerAnchorVerifier = (() => {
           signal: ctl.signal
         });
       } catch (e) {
-        throw unusable(`RPC unreachable (${e.name === "AbortError" ? "timeout" : "connection failed"})`);
+        throw unusable2(`RPC unreachable (${e.name === "AbortError" ? "timeout" : "connection failed"})`);
       } finally {
         clearTimeout(timer);
       }
-      if (!resp.ok) throw unusable(`RPC answered HTTP ${resp.status}`);
+      if (!resp.ok) throw unusable2(`RPC answered HTTP ${resp.status}`);
       let body;
       try {
         body = await resp.json();
       } catch (e) {
-        throw unusable("RPC did not answer JSON");
+        throw unusable2("RPC did not answer JSON");
       }
-      if (body === null || typeof body !== "object") throw unusable("RPC answered a non-object");
+      if (body === null || typeof body !== "object") throw unusable2("RPC answered a non-object");
       if (body.error) {
         const err = new VerifyError("unusable", "rpc", `RPC ${method} failed: ${String(body.error.message || body.error).slice(0, 200)}`);
         err.rpcError = true;
         throw err;
       }
-      if (!("result" in body)) throw unusable("RPC answered without a result");
+      if (!("result" in body)) throw unusable2("RPC answered without a result");
       return body.result;
     };
   }
@@ -3492,12 +3547,12 @@ var ledgerAnchorVerifier = (() => {
     }
     const pins = [];
     for (const p of pinned) {
-      if (typeof p !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(p.trim())) throw unusable(`pinned registry '${p}' is not 0x followed by 40 hex digits`);
+      if (typeof p !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(p.trim())) throw unusable2(`pinned registry '${p}' is not 0x followed by 40 hex digits`);
       pins.push(p.trim().toLowerCase());
     }
     const chainId = hexInt(await rpc("eth_chainId", []), "eth_chainId");
     if (chainId !== a.chainId) {
-      throw unusable(`wrong chain: the RPC serves chain ${chainId}, the bundle was anchored on chain ${a.chainId}; use an RPC of chain ${a.chainId}`);
+      throw unusable2(`wrong chain: the RPC serves chain ${chainId}, the bundle was anchored on chain ${a.chainId}; use an RPC of chain ${a.chainId}`);
     }
     if (pins.length === 0) throw new VerifyError("unpinned", "pin", `registry not pinned for chain ${chainId}`);
     if (!pins.includes(a.contract)) {
@@ -3521,7 +3576,7 @@ var ledgerAnchorVerifier = (() => {
     if (ok.length !== 66 || BigInt(ok) !== 1n) throw invalid("contract_verify", "the contract's verify() rejects the proof");
     const rcpt = await rpc("eth_getTransactionReceipt", [a.txHash]);
     if (rcpt === null) throw invalid("receipt", `transaction ${a.txHash} not found on chain ${chainId} (dropped or reorged out?)`);
-    if (typeof rcpt !== "object") throw unusable("RPC returned a malformed receipt");
+    if (typeof rcpt !== "object") throw unusable2("RPC returned a malformed receipt");
     if (hexInt(rcpt.status, "receipt status") !== 1n) throw invalid("receipt", `transaction ${a.txHash} reverted`);
     const rBlock = hexInt(rcpt.blockNumber, "receipt blockNumber");
     const rHash = hexData(rcpt.blockHash, "receipt blockHash");
@@ -3529,7 +3584,7 @@ var ledgerAnchorVerifier = (() => {
       throw invalid("receipt", `the transaction is in block ${rBlock} (${rHash}); the bundle says block ${a.blockNumber} (${a.blockHash})`);
     }
     const want = [topic(ANCHORED_EVENT), "0x" + hexWord(b.batchId), root];
-    if (!Array.isArray(rcpt.logs)) throw unusable("RPC returned a receipt without logs");
+    if (!Array.isArray(rcpt.logs)) throw unusable2("RPC returned a receipt without logs");
     const found = rcpt.logs.some((log) => log && String(log.address || "").toLowerCase() === address && Array.isArray(log.topics) && log.topics.length === 3 && log.topics.every((t, k) => String(t).toLowerCase() === want[k]));
     if (!found) throw invalid("event", `the transaction has no Anchored(batchId=${b.batchId}, root) event from ${address}`);
     const blk = await rpc("eth_getBlockByNumber", ["0x" + rBlock.toString(16), false]);
