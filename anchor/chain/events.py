@@ -9,7 +9,7 @@ from typing import Any
 
 from anchor.errors import AnchorError, ChainError
 
-__all__ = ["LOG_RANGE", "AnchorEvent", "ChainHead", "read_anchor_events"]
+__all__ = ["LOG_RANGE", "AnchorEvent", "ChainHead", "read_anchor_events", "read_code"]
 
 LOG_RANGE = 10_000  # blocks per eth_getLogs call (providers cap the range)
 
@@ -92,3 +92,14 @@ def read_anchor_events(
     except Exception as exc:
         raise ChainError(f"chain unreachable ({type(exc).__name__})") from None
     return head, out
+
+
+def read_code(rpc_url: str, contract: str) -> tuple[int, bytes]:
+    """The chain id and the runtime code at ``contract`` (b"" when there is none)."""
+    from anchor.chain.client import RetryPolicy, make_web3
+
+    try:
+        w3 = make_web3(rpc_url, policy=RetryPolicy(timeout=5.0, retries=1))
+        return int(w3.eth.chain_id), bytes(w3.eth.get_code(w3.to_checksum_address(contract)))
+    except Exception as exc:
+        raise ChainError(f"chain unreachable ({type(exc).__name__})") from None

@@ -164,3 +164,73 @@ def test_page_renders_with_data_and_reads_the_chain_itself(chain: Chain, tmp_pat
     assert "read by your browser" in summary
     assert "Could not read the chain" in wrong and "no contract" in wrong
     assert "Could not read the chain" in dead and "unreachable" in dead
+
+
+# --------------------------------------------------------------------------- part 5: export
+
+
+def _cli(chain: Chain, *args: str, rpc: str | None = None, contract: str | None = None) -> Any:
+    from typer.testing import CliRunner
+
+    from anchor.cli import app
+
+    common = ["--database-url", chain.db.url, "--rpc", rpc or chain.registry.rpc_url,
+              "--contract", contract or chain.registry.address]  # fmt: skip
+    env = {"ANCHOR_EXPLORER_BASE_URL": EXPLORER, "ANCHOR_CHAIN_ID": str(chain.registry.chain_id)}
+    return CliRunner().invoke(app, [*args, *common], env=env)
+
+
+def test_export_adds_block_times_finality_and_links(chain: Chain, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    out = tmp_path / "a.csv"
+    res = _cli(chain, "anchors", "export", "--csv", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    rows = {r["batch_id"]: r for r in csv.DictReader(io.StringIO(out.read_text()))}
+    one = rows["1"]
+    assert one["block_time"].endswith("Z") and one["chain_finality"] in ("final", "not final")
+    assert one["latency_seconds"] == "90" and one["ingested_at"] and one["final_at"]
+    assert one["explorer_block_url"] == f"{EXPLORER}/block/{chain.anchored[1].block_number}"
+    assert one["explorer_contract_url"] == f"{EXPLORER}/address/{chain.registry.address}"
+    assert rows["4"]["chain_finality"] == "not on chain"
+
+
+def test_report_html_is_self_contained_and_names_every_problem(
+    chain: Chain, tmp_path: Path
+) -> None:
+    from anchor.config import Config
+    from anchor.service.ingest import ingest
+    from anchor.service.receipts import check_deadlines, load_receipt_key
+    from tests.store.sample import balance
+
+    out = tmp_path / "report.html"
+    res = _cli(chain, "report", "--html", str(out))
+    assert res.exit_code == 0, res.output
+    page = out.read_text()
+    assert "<script" not in page and "http" not in page.split("<body>")[0].replace("http-equiv", "")
+    assert chain.registry.address in page and "code hash matches" in page
+    for b in (1, 2, 3, 4):
+        assert f"<tr><td>{b}</td>" in page or f'<tr class="bad"><td>{b}</td>' in page
+    assert "Missed receipt deadlines (0)" in page and "Open alarms (0)" in page
+    # a promise missed, and our root of batch 2 altered: both named, exit 1
+    signer = load_receipt_key(
+        Config(max_merge_delay_seconds=1, private_key_env="NO_KEY"),
+        {"ANCHOR_RECEIPT_KEY": "0x" + "4b" * 32},
+    )
+    late = ingest(chain.db, [json.dumps(balance(900 + i)) for i in range(3)], receipts=signer)
+    assert late.receipt is not None
+    check_deadlines(chain.db, now=late.receipt.deadline + 5)
+    with chain.db.connect() as conn:
+        conn.execute(sa.text("UPDATE batches SET root = :r WHERE id = 2"), {"r": b"\x42" * 32})
+    res = _cli(chain, "report", "--html", str(out))
+    assert res.exit_code == 1, res.output
+    page = out.read_text()
+    assert "Missed receipt deadlines (1)" in page and "NOT FINAL" in page
+    assert "receipt_deadline_missed" in page and "root differs" in page
+    # a look-alike registry (no registry code at the address) and an unreachable RPC
+    res = _cli(chain, "report", "--html", str(out), contract="0x" + "11" * 20)
+    assert res.exit_code == 1 and "no contract at" in out.read_text()
+    res = _cli(chain, "report", "--html", str(out), rpc=f"http://127.0.0.1:{free_port()}")
+    assert res.exit_code == 2 and "chain not readable" in res.output
+    assert "unreachable" in out.read_text()
