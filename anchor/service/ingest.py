@@ -732,7 +732,7 @@ def ingest(
     validation is the bulk of the cost); the database work stays in this process.
     ``receipts`` (optional) signs the load (one signature, docs/receipt-format.md) in its
     own transaction: the receipt leaves are computed from the leaves as each chunk is
-    prepared, the signed load and its leaves are stored with the records.
+    prepared, and the signed load is stored with the records.
     """
     if workers > 1:
         records = (dict(r) if isinstance(r, Mapping) else r for r in records)

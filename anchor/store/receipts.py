@@ -21,7 +21,6 @@ __all__ = [
     "insert_load",
     "load_by_id",
     "load_entries",
-    "load_leaves",
     "load_of_seq",
     "missed_loads",
     "open_loads",
@@ -101,9 +100,8 @@ def _load(r: sa.Row[tuple[object, ...]]) -> LoadRow:
     )
 
 
-def insert_load(conn: Connection, load: SignedLoad, rleaves: bytes) -> int:
-    """Store a signed load and its receipt leaves (inside the ingest's own transaction);
-    returns the load id."""
+def insert_load(conn: Connection, load: SignedLoad) -> int:
+    """Store a signed load (inside the ingest's own transaction); returns the load id."""
     row = conn.execute(
         sa.text(
             "INSERT INTO receipt_loads (first_seq, last_seq, root, signer, signature,"
@@ -120,12 +118,7 @@ def insert_load(conn: Connection, load: SignedLoad, rleaves: bytes) -> int:
             "deadline": load.deadline,
         },
     ).one()
-    load_id = int(row.id)
-    conn.execute(
-        sa.text("INSERT INTO receipt_load_leaves (load_id, data) VALUES (:id, :data)"),
-        {"id": load_id, "data": rleaves},
-    )
-    return load_id
+    return int(row.id)
 
 
 def load_by_id(db: Database, load_id: int) -> LoadRow | None:
@@ -148,14 +141,6 @@ def load_of_seq(db: Database, seq: int) -> LoadRow | None:
         ).first()
     found = None if r is None else _load(r)
     return found if found is not None and found.last_seq >= seq else None
-
-
-def load_leaves(db: Database, load_id: int) -> bytes | None:
-    with db.connect(write=False) as conn:
-        data = conn.execute(
-            sa.text("SELECT data FROM receipt_load_leaves WHERE load_id = :id"), {"id": load_id}
-        ).scalar()
-    return None if data is None else bytes(data)
 
 
 def record_entry(db: Database, record_id: str) -> RecordEntry | None:

@@ -18,6 +18,7 @@ from anchor.api.app import create_app
 from anchor.chain.alarms import open_alarms
 from anchor.config import Config, load_config
 from anchor.core.receipt import parse_receipt, verify_receipt
+from anchor.service import receipts as receipts_service
 from anchor.service.ingest import ingest
 from anchor.service.receipts import DEADLINE_ALARM, check_deadlines, load_receipt_key
 from anchor.service.seal import seal
@@ -77,6 +78,8 @@ def test_single_and_bulk_ingest_answer_receipts(client: httpx.Client, db: Databa
     assert {x.load_root.hex() for x in seen} == {load["root"][2:]}
     got = client.get("/v1/receipts/records/bal-17").json()
     assert _check(got).seq == 19 and got == seen[17].to_obj()
+    receipts_service._TREES = receipts_service._TreeCache()  # another process: rebuilt
+    assert client.get("/v1/receipts/records/bal-17").json() == got
     assert client.get("/v1/receipts/records/nope").status_code == 404
     assert client.get("/v1/receipts/loads/999").status_code == 404
     assert client.get("/v1/receipts/records/bal-17", headers={"X-API-Key": "x"}).status_code == 401
