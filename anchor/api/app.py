@@ -14,6 +14,8 @@ bounds every request before it is parsed) — bad input never yields a 5xx:
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
@@ -34,11 +36,13 @@ def _routers() -> list[APIRouter]:
     from anchor.api import (
         alarms,
         batches,
+        contract,
         explorer,
         health,
         ingest,
         me,
         metrics,
+        receipts,
         seal,
         verify_page,
     )
@@ -48,7 +52,9 @@ def _routers() -> list[APIRouter]:
         batches.router,
         me.router,
         explorer.router,
+        contract.router,
         verify_page.router,
+        receipts.router,
         seal.router,
         alarms.router,
         health.router,
@@ -56,10 +62,12 @@ def _routers() -> list[APIRouter]:
     ]
 
 
-def create_app(config: Config, db: Database) -> FastAPI:
+def create_app(config: Config, db: Database, *, receipt_signer: Any = None) -> FastAPI:
     """The API app over ``db``: every router once, ``GET /v1/proofs/{record_id}`` answered
     ahead of routing by :class:`~anchor.api.proof_route.ProofRoute`, every request bounded
-    by :class:`~anchor.api.guard.RequestGuard` first, every error one problem+json shape."""
+    by :class:`~anchor.api.guard.RequestGuard` first, every error one problem+json shape.
+    ``receipt_signer``: signs ingest receipts (default: the configured receipt key, if any —
+    see anchor.service.receipts.configured_receipt_signer; none, no receipts)."""
     from anchor import __version__ as version
 
     settle_recursion_limit()
@@ -71,6 +79,11 @@ def create_app(config: Config, db: Database) -> FastAPI:
     )
     app.state.config = config
     app.state.db = db
+    if receipt_signer is None:
+        from anchor.service.receipts import configured_receipt_signer
+
+        receipt_signer = configured_receipt_signer(config)
+    app.state.receipt_signer = receipt_signer
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"])
