@@ -72,9 +72,9 @@ def register(app: typer.Typer) -> None:
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:
-        """Seal pending records into a batch (``--now``), then anchor it.
+        """Seal pending records into a batch (--now), then anchor it.
 
-        Without ``--now`` it only prints how many records are pending."""
+        Without --now it only prints how many records are pending."""
         with _opened(config, database_url) as (cfg, db):
             from anchor.service.anchoring import pending_count
 
