@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
 
         cfg = _config(config)
         targets = _targets(cfg, target)
-        with Database.open(database_url, config=cfg) as db:
+        with Database.open_existing(database_url, config=cfg) as db:
             report = run_backups(db, cfg, targets=targets, workers=_workers(workers))
         if as_json:
             _emit_json(report.to_json())
@@ -239,52 +239,30 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare the live database, the backups and the chain, batch by batch.
 
-        Names every difference (record id and field, batch, target); exit 1 when any."""
+        Shows a row per batch and names every difference (record id and field, batch,
+        target); exit 1 when any. Without backup targets it compares the database with the
+        chain and says the backups were not checked."""
         from rich.console import Console
-        from rich.table import Table
 
         from anchor.backup.reconcile import reconcile
+        from anchor.backup.reconcile_view import print_report, progress_bar
+        from anchor.backup.targets import open_target
         from anchor.store.db import Database
 
         cfg = _config(config, contract_address=contract)
-        targets = _targets(cfg, target)
-        chain = _chain(cfg, rpc)
-        with Database.open(database_url, config=cfg) as db:
-            report = reconcile(
-                db,
-                targets,
-                chain,
-                workers=_workers(workers),
-                progress=_progress_printer(not as_json),
-            )
+        specs = list(target) if target else list(cfg.backup_targets)
+        with Database.open_existing(database_url, config=cfg) as db:
+            targets = [open_target(s) for s in specs]
+            chain = _chain(cfg, rpc)
+            if as_json:
+                report = reconcile(db, targets, chain, workers=_workers(workers))
+            else:
+                with progress_bar(Console(stderr=True)) as progress:
+                    report = reconcile(
+                        db, targets, chain, workers=_workers(workers), progress=progress
+                    )
         if as_json:
             _emit_json(report.to_json())
         else:
-            con = Console()
-            if report.ok:
-                con.print(
-                    f"[green]no differences[/green]: {report.batches} batches, {report.records}"
-                    f" records, {len(report.targets)} targets"
-                    + (
-                        f"; pending (not anchored yet): {list(report.pending)}"
-                        if report.pending
-                        else ""
-                    )
-                )
-            else:
-                table = Table(title=f"reconcile: {len(report.differences)} differences")
-                for col in ("kind", "batch", "record", "field", "target", "detail"):
-                    table.add_column(col)
-                for d in report.differences:
-                    table.add_row(
-                        d.kind,
-                        str(d.batch_id or "-"),
-                        d.record_id or "",
-                        d.field or "",
-                        d.target or "",
-                        d.detail,
-                    )
-                con.print(table)
-                if report.pending:
-                    con.print(f"pending (not anchored yet): {list(report.pending)}")
+            print_report(report, Console())
         raise typer.Exit(0 if report.ok else 1)

@@ -31,7 +31,7 @@ def _config(path: Path | None) -> Config:
 def _open(config: Config, url: str | None) -> Database:
     from anchor.store.db import Database
 
-    return Database.open(url, config=config)
+    return Database.open_existing(url, config=config)
 
 
 @contextmanager
