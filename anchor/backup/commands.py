@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,17 +64,21 @@ def _emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
 
 
-def _progress_printer(enabled: bool) -> Any:
+@contextmanager
+def _progress_status(enabled: bool) -> Iterator[Any]:
+    """A one-line status on stderr naming what is being read now (a terminal only; never
+    a line per batch), as the ``progress(text)`` callback; None when not ``enabled``."""
     if not enabled:
-        return None
+        yield None
+        return
     from rich.console import Console
 
-    err = Console(stderr=True)
+    with Console(stderr=True).status("starting") as status:
 
-    def show(text: str) -> None:
-        err.print(f"[dim]{text}[/dim]")
+        def show(text: str) -> None:
+            status.update(text)
 
-    return show
+        yield show
 
 
 def register(app: typer.Typer) -> None:
@@ -139,12 +145,9 @@ def register(app: typer.Typer) -> None:
         from anchor.backup.verify import verify_targets
 
         cfg = _config(config, contract_address=contract)
-        report = verify_targets(
-            _targets(cfg, target),
-            _chain(cfg, rpc),
-            workers=_workers(workers),
-            progress=_progress_printer(not as_json),
-        )
+        targets, chain = _targets(cfg, target), _chain(cfg, rpc)
+        with _progress_status(not as_json) as progress:
+            report = verify_targets(targets, chain, workers=_workers(workers), progress=progress)
         if as_json:
             _emit_json(report.to_json())
         else:
@@ -195,14 +198,8 @@ def register(app: typer.Typer) -> None:
         cfg = _config(config, contract_address=contract)
         chain = _chain(cfg, rpc)
         targets = [open_target(s) for s in sources]
-        with Database.open(into) as db:
-            report = restore(
-                db,
-                targets,
-                chain,
-                workers=_workers(workers),
-                progress=_progress_printer(not as_json),
-            )
+        with Database.open(into) as db, _progress_status(not as_json) as progress:
+            report = restore(db, targets, chain, workers=_workers(workers), progress=progress)
         complete = not report.chain_only
         if as_json:
             _emit_json({"complete": complete, **report.to_json()})

@@ -6,7 +6,8 @@ For each batch id (in the database, anchored on chain, or on a target):
   included/final must be on chain; a batch on chain must be in the database. A batch only
   sealed (not anchored yet) is *pending*: listed, not a difference.
 * backups — each target must hold an intact bundle (bytes hash to the name, strict decode)
-  whose records rebuild the root on chain (or, pending, the sealed root). The first such
+  whose records rebuild the root on chain (or, pending, the sealed root). A batch not on
+  chain yet may have no bundle yet (the service writes it on its next tick). The first such
   bundle is the *reference*.
 * records — the database's records are compared with the reference seq by seq: a record
   whose canonical content changed is *altered* and the differing JSON fields are named (so
@@ -341,10 +342,16 @@ def reconcile(
 
             decoded: dict[str, Bundle] = {}
             reads: list[tuple[str, BundleRead]] = []  # intact copies, in target order
+            # a batch sealed moments ago is backed up in the service's next tick: on a live
+            # system its bundle may not be there yet (once on chain, it must be)
+            just_sealed = (
+                chain_root == ZERO32 and b is not None and b.state in ("sealed", "submitted")
+            )
             for x in live:
                 keys = x.bundles.get(bid, [])
                 if not keys:
-                    out.append(Difference("bundle_missing", bid, target=x.name))
+                    if not just_sealed:
+                        out.append(Difference("bundle_missing", bid, target=x.name))
                     continue
                 for key in keys:
                     read = read_bundle(x.target, key, decoded=decoded)
