@@ -30,6 +30,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
+from types import ModuleType
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
@@ -76,6 +77,7 @@ class SumTreeError(InputError):
     large amount, an overflowing sum, two leaves for one account, a malformed path)."""
 
 
+_native: ModuleType | None
 try:  # the optional accelerator: the same bytes, faster (parity-tested)
     from anchor.core._native import _sumtree as _native
 except ImportError:  # pragma: no cover - depends on the build

@@ -1,11 +1,11 @@
-from collections.abc import Buffer
+from typing import Any
 
 def derive(secret: bytes, label: int, start: int, count: int, /) -> bytes: ...
 def permutation(secret: bytes, count: int, /) -> bytes: ...
 def leaves(
     round_id: int,
     count: int,
-    positions: Buffer,
+    positions: Any,
     commitments: bytes,
     salts: bytes,
     pads: bytes,
