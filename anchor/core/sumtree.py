@@ -147,6 +147,12 @@ def _derive_many(secret: bytes, label: int, start: int, count: int) -> bytes:
     return b"".join(derive(secret, label, start + i) for i in range(count))
 
 
+def _has_duplicate(joined: bytes, values: list[bytes]) -> bool:
+    if _native is not None and _enabled():
+        return bool(_native.has_duplicate(joined))
+    return len(set(values)) != len(values)
+
+
 def records_hash(record_ids: Sequence[str]) -> bytes:
     """``keccak256`` of the record ids joined by newlines (ids never contain one)."""
     return keccak256("\n".join(record_ids).encode("utf-8"))
@@ -437,7 +443,7 @@ def build_sum_tree(round_id: int, data: RoundInput, *, secret: bytes, pad_to: in
     commitments = b"".join(data.commitments)
     if len(commitments) != 32 * n:
         raise SumTreeError("account commitments are 32 bytes")
-    if len(set(data.commitments)) != n:
+    if _has_duplicate(commitments, data.commitments):
         raise SumTreeError("two leaves for one account (a repeated account commitment)")
     count = leaf_count_for(n, pad_to)
     positions = permutation(secret, count)[:n]

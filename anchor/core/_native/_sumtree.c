@@ -19,6 +19,7 @@
  *                 || uint256be(balance 0) .. (n_assets words));
  *       every balance must be an int in [0, 2^128 - 1] (ValueError when negative,
  *       OverflowError when above); sums are the balances as 32-byte big-endian words.
+ *   has_duplicate(values: bytes) -> bool: two equal 32-byte values among them
  *   levels(hashes: bytes, sums: bytes, n_assets: int) -> list[(hashes, sums)]
  *       the levels above the given one (n a power of two) up to the root: node i of a level
  *       hashes keccak256(0x01 || left || right || left sums || right sums) of children 2i and
@@ -28,6 +29,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,13 +188,40 @@ static void hash_msgs(const uint8_t *buf, const size_t *offs, size_t n, uint8_t 
 #define CHUNK 1024
 
 /* out[i] = keccak256(buf[i * stride .. (i + 1) * stride)), i in [0, n). */
-static void hash_fixed(const uint8_t *buf, size_t stride, size_t n, uint8_t *out) {
+static void hash_fixed_1(const uint8_t *buf, size_t stride, size_t n, uint8_t *out) {
     size_t offs[CHUNK + 1];
     for (size_t i = 0; i <= CHUNK; i++) offs[i] = i * stride;
     for (size_t lo = 0; lo < n; lo += CHUNK) {
         size_t m = n - lo < CHUNK ? n - lo : CHUNK;
         hash_msgs(buf + lo * stride, offs, m, out + 32 * lo);
     }
+}
+
+typedef struct {
+    const uint8_t *buf;
+    size_t stride, n;
+    uint8_t *out;
+} fixed_job_t;
+
+static void *fixed_job(void *p) {
+    fixed_job_t *j = (fixed_job_t *)p;
+    hash_fixed_1(j->buf, j->stride, j->n, j->out);
+    return NULL;
+}
+
+/* The same on two threads (the caller's and one more) when there is enough to share. */
+static void hash_fixed(const uint8_t *buf, size_t stride, size_t n, uint8_t *out) {
+    if (n < 256) {
+        hash_fixed_1(buf, stride, n, out);
+        return;
+    }
+    size_t half = n / 2;
+    fixed_job_t job = {buf + half * stride, stride, n - half, out + 32 * half};
+    pthread_t th;
+    int started = pthread_create(&th, NULL, fixed_job, &job) == 0;
+    if (!started) fixed_job(&job);
+    hash_fixed_1(buf, stride, half, out);
+    if (started) pthread_join(th, NULL);
 }
 
 static void put_u64(uint8_t *dst, uint64_t v) {
@@ -297,7 +326,7 @@ static PyObject *py_leaves(PyObject *self, PyObject *args) {
                           &records, &balances, &na))
         return NULL;
     PyObject *res = NULL, *hashes = NULL, *sums = NULL;
-    uint8_t *pre = NULL, *joined = NULL;
+    uint8_t *pre = NULL, *joined = NULL, *words = NULL, *rh = NULL;
     int32_t *owner = NULL;
     if (!PyList_Check(records) || !PyList_Check(balances) || na < 1 || na > MAX_ASSETS) {
         PyErr_SetString(PyExc_TypeError, "leaves: records and balances lists, 1..16 assets");
@@ -326,78 +355,87 @@ static PyObject *py_leaves(PyObject *self, PyObject *args) {
     }
     hashes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count * 32));
     sums = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count * na * WORD));
-    size_t plen = 1 + 8 + 32 * 3 + (size_t)na * WORD;
+    size_t plen = 1 + 8 + 32 * 3 + (size_t)na * WORD, sw = (size_t)na * WORD;
     pre = (uint8_t *)malloc(plen * CHUNK);
-    if (hashes == NULL || sums == NULL || pre == NULL) {
-        if (pre == NULL) PyErr_NoMemory();
+    words = (uint8_t *)malloc(sw * (size_t)n + 1);
+    rh = (uint8_t *)malloc(32 * (size_t)n + 1);
+    if (hashes == NULL || sums == NULL || pre == NULL || words == NULL || rh == NULL) {
+        if (hashes != NULL && sums != NULL) PyErr_NoMemory();
         goto done;
     }
     uint8_t *h = (uint8_t *)PyBytes_AS_STRING(hashes);
     uint8_t *sm = (uint8_t *)PyBytes_AS_STRING(sums);
-    memset(sm, 0, count * na * WORD);
-    /* a padding leaf's records: na empty ids joined by newlines */
+    /* phase 1, entry order (the Python objects, sequentially): balances as words, and the
+     * records hashes as batches of messages */
+    size_t offs[CHUNK + 1];
+    for (Py_ssize_t lo = 0; lo < n; lo += CHUNK) {
+        size_t m = (size_t)(n - lo < CHUNK ? n - lo : CHUNK), total = 0;
+        for (size_t j = 0; j < m; j++) {
+            PyObject *rec = PyList_GET_ITEM(records, lo + (Py_ssize_t)j);
+            if (!PyBytes_Check(rec)) {
+                PyErr_SetString(PyExc_TypeError, "leaves: records must be bytes");
+                goto done;
+            }
+            total += (size_t)PyBytes_GET_SIZE(rec);
+        }
+        joined = (uint8_t *)malloc(total + 1);
+        if (joined == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        offs[0] = 0;
+        for (size_t j = 0; j < m; j++) {
+            Py_ssize_t i = lo + (Py_ssize_t)j;
+            PyObject *rec = PyList_GET_ITEM(records, i);
+            size_t len = (size_t)PyBytes_GET_SIZE(rec);
+            memcpy(joined + offs[j], PyBytes_AS_STRING(rec), len);
+            offs[j + 1] = offs[j] + len;
+            for (int a = 0; a < na; a++)
+                if (put_balance(PyList_GET_ITEM(balances, i * na + a), words + (size_t)i * sw + WORD * a) < 0)
+                    goto done;
+        }
+        hash_msgs(joined, offs, m, rh + 32 * (size_t)lo);
+        free(joined);
+        joined = NULL;
+    }
+    /* phase 2, position order (plain buffers): preimages, hashed in batches */
     uint8_t empty[MAX_ASSETS], empty_hash[32];
     memset(empty, '\n', sizeof empty);
     keccak256(empty, (size_t)(na - 1), empty_hash);
-    const uint8_t *rbuf[CHUNK];
-    size_t rlen[CHUNK], rslot[CHUNK], offs[CHUNK + 1];
-    uint8_t rhash[CHUNK * 32];
+    const uint8_t *cb = (const uint8_t *)com.buf, *sb = (const uint8_t *)salts.buf;
+    const uint8_t *pb = (const uint8_t *)pads.buf;
+    Py_BEGIN_ALLOW_THREADS
     for (unsigned long long lo = 0; lo < count; lo += CHUNK) {
         size_t m = count - lo < CHUNK ? (size_t)(count - lo) : CHUNK;
-        size_t nr = 0, total = 0;
         for (size_t j = 0; j < m; j++) {
             size_t p = (size_t)lo + j;
             uint8_t *pj = pre + plen * j;
             pj[0] = 0x00;
             put_u64(pj + 1, round_id);
-            memcpy(pj + 41, (const uint8_t *)salts.buf + 32 * p, 32);
+            memcpy(pj + 41, sb + 32 * p, 32);
             int32_t i = owner[p];
             if (i < 0) {
-                memcpy(pj + 9, (const uint8_t *)pads.buf + 32 * p, 32);
+                memcpy(pj + 9, pb + 32 * p, 32);
                 memcpy(pj + 73, empty_hash, 32);
-                memset(pj + 105, 0, (size_t)na * WORD);
-                continue;
+                memset(pj + 105, 0, sw);
+                memset(sm + p * sw, 0, sw);
+            } else {
+                memcpy(pj + 9, cb + 32 * (size_t)i, 32);
+                memcpy(pj + 73, rh + 32 * (size_t)i, 32);
+                memcpy(pj + 105, words + (size_t)i * sw, sw);
+                memcpy(sm + p * sw, words + (size_t)i * sw, sw);
             }
-            memcpy(pj + 9, (const uint8_t *)com.buf + 32 * (size_t)i, 32);
-            PyObject *rec = PyList_GET_ITEM(records, i);
-            if (!PyBytes_Check(rec)) {
-                PyErr_SetString(PyExc_TypeError, "leaves: records must be bytes");
-                goto done;
-            }
-            rbuf[nr] = (const uint8_t *)PyBytes_AS_STRING(rec);
-            rlen[nr] = (size_t)PyBytes_GET_SIZE(rec);
-            rslot[nr++] = j;
-            total += rlen[nr - 1];
-            for (int a = 0; a < na; a++) {
-                uint8_t *w = pj + 105 + WORD * a;
-                if (put_balance(PyList_GET_ITEM(balances, (Py_ssize_t)i * na + a), w) < 0)
-                    goto done;
-                memcpy(sm + (p * na + a) * WORD, w, WORD);
-            }
-        }
-        if (nr > 0) { /* the records hashes, as one batch of messages */
-            joined = (uint8_t *)malloc(total + 1);
-            if (joined == NULL) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            offs[0] = 0;
-            for (size_t k = 0; k < nr; k++) {
-                memcpy(joined + offs[k], rbuf[k], rlen[k]);
-                offs[k + 1] = offs[k] + rlen[k];
-            }
-            hash_msgs(joined, offs, nr, rhash);
-            free(joined);
-            joined = NULL;
-            for (size_t k = 0; k < nr; k++) memcpy(pre + plen * rslot[k] + 73, rhash + 32 * k, 32);
         }
         hash_fixed(pre, plen, m, h + 32 * lo);
     }
+    Py_END_ALLOW_THREADS
     res = PyTuple_Pack(2, hashes, sums);
 done:
     free(pre);
     free(joined);
     free(owner);
+    free(words);
+    free(rh);
     Py_XDECREF(hashes);
     Py_XDECREF(sums);
     PyBuffer_Release(&pos);
@@ -537,12 +575,54 @@ done:
     return out;
 }
 
+/* Whether two of the n 32-byte values in buf are equal (an open-addressing table keyed by
+ * their first 8 bytes: commitments are hashes, so those are spread evenly). */
+static PyObject *py_has_duplicate(PyObject *self, PyObject *args) {
+    Py_buffer b;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*", &b)) return NULL;
+    if (b.len % 32) {
+        PyBuffer_Release(&b);
+        PyErr_SetString(PyExc_ValueError, "has_duplicate: 32-byte values");
+        return NULL;
+    }
+    size_t n = (size_t)b.len / 32, cap = 16;
+    while (cap < 2 * n) cap <<= 1;
+    int64_t *table = (int64_t *)malloc(sizeof(int64_t) * cap);
+    if (table == NULL) {
+        PyBuffer_Release(&b);
+        return PyErr_NoMemory();
+    }
+    memset(table, 0xff, sizeof(int64_t) * cap);
+    const uint8_t *v = (const uint8_t *)b.buf;
+    int dup = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (size_t i = 0; i < n && !dup; i++) {
+        uint64_t key;
+        memcpy(&key, v + 32 * i, 8);
+        size_t slot = (size_t)(key * 0x9E3779B97F4A7C15ULL) & (cap - 1);
+        while (table[slot] >= 0) {
+            if (memcmp(v + 32 * (size_t)table[slot], v + 32 * i, 32) == 0) {
+                dup = 1;
+                break;
+            }
+            slot = (slot + 1) & (cap - 1);
+        }
+        table[slot] = (int64_t)i;
+    }
+    Py_END_ALLOW_THREADS
+    free(table);
+    PyBuffer_Release(&b);
+    return PyBool_FromLong(dup);
+}
+
 static PyMethodDef methods[] = {
     {"derive", py_derive, METH_VARARGS, "derive(secret, label, start, count) -> bytes"},
     {"leaves", py_leaves, METH_VARARGS,
      "leaves(round_id, count, positions, commitments, salts, pads, records, balances, "
      "n_assets) -> (hashes, sums)"},
     {"permutation", py_permutation, METH_VARARGS, "permutation(secret, count) -> uint32 bytes"},
+    {"has_duplicate", py_has_duplicate, METH_VARARGS, "has_duplicate(values) -> bool"},
     {"levels", py_levels, METH_VARARGS, "levels(hashes, sums, n_assets) -> [(hashes, sums)]"},
     {NULL, NULL, 0, NULL}};
 
