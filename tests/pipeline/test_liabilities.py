@@ -408,3 +408,25 @@ def test_a_stored_round_deeper_than_its_blocks_proves_every_account(
         assert len(positions) > 1  # proofs from several blocks
     finally:
         db.close()
+
+
+def test_the_committed_liabilities_artifact_is_what_the_build_makes() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "build_contracts.py"),
+            "--offline",
+            "--check",
+            "--contract",
+            "LiabilitiesRegistry",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("same    ") == 2
