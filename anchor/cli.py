@@ -27,9 +27,11 @@ app = typer.Typer(
 # there yet (or whose optional dependencies are missing) is skipped.
 _COMMAND_MODULES = (
     "anchor.verifier.commands",
+    "anchor.verifier.liability_commands",
     "anchor.chain.commands",
     "anchor.store.commands",
     "anchor.service.commands",
+    "anchor.service.liabilities_commands",
     "anchor.api.commands",
     "anchor.backup.commands",
     "anchor.demo",
