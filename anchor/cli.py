@@ -27,7 +27,9 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "anchor.verifier.commands",
     "anchor.chain.commands",
+    "anchor.service.ingest_commands",
     "anchor.store.commands",
+    "anchor.serve",
     "anchor.service.commands",
     "anchor.api.commands",
     "anchor.backup.commands",

@@ -1,4 +1,5 @@
-"""CLI commands of the service: ``serve``, ``seal``, ``anchor-now``, ``batches``, ``alarms``.
+"""CLI commands of the service: ``seal``, ``anchor-now``, ``batches``, ``alarms`` (``serve`` is
+:mod:`anchor.serve`, ``ingest`` :mod:`anchor.service.ingest_commands`).
 
 Only typer, rich and the standard library at import time; everything else is imported inside
 the commands so a base install (verifier only) still starts.
@@ -47,32 +48,6 @@ def _opened(config_path: Path | None, url: str | None) -> Iterator[tuple[Config,
 
 def register(app: typer.Typer) -> None:
     """Add the service commands to the ``anchor`` app."""
-
-    @app.command("serve")
-    def serve_cmd(
-        role: str = typer.Option("all", "--role", help="api | anchorer | all"),
-        config: Path | None = ConfigOpt,
-        host: str | None = typer.Option(None, "--host", help="API host (default: config)"),
-        port: int | None = typer.Option(None, "--port", help="API port (default: config)"),
-        database_url: str | None = DbOpt,
-        workers: int = typer.Option(1, "--workers", help="API processes (uvicorn workers)"),
-    ) -> None:
-        """Run the API and/or the anchorer (scheduler + transaction manager) until Ctrl-C
-        or SIGTERM."""
-        from anchor.service.serve import ROLES, serve, setup_logging
-
-        if role not in ROLES:
-            raise typer.BadParameter(f"one of {', '.join(ROLES)}", param_hint="--role")
-        setup_logging()
-        serve(
-            _config(config),
-            role=role,  # type: ignore[arg-type,unused-ignore]
-            host=host,
-            port=port,
-            database_url=database_url,
-            workers=workers,
-            config_path=str(config) if config else None,
-        )
 
     @app.command("seal")
     def seal_cmd(
