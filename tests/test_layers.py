@@ -66,14 +66,16 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
         "the alarms and `anchor backup status` use; it reads the database only"
     ),
     ("anchor.api.explorer", "anchor.chain.client"): (
-        "the explorer's `?check=chain` reads each root from the contract itself "
-        "(RegistryClient), the regulator's view of the chain"
+        "the explorer lists each anchor as the chain has it: it reads the registry's Anchored "
+        "events over make_web3 (explicit retries and timeouts) to set beside the database"
     ),
     ("anchor.api.explorer", "anchor.chain.artifact"): (
-        "the explorer publishes the registry's ABI and code hash from the committed artifact"
+        "the registry's ABI decodes those events, and GET /v1/contract publishes the address, "
+        "ABI and compiler of the committed artifact"
     ),
     ("anchor.api.explorer", "anchor.verifier"): (
-        "the explorer serves the standalone verifier's static page and files"
+        "POST /v1/verify checks a pasted bundle with the standalone verifier itself "
+        "(verify_bundle_online: the root read from the contract), not a second implementation"
     ),
 }
 
