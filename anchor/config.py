@@ -51,7 +51,7 @@ class Config:
     # sign-in challenges (unauthenticated writes): per client address and per API process
     challenge_rate_per_client_per_minute: float = 10.0
     challenge_rate_total_per_second: float = 20.0
-    # chain: a profile name (anchor.chain.profiles: mainnet, sepolia, base, optimism,
+    # chain: a profile name (anchor.chain_profiles: mainnet, sepolia, base, optimism,
     # arbitrum, polygon, devnet) fills in chain_id, the explorer, finality and PoA
     chain: str | None = None
     rpc_url: str | None = None
@@ -227,7 +227,7 @@ def with_profile(cfg: Config, *, explicit: set[str]) -> Config:
     contradicts the profile is refused)."""
     if not cfg.chain:
         return cfg
-    from anchor.chain.profiles import profile
+    from anchor.chain_profiles import profile
 
     p = profile(cfg.chain)
     if cfg.chain_id is not None and int(cfg.chain_id) != p.chain_id:
@@ -247,6 +247,6 @@ def uses_poa(cfg: Config) -> bool:
     """Whether the configured chain needs web3's proof-of-authority middleware."""
     if not cfg.chain:
         return False
-    from anchor.chain.profiles import profile
+    from anchor.chain_profiles import profile
 
     return profile(cfg.chain).poa

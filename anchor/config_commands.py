@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
                 f"{name} = {json.dumps(value)}" if value is not None else f"# {name} (unset)"
             )
         if cfg.chain:
-            from anchor.chain.profiles import profile
+            from anchor.chain_profiles import profile
 
             p = profile(cfg.chain)
             typer.echo(

@@ -49,10 +49,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet
-    from anchor.chain.txmanager import batch_counts
     from anchor.config import load_config
     from anchor.service.anchoring import Anchorer
     from anchor.service.ingest import ingest
+    from anchor.service.txmanager import batch_counts
     from anchor.store.db import Database
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-"))

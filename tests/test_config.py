@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from anchor.chain.profiles import PROFILES, profile
+from anchor.chain_profiles import PROFILES, profile
 from anchor.config import Config, load_config, uses_poa
 from anchor.errors import ConfigError
 

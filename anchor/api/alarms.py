@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlmodel import col, select
 
 from anchor.api.deps import get_db, require_operator
+from anchor.store.alarms import list_alarms as stored_alarms
 from anchor.store.db import Database
 from anchor.store.tx_models import Alarm, as_utc
 
@@ -37,10 +37,5 @@ def list_alarms(
     db: Database = Depends(get_db),
 ) -> dict[str, Any]:
     """Open alarms (and resolved ones with ``?all=true``), oldest first."""
-    with db.session(write=False) as s:
-        query = select(Alarm).order_by(col(Alarm.id))
-        if not include_resolved:
-            query = query.where(col(Alarm.resolved_at).is_(None))
-        alarms = s.exec(query).all()
-    rows = [alarm_json(a) for a in alarms]
+    rows = [alarm_json(a) for a in stored_alarms(db, include_resolved=include_resolved)]
     return {"alarms": rows, "open": sum(1 for r in rows if r["resolved_at"] is None)}

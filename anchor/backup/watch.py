@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from anchor.chain.alarms import open_alarms, raise_alarm, resolve_alarms
+from anchor.store.alarms import sync_alarms
 from anchor.store.backup_status import (
     ALARM_BACKUP_BEHIND,
     ALARM_BACKUP_KINDS,
@@ -226,12 +226,5 @@ def observe(db: Database, config: Config, report: BackupReport) -> BackupHealth:
             wanted[ALARM_BACKUP_UNREACHABLE] = f"{health.reason}; unreachable: {', '.join(down)}"
         if behind or not down:
             wanted[ALARM_BACKUP_BEHIND] = f"{health.reason}; {'; '.join(behind) or 'behind'}"
-    if not wanted and not any(a.kind in ALARM_BACKUP_KINDS for a in open_alarms(db)):
-        return health  # nothing to raise or resolve: no write transaction
-    with db.session() as s:
-        for kind in ALARM_BACKUP_KINDS:
-            if kind in wanted:
-                raise_alarm(s, kind, None, wanted[kind])
-            else:
-                resolve_alarms(s, kind)
+    sync_alarms(db, ALARM_BACKUP_KINDS, wanted)  # no write transaction when nothing changes
     return health

@@ -1,5 +1,5 @@
 """The transaction manager's settings, EIP-1559 fee arithmetic and the classification of
-send errors (pure: no I/O). See :mod:`anchor.chain.txmanager`."""
+send errors (pure: no I/O). See :mod:`anchor.service.txmanager`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from anchor.config import Config
 
 MIN_BUMP_PERCENT = Decimal("12.5")  # below this, nodes refuse a replacement
-ANCHOR_GAS_BUDGET = 100_000  # gas an anchor may use (txmanager.DEFAULT_GAS_LIMIT)
+ANCHOR_GAS_BUDGET = 100_000  # gas an anchor may use (service.tx_context.DEFAULT_GAS_LIMIT)
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from anchor.chain.fees import is_network_error
-from anchor.chain.txmanager import TickReport, TxManager, TxSettings, crash_point
+from anchor.chain.fees import TxSettings, is_network_error
 from anchor.errors import ConfigError
+from anchor.service.crash import crash_point
 from anchor.service.metrics import observe_seal
+from anchor.service.txmanager import TickReport, TxManager, batch_counts
 from anchor.service.watchdog import Watchdog
+from anchor.store.queries import pending_count
 
 if TYPE_CHECKING:
     from anchor.chain.keys import SigningKey
@@ -77,18 +77,6 @@ def make_chain(config: Config) -> Any:
         policy=RetryPolicy(timeout=5.0, retries=2, backoff_factor=0.1),
         poa=uses_poa(config),
     )
-
-
-def pending_count(db: Database) -> int:
-    """Records not yet in a batch (seqs are contiguous: max seq - last sealed seq)."""
-    with db.connect(write=False) as conn:
-        value = conn.execute(
-            sa.text(
-                "SELECT COALESCE((SELECT MAX(seq) FROM records), 0)"
-                " - COALESCE((SELECT MAX(last_seq) FROM batches), 0)"
-            )
-        ).scalar()
-    return int(value or 0)
 
 
 @dataclass
@@ -200,8 +188,6 @@ class Anchorer:
         poll: float = 0.2,
     ) -> dict[str, int]:
         """Tick until ``done(state counts)`` or ``timeout`` seconds; returns the counts."""
-        from anchor.chain.txmanager import batch_counts
-
         deadline = time.monotonic() + timeout
         while True:
             self.tx.run_once()

@@ -1,4 +1,5 @@
-"""CLI commands of the service: ``serve``, ``seal``, ``anchor-now``, ``batches``, ``alarms``.
+"""CLI commands of the service: ``seal``, ``anchor-now``, ``batches``, ``alarms`` (``serve`` is
+:mod:`anchor.serve`, ``ingest`` :mod:`anchor.service.ingest_commands`).
 
 Only typer, rich and the standard library at import time; everything else is imported inside
 the commands so a base install (verifier only) still starts.
@@ -48,32 +49,6 @@ def _opened(config_path: Path | None, url: str | None) -> Iterator[tuple[Config,
 def register(app: typer.Typer) -> None:
     """Add the service commands to the ``anchor`` app."""
 
-    @app.command("serve")
-    def serve_cmd(
-        role: str = typer.Option("all", "--role", help="api | anchorer | all"),
-        config: Path | None = ConfigOpt,
-        host: str | None = typer.Option(None, "--host", help="API host (default: config)"),
-        port: int | None = typer.Option(None, "--port", help="API port (default: config)"),
-        database_url: str | None = DbOpt,
-        workers: int = typer.Option(1, "--workers", help="API processes (uvicorn workers)"),
-    ) -> None:
-        """Run the API and/or the anchorer (scheduler + transaction manager) until Ctrl-C
-        or SIGTERM."""
-        from anchor.service.serve import ROLES, serve, setup_logging
-
-        if role not in ROLES:
-            raise typer.BadParameter(f"one of {', '.join(ROLES)}", param_hint="--role")
-        setup_logging()
-        serve(
-            _config(config),
-            role=role,  # type: ignore[arg-type,unused-ignore]
-            host=host,
-            port=port,
-            database_url=database_url,
-            workers=workers,
-            config_path=str(config) if config else None,
-        )
-
     @app.command("seal")
     def seal_cmd(
         now: bool = typer.Option(False, "--now", help="seal the pending records now and anchor"),
@@ -86,7 +61,7 @@ def register(app: typer.Typer) -> None:
 
         Without --now it only prints how many records are pending."""
         with _opened(config, database_url) as (cfg, db):
-            from anchor.service.anchoring import pending_count
+            from anchor.store.queries import pending_count
 
             if not now:
                 typer.echo(f"{pending_count(db)} records pending; use --now to seal them")
@@ -106,7 +81,7 @@ def register(app: typer.Typer) -> None:
         """Seal what is pending and anchor every sealed batch now (waits for --wait)."""
         with _opened(config, database_url) as (cfg, db):
             if retry is not None:
-                from anchor.chain.txmanager import retry_failed
+                from anchor.service.txmanager import retry_failed
 
                 retry_failed(db, retry)
                 typer.echo(f"batch {retry}: reset, it is anchored again")
@@ -191,36 +166,17 @@ def _seal_and_anchor(db: Database, config: Config, *, wait: str, timeout: float)
 
 
 def _unanchored(db: Database) -> int:
-    from sqlmodel import func, select
+    from anchor.store.tx_repo import sealed_count
 
-    from anchor.store.models import Batch, BatchState
-
-    with db.session(write=False) as s:
-        return int(s.exec(select(func.count()).where(Batch.state == BatchState.SEALED.value)).one())
+    return sealed_count(db)
 
 
 def _batch_rows(db: Database, limit: int) -> list[dict[str, Any]]:
-    from sqlmodel import col, func, select
+    from anchor.store.tx_repo import batch_overview
 
-    from anchor.store.models import Batch
-    from anchor.store.tx_models import AnchorAttempt, AnchorTx
-
-    with db.session(write=False) as s:
-        batches = s.exec(select(Batch).order_by(col(Batch.id).desc()).limit(limit)).all()
-        ids = [b.id for b in batches]
-        txs = {
-            t.batch_id: t for t in s.exec(select(AnchorTx).where(col(AnchorTx.batch_id).in_(ids)))
-        }
-        attempts = dict(
-            s.exec(
-                select(AnchorAttempt.batch_id, func.count())
-                .where(col(AnchorAttempt.batch_id).in_(ids))
-                .group_by(col(AnchorAttempt.batch_id))
-            ).all()
-        )
     rows = []
-    for b in batches:
-        tx = txs.get(b.id)
+    for row in batch_overview(db, limit):
+        b, tx = row.batch, row.tx
         rows.append(
             {
                 "id": b.id,
@@ -229,7 +185,7 @@ def _batch_rows(db: Database, limit: int) -> list[dict[str, Any]]:
                 "anchor": tx.state if tx else None,
                 "root": "0x" + bytes(b.root).hex(),
                 "nonce": tx.nonce if tx else None,
-                "attempts": int(attempts.get(b.id, 0)),
+                "attempts": row.attempts,
                 "tx_hash": "0x" + bytes(b.tx_hash).hex() if b.tx_hash else None,
                 "block_number": b.block_number,
                 "sealed_at": b.sealed_at.isoformat() if b.sealed_at else None,
@@ -281,15 +237,8 @@ def _note(row: dict[str, Any], link: str | None) -> str:
 
 
 def _alarm_rows(db: Database, show_all: bool) -> list[dict[str, Any]]:
-    from sqlmodel import col, select
+    from anchor.store.alarms import list_alarms
 
-    from anchor.store.tx_models import Alarm
-
-    with db.session(write=False) as s:
-        query = select(Alarm).order_by(col(Alarm.id))
-        if not show_all:
-            query = query.where(col(Alarm.resolved_at).is_(None))
-        alarms = s.exec(query).all()
     return [
         {
             "id": a.id,
@@ -301,21 +250,16 @@ def _alarm_rows(db: Database, show_all: bool) -> list[dict[str, Any]]:
             "last_seen_at": a.last_seen_at.isoformat(),
             "resolved_at": a.resolved_at.isoformat() if a.resolved_at else None,
         }
-        for a in alarms
+        for a in list_alarms(db, include_resolved=show_all)
     ]
 
 
 def _resolve(db: Database, alarm_id: int) -> None:
     from anchor.errors import NotFoundError
-    from anchor.store.tx_models import Alarm, utcnow
+    from anchor.store.alarms import resolve_alarm
 
-    with db.session() as s:
-        alarm = s.get(Alarm, alarm_id)
-        if alarm is None:
-            raise NotFoundError(f"no alarm {alarm_id}")
-        if alarm.resolved_at is None:
-            alarm.resolved_at = utcnow()
-            s.add(alarm)
+    if resolve_alarm(db, alarm_id) is None:
+        raise NotFoundError(f"no alarm {alarm_id}")
 
 
 def _print_alarms(rows: list[dict[str, Any]]) -> None:

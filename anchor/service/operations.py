@@ -95,7 +95,7 @@ class Operations:
             self._balance_at = now
 
     def _budgets(self, _anchorer: Anchorer) -> None:
-        from anchor.chain.alarms import open_alarms, raise_alarm, resolve_alarms
+        from anchor.store.alarms import sync_alarms
         from anchor.store.ops import spend_since
 
         wanted: dict[str, str] = {}
@@ -107,15 +107,7 @@ class Operations:
                 wanted[ALARM_DAILY_BUDGET] = (
                     f"fees of the last 24 h {spent:.6f} exceed the daily budget {budget:g}"
                 )
-        kinds = (ALARM_DAILY_BUDGET,)
-        if not wanted and not any(a.kind in kinds for a in open_alarms(self.db)):
-            return
-        with self.db.session() as s:
-            for kind in kinds:
-                if kind in wanted:
-                    raise_alarm(s, kind, None, wanted[kind])
-                else:
-                    resolve_alarms(s, kind)
+        sync_alarms(self.db, (ALARM_DAILY_BUDGET,), wanted)
 
     def _webhooks(self, _anchorer: Anchorer) -> None:
         if self.notifier is None:

@@ -238,7 +238,7 @@ def _final_at(load: store.LoadRow, spans: list[store.BatchSpan]) -> int | None:
 
 def check_deadlines(db: Database, now: int | None = None) -> DeadlineCheck:
     """Settle the open promises (see the module docstring); one alarm per missed load."""
-    from anchor.chain.alarms import raise_alarm, resolve_alarms
+    from anchor.store.alarms import raise_alarm, resolve_alarms
 
     now = int(time.time()) if now is None else now
     kept = missed = open_missed = 0

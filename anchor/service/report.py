@@ -91,7 +91,7 @@ def check_code(config: Config) -> CodeCheck:
 
 
 def build_report(db: Database, config: Config, *, from_block: int | None = None) -> Report:
-    from anchor.chain.alarms import open_alarms
+    from anchor.store.alarms import open_alarms
     from anchor.store.receipts import missed_loads
 
     now = int(time.time())

@@ -30,9 +30,9 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from anchor.chain.alarms import open_alarms, raise_alarm, resolve_alarms
 from anchor.chain.fees import is_network_error
 from anchor.store import lease as lease_store
+from anchor.store.alarms import open_alarms, raise_alarm_now, resolve_alarms_now
 from anchor.store.progress import anchoring_progress
 from anchor.store.tx_models import (
     ALARM_ANCHORING_STALLED,
@@ -43,8 +43,8 @@ from anchor.store.tx_models import (
 )
 
 if TYPE_CHECKING:
-    from anchor.chain.txmanager import TickReport, TxManager
     from anchor.config import Config
+    from anchor.service.txmanager import TickReport, TxManager
     from anchor.store.db import Database
 
 log = logging.getLogger("anchor.watchdog")
@@ -94,14 +94,10 @@ class Watchdog:
 
     # -- alarms --------------------------------------------------------------------------
     def _raise(self, kind: str, message: str) -> None:
-        with self.db.session() as s:
-            self.db.xact_lock(s, LOCK_ALARMS)
-            raise_alarm(s, kind, None, message)
+        raise_alarm_now(self.db, kind, None, message, lock=LOCK_ALARMS)
 
     def _resolve(self, kind: str) -> None:
-        with self.db.session() as s:
-            self.db.xact_lock(s, LOCK_ALARMS)
-            resolve_alarms(s, kind, None)
+        resolve_alarms_now(self.db, kind, None, lock=LOCK_ALARMS)
 
     # -- the RPC (leader) ----------------------------------------------------------------
     def rpc_seen(self, report: TickReport) -> None:

@@ -85,7 +85,7 @@ def test_logs_are_read_from_the_configured_start_block(chain: Chain) -> None:
     logs are read from: by the explorer and export, by the transaction manager's adoption
     lookup and by restore's chain view. A start past batch 1's block hides its event."""
     from anchor.backup.chainview import chain_view_from_config
-    from anchor.chain.txmanager import Registry
+    from anchor.chain.registry import Registry
 
     assert chain.config.contract_start_block == 0
     second = chain.anchored[2].block_number

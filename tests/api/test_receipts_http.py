@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from eth_account import Account
 
 from anchor.api.app import create_app
-from anchor.chain.alarms import open_alarms
 from anchor.config import Config, load_config
 from anchor.core.receipt import parse_receipt, verify_receipt
 from anchor.service import receipts as receipts_service
 from anchor.service.ingest import ingest
 from anchor.service.receipts import DEADLINE_ALARM, check_deadlines, load_receipt_key
 from anchor.service.seal import seal
+from anchor.store.alarms import open_alarms
 from anchor.store.db import Database
 from tests.api.server import serve
 from tests.store.sample import balance, ndjson, trade

@@ -18,8 +18,8 @@ import pytest
 from anchor.api.app import create_app
 from anchor.backup.jobs import run_backups
 from anchor.backup.watch import backup_health
-from anchor.chain.alarms import open_alarms
 from anchor.config import Config
+from anchor.store.alarms import open_alarms
 from anchor.store.backup_status import (
     ALARM_BACKUP_BEHIND,
     ALARM_BACKUP_MISMATCH,

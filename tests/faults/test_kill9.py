@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from anchor.chain.txmanager import CRASH_STEPS
+from anchor.service.crash import CRASH_STEPS
 from anchor.store.db import Database
 from tests.faults.service import Service, wait_until, write_config
 from tests.pipeline.helpers import make_env

@@ -11,11 +11,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from anchor.api.app import create_app
-from anchor.chain.alarms import raise_alarm, resolve_alarms
 from anchor.config import Config
 from anchor.service.metrics import WEBHOOK_DROPPED, WEBHOOK_FAILED, WEBHOOK_SENT
 from anchor.service.webhooks import WebhookNotifier, poll_alarms
 from anchor.store import ops
+from anchor.store.alarms import raise_alarm, resolve_alarms
 from anchor.store.db import Database
 from anchor.store.tx_models import utcnow
 from tests.api.server import serve

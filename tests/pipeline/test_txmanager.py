@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from anchor.chain.fees import Fees, SendOutcome, bumped, classify_send_error
-from anchor.chain.txmanager import retry_failed
+from anchor.service.txmanager import retry_failed
 from anchor.store.tx_models import (
     ALARM_ROOT_MISMATCH,
     ALARM_TX_REVERTED,

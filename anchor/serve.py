@@ -7,6 +7,10 @@
 * ``all`` — both in one process (the default).
 
 SIGINT / SIGTERM stop the process cleanly (the current job finishes, the lease is released).
+
+This module composes the HTTP API (:mod:`anchor.api`) with the service's jobs
+(:mod:`anchor.service`), so it sits above both, beside the CLI: ``api`` imports ``service``,
+never the other way round.
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ import logging
 import os
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Literal
 
+import typer
+
 from anchor.errors import ConfigError
+from anchor.service.commands import ConfigOpt, DbOpt
 
 if TYPE_CHECKING:
     from anchor.config import Config
@@ -150,3 +158,33 @@ def _wait_for_signal() -> None:
     _install_stop_handlers(stop)
     while not stop.wait(1.0):
         pass
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the ``anchor`` app."""
+
+    @app.command("serve")
+    def serve_cmd(
+        role: str = typer.Option("all", "--role", help="api | anchorer | all"),
+        config: Path | None = ConfigOpt,
+        host: str | None = typer.Option(None, "--host", help="API host (default: config)"),
+        port: int | None = typer.Option(None, "--port", help="API port (default: config)"),
+        database_url: str | None = DbOpt,
+        workers: int = typer.Option(1, "--workers", help="API processes (uvicorn workers)"),
+    ) -> None:
+        """Run the API and/or the anchorer (scheduler + transaction manager) until Ctrl-C
+        or SIGTERM."""
+        from anchor.config import load_config
+
+        if role not in ROLES:
+            raise typer.BadParameter(f"one of {', '.join(ROLES)}", param_hint="--role")
+        setup_logging()
+        serve(
+            load_config(config),
+            role=role,  # type: ignore[arg-type,unused-ignore]
+            host=host,
+            port=port,
+            database_url=database_url,
+            workers=workers,
+            config_path=str(config) if config else None,
+        )

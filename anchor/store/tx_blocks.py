@@ -1,0 +1,183 @@
+"""Persistence of the transaction manager, part two (part one: :mod:`anchor.store.tx_repo`):
+what the chain's blocks say about a job — a receipt (included, or reverted), finality, and
+reorgs that move a transaction to another block or drop it. One function per step, each one
+transaction; ``False`` when the job had moved on meanwhile (nothing written)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from anchor.store.alarms import raise_alarm
+from anchor.store.models import Batch, BatchState
+from anchor.store.tx_models import (
+    ALARM_TX_REVERTED,
+    ATTEMPT_LIVE,
+    ATTEMPT_MINED,
+    ATTEMPT_REPLACED,
+    TX_FAILED,
+    TX_FINAL,
+    TX_INCLUDED,
+    TX_PENDING,
+    TX_SUBMITTED,
+    AnchorAttempt,
+    AnchorTx,
+    utcnow,
+)
+from anchor.store.tx_repo import attempts_of, unhex
+
+if TYPE_CHECKING:
+    from anchor.store.db import Database
+
+__all__ = [
+    "BlocksToCheck",
+    "blocks_to_check",
+    "mark_final",
+    "mark_moved",
+    "mark_reorged",
+    "record_receipt",
+]
+
+
+@dataclass(frozen=True)
+class BlocksToCheck:
+    """Included jobs (by batch id) and the newest final ones (newest block first)."""
+
+    included: list[AnchorTx]
+    recent_final: list[AnchorTx]
+
+
+# -- receipts and finality -------------------------------------------------------------------------------
+def record_receipt(
+    db: Database,
+    batch_id: int,
+    attempt: AnchorAttempt,
+    *,
+    status: int,
+    block_number: int,
+    block_hash: str,
+    reverted: str,
+) -> bool:
+    """A receipt of ``attempt``: it is mined (the others replaced); status 1 → the job and
+    the batch are included; else the job failed and ``tx_reverted`` is raised with the
+    message ``reverted``. False when the job was not submitted any more (nothing written)."""
+    now = utcnow()
+    with db.session() as s:
+        tx = s.get(AnchorTx, batch_id, with_for_update=True)
+        batch = s.get(Batch, batch_id)
+        if tx is None or batch is None or tx.state != TX_SUBMITTED:
+            return False
+        for other in attempts_of(s, batch_id):
+            if other.id == attempt.id:
+                other.status = ATTEMPT_MINED
+            elif other.status in (ATTEMPT_LIVE, ATTEMPT_MINED):
+                other.status = ATTEMPT_REPLACED
+            s.add(other)
+        tx.tx_hash, tx.block_number, tx.block_hash = attempt.tx_hash, block_number, block_hash
+        tx.updated_at = now
+        batch.tx_hash = unhex(attempt.tx_hash)
+        if status != 1:
+            tx.state = TX_FAILED
+            tx.last_error = reverted
+            raise_alarm(s, ALARM_TX_REVERTED, batch_id, reverted)
+        else:
+            tx.state = TX_INCLUDED
+            tx.included_at = now
+            batch.state = BatchState.INCLUDED.value
+            batch.block_number = block_number
+            batch.block_hash = unhex(block_hash)
+            batch.anchored_at = now
+        s.add(tx)
+        s.add(batch)
+    return True
+
+
+def blocks_to_check(db: Database, *, final_limit: int) -> BlocksToCheck:
+    """Included jobs and the ``final_limit`` newest final ones, in one read transaction."""
+    with db.session(write=False) as s:
+        included = list(
+            s.exec(
+                select(AnchorTx)
+                .where(AnchorTx.state == TX_INCLUDED)
+                .order_by(col(AnchorTx.batch_id))
+            ).all()
+        )
+        recent_final = list(
+            s.exec(
+                select(AnchorTx)
+                .where(AnchorTx.state == TX_FINAL, col(AnchorTx.block_number).is_not(None))
+                .order_by(col(AnchorTx.block_number).desc(), col(AnchorTx.batch_id).desc())
+                .limit(final_limit)
+            ).all()
+        )
+    return BlocksToCheck(included=included, recent_final=recent_final)
+
+
+def mark_final(db: Database, batch_id: int) -> bool:
+    """An included job becomes final (and its batch); False when it was not included."""
+    with db.session() as s:
+        current = s.get(AnchorTx, batch_id, with_for_update=True)
+        batch = s.get(Batch, batch_id)
+        if current is None or batch is None or current.state != TX_INCLUDED:
+            return False
+        current.state = TX_FINAL
+        current.final_at = utcnow()
+        current.updated_at = current.final_at
+        batch.state = BatchState.FINAL.value
+        batch.final_at = current.final_at
+        s.add(current)
+        s.add(batch)
+    return True
+
+
+# -- reorgs --------------------------------------------------------------------------------
+def mark_moved(db: Database, batch_id: int, block_number: int, block_hash: str) -> bool:
+    """A reorg mined the same transaction in another block: record it (one more reorg)."""
+    with db.session() as s:
+        current = s.get(AnchorTx, batch_id, with_for_update=True)
+        batch = s.get(Batch, batch_id)
+        if current is None or batch is None:
+            return False
+        current.block_number, current.block_hash = block_number, block_hash
+        current.reorgs += 1
+        current.updated_at = utcnow()
+        batch.block_number, batch.block_hash = block_number, unhex(block_hash)
+        s.add(current)
+        s.add(batch)
+    return True
+
+
+def mark_reorged(db: Database, batch_id: int, *, from_state: str) -> bool:
+    """The job's block is gone: back to broadcast with its mined attempt live again (the
+    stored bytes stay valid while the nonce is unused), or back to pending when there is none
+    to revive. False when the job was not in ``from_state`` (nothing written)."""
+    with db.session() as s:
+        current = s.get(AnchorTx, batch_id, with_for_update=True)
+        batch = s.get(Batch, batch_id)
+        if current is None or batch is None or current.state != from_state:
+            return False
+        revived = False
+        for attempt in attempts_of(s, batch_id):
+            if attempt.status == ATTEMPT_MINED:
+                attempt.status = ATTEMPT_LIVE
+                attempt.broadcast_count = 0
+                attempt.first_broadcast_at = None
+                attempt.first_broadcast_block = None
+                attempt.last_broadcast_at = None
+                revived = True
+                s.add(attempt)
+        current.state = TX_SUBMITTED if revived else TX_PENDING
+        if not revived:
+            current.nonce = None
+        current.tx_hash = current.block_number = current.block_hash = None
+        current.included_at = current.final_at = None
+        current.reorgs += 1
+        current.updated_at = utcnow()
+        batch.state = BatchState.SUBMITTED.value if revived else BatchState.SEALED.value
+        batch.tx_hash = batch.block_number = batch.block_hash = None
+        batch.anchored_at = batch.final_at = None
+        s.add(current)
+        s.add(batch)
+    return True
