@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "anchor.chain.commands",
     "anchor.store.commands",
     "anchor.service.commands",
+    "anchor.service.consume_commands",
     "anchor.api.commands",
     "anchor.backup.commands",
     "anchor.demo",
@@ -49,6 +50,8 @@ _SERVER_PACKAGES = frozenset(
         "psycopg",
         "orjson",
         "coincurve",
+        "nats",
+        "prometheus_client",
     }
 )
 

@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve_cmd(
-        role: str = typer.Option("all", "--role", help="api | anchorer | all"),
+        role: str = typer.Option("all", "--role", help="api | anchorer | consumer | all"),
         config: Path | None = ConfigOpt,
         host: str | None = typer.Option(None, "--host", help="API host (default: config)"),
         port: int | None = typer.Option(None, "--port", help="API port (default: config)"),
