@@ -85,6 +85,7 @@ class Consumer:
         self._failures = 0
         self._last_settled = 0.0
         self._in_flight = 0
+        self.stored = self.duplicates = self.dead = 0  # acknowledged, by outcome
 
     async def run(self, stop: threading.Event) -> None:
         nc = await connect(self.s.url, f"anchor-consume-{os.getpid()}")
@@ -112,6 +113,12 @@ class Consumer:
             executor.shutdown(wait=True)
             await _quietly(nc.drain())
             self._nc = None
+            log.info(
+                "consumer stopped: %d stored, %d duplicates, %d dead-lettered",
+                self.stored,
+                self.duplicates,
+                self.dead,
+            )
 
     async def _loop(
         self, puller: Puller, executor: ThreadPoolExecutor, stop: threading.Event
@@ -183,6 +190,9 @@ class Consumer:
         self._last_settled = now
         metrics.THROUGHPUT.set(len(msgs) / max(span, 1e-6))
         metrics.LAST_ACK.set(time.time())
+        self.stored += written.stored
+        self.duplicates += written.duplicates
+        self.dead += len(dead_ok)
         metrics.MESSAGES.labels("stored").inc(written.stored)
         metrics.MESSAGES.labels("duplicate").inc(written.duplicates)
         metrics.MESSAGES.labels("dead").inc(len(dead_ok))
