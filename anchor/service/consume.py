@@ -6,8 +6,8 @@ process, and any number of others on the same durable (PostgreSQL), take their s
 
 1. pull up to ``nats_fetch_batch`` messages (:class:`~anchor.service.consume_bus.Puller`);
 2. write them as one load through the ingest code path of the HTTP API, in one transaction
-   (:func:`~anchor.service.consume_load.write_load`, on a worker thread, while the next
-   messages are pulled);
+   (:func:`~anchor.service.consume_load.write_load`, in a writer process of its own:
+   :mod:`anchor.service.consume_writer`), while the next messages are pulled;
 3. once that transaction is committed: publish each refused message to the dead-letter
    subject (the original payload; the error, field and problem in headers) and wait for
    JetStream to have stored it; then acknowledge every message of the load.
@@ -20,8 +20,9 @@ twice carries the same ``Nats-Msg-Id`` (``anchor-dead.<stream>.<stream seq>``), 
 JetStream drops within its duplicate window. A record id stored with other content is never
 overwritten: the message is dead-lettered as a ``conflict``.
 
-Backpressure: nothing is pulled while a load waits for its predecessor's commit, so this
-process holds at most two loads; the server holds back the consumer as a whole at
+Backpressure: nothing more is pulled while a load waits for its predecessor's commit, so
+this process holds at most three loads (one being written, one being acknowledged, one
+pulled); the server holds back the consumer as a whole at
 ``nats_max_ack_pending`` unacknowledged messages. Lag, throughput and dead letters are in
 :mod:`anchor.service.consume_metrics` and ``anchor consume --status``.
 """
@@ -47,7 +48,8 @@ from anchor.service.consume_bus import (
     prepare,
     settings_from_config,
 )
-from anchor.service.consume_load import Refusal, Written, write_load
+from anchor.service.consume_load import Refusal, Written
+from anchor.service.consume_writer import WriterProcess
 from anchor.service.ingest import DEFAULT_CHUNK
 
 if TYPE_CHECKING:
@@ -86,6 +88,12 @@ class Consumer:
         self._last_settled = 0.0
         self._in_flight = 0
         self.stored = self.duplicates = self.dead = 0  # acknowledged, by outcome
+        self._writer: WriterProcess | None = None
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The writer process's PID (once :meth:`run` has started it)."""
+        return None if self._writer is None else self._writer.pid
 
     async def run(self, stop: threading.Event) -> None:
         nc = await connect(self.s.url, f"anchor-consume-{os.getpid()}")
@@ -94,6 +102,10 @@ class Consumer:
         puller = Puller(nc, self.s)
         try:
             self.dead_subject = await prepare(nc, self.s)
+            loop = asyncio.get_running_loop()
+            self._writer = await loop.run_in_executor(
+                executor, lambda: WriterProcess(self.db.url, chunk_size=self.chunk_size)
+            )
             await puller.start()
             log.info(
                 "consuming %s %s as %r; dead letters to %s",
@@ -111,6 +123,8 @@ class Consumer:
             for msg in puller.buffer:
                 await _quietly(msg.nak())
             executor.shutdown(wait=True)
+            if self._writer is not None:
+                self._writer.close()
             await _quietly(nc.drain())
             self._nc = None
             log.info(
@@ -124,28 +138,41 @@ class Consumer:
         self, puller: Puller, executor: ThreadPoolExecutor, stop: threading.Event
     ) -> None:
         loop = asyncio.get_running_loop()
-        settling: asyncio.Task[None] | None = None
+        writing: asyncio.Future[Written] | None = None  # the last load's commit
+        settling: list[asyncio.Task[None]] = []  # dead letters and acks after each commit
         next_lag = 0.0
         while not stop.is_set():
             msgs = await puller.take(self.s.fetch_batch)
-            if settling is not None and (msgs or settling.done()):
-                await settling  # one load written at a time: the bound on what is held
-                settling = None
+            settling = [t for t in settling if not t.done()]
             if msgs:
+                # one load written at a time; the next one starts as soon as the last one is
+                # committed, while its acknowledgements go out. Held at most: the load being
+                # written, the one being acknowledged, the one being pulled.
+                if writing is not None:
+                    await asyncio.wait([writing])
+                if len(settling) > 1:
+                    await asyncio.wait(settling[:-1])
                 self._in_flight += len(msgs)
                 metrics.IN_FLIGHT.set(self._in_flight)
                 payloads = [m.data for m in msgs]
                 started = time.monotonic()
-                future = loop.run_in_executor(executor, self._write, payloads)
-                settling = asyncio.create_task(self._settle(msgs, future, started))
+                writing = loop.run_in_executor(executor, self._write, payloads)
+                settling.append(asyncio.create_task(self._settle(msgs, writing, started)))
             if time.monotonic() >= next_lag:
                 next_lag = time.monotonic() + _LAG_EVERY_S
                 await self._refresh_lag()
-        if settling is not None:
-            await settling
+        for task in settling:
+            await task
 
     def _write(self, payloads: list[bytes]) -> Written:
-        return write_load(self.db, payloads, chunk_size=self.chunk_size)
+        """One load through the writer process (a new one if the last one died)."""
+        if self._writer is None or not self._writer.alive():
+            if self._writer is not None:
+                log.warning("the writer process is gone: starting another")
+                self._writer.close()
+            self._writer = None
+            self._writer = WriterProcess(self.db.url, chunk_size=self.chunk_size)
+        return self._writer.write(payloads)
 
     async def _settle(
         self, msgs: list[Msg], future: asyncio.Future[Written], started: float

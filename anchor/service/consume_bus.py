@@ -167,9 +167,8 @@ class Puller:
     """Pull requests for the durable consumer; the messages land in :attr:`buffer`.
 
     At most one request is outstanding and it asks for at most the number of messages
-    wanted: what this process holds unacknowledged is bounded by two loads (the one being
-    written and the one being gathered), and the server bounds the consumer as a whole by
-    ``max_ack_pending``."""
+    wanted, so the buffer never holds more than one load; the server bounds the consumer
+    as a whole by ``max_ack_pending``."""
 
     def __init__(self, nc: Client, s: ConsumeSettings, *, expires: float = 1.0) -> None:
         self.nc = nc
