@@ -108,11 +108,12 @@ class Consumer:
             )
             await puller.start()
             log.info(
-                "consuming %s %s as %r; dead letters to %s",
+                "consuming %s %s as %r; dead letters to %s; writer process %s",
                 self.s.stream,
                 list(self.s.subjects) or "(all subjects)",
                 self.s.durable,
                 self.dead_subject,
+                self.writer_pid,
             )
             if self.on_ready is not None:
                 self.on_ready()

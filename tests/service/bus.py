@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -203,15 +204,18 @@ def write_config(path: Path, db_url: str, values: dict[str, Any]) -> Path:
 
 
 class ConsumeProcess:
-    """``python -m anchor.cli consume --config FILE`` as a child process, stopped by PID."""
+    """``python -m anchor.cli consume --config FILE`` (or ``serve --role consumer``) as a
+    child process, stopped by PID."""
 
-    def __init__(self, config: Path, log: Path) -> None:
+    def __init__(self, config: Path, log: Path, *, serve: bool = False) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
         env.update(ANCHOR_LOG_LEVEL="INFO", PYTHONPATH=str(ROOT))
         self.log = log
         self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()/kill()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "anchor.cli", "consume", "--config", str(config)],
+            [sys.executable, "-m", "anchor.cli"]
+            + (["serve", "--role", "consumer"] if serve else ["consume"])
+            + ["--config", str(config)],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -243,6 +247,20 @@ class ConsumeProcess:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def writer_pid(self) -> int | None:
+        """The PID of its writer process, from its log (None before it started)."""
+        m = re.search(r"; writer process (\d+)", self.output())
+        return int(m.group(1)) if m else None
+
+
+def gone(pid: int) -> bool:
+    """No process ``pid`` any more (or only a zombie waiting to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state == "Z"
 
 
 def wait_for(

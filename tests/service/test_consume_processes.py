@@ -3,14 +3,18 @@ and several consumers sharing one durable consumer on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from anchor.store.db import Database
-from tests.service.bus import Bus, ConsumeProcess, payload, wait_for, write_config
+from tests.fixtures.paths import ROOT
+from tests.service.bus import Bus, ConsumeProcess, gone, payload, wait_for, write_config
 
 
 def counts(db: Database) -> tuple[int, int, int]:
@@ -51,12 +55,41 @@ def test_kill9_mid_backlog_loses_nothing_and_duplicates_nothing(
             wait_for(
                 lambda a=at_least: stored(db) >= a, timeout=120, what=f">= {at_least}", procs=[proc]
             )
+            writer = proc.writer_pid()
             proc.kill()
             assert stored(db) < n, "the backlog was done before the kill: nothing tested"
+            # its writer process ends by itself once its parent is gone
+            assert writer is not None
+            wait_for(lambda w=writer: gone(w), timeout=60, what="the orphaned writer to end")
+        stored_before_last = stored(db)
         proc = ConsumeProcess(config, tmp_path / "consume-last.log")
         wait_for(lambda: bus.drained() and stored(db) == n, timeout=180, what="all", procs=[proc])
         assert proc.stop() == 0
         assert_exact(db, n, bus)
+        m = re.search(r"consumer stopped: (\d+) stored, (\d+) duplicates", proc.output())
+        assert m is not None and int(m.group(1)) + stored_before_last == n
+
+        # the operator's view: lag, last ack, dead letters, records stored
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "anchor.cli",
+                "consume",
+                "--status",
+                "--json",
+                "--config",
+                str(config),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        got = json.loads(out.stdout)
+        assert (got["lag"], got["ack_pending"], got["dead_letters"]) == (0, 0, 0)
+        assert got["records_stored"] == n and got["last_ack"]
     finally:
         db.close()
 
@@ -74,7 +107,8 @@ def test_consumers_share_one_durable_without_double_ingest(
         bus.config(nats_fetch_batch=1000, nats_max_ack_pending=6000, nats_ack_wait_seconds=4),
     )
     db = Database.open(postgres_url)  # migrated before the consumers start
-    procs = [ConsumeProcess(config, tmp_path / f"consume-{i}.log") for i in range(3)]
+    # two `anchor consume` and one `anchor serve --role consumer`
+    procs = [ConsumeProcess(config, tmp_path / f"consume-{i}.log", serve=i == 2) for i in range(3)]
     try:
         wait_for(lambda: stored(db) >= 8_000, timeout=120, what="a first share", procs=procs)
         procs[0].kill()  # one of them dies mid-way, by PID
