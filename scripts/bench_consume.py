@@ -196,9 +196,9 @@ def main() -> None:
             b = statistics.median(r[0] for r in bulk_runs)
             c = statistics.median(r[0] for r in consume_runs)
             name = "SQLite    " if backend == "sqlite" else "PostgreSQL"
-            print(f"{name} bulk import {args.n:,}: {fmt(bulk_runs)} {load()}")
-            print(f"{name} consume     {args.n:,}: {fmt(consume_runs)} {load()}")
-            print(f"{name} consume / bulk (medians): {100 * c / b:.0f}%")
+            print(f"{name} bulk import {args.n:,}: {fmt(bulk_runs)} {load()}", flush=True)
+            print(f"{name} consume     {args.n:,}: {fmt(consume_runs)} {load()}", flush=True)
+            print(f"{name} consume / bulk (medians): {100 * c / b:.0f}%", flush=True)
     finally:
         asyncio.run(drop(stream, f"{stream}_DEAD"))
 

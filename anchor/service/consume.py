@@ -39,6 +39,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from anchor.errors import StorageError
 from anchor.service import consume_metrics as metrics
 from anchor.service.consume_bus import (
     ConsumeSettings,
@@ -144,6 +145,8 @@ class Consumer:
         next_lag = 0.0
         while not stop.is_set():
             msgs = await puller.take(self.s.fetch_batch)
+            for task in [t for t in settling if t.done()]:
+                task.result()  # an acknowledgement that could not be sent ends the loop
             settling = [t for t in settling if not t.done()]
             if msgs:
                 # one load written at a time; the next one starts as soon as the last one is
@@ -278,8 +281,14 @@ class Consumer:
     async def _refresh_lag(self) -> None:
         if self._nc is None:
             return
+        from nats.js.errors import NotFoundError
+
         try:
             info = await self._nc.jetstream().consumer_info(self.s.stream, self.s.durable)
+        except NotFoundError:  # deleted under us: stop (a restart creates it again)
+            raise StorageError(
+                f"the durable consumer {self.s.durable!r} on {self.s.stream!r} is gone"
+            ) from None
         except Exception as exc:
             log.warning("consumer info unavailable: %s", exc)
             return

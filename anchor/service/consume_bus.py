@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from nats.js import JetStreamContext
 
     from anchor.config import Config
+
+log = logging.getLogger("anchor.consume")
 
 
 @dataclass(frozen=True)
@@ -138,15 +141,26 @@ async def prepare(nc: Client, s: ConsumeSettings) -> str:
         **wanted,
     )
     try:
+        before = _filters((await js.consumer_info(s.stream, s.durable)).config)
+    except NotFoundError:
+        before = None
+    if before is not None and sorted(before) != sorted(s.subjects):
+        log.warning(
+            "consumer %r on %s filtered %s: now %s (as configured)",
+            s.durable,
+            s.stream,
+            list(before),
+            list(s.subjects),
+        )
+    try:
         created = await js.add_consumer(s.stream, config)
     except APIError as exc:  # exists with settings that cannot be changed
         raise ConfigError(
             f"config nats_durable: consumer {s.durable!r} on {s.stream!r} exists with other "
             f"settings ({exc.description}); delete it or use another durable name"
         ) from None
-    got = created.config
-    have = tuple(got.filter_subjects or ()) or ((got.filter_subject,) if got.filter_subject else ())
-    if tuple(sorted(have)) != tuple(sorted(s.subjects)):
+    have = _filters(created.config)
+    if sorted(have) != sorted(s.subjects):
         raise ConfigError(
             f"config nats_subjects: consumer {s.durable!r} filters {list(have)}, "
             f"configured {list(s.subjects)}"
@@ -156,6 +170,13 @@ async def prepare(nc: Client, s: ConsumeSettings) -> str:
     except NotFoundError:
         await js.add_stream(StreamConfig(name=dead_stream_name(s.stream), subjects=[dead]))
     return dead
+
+
+def _filters(config: Any) -> tuple[str, ...]:
+    """A consumer's filter subjects (none: the whole stream)."""
+    if config.filter_subjects:
+        return tuple(config.filter_subjects)
+    return (config.filter_subject,) if config.filter_subject else ()
 
 
 def dead_stream_name(stream: str) -> str:
@@ -180,6 +201,7 @@ class Puller:
         self._until = 0.0  # when the outstanding request is over at the latest
         self._want = 0
         self._woken = asyncio.Event()
+        self.refused: str | None = None  # the last pull request the server refused, why
         self._sub: Any = None
 
     async def start(self) -> None:
@@ -193,7 +215,10 @@ class Puller:
     async def _on_msg(self, msg: Msg) -> None:
         headers = msg.headers
         if headers and not msg.data and "Status" in headers:
-            if headers["Status"] != "100":  # 404 no messages, 408 expired, 409 ...: over
+            code = headers["Status"]
+            if code != "100":  # 404 no messages, 408 expired, 409 ...: the request is over
+                if code not in ("404", "408"):
+                    self.refused = f"{code} {headers.get('Description', '')}".strip()
                 self._owed = 0
                 self._woken.set()
             return
@@ -215,6 +240,10 @@ class Puller:
             if self._owed == 0:
                 if self.buffer:
                     break
+                if self.refused is not None:  # e.g. 409: do not ask again at once
+                    log.warning("pull request refused: %s", self.refused)
+                    self.refused = None
+                    await asyncio.sleep(1.0)
                 self._owed = n
                 self._until = now + self.expires + 5.0
                 request = {"batch": n, "expires": int(self.expires * 1e9)}
