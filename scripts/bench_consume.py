@@ -7,7 +7,7 @@ consumer, ``anchor consume``), against the same records through the bulk file im
     .venv/bin/python scripts/bench_consume.py --n 1000000 --backend sqlite
 
 The records are bench_ingest's mix (balances, trades, order events over 311 accounts), one
-JSON record per message with its ``Nats-Msg-Id``, published once into a stream of the
+JSON record per message with its ``Nats-Msg-Id`` (``--no-msg-id``: none), published once into a stream of the
 benchmark's own (deleted at the end). Each run gets a fresh database (SQLite: a temp file,
 WAL, synchronous=FULL; PostgreSQL: a new database on 127.0.0.1:5432, dropped after) and, for
 the consumer, a new durable consumer that reads the whole stream: the figure is from its
@@ -49,14 +49,14 @@ def load() -> str:
     return f"[load {one:.2f}/{five:.2f}]"
 
 
-async def fill(stream: str, subject: str, lines: list[bytes]) -> None:
+async def fill(stream: str, subject: str, lines: list[bytes], msg_ids: bool) -> None:
     import nats
 
     nc = await nats.connect(NATS_URL)
     js = nc.jetstream()
     await js.add_stream(name=stream, subjects=[subject.rsplit(".", 1)[0] + ".>"])
     for i, line in enumerate(lines):
-        await nc.publish(subject, line, headers={"Nats-Msg-Id": f"m-{i}"})
+        await nc.publish(subject, line, headers={"Nats-Msg-Id": f"m-{i}"} if msg_ids else None)
     await nc.flush()
     while (await js.stream_info(stream)).state.messages < len(lines):
         await asyncio.sleep(0.05)
@@ -173,12 +173,17 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each, alternating")
     ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--batch", type=int, default=10_000, help="nats_fetch_batch")
+    ap.add_argument(
+        "--no-msg-id",
+        action="store_true",
+        help="publish without Nats-Msg-Id headers (nats-py parses headers in Python)",
+    )
     args = ap.parse_args()
     lines = make_lines(args.n)
     tag = uuid.uuid4().hex[:8]
     stream, subject = f"BENCH_{tag}", f"bench{tag}.records.x"
     t0 = time.perf_counter()
-    asyncio.run(fill(stream, subject, lines))
+    asyncio.run(fill(stream, subject, lines, not args.no_msg_id))
     print(f"stream filled with {args.n:,} messages in {time.perf_counter() - t0:.1f} s {load()}")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     try:
