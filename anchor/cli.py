@@ -33,6 +33,7 @@ _COMMAND_MODULES = (
     "anchor.api.commands",
     "anchor.backup.commands",
     "anchor.demo",
+    "anchor.config_commands",
 )
 
 

@@ -51,7 +51,9 @@ class Config:
     # sign-in challenges (unauthenticated writes): per client address and per API process
     challenge_rate_per_client_per_minute: float = 10.0
     challenge_rate_total_per_second: float = 20.0
-    # chain
+    # chain: a profile name (anchor.chain.profiles: mainnet, sepolia, base, optimism,
+    # arbitrum, polygon, devnet) fills in chain_id, the explorer, finality and PoA
+    chain: str | None = None
     rpc_url: str | None = None
     chain_id: int | None = None
     contract_address: str | None = None
@@ -74,6 +76,10 @@ class Config:
     fee_bump_percent: int = 25
     rebroadcast_seconds: float = 15.0
     max_fee_gwei_cap: float = 500.0
+    # spend limits (each with an alarm): the fee of one anchor transaction (gas limit x max
+    # fee per gas; new attempts are capped to it) and the fees of any 24 hours
+    max_tx_fee_eth: float | None = None
+    daily_budget_eth: float | None = None
     # scheduler: a tick seals on the size trigger, then runs the transaction manager and backups
     tick_seconds: float = 2.0
     seal_interval_seconds: float | None = 10.0
@@ -92,6 +98,19 @@ class Config:
     explorer_base_url: str | None = None
     # backups: directories and/or s3://bucket/prefix URLs
     backup_targets: tuple[str, ...] = ()
+    # a final batch on fewer than ``backup_min_targets`` targets (None: all of them) for
+    # longer than ``backup_alarm_seconds`` raises an alarm; /readyz answers 503 meanwhile
+    backup_min_targets: int | None = None
+    backup_alarm_seconds: float = 300.0
+    # bundle encryption (AES-256-GCM, docs/backup-format.md): "keyid:base64key,..." in the
+    # variable named here, or one such entry per line in ``backup_key_file``; the first key
+    # encrypts, every key decrypts. No key and no ``backup_plaintext = true``: no backups.
+    backup_keys_env: str = "ANCHOR_BACKUP_KEYS"
+    backup_key_file: str | None = None
+    backup_plaintext: bool = False
+    # alarms pushed as JSON POSTs (raise and resolve) to these URLs
+    alarm_webhooks: tuple[str, ...] = ()
+    alarm_webhook_timeout_seconds: float = 5.0
     # the exchange's event bus (issue 19; anchor/service/consume.py): a NATS JetStream stream
     # read by a durable pull consumer. nats_url unset: no consumer.
     nats_url: str | None = None
@@ -99,7 +118,7 @@ class Config:
     nats_subjects: tuple[str, ...] = ()  # filter subjects (empty: the whole stream)
     nats_durable: str = "anchor-ingest"
     nats_dead_subject: str | None = None  # None: "<first token of the first subject>.dead"
-    nats_fetch_batch: int = 10_000  # messages per pull request (and per write, at most 2x)
+    nats_fetch_batch: int = 10_000  # messages per pull request and per database transaction
     nats_max_ack_pending: int = 40_000  # delivered, not yet acknowledged (server-side bound)
     nats_ack_wait_seconds: float = 60.0
 
@@ -122,6 +141,15 @@ def _coerce(name: str, raw: Any, current: Any) -> Any:
     annotation = {f.name: f.type for f in fields(Config)}[name]
     text = str(annotation)
     try:
+        if text == "bool":
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError("expected true or false")
         if "tuple" in text:
             if isinstance(raw, str):
                 return tuple(p.strip() for p in raw.split(",") if p.strip())
@@ -173,7 +201,7 @@ def load_config(
         raise ConfigError(f"unknown config keys {sorted(unknown)}")
     values.update(overrides)
     coerced = {k: _coerce(k, v, getattr(cfg, k)) for k, v in values.items()}
-    return validate(replace(cfg, **coerced))
+    return validate(with_profile(replace(cfg, **coerced), explicit=set(coerced)))
 
 
 MAX_LEASE_SECONDS = 30.0
@@ -194,3 +222,33 @@ def validate(cfg: Config) -> Config:
     if cfg.stall_alarm_seconds is not None and not _positive(cfg.stall_alarm_seconds):
         raise ConfigError("config stall_alarm_seconds: must be a positive number of seconds")
     return cfg
+
+
+def with_profile(cfg: Config, *, explicit: set[str]) -> Config:
+    """``cfg`` completed from its chain profile (values set explicitly win; a chain id that
+    contradicts the profile is refused)."""
+    if not cfg.chain:
+        return cfg
+    from anchor.chain.profiles import profile
+
+    p = profile(cfg.chain)
+    if cfg.chain_id is not None and int(cfg.chain_id) != p.chain_id:
+        raise ConfigError(
+            f"chain_id {cfg.chain_id} contradicts chain profile {p.name!r} ({p.chain_id})"
+        )
+    fill: dict[str, Any] = {"chain_id": p.chain_id, "chain": p.name}
+    if "explorer_base_url" not in explicit and p.explorer_base_url:
+        fill["explorer_base_url"] = p.explorer_base_url
+        fill["explorer_kind"] = p.explorer_kind
+    if "finality_depth" not in explicit:
+        fill["finality_depth"] = p.finality_depth
+    return replace(cfg, **fill)
+
+
+def uses_poa(cfg: Config) -> bool:
+    """Whether the configured chain needs web3's proof-of-authority middleware."""
+    if not cfg.chain:
+        return False
+    from anchor.chain.profiles import profile
+
+    return profile(cfg.chain).poa

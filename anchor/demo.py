@@ -88,8 +88,22 @@ def run_demo(
     from anchor.chain.deploy import deploy_registry, write_deployment
     from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet
     from anchor.chain.keys import SigningKey
+    from anchor.demo_pids import forget, stop_leftovers
+    from anchor.demo_pids import record as record_pids
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    stop_leftovers(data_dir, say=lambda text: console.print(f"[yellow]{text}[/]"))
+    record_pids(data_dir, demo=os.getpid())
+    # SIGTERM stops everything as Ctrl-C does (then exits 143, Ctrl-C 130)
+    stopped_by: list[int] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if not stopped_by:
+            stopped_by.append(signum)
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     run = f"demo{int(time.time())}"
     db_path = data_dir / f"{run}.sqlite"
     console.print(f"[bold]ledger-anchor demo[/] — data in {data_dir}")
@@ -98,6 +112,7 @@ def run_demo(
         DevnetOptions(block_time=block_time, slots_in_an_epoch=1),
         workdir=data_dir / "devnet",
     )
+    record_pids(data_dir, anvil=devnet.pid)
     service: subprocess.Popen[bytes] | None = None
     try:
         console.print(
@@ -113,6 +128,18 @@ def run_demo(
             f"contract  AnchorRegistry at {record.address} (block {record.block_number}; "
             "CREATE2: the same address on every chain)"
         )
+
+        targets = [data_dir / "backup-a", data_dir / "backup-b"]
+        for target in targets:
+            target.mkdir(parents=True, exist_ok=True)
+        key_file = data_dir / "backup.keys"
+        if not key_file.exists():  # the demo's bundle key (AES-256-GCM), kept for restores
+            from anchor.backup.crypto import new_key_entry
+
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(new_key_entry("demo") + "\n")
+        console.print(f"backups   {targets[0]} and {targets[1]}, encrypted (key file {key_file})")
 
         api_port = _free_port()
         api_key = secrets.token_urlsafe(24)
@@ -130,7 +157,9 @@ def run_demo(
                 "ANCHOR_PRIVATE_KEY": devnet.dev_account.private_key,
                 "ANCHOR_SEAL_INTERVAL_SECONDS": str(interval),
                 "ANCHOR_STUCK_AFTER_SECONDS": "10",
-                "ANCHOR_BACKUP_TARGETS": f"{data_dir / 'backup-a'},{data_dir / 'backup-b'}",
+                "ANCHOR_BACKUP_TARGETS": ",".join(str(t) for t in targets),
+                "ANCHOR_BACKUP_ALARM_SECONDS": "30",
+                "ANCHOR_BACKUP_KEY_FILE": str(key_file),
             }
         )
         log = (data_dir / "service.log").open("ab")
@@ -140,6 +169,7 @@ def run_demo(
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        record_pids(data_dir, service=service.pid)
         api = f"http://127.0.0.1:{api_port}"
         _wait_http(f"{api}/healthz", 60)
         console.print(
@@ -183,8 +213,10 @@ def run_demo(
         return 0
     except KeyboardInterrupt:
         console.print("\nstopping…")
-        return 0
+        return 128 + (stopped_by[0] if stopped_by else signal.SIGINT)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the clean-up itself is not interrupted
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if service is not None and service.poll() is None:
             service.send_signal(signal.SIGTERM)
             try:
@@ -193,6 +225,7 @@ def run_demo(
                 service.kill()
                 service.wait()
         stop_devnet(devnet)
+        forget(data_dir)
         console.print("stopped the service and the devnet")
 
 

@@ -4,8 +4,8 @@
 1. Builds (or reuses, ``--reuse``) a SQLite database with N records (default 1,000,000)
    sealed into ONE batch, whose anchor fields are then filled as the transaction manager
    would (fixed tx/block values: serving speed does not depend on them).
-2. Starts ``--workers`` API server processes (uvicorn + uvloop/httptools when installed)
-   sharing one loopback port with SO_REUSEPORT.
+2. Starts the product's own server: ``anchor serve --role api --workers N`` (uvicorn
+   workers, each built by ``anchor.api.app:create_app_from_env``).
 3. Drives load from a SEPARATE process on loopback: ``wrk`` (Debian package) with a Lua
    script asking for uniformly random record ids, or, without wrk, a small asyncio httpx
    generator. Bounded in time (``--seconds``) and connections (``--connections``).
@@ -76,38 +76,18 @@ def build(db_path: Path, n: int) -> None:
     print(f"setup: ingested {res.accepted:,} records in {t1 - t0:.1f} s, sealed in {t2 - t1:.1f} s")
 
 
-def serve(db_url: str, port: int, fast_path: bool) -> None:
-    """One API server process (child mode). ``fast_path``: make sure the app answers plain
-    proof requests with :class:`anchor.api.proofs.ProofsFastPath` ahead of its routing (a
-    no-op once ``create_app`` adds it itself)."""
-    import uvicorn
-
-    from anchor.api.app import create_app
-    from anchor.api.proofs import ProofsFastPath
-    from anchor.config import Config
-    from anchor.store.db import Database
-
-    db = Database(db_url)
-    app = create_app(Config(api_key=API_KEY), db)
-    if fast_path and not any(m.cls is ProofsFastPath for m in app.user_middleware):
-        app.add_middleware(ProofsFastPath)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(("127.0.0.1", port))
-    kwargs: dict[str, object] = {}
-    with contextlib.suppress(ImportError):
-        import uvloop  # noqa: F401
-
-        kwargs["loop"] = "uvloop"
-    with contextlib.suppress(ImportError):
-        import httptools  # noqa: F401
-
-        kwargs["http"] = "httptools"
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", backlog=2048, **kwargs
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+def worker_pids(pid: int) -> list[int]:
+    """The processes ``anchor serve --workers N`` started (its children)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -244,39 +224,27 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=5, help="seconds of load before measuring")
-    ap.add_argument(
-        "--plain-app",
-        action="store_true",
-        help="serve create_app() as it is, without adding the ProofsFastPath middleware",
-    )
-    ap.add_argument("--serve-child", help=argparse.SUPPRESS)
-    ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.serve_child:
-        serve(args.serve_child, args.port, not args.plain_app)
-        return
-
     args.db.parent.mkdir(parents=True, exist_ok=True)
     if not (args.reuse and args.db.exists()):
         build(args.db, args.records)
     db_url = f"sqlite:///{args.db}"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--serve-child",
-                db_url,
-                "--port",
-                str(port),
-                *(["--plain-app"] if args.plain_app else []),
-            ],
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        for _ in range(args.workers)
-    ]
+    config = args.db.with_suffix(".toml")
+    config.write_text(
+        f'database_url = "{db_url}"\napi_key = "{API_KEY}"\napi_port = {port}\n',
+        encoding="utf-8",
+    )
+    # the product's own command: N uvicorn workers built by anchor.api.app:create_app_from_env
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "anchor.cli", "serve", "--role", "api",
+            "--workers", str(args.workers), "--config", str(config),
+        ],
+        env={k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
+        | {"PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
     try:
         wait_up(url)
         use_wrk = shutil.which("wrk") is not None
@@ -284,12 +252,12 @@ def main() -> None:
         print(
             f"load: {'wrk' if use_wrk else 'httpx (fallback)'}, {args.connections} connections, "
             f"{args.workers} server processes, {os.cpu_count()} cores, random ids of {args.records:,}, "
-            f"app: {'create_app() as is' if args.plain_app else 'create_app() + ProofsFastPath'}; "
+            "server: anchor serve --role api --workers N; "
             f"load average before: {os.getloadavg()[0]:.1f}"
         )
         if args.warmup:
             load(url, args.records, args.warmup, args.connections)
-        pids = [p.pid for p in procs]
+        pids = worker_pids(server.pid)
         cpu0 = cpu_seconds(pids)
         res = load(url, args.records, args.seconds, args.connections)
         cpu = cpu_seconds(pids) - cpu0
@@ -309,15 +277,12 @@ def main() -> None:
         ok = res["rps"] >= 5000 and res["p99_ms"] <= 20 and not res["non2xx"]
         print(f"target >= 5,000/s and p99 <= 20 ms: {'met' if ok else 'NOT met'}")
     finally:
-        for p in procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
+        server.send_signal(signal.SIGTERM)  # stops its workers too
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,12 @@ def _anchor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_demo_anchors_and_prints_a_working_proof_command(tmp_path: Path) -> None:
     out = tmp_path / "demo.out"
+    # an earlier demo's process, still running, recorded in the data dir: stopped first
+    leftover = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(120)", "anchor-leftover"]
+    )
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "demo.pids").write_text(f'{{"service": {leftover.pid}}}')
     with out.open("w") as sink:
         demo = subprocess.Popen(
             [
@@ -55,6 +61,8 @@ def test_demo_anchors_and_prints_a_working_proof_command(tmp_path: Path) -> None
                 break
             time.sleep(0.5)
         assert "anchor verify" in text, text
+        assert f"an earlier demo is still running (service pid {leftover.pid})" in text
+        assert leftover.wait(timeout=15) == -signal.SIGTERM
         prove = re.search(r"anchor prove (\S+) --api (\S+) -o proof.json", text)
         verify = re.search(r"anchor verify proof.json --rpc (\S+)", text)
         pin = re.search(r"anchor trust add (--chain-id \S+ --contract \S+ --name \S+)", text)
@@ -77,14 +85,21 @@ def test_demo_anchors_and_prints_a_working_proof_command(tmp_path: Path) -> None
         bad = _anchor("verify", "bad.json", "--rpc", verify.group(1), cwd=tmp_path)
         assert bad.returncode in (1, 2), bad.stdout
     finally:
-        demo.send_signal(signal.SIGINT)
+        if leftover.poll() is None:
+            leftover.kill()
+            leftover.wait()
+        demo.send_signal(signal.SIGTERM)  # as Ctrl-C: everything it started is stopped
         try:
-            demo.wait(timeout=30)
+            code = demo.wait(timeout=30)
         except subprocess.TimeoutExpired:
             demo.kill()
             demo.wait()
+            raise
     text = out.read_text()
     assert "stopped the service and the devnet" in text, text
+    assert code == 128 + signal.SIGTERM
+    assert not (tmp_path / "d" / "demo.pids").exists()
+    _every_final_batch_on_both_targets(tmp_path / "d")
     # everything the demo started is gone
     pids = [int(p) for p in re.findall(r"pid (\d+)", text)]
     assert pids
@@ -105,3 +120,21 @@ def _still_ours(pid: int) -> bool:
     except OSError:  # gone in between
         return False
     return b"anvil" in cmdline or b"anchor" in cmdline
+
+
+def _every_final_batch_on_both_targets(data_dir: Path) -> None:
+    """The demo creates its two backup directories; every final batch has its bundle on
+    both, and no backup alarm was raised."""
+    import sqlite3
+
+    (db_file,) = data_dir.glob("demo*.sqlite")
+    with sqlite3.connect(db_file) as conn:
+        final = [r[0] for r in conn.execute("SELECT id FROM batches WHERE state = 'final'")]
+        kinds = [r[0] for r in conn.execute("SELECT kind FROM alarms")]
+    assert final
+    for name in ("backup-a", "backup-b"):
+        held = {int(p.parent.name) for p in (data_dir / name).rglob("*.bundle")}
+        assert set(final) <= held, (name, sorted(set(final) - held))
+    assert not [k for k in kinds if k.startswith("backup")], kinds
+    log = (data_dir / "service.log").read_text(encoding="utf-8", errors="replace")
+    assert "is not there" not in log

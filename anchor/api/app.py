@@ -14,110 +14,60 @@ bounds every request before it is parsed) — bad input never yields a 5xx:
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
 
-from anchor.api.guard import RequestGuard, problem
+from anchor.api.errors import install_error_handlers
+from anchor.api.guard import RequestGuard
 from anchor.api.openapi import install_openapi
+from anchor.api.proof_route import OPERATION as PROOF_OPERATION
+from anchor.api.proof_route import PATH as PROOF_PATH
+from anchor.api.proof_route import ProofRoute
 from anchor.config import Config
-from anchor.errors import (
-    AnchorError,
-    ChainError,
-    ConflictError,
-    InputError,
-    NotFoundError,
-    RecordError,
-    StorageError,
-)
+from anchor.logs import RequestIdMiddleware
 from anchor.runtime import settle_recursion_limit
 from anchor.store.db import Database
 
-ROUTER_MODULES = (
-    "anchor.api.ingest",
-    "anchor.api.batches",
-    "anchor.api.proofs",
-    "anchor.api.me",
-    "anchor.api.explorer",
-    "anchor.api.verify_page",
-    # operator routes written with the scheduler (POST /v1/seal, GET /v1/alarms)
-    "anchor.api.seal",
-    "anchor.api.alarms",
-)
 
+def _routers() -> list[APIRouter]:
+    """Every router of the API, each once (an import error is an error, never a skip)."""
+    from anchor.api import (
+        alarms,
+        batches,
+        contract,
+        explorer,
+        health,
+        ingest,
+        me,
+        metrics,
+        receipts,
+        seal,
+        verify_page,
+    )
 
-def error_body(exc: AnchorError) -> tuple[int, dict[str, Any]]:
-    """HTTP status and the problem members (``error``, ``detail``, extras) of a project
-    error."""
-    if isinstance(exc, RecordError):
-        return 422, {
-            "error": "invalid_record",
-            "detail": str(exc),
-            "field": exc.field,
-            "problem": exc.problem,
-            "line": exc.line,
-        }
-    if isinstance(exc, InputError):
-        return 400, {"error": "bad_request", "detail": str(exc)}
-    if isinstance(exc, ConflictError):
-        return 409, {"error": "conflict", "detail": str(exc)}
-    if isinstance(exc, NotFoundError):
-        return 404, {"error": "not_found", "detail": str(exc)}
-    if isinstance(exc, StorageError | ChainError):
-        return 503, {"error": "unavailable", "detail": str(exc)}
-    return 500, {"error": "internal", "detail": exc.__class__.__name__}
-
-
-async def _anchor_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AnchorError)
-    status, members = error_body(exc)
-    detail = members.pop("detail")
-    return problem(status, detail, **members)
-
-
-async def _db_error(_request: Request, exc: Exception) -> Response:
-    # the database is down or busy (SQLite lock timeout): the service's problem, not the
-    # request's; never leak the statement or its parameters
-    return problem(503, f"database unavailable ({exc.__class__.__name__})")
-
-
-async def _data_error(_request: Request, exc: Exception) -> Response:
-    # a value the database refuses (the request guard rejects the usual culprits first);
-    # the statement and its parameters are never echoed or logged
-    return problem(400, "a value in the request cannot be stored or looked up")
-
-
-async def _http_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    detail: Any = exc.detail
-    members: dict[str, Any] = {}
-    if isinstance(detail, dict):
-        members = {k: v for k, v in detail.items() if k != "detail"}
-        detail = detail.get("detail", "")
-    return problem(exc.status_code, str(detail), headers=exc.headers, **members)
-
-
-async def _validation_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
-        for e in exc.errors()
+    return [
+        ingest.router,
+        batches.router,
+        me.router,
+        explorer.router,
+        contract.router,
+        verify_page.router,
+        receipts.router,
+        seal.router,
+        alarms.router,
+        health.router,
+        metrics.router,
     ]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-    detail = f"{'.'.join(first['loc']) or 'request'}: {first['msg']}"
-    return problem(422, detail, errors=errors)
 
 
-def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> FastAPI:
-    """The API app over ``db``; includes each router module of :data:`ROUTER_MODULES` that
-    exists (a module not written yet, or whose extras are missing, is skipped).
-    ``fast_proofs`` answers plain proof GETs ahead of routing (same responses, faster)."""
+def create_app(config: Config, db: Database, *, receipt_signer: Any = None) -> FastAPI:
+    """The API app over ``db``: every router once, ``GET /v1/proofs/{record_id}`` answered
+    ahead of routing by :class:`~anchor.api.proof_route.ProofRoute`, every request bounded
+    by :class:`~anchor.api.guard.RequestGuard` first, every error one problem+json shape.
+    ``receipt_signer``: signs ingest receipts (default: the configured receipt key, if any —
+    see anchor.service.receipts.configured_receipt_signer; none, no receipts)."""
     from anchor import __version__ as version
 
     settle_recursion_limit()
@@ -129,11 +79,12 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
     )
     app.state.config = config
     app.state.db = db
-    app.add_exception_handler(AnchorError, _anchor_error)
-    app.add_exception_handler(OperationalError, _db_error)
-    app.add_exception_handler(DataError, _data_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    if receipt_signer is None:
+        from anchor.service.receipts import configured_receipt_signer
+
+        receipt_signer = configured_receipt_signer(config)
+    app.state.receipt_signer = receipt_signer
+    install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:
@@ -145,18 +96,21 @@ def create_app(config: Config, db: Database, *, fast_proofs: bool = True) -> Fas
             )
         return JSONResponse({"status": "ok", "schema_version": version, "backend": db.backend})
 
-    for name in ROUTER_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        app.include_router(module.router)
-    if fast_proofs:
-        from anchor.api.proofs import ProofsFastPath
-
-        app.add_middleware(ProofsFastPath)
-    app.add_middleware(RequestGuard)  # outermost: bounds before anything else runs
-    install_openapi(app)
+    for router in _routers():
+        app.include_router(router)
+    app.add_middleware(ProofRoute)  # owns /v1/proofs/, ahead of routing
+    app.add_middleware(RequestGuard)  # bounds before anything else runs
+    app.add_middleware(RequestIdMiddleware)  # outermost: tags every log line of the request
+    install_openapi(app, extra_paths={PROOF_PATH: {"get": PROOF_OPERATION}})
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """An ASGI app factory for ``uvicorn --factory anchor.api.app:create_app_from_env`` (or
+    gunicorn with uvicorn workers, and ``anchor serve --workers N``): the configuration from
+    ``$ANCHOR_CONFIG`` and ``ANCHOR_*`` variables, the database opened (and migrated) from
+    it. Serves the API only; run the anchorer with ``anchor serve --role anchorer``."""
+    from anchor.config import load_config
+
+    config = load_config()
+    return create_app(config, Database.open(None, config=config))

@@ -8,10 +8,18 @@ Both need the operator API key. Answers: 201 with the counts and seqs when somet
 was stored, 200 when everything was already there (idempotent replay); 422 naming the line
 and field of a bad record (nothing stored); 409 when a record id exists with different
 content (nothing stored); 400 for an empty body.
+
+With a receipt key configured (docs/receipt-format.md): ``POST /v1/records`` answers the
+record's signed ``receipt`` (a replay answers the receipt it was given first, if any);
+``POST /v1/records/bulk`` answers the load's signed ``receipt`` (root, seq range,
+deadline, signature: one signature for the load) and where to page through every
+record's receipt (``GET /v1/receipts/loads/{id}``): a load of 10^5 records is not
+answered 10^5 paths. Without a receipt key ``receipt`` is null and ingest runs as before.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,8 +27,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from anchor.api.deps import get_db, require_operator
+from anchor.api.receipts import RECEIPT_SCHEMA, SIGNED_LOAD_SCHEMA, receipt_signer
 from anchor.errors import InputError
 from anchor.service.ingest import IngestResult, ingest
+from anchor.service.receipts import ReceiptSigner, receipt_for_record, receipts_of_load
 from anchor.store.db import Database
 
 router = APIRouter(prefix="/v1/records", tags=["ingest"], dependencies=[Depends(require_operator)])
@@ -46,6 +56,10 @@ _RESULT_SCHEMA: dict[str, Any] = {
             },
         },
     },
+}
+_RESULT_SCHEMA["properties"]["receipt"] = {
+    "oneOf": [{"type": "null"}, RECEIPT_SCHEMA, SIGNED_LOAD_SCHEMA],
+    "description": "single: the record's receipt; bulk: the signed load (null: no receipts)",
 }
 _ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -89,8 +103,44 @@ async def _body(request: Request) -> bytes:
     return body
 
 
-def _answer(result: IngestResult) -> JSONResponse:
-    return JSONResponse(result.to_json(), status_code=201 if result.accepted else 200)
+def _answer(result: IngestResult, receipt: dict[str, Any] | None = None) -> JSONResponse:
+    body = {**result.to_json(), "receipt": receipt}
+    return JSONResponse(body, status_code=201 if result.accepted else 200)
+
+
+def _record_id(body: bytes) -> str | None:
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return None
+    rid = obj.get("record_id") if isinstance(obj, dict) else None
+    return rid if isinstance(rid, str) else None
+
+
+def _one_receipt(db: Database, result: IngestResult, body: bytes) -> dict[str, Any] | None:
+    """The receipt of the record just stored, or of the stored record a replay names."""
+    if result.load_id is not None:
+        found = receipts_of_load(db, result.load_id, 0, 1)
+        return found[0].to_obj() if found else None
+    rid = _record_id(body) if result.duplicates else None
+    again = None if rid is None else receipt_for_record(db, rid)
+    return None if again is None else again.to_obj()
+
+
+def _counted(db: Database, items: Any, skip_bad: bool, signer: Any = None) -> Any:
+    """:func:`ingest` (receipts signed by ``signer`` when given), counting refused records
+    (``anchor_records_rejected_total``)."""
+    from anchor.errors import RecordError
+    from anchor.service.metrics import RECORDS_REJECTED
+
+    try:
+        result = ingest(db, items, skip_bad=skip_bad, receipts=signer)
+    except RecordError:
+        RECORDS_REJECTED.inc()
+        raise
+    if result.rejected:
+        RECORDS_REJECTED.inc(len(result.rejected))
+    return result
 
 
 @router.post(
@@ -106,10 +156,19 @@ def _answer(result: IngestResult) -> JSONResponse:
         }
     },
 )
-async def post_record(request: Request, db: Database = Depends(get_db)) -> JSONResponse:
+async def post_record(
+    request: Request,
+    db: Database = Depends(get_db),
+    signer: ReceiptSigner | None = Depends(receipt_signer),
+) -> JSONResponse:
     body = await _body(request)
-    result = await run_in_threadpool(ingest, db, [body])
-    return _answer(result)
+
+    def run() -> tuple[IngestResult, dict[str, Any] | None]:
+        result = _counted(db, [body], False, signer)
+        return result, None if signer is None else _one_receipt(db, result, body)
+
+    result, receipt = await run_in_threadpool(run)
+    return _answer(result, receipt)
 
 
 @router.post(
@@ -129,8 +188,16 @@ async def post_bulk(
     request: Request,
     skip_bad: bool = Query(False, description="store the good lines, report the bad ones"),
     db: Database = Depends(get_db),
+    signer: ReceiptSigner | None = Depends(receipt_signer),
 ) -> JSONResponse:
     body = await _body(request)
     lines = body.split(b"\n")
-    result = await run_in_threadpool(lambda: ingest(db, lines, skip_bad=skip_bad))
-    return _answer(result)
+    result = await run_in_threadpool(_counted, db, lines, skip_bad, signer)
+    receipt = None
+    if result.receipt is not None and result.load_id is not None:
+        receipt = {
+            **result.receipt.to_obj(),
+            "loadId": result.load_id,
+            "receiptsUrl": f"/v1/receipts/loads/{result.load_id}",
+        }
+    return _answer(result, receipt)

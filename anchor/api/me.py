@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from anchor.api import auth
 from anchor.api.deps import get_config, get_db
-from anchor.api.proofs import NOT_FOUND, RecordIdPath, Viewer, load_proof, outcome_response
+from anchor.api.proof_route import RecordIdPath, outcome_response
+from anchor.api.proofs import NOT_FOUND, Viewer, load_proof
 from anchor.api.ratelimit import RateLimiter
 from anchor.config import Config
 from anchor.errors import ConflictError, InputError, NotFoundError

@@ -32,6 +32,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "field": {"type": "string"},
         "problem": {"type": "string"},
         "line": {"type": ["integer", "null"]},
+        "checks": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "/readyz: the checks that failed",
+        },
         "errors": {
             "type": "array",
             "items": {
@@ -86,8 +91,9 @@ def complete(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Serve the completed document at ``/openapi.json`` (built once, on first use)."""
+def install_openapi(app: FastAPI, *, extra_paths: dict[str, Any] | None = None) -> None:
+    """Serve the completed document at ``/openapi.json`` (built once, on first use), with
+    ``extra_paths``: operations answered ahead of routing, described by their handlers."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -97,6 +103,7 @@ def install_openapi(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
+            spec.setdefault("paths", {}).update(extra_paths or {})
             app.openapi_schema = complete(spec)
         return app.openapi_schema
 

@@ -1,4 +1,5 @@
-"""Proof bundles over HTTP: ``GET /v1/proofs/{record_id}``, and the lookup behind it.
+"""The lookup behind a proof bundle: who may see what, the stored tree, the bundle's bytes.
+Served over HTTP by :mod:`anchor.api.proof_route` (``GET /v1/proofs/{record_id}``).
 
 Privacy (who sees what)
     * Everybody gets the bundle of a record whose kind is public market data (order events,
@@ -25,11 +26,7 @@ Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~20
   so a chunk altered in the database is reported (503), never served;
 * the HTTP route reads through one held, detached, autocommit read connection per API
   process (its event loop), not a pool checkout and BEGIN/COMMIT per request;
-* the route is a bare ASGI endpoint registered before the FastAPI one, which only
-  documents the same contract in the OpenAPI spec (FastAPI's per-request validation costs
-  more than the proof); :class:`ProofsFastPath`, added as app middleware, answers plain
-  operator/public requests before the app's routing (matching the included routers costs
-  ~50 us a request) and hands everything else to the app unchanged;
+* the route answers ahead of the app's routing (see :mod:`anchor.api.proof_route`);
 * the record and its batch come from one statement; the leaf is found in the sorted leaf
   level by interpolation search (~3 probes; keccak leaves are uniform), and the path is
   hashed up to the root as it is read;
@@ -44,16 +41,10 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 from tiny_keccak import keccak256 as _keccak256
 
-from anchor.api.auth import account_for_token, bearer_token, is_operator
-from anchor.api.guard import PROBLEM_JSON, problem, problem_body
 from anchor.config import Config
 from anchor.core.hashing import keccak256
 from anchor.core.merkle import node_index_of_leaf, proof_node_indices
@@ -74,14 +65,13 @@ from anchor.errors import AnchorError, InputError, NotFoundError, StorageError
 from anchor.store.db import Database
 
 __all__ = [
+    "NOT_FOUND",
     "PRIVATE_KINDS",
     "ProofOutcome",
-    "ProofsFastPath",
     "Viewer",
     "anchor_info",
     "bundle_bytes",
     "load_proof",
-    "router",
 ]
 
 PRIVATE_KINDS = frozenset({"balance", "position"})
@@ -672,221 +662,3 @@ def load_proof(
     if f'"leaf": "0x{leaf.hex()}"'.encode() not in body:
         raise StorageError(f"record {record_id!r}: the stored leaf differs from the record")
     return ProofOutcome(record_id, info.status, batch.state, batch.id, body)
-
-
-# --------------------------------------------------------------------------- HTTP
-
-router = APIRouter(tags=["proofs"])
-
-RecordIdPath = Annotated[
-    str,
-    Path(min_length=1, max_length=128, description="the record id given at ingest"),
-]
-
-
-def viewer_of(request: Request, db: Database, config: Config, account: str | None) -> Viewer:
-    """The viewer of a request: operator key, user token, or public. A token that is sent
-    but not valid is refused (401) rather than silently treated as public."""
-    if is_operator(request, config):
-        return Viewer(operator=True, disclose=account)
-    if account is not None:
-        raise HTTPException(
-            status_code=403, detail="account: only the operator may ask for an account's salt"
-        )
-    token = bearer_token(request)
-    if token is None:
-        return Viewer.public()
-    owner = account_for_token(db, token)
-    if owner is None:
-        raise HTTPException(
-            status_code=401,
-            detail="invalid, expired or revoked token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return Viewer(account_id=owner)
-
-
-def outcome_response(outcome: ProofOutcome) -> Response:
-    """200 with the canonical bundle bytes, or 202 with the status."""
-    if outcome.body is None:
-        return JSONResponse(
-            outcome.status_obj(), status_code=202, headers={"Cache-Control": "no-store"}
-        )
-    return Response(
-        outcome.body, media_type="application/json", headers={"Cache-Control": "no-store"}
-    )
-
-
-_PROOF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "the ledger-anchor-proof/1 bundle (canonical bytes)",
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    },
-    202: {"description": "not anchored yet: the record's status"},
-    401: {"description": "a token was sent but is not valid"},
-    403: {"description": "`account` asked for without the operator key"},
-    404: {"description": "unknown record id, or a private record the caller may not see"},
-    422: {"description": "malformed request"},
-}
-
-
-def _proof_response(request: Request, record_id: str, account: str | None) -> Response:
-    db: Database = request.app.state.db
-    config: Config = request.app.state.config
-    viewer = viewer_of(request, db, config, account)
-    try:
-        outcome = load_proof(db, record_id, viewer, config, held=True)
-    except NotFoundError:
-        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
-    except InputError as exc:
-        raise HTTPException(status_code=400, detail=str(exc)) from None
-    return outcome_response(outcome)
-
-
-def _invalid(where: str, msg: str) -> Response:
-    """The app's 422 for a parameter out of bounds (the shape of request validation)."""
-    loc = where.split(".")
-    return problem(422, f"{where}: {msg}", errors=[{"loc": loc, "msg": msg}])
-
-
-async def _fast_get_proof(request: Request) -> Response:
-    """``GET /v1/proofs/{record_id}`` as a plain Starlette endpoint: the same contract as
-    :func:`get_proof` (which documents it in the OpenAPI spec), without FastAPI's
-    per-request validation machinery, which costs more than building the proof."""
-    record_id = str(request.path_params["record_id"])
-    if not 1 <= len(record_id) <= 128:
-        return _invalid("path.record_id", "record_id must be 1 to 128 characters")
-    account = request.query_params.get("account")
-    if account is not None and not 1 <= len(account) <= 128:
-        return _invalid("query.account", "account must be 1 to 128 characters")
-    try:
-        return _proof_response(request, record_id, account)
-    except HTTPException as exc:
-        return problem(exc.status_code, str(exc.detail), headers=exc.headers)
-
-
-_PREFIX = "/v1/proofs/"
-_OK_HEADERS_HEAD = [(b"cache-control", b"no-store")]
-_OK_HEADERS_TAIL = [(b"content-type", b"application/json")]
-
-
-_NOT_FOUND = object()  # _fast_body's answer for an id the caller may not see
-
-
-def _fast_body(scope: Scope, record_id: str) -> bytes | object | None:
-    """The bundle bytes for a plain ``GET /v1/proofs/{record_id}`` by the operator (API key)
-    or the public, :data:`_NOT_FOUND` for an id the caller gets a 404 for (unknown, or
-    private: one lookup, one answer, whichever it is), or None when the regular route must
-    answer: a user token (its checks stay in one place), a query string, an invalid id, a
-    record not anchored yet, any other error. Never an answer the regular route would not
-    give: the same :func:`load_proof`."""
-    if not 1 <= len(record_id) <= 128 or scope["query_string"]:
-        return None
-    app = scope.get("app")
-    if app is None:
-        return None
-    config: Config = app.state.config
-    db: Database = app.state.db
-    request = Request(scope)
-    if bearer_token(request) is not None:
-        return None
-    viewer = Viewer(operator=True) if is_operator(request, config) else Viewer.public()
-    try:
-        return load_proof(db, record_id, viewer, config, held=True).body
-    except NotFoundError:
-        return _NOT_FOUND
-    except Exception:  # the regular route answers (and reports) it
-        return None
-
-
-_NOT_FOUND_BODY = problem_body(404, NOT_FOUND)
-
-
-async def _send_fast(send: Send, body: bytes | object) -> None:
-    """The same response as the routed app's for a bundle (``outcome_response``: same
-    headers, same order) or for a 404 (the app's problem+json)."""
-    if body is _NOT_FOUND:
-        headers = [
-            (b"content-length", str(len(_NOT_FOUND_BODY)).encode("latin-1")),
-            (b"content-type", PROBLEM_JSON.encode("latin-1")),
-        ]
-        await send({"type": "http.response.start", "status": 404, "headers": headers})
-        await send({"type": "http.response.body", "body": _NOT_FOUND_BODY})
-        return
-    assert isinstance(body, bytes)
-    headers = [
-        *_OK_HEADERS_HEAD,
-        (b"content-length", str(len(body)).encode("latin-1")),
-        *_OK_HEADERS_TAIL,
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-class _ProofEndpoint:
-    """``GET /v1/proofs/{record_id}`` as a bare ASGI endpoint: the common case (a bundle
-    for the operator or the public) is written straight to the connection; everything
-    else goes through :func:`_fast_get_proof` (Request/Response objects)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] == "GET":
-            body = _fast_body(scope, str(scope["path_params"]["record_id"]))
-            if body is not None:
-                await _send_fast(send, body)
-                return
-        response = await _fast_get_proof(Request(scope, receive))
-        await response(scope, receive, send)
-
-
-def _route_path(scope: Scope) -> str:
-    """The path the app's routes see (``scope["path"]`` without the ``root_path``)."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
-        return path[len(root) :]
-    return path
-
-
-class ProofsFastPath:
-    """ASGI middleware answering plain ``GET /v1/proofs/{record_id}`` requests before the
-    app's routing (which costs about as much as building a proof with many routers
-    included): ``app.add_middleware(ProofsFastPath)`` in ``create_app``. Anything it does
-    not answer (see :func:`_fast_body`) passes on to the app unchanged, so responses are
-    the same with or without it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            path = _route_path(scope)
-            if path.startswith(_PREFIX):
-                body = _fast_body(scope, path[len(_PREFIX) :])
-                if body is not None:
-                    await _send_fast(send, body)
-                    return
-        await self.app(scope, receive, send)
-
-
-# First in this router, so it is the route that answers; get_proof below documents it.
-router.routes.append(Route("/v1/proofs/{record_id:path}", _ProofEndpoint(), methods=["GET"]))
-
-
-@router.get("/v1/proofs/{record_id:path}", responses=_PROOF_RESPONSES)
-async def get_proof(
-    record_id: RecordIdPath,
-    request: Request,
-    account: Annotated[
-        str | None,
-        Query(
-            min_length=1,
-            max_length=128,
-            description="operator only: include this account's salt in the bundle",
-        ),
-    ] = None,
-) -> Response:
-    """The proof bundle of one record (see the module docs for who sees what).
-
-    Answered on the event loop with the process's held read connection: a proof is a
-    handful of indexed reads (tree chunks mostly cached), cheaper than a thread hop."""
-    return _proof_response(request, record_id, account)

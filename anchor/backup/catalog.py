@@ -10,7 +10,7 @@ bundle (by content name) once, however many targets hold a copy.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from anchor.backup.bundle import (
     Bundle,
@@ -25,6 +25,9 @@ from anchor.backup.bundle import (
 from anchor.backup.layout import ObjectKey, parse_key
 from anchor.backup.targets import Target
 from anchor.errors import StorageError
+
+if TYPE_CHECKING:
+    from anchor.backup.crypto import BackupKeys
 
 __all__ = [
     "BundleRead",
@@ -82,11 +85,21 @@ class BundleRead:
 
 
 def read_bundle(
-    target: Target, key: ObjectKey, *, decoded: dict[str, Bundle] | None = None
+    target: Target,
+    key: ObjectKey,
+    *,
+    decoded: dict[str, Bundle] | None = None,
+    keys: BackupKeys | None = None,
 ) -> BundleRead:
-    """Read, hash-check and decode one bundle. ``decoded`` (name -> bundle) lets a second
-    copy of the same content skip decoding: its bytes hash to the same name, so they are
-    the same bytes. Bundles decoded here are added to it."""
+    """Read, hash-check, decrypt (an encrypted bundle) and decode one bundle. ``decoded``
+    (name -> bundle) lets a second copy of the same content skip decoding: its bytes hash to
+    the same name, so they are the same bytes. Bundles decoded here are added to it.
+
+    An encrypted bundle whose key is not in ``keys`` (or is not the right key) raises
+    :class:`anchor.backup.crypto.BackupKeyError`: a key problem is the operator's to fix,
+    not a verdict on the bundle."""
+    from anchor.backup.crypto import open_bundle
+
     try:
         data = target.get(key.key)
     except StorageError as exc:
@@ -98,7 +111,7 @@ def read_bundle(
     if decoded is not None and key.name in decoded:
         return BundleRead(target.name, key, "ok", bundle=decoded[key.name])
     try:
-        bundle = decode_bundle(data)
+        bundle = decode_bundle(open_bundle(data, keys, what=f"bundle {key.key} on {target.name}"))
     except BundleFormatError as exc:
         return BundleRead(target.name, key, "unreadable", problem=str(exc))
     if bundle.batch_id != key.batch_id:

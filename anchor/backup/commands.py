@@ -1,4 +1,4 @@
-"""CLI: ``anchor backup run|verify``, ``anchor restore``, ``anchor reconcile``.
+"""CLI: ``anchor backup run|verify|status|keygen``, ``anchor restore``, ``anchor reconcile``.
 
 Only typer, rich and the standard library at import time; the work is imported inside the
 commands. Exit codes: 0 all good; 1 something differs / is missing / was refused; 2 unusable
@@ -16,6 +16,7 @@ import typer
 
 if TYPE_CHECKING:
     from anchor.backup.chainview import RegistryView
+    from anchor.backup.crypto import BackupKeys
     from anchor.backup.targets import Target
     from anchor.config import Config
 
@@ -44,6 +45,12 @@ def _targets(config: Config, given: list[str] | None) -> list[Target]:
     if not specs:
         raise ConfigError("no backup targets: pass --target or configure backup_targets")
     return [open_target(s) for s in specs]
+
+
+def _keys(config: Config) -> BackupKeys | None:
+    from anchor.backup.crypto import load_backup_keys
+
+    return load_backup_keys(config)
 
 
 def _chain(config: Config, rpc: str | None) -> RegistryView:
@@ -97,7 +104,9 @@ def register(app: typer.Typer) -> None:
         cfg = _config(config)
         targets = _targets(cfg, target)
         with Database.open(database_url, config=cfg) as db:
-            report = run_backups(db, cfg, targets=targets, workers=_workers(workers))
+            report = run_backups(
+                db, cfg, targets=targets, workers=_workers(workers), watch=not target
+            )
         if as_json:
             _emit_json(report.to_json())
         else:
@@ -123,6 +132,63 @@ def register(app: typer.Typer) -> None:
             )
         raise typer.Exit(0 if report.ok else 1)
 
+    @backup.command("keygen")
+    def backup_keygen(
+        key_id: str = typer.Argument(..., help="a name for the key (e.g. k2025-06)"),
+    ) -> None:
+        """Print a new backup key entry (keyid:base64key) for ANCHOR_BACKUP_KEYS or the key
+        file. Put it FIRST to encrypt new bundles with it; keep the old keys after it."""
+        from anchor.backup.crypto import new_key_entry
+
+        typer.echo(new_key_entry(key_id))
+
+    @backup.command("status")
+    def backup_status(
+        config: Path | None = ConfigOpt,
+        database_url: str | None = DbOpt,
+        as_json: bool = JsonOpt,
+    ) -> None:
+        """Per target: last batch, lag, state and last error (from the database).
+
+        Exit 0 when every final batch is on enough targets in time, 1 when backups lag."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from anchor.backup.watch import backup_health
+        from anchor.store.db import Database
+
+        cfg = _config(config)
+        with Database.open(database_url, config=cfg) as db:
+            health = backup_health(db, cfg)
+        if as_json:
+            _emit_json(health.to_json())
+        else:
+            con = Console()
+            table = Table(
+                title=f"backups: {len(health.targets)} targets, a final batch needs"
+                f" {health.minimum} within {health.alarm_seconds:g} s"
+            )
+            for col in ("target", "state", "last batch", "behind", "lag", "last error"):
+                table.add_column(col)
+            for t in health.targets:
+                c = "green" if t.state == "ok" else "red"
+                table.add_row(
+                    t.target,
+                    f"[{c}]{t.state}[/{c}]",
+                    str(t.last_batch or "-"),
+                    f"{t.behind} ({t.behind_final} final)",
+                    f"{t.lag_seconds:.0f} s",
+                    (t.last_error or "")
+                    + (f" ({t.last_error_at:%Y-%m-%d %H:%M:%S})" if t.last_error_at else ""),
+                )
+            con.print(table)
+            if not health.targets:
+                con.print("[yellow]no backup targets configured[/yellow]")
+            con.print(
+                "[green]backups up to date[/green]" if health.ok else f"[red]{health.reason}[/red]"
+            )
+        raise typer.Exit(0 if health.ok else 1)
+
     @backup.command("verify")
     def backup_verify(
         config: Path | None = ConfigOpt,
@@ -144,6 +210,7 @@ def register(app: typer.Typer) -> None:
             _chain(cfg, rpc),
             workers=_workers(workers),
             progress=_progress_printer(not as_json),
+            keys=_keys(cfg),
         )
         if as_json:
             _emit_json(report.to_json())
@@ -202,6 +269,7 @@ def register(app: typer.Typer) -> None:
                 chain,
                 workers=_workers(workers),
                 progress=_progress_printer(not as_json),
+                keys=_keys(cfg),
             )
         complete = not report.chain_only
         if as_json:
@@ -256,6 +324,7 @@ def register(app: typer.Typer) -> None:
                 chain,
                 workers=_workers(workers),
                 progress=_progress_printer(not as_json),
+                keys=_keys(cfg),
             )
         if as_json:
             _emit_json(report.to_json())

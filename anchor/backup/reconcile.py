@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -35,6 +35,9 @@ from anchor.backup.chainview import ZERO32, ChainView
 from anchor.backup.source import BatchMismatch, BatchRow, bundle_from_db, list_batches
 from anchor.backup.targets import Target
 from anchor.core.hashing import keccak256
+
+if TYPE_CHECKING:
+    from anchor.backup.crypto import BackupKeys
 
 __all__ = ["Difference", "ReconcileReport", "reconcile"]
 
@@ -321,6 +324,7 @@ def reconcile(
     *,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    keys: BackupKeys | None = None,
 ) -> ReconcileReport:
     """Compare the database, the targets and the chain; see the module docstring."""
     out: list[Difference] = []
@@ -376,12 +380,12 @@ def reconcile(
             decoded: dict[str, Bundle] = {}
             reads: list[tuple[str, BundleRead]] = []  # intact copies, in target order
             for x in live:
-                keys = x.bundles.get(bid, [])
-                if not keys:
+                objects = x.bundles.get(bid, [])
+                if not objects:
                     out.append(Difference("bundle_missing", bid, target=x.name))
                     continue
-                for key in keys:
-                    read = read_bundle(x.target, key, decoded=decoded)
+                for key in objects:
+                    read = read_bundle(x.target, key, decoded=decoded, keys=keys)
                     if read.status != "ok" or read.bundle is None:
                         out.append(
                             Difference(

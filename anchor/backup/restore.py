@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anchor.backup.bundle import Bundle, RebuiltBatch
 from anchor.backup.catalog import RebuildCache, list_target, read_bundle
@@ -32,6 +32,9 @@ from anchor.backup.targets import Target
 from anchor.core.hashing import keccak256
 from anchor.errors import StorageError
 from anchor.store.bulk import bulk_insert
+
+if TYPE_CHECKING:
+    from anchor.backup.crypto import BackupKeys
 
 __all__ = ["RestoreRefused", "RestoreReport", "restore"]
 
@@ -270,6 +273,25 @@ def _write_batch(
     return len(new_accounts)
 
 
+def _check_keys(listings: Sequence[Any], last: int, keys: BackupKeys | None) -> None:
+    """Before anything is written: every batch's first candidate bundle (by its header
+    alone) must be plaintext or encrypted with a configured, right key — a missing or wrong
+    key stops the restore with nothing changed."""
+    from anchor.backup.crypto import MAX_HEADER, check_key_for
+
+    for batch_id in range(1, last + 1):
+        for listing in listings:
+            objects = listing.bundles.get(batch_id, [])
+            if not objects:
+                continue
+            try:
+                head = listing.target.head(objects[0].key, MAX_HEADER)
+            except StorageError:
+                continue  # judged (and reported) when the batch is restored
+            check_key_for(head, keys, what=f"bundle {objects[0].key} on {listing.name}")
+            break
+
+
 def restore(
     db: Any,
     sources: Sequence[Target],
@@ -277,6 +299,7 @@ def restore(
     *,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    keys: BackupKeys | None = None,
 ) -> RestoreReport:
     """Restore every anchored batch the ``sources`` hold into the empty ``db``."""
     if not sources:
@@ -288,6 +311,7 @@ def restore(
         raise RestoreRefused("; ".join(notes))
     on_targets = sorted({b for x in listings for b in x.bundles})
     last_on_chain = chain.last_batch_id()
+    _check_keys(listings, last_on_chain, keys)
     restored: list[int] = []
     refused: list[str] = []
     records = accounts = 0
@@ -305,7 +329,7 @@ def restore(
         accepted = False
         for listing in listings:
             for key in listing.bundles.get(batch_id, []):
-                read = read_bundle(listing.target, key)
+                read = read_bundle(listing.target, key, keys=keys)
                 where = f"batch {batch_id} on {listing.name} ({key.name[:12]})"
                 if read.status != "ok" or read.bundle is None:
                     reasons.append(f"{where}: {read.status}: {read.problem}")

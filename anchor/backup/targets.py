@@ -67,6 +67,8 @@ class Target(Protocol):
 
     def get(self, key: str) -> bytes: ...
 
+    def head(self, key: str, size: int) -> bytes: ...
+
     def list(self, prefix: str = "") -> list[str]: ...
 
     def check(self) -> None: ...
@@ -180,6 +182,19 @@ class DirectoryTarget:
             raise TargetUnavailable(f"backup target {self.root} is not there (not mounted?)")
         try:
             return (self.root / key).read_bytes()
+        except FileNotFoundError:
+            raise ObjectMissing(f"backup target {self.root}: no object {key}") from None
+        except OSError as exc:
+            raise TargetUnavailable(
+                f"backup target {self.root}: cannot read {key} ({exc.strerror or exc})"
+            ) from None
+
+    def head(self, key: str, size: int) -> bytes:
+        """The first ``size`` bytes of an object (an encrypted bundle's header)."""
+        _check_key(key)
+        try:
+            with (self.root / key).open("rb") as f:
+                return f.read(size)
         except FileNotFoundError:
             raise ObjectMissing(f"backup target {self.root}: no object {key}") from None
         except OSError as exc:
@@ -315,6 +330,23 @@ class S3Target:
         try:
             resp = self._s3.get_object(Bucket=self.bucket, Key=self._key(key))
             return bytes(resp["Body"].read())
+        except ClientError as exc:
+            if self._code(exc) in ("NoSuchKey", "404"):
+                raise ObjectMissing(f"backup target {self._spec}: no object {key}") from None
+            raise self._unavailable(f"cannot read {key}", exc) from None
+        except BotoCoreError as exc:
+            raise self._unavailable(f"cannot read {key}", exc) from None
+
+    def head(self, key: str, size: int) -> bytes:
+        """The first ``size`` bytes of an object (a ranged GET)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        _check_key(key)
+        try:
+            resp = self._s3.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes=0-{max(0, size - 1)}"
+            )
+            return bytes(resp["Body"].read())[:size]
         except ClientError as exc:
             if self._code(exc) in ("NoSuchKey", "404"):
                 raise ObjectMissing(f"backup target {self._spec}: no object {key}") from None

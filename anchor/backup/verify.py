@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from anchor.backup.bundle import Bundle
 from anchor.backup.catalog import RebuildCache, list_target, read_bundle, read_receipt
 from anchor.backup.chainview import ZERO32, ChainView
 from anchor.backup.targets import Target
+
+if TYPE_CHECKING:
+    from anchor.backup.crypto import BackupKeys
 
 __all__ = ["BundleStatus", "VerifyReport", "verify_targets"]
 
@@ -60,6 +63,7 @@ def verify_targets(
     *,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    keys: BackupKeys | None = None,
 ) -> VerifyReport:
     """Check every bundle (and receipt) on every target; see the module docstring."""
     last = chain.last_batch_id()
@@ -85,11 +89,11 @@ def verify_targets(
         chain_root = root(batch_id)
         for listing in live:
             target = listing.target
-            keys = listing.bundles.get(batch_id, [])
-            if not keys:
+            objects = listing.bundles.get(batch_id, [])
+            if not objects:
                 items.append(BundleStatus(target.name, batch_id, "missing", detail="no bundle"))
-            for key in keys:
-                read = read_bundle(target, key, decoded=decoded)
+            for key in objects:
+                read = read_bundle(target, key, decoded=decoded, keys=keys)
                 if read.status != "ok":
                     status: Status = "unavailable" if read.status == "unavailable" else "unreadable"
                     items.append(

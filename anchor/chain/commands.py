@@ -161,6 +161,10 @@ def deploy(
     chain_id: Annotated[
         int | None, typer.Option("--chain-id", help="Expected chain id (default: config chain_id).")
     ] = None,
+    chain: Annotated[
+        str | None,
+        typer.Option("--chain", help="Chain profile (mainnet, sepolia, base, optimism, ...)."),
+    ] = None,
     keystore: Annotated[
         Path | None,
         typer.Option("--keystore", help="eth-account keystore file (password: env or prompt)."),
@@ -205,7 +209,7 @@ def deploy(
     from anchor.config import load_config
     from anchor.errors import ConfigError, InputError
 
-    cfg = load_config(config)
+    cfg = load_config(config, chain=chain) if chain else load_config(config)
     rpc_url = rpc or cfg.rpc_url
     expected = chain_id if chain_id is not None else cfg.chain_id
     if not rpc_url:
@@ -224,7 +228,13 @@ def deploy(
         key_env=key_env or cfg.private_key_env,
         password_env=password_env or cfg.keystore_password_env,
     )
-    w3 = make_web3(rpc_url, policy=RetryPolicy(timeout=30.0, retries=3, backoff_factor=0.25))
+    from anchor.config import uses_poa
+
+    w3 = make_web3(
+        rpc_url,
+        policy=RetryPolicy(timeout=30.0, retries=3, backoff_factor=0.25),
+        poa=uses_poa(cfg),
+    )
 
     def show(plan: DeploymentPlan) -> None:
         typer.echo(f"AnchorRegistry on chain {plan.chain_id} at {rpc_url}")

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from anchor.config import Config
 
 MIN_BUMP_PERCENT = Decimal("12.5")  # below this, nodes refuse a replacement
+ANCHOR_GAS_BUDGET = 100_000  # gas an anchor may use (txmanager.DEFAULT_GAS_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,24 @@ class TxSettings:
             stuck_after_blocks=int(config.stuck_after_blocks),
             fee_bump_percent=Decimal(str(config.fee_bump_percent)),
             rebroadcast_seconds=float(config.rebroadcast_seconds),
-            max_fee_wei=int(Decimal(str(config.max_fee_gwei_cap)) * 10**9),
+            max_fee_wei=max_fee_wei(config),
         )
 
     @property
     def bump_percent(self) -> Decimal:
         return max(self.fee_bump_percent, MIN_BUMP_PERCENT)
+
+
+def max_fee_wei(config: Config) -> int:
+    """The highest max fee per gas an attempt may offer: ``max_fee_gwei_cap``, lowered so
+    that ``ANCHOR_GAS_BUDGET`` gas costs at most ``max_tx_fee_eth`` when that is set."""
+    cap = int(Decimal(str(config.max_fee_gwei_cap)) * 10**9)
+    per_tx = getattr(config, "max_tx_fee_eth", None)
+    if per_tx is not None:
+        if per_tx <= 0:
+            raise ConfigError("max_tx_fee_eth must be positive")
+        cap = min(cap, int(Decimal(str(per_tx)) * 10**18) // ANCHOR_GAS_BUDGET)
+    return cap
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Signed ingest receipts (``"format": "ledger-anchor-receipt/1"``), like Certificate
+"""Signed ingest receipts (``"format": "ledger-anchor-ingest-receipt/1"``), like Certificate
 Transparency's SCTs: the service's signed promise that a record was accepted, with its leaf
 and seq, and will be in a batch final on chain by a deadline. docs/receipt-format.md is
 the reference. Pure: hashing, the EIP-712 digest, building, strict parsing, checking.
@@ -6,20 +6,25 @@ the reference. Pure: hashing, the EIP-712 digest, building, strict parsing, chec
 One signature per LOAD (a single record is a load of one): the receipt key signs the
 EIP-712 struct ``IngestReceipt(bytes32 loadRoot, uint64 firstSeq, uint64 count, uint64
 ingestedAt, uint64 deadline)``; ``loadRoot`` is the root of an OpenZeppelin-style tree over
-the load's receipt leaves ``keccak256(keccak256(abi.encode(string recordId, bytes32 leaf,
-uint64 seq)))``, and each record's receipt carries its path to that root.
+the load's receipt leaves ``keccak256(keccak256(abi.encode(uint8 255, uint16 1, string
+recordId, uint64 seq, bytes32 leaf)))`` (encoded like a record leaf, kind code 255), and each
+record's receipt carries its path to that root. (An earlier draft, named
+``ledger-anchor-receipt/1`` like the backup bundle's chain receipt, hashed ``abi.encode(string
+recordId, bytes32 leaf, uint64 seq)``, which only a per-record Python loop could compute.)
 """
 
 from __future__ import annotations
 
 import json
 import re
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
 from anchor.core.merkle import MerkleTree, process_proof
+from anchor.core.native import native
 from anchor.core.records import _abi_encode, leaf_hash
 from anchor.core.secp256k1 import recover_address
 from anchor.errors import InputError, VerificationError
@@ -27,19 +32,25 @@ from anchor.errors import InputError, VerificationError
 __all__ = [
     "DOMAIN",
     "FORMAT",
+    "LOAD_FORMAT",
     "RECEIPT_TYPE",
     "Receipt",
     "ReceiptFormatError",
+    "SignedLoad",
     "build_receipts",
     "load_digest",
     "parse_receipt",
+    "receipt_in_load",
     "receipt_leaf",
+    "receipt_leaves",
+    "sign_load",
     "typed_data",
     "verify_receipt",
 ]
 
-FORMAT: Final = "ledger-anchor-receipt/1"
-DOMAIN: Final = {"name": "ledger-anchor receipts", "version": "1"}
+FORMAT: Final = "ledger-anchor-ingest-receipt/1"
+LOAD_FORMAT: Final = "ledger-anchor-ingest-load/1"
+DOMAIN: Final = {"name": "ledger-anchor ingest receipts", "version": "1"}
 DOMAIN_TYPE: Final = "EIP712Domain(string name,string version)"
 RECEIPT_TYPE: Final = (
     "IngestReceipt(bytes32 loadRoot,uint64 firstSeq,uint64 count,uint64 ingestedAt,uint64 deadline)"
@@ -59,8 +70,42 @@ class ReceiptFormatError(InputError):
 
 
 def receipt_leaf(record_id: str, leaf: bytes, seq: int) -> bytes:
-    """The receipt leaf of one record (OpenZeppelin's standard leaf of its id, leaf, seq)."""
-    return leaf_hash(_abi_encode(("string", "bytes32", "uint64"), (record_id, leaf, seq)))
+    """The receipt leaf of one record (see :func:`receipt_leaves`)."""
+    return receipt_leaves((record_id,), leaf, seq)
+
+
+RECEIPT_KIND_CODE: Final = 255  # never a record kind's code: receipt leaves are their own kind
+RECEIPT_LEAF_VERSION: Final = 1
+RECEIPT_LEAF_TYPES: Final = ("uint8", "uint16", "string", "uint64", "bytes32")
+
+
+def receipt_leaves(record_ids: Sequence[str], leaves: bytes, first_seq: int) -> bytes:
+    """The receipt leaves of consecutive records (seqs ``first_seq``, ``first_seq + 1``, ...;
+    ``leaves``: their 32-byte record leaves, concatenated), concatenated. A receipt leaf is
+    encoded like a record leaf -- the prefix ``(uint8 kind code, uint16 version, string id,
+    uint64 seq)`` with the receipts' own kind code 255, then the record's ``bytes32 leaf`` --
+    and hashed like one (OpenZeppelin's standard leaf), so the core's leaf encoder computes
+    it: the C accelerator when built (encoding with the GIL, hashing without it, on two
+    threads), else the pure Python ABI encoder (the reference; tests compare the two and
+    eth-abi)."""
+    n = len(record_ids)
+    if len(leaves) != 32 * n:
+        raise InputError("receipt_leaves: one 32-byte leaf per record id")
+    if first_seq < 0 or first_seq + n - 1 > _U64:
+        raise InputError("receipt_leaves: seq out of the uint64 range")
+    code, version = RECEIPT_KIND_CODE, RECEIPT_LEAF_VERSION
+    mod = native()
+    if mod is not None and n:
+        orders = [(0, code, version, rid, leaves[32 * i : 32 * i + 32])
+                  for i, rid in enumerate(record_ids)]  # fmt: skip
+        out: bytes = mod.leaf_hashes(orders, array("Q", range(first_seq, first_seq + n)), {},
+                                     ("h",))  # fmt: skip
+        return out
+    return b"".join(
+        leaf_hash(_abi_encode(RECEIPT_LEAF_TYPES,
+                              (code, version, rid, seq, leaves[32 * i : 32 * i + 32])))
+        for i, (seq, rid) in enumerate(zip(range(first_seq, first_seq + n), record_ids, strict=True))
+    )  # fmt: skip
 
 
 def _w(n: int) -> bytes:
@@ -158,6 +203,97 @@ class Receipt:
         return (json.dumps(self.to_obj(), indent=2) + "\n").encode()
 
 
+@dataclass(frozen=True)
+class SignedLoad:
+    """What the receipt key signs for one load (``"format": "ledger-anchor-ingest-load/1"``):
+    the root of the load's receipt tree, its seq range and the promise. Every record's
+    receipt is this plus its path (:func:`receipt_in_load`)."""
+
+    root: bytes
+    first_seq: int
+    count: int
+    ingested_at: int
+    deadline: int
+    signer: str
+    signature: bytes
+
+    def digest(self) -> bytes:
+        return load_digest(self.root, self.first_seq, self.count, self.ingested_at, self.deadline)
+
+    def to_obj(self) -> dict[str, Any]:
+        return {
+            "format": LOAD_FORMAT,
+            "root": "0x" + self.root.hex(),
+            "firstSeq": self.first_seq,
+            "count": self.count,
+            "ingestedAt": self.ingested_at,
+            "deadline": self.deadline,
+            "signer": self.signer,
+            "signature": "0x" + self.signature.hex(),
+        }
+
+
+def sign_load(
+    rleaves: bytes,
+    first_seq: int,
+    ingested_at: int,
+    deadline: int,
+    sign: Callable[[bytes], bytes],
+    signer: str,
+) -> tuple[SignedLoad, MerkleTree]:
+    """Sign one load from its receipt leaves (:func:`receipt_leaves`, seq order): the tree
+    over them, ONE call of ``sign(digest) -> 65-byte signature``, the signed load and the
+    tree (for the paths)."""
+    if not rleaves or len(rleaves) % 32:
+        raise InputError("a load needs one or more 32-byte receipt leaves")
+    if deadline < ingested_at:
+        raise InputError("a receipt deadline cannot be before the ingest time")
+    tree = MerkleTree.from_leaf_buffer(rleaves)
+    count = len(rleaves) // 32
+    digest = load_digest(tree.root, first_seq, count, ingested_at, deadline)
+    load = SignedLoad(
+        tree.root, first_seq, count, ingested_at, deadline, signer.lower(), sign(digest)
+    )
+    return load, tree
+
+
+def _tree_index(tree: MerkleTree, leaf: bytes) -> int:
+    """Tree-order index of ``leaf`` (leaves are sorted in tree order: a binary search over
+    O(log n) nodes)."""
+    lo, hi = 0, tree.leaf_count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tree.leaf(mid) < leaf:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo == tree.leaf_count or tree.leaf(lo) != leaf:
+        raise InputError("the record is not in this load")
+    return lo
+
+
+def receipt_in_load(
+    load: SignedLoad, tree: MerkleTree, record_id: str, leaf: bytes, seq: int
+) -> Receipt:
+    """One record's receipt: the signed load plus the record's path in the load's tree."""
+    if not load.first_seq <= seq < load.first_seq + load.count:
+        raise InputError(f"seq {seq} is not in the load")
+    index = _tree_index(tree, receipt_leaf(record_id, leaf, seq))
+    return Receipt(
+        record_id,
+        leaf,
+        seq,
+        load.ingested_at,
+        load.deadline,
+        load.root,
+        load.first_seq,
+        load.count,
+        tuple(tree.proof(index)),
+        load.signer,
+        load.signature,
+    )
+
+
 def build_receipts(
     entries: Sequence[tuple[str, bytes, int]],
     ingested_at: int,
@@ -172,8 +308,8 @@ def build_receipts(
     first, count = entries[0][2], len(entries)
     if [e[2] for e in entries] != list(range(first, first + count)):
         raise InputError("a load's seqs must be consecutive and in order")
-    tree = MerkleTree.from_leaves([receipt_leaf(*e) for e in entries])
-    sig = sign(load_digest(tree.root, first, count, ingested_at, deadline))
+    rleaves = receipt_leaves([e[0] for e in entries], b"".join(e[1] for e in entries), first)
+    load, tree = sign_load(rleaves, first, ingested_at, deadline, sign, signer)
     pos = tree.tree_order_of_inputs()
     return [
         Receipt(
@@ -182,12 +318,12 @@ def build_receipts(
             seq,
             ingested_at,
             deadline,
-            tree.root,
+            load.root,
             first,
             count,
             tuple(tree.proof(pos[i])),
-            signer.lower(),
-            sig,
+            load.signer,
+            load.signature,
         )
         for i, (rid, leaf, seq) in enumerate(entries)
     ]

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from anchor.chain.fees import is_network_error
 from anchor.chain.txmanager import TickReport, TxManager, TxSettings, crash_point
 from anchor.errors import ConfigError
+from anchor.service.metrics import observe_seal
 from anchor.service.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -69,7 +70,13 @@ def make_chain(config: Config) -> Any:
 
     if not config.rpc_url:
         raise ConfigError("anchoring needs rpc_url in the config")
-    return make_web3(config.rpc_url, policy=RetryPolicy(timeout=5.0, retries=2, backoff_factor=0.1))
+    from anchor.config import uses_poa
+
+    return make_web3(
+        config.rpc_url,
+        policy=RetryPolicy(timeout=5.0, retries=2, backoff_factor=0.1),
+        poa=uses_poa(config),
+    )
 
 
 def pending_count(db: Database) -> int:
@@ -114,6 +121,7 @@ class Anchorer:
         self._backups = backups
         self.fence = fence
         self.watchdog = Watchdog(db, config)
+        self.ops: Any = None  # anchor.service.operations.Operations, made at the first tick
 
     # -- pieces, built lazily so a missing RPC or key shows up as a clear error at use --
     @property
@@ -136,9 +144,11 @@ class Anchorer:
         if pending_count(self.db) < max(1, minimum):
             return sealed
         while True:
+            started = time.perf_counter()
             batch = seal(self.db, max_records=self.config.batch_max_records)
             if batch is None:
                 break
+            observe_seal(time.perf_counter() - started)
             log.info("sealed batch %s (%s records)", batch.id, batch.leaf_count)
             crash_point("after_seal")
             sealed.append(batch)
@@ -170,6 +180,11 @@ class Anchorer:
         if self._backups:
             summary.backup_error = run_backups(self.db, self.config)
         self.watchdog.check()
+        if self.ops is None:
+            from anchor.service.operations import Operations
+
+            self.ops = Operations(self.db, self.config)
+        self.ops.after_tick(self, summary)  # costs, budgets, webhooks: never raises
         return summary
 
     def watch(self) -> None:

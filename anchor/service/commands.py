@@ -55,14 +55,24 @@ def register(app: typer.Typer) -> None:
         host: str | None = typer.Option(None, "--host", help="API host (default: config)"),
         port: int | None = typer.Option(None, "--port", help="API port (default: config)"),
         database_url: str | None = DbOpt,
+        workers: int = typer.Option(1, "--workers", help="API processes (uvicorn workers)"),
     ) -> None:
-        """Run the API and/or the anchorer (scheduler + transaction manager) until Ctrl-C."""
+        """Run the API and/or the anchorer (scheduler + transaction manager) until Ctrl-C
+        or SIGTERM."""
         from anchor.service.serve import ROLES, serve, setup_logging
 
         if role not in ROLES:
             raise typer.BadParameter(f"one of {', '.join(ROLES)}", param_hint="--role")
         setup_logging()
-        serve(_config(config), role=role, host=host, port=port, database_url=database_url)  # type: ignore[arg-type,unused-ignore]
+        serve(
+            _config(config),
+            role=role,  # type: ignore[arg-type,unused-ignore]
+            host=host,
+            port=port,
+            database_url=database_url,
+            workers=workers,
+            config_path=str(config) if config else None,
+        )
 
     @app.command("seal")
     def seal_cmd(

@@ -28,6 +28,9 @@ def register(app: typer.Typer) -> None:
             False, "--status", help="print the consumer's lag, last ack and dead letters, exit"
         ),
         as_json: bool = typer.Option(False, "--json", help="--status as one JSON object"),
+        metrics_port: int | None = typer.Option(
+            None, "--metrics-port", help="serve Prometheus metrics on 127.0.0.1:PORT"
+        ),
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:
@@ -46,6 +49,10 @@ def register(app: typer.Typer) -> None:
         from anchor.service.serve import setup_logging
 
         setup_logging()
+        if metrics_port is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(metrics_port, addr="127.0.0.1")
         stop = threading.Event()
 
         def handler(signum: int, _frame: FrameType | None) -> None:

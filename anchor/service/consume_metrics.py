@@ -1,8 +1,10 @@
 """Prometheus metrics of the event bus consumer (:mod:`anchor.service.consume`).
 
-Registered once, in prometheus-client's default registry, so whatever serves that registry
-(the service's ``/metrics``) shows them. Counters are per process: with several consumers,
-sum them. The lag is the durable consumer's own figure (``num_pending`` from the server:
+Registered once, in prometheus-client's default registry (``anchor consume --metrics-port``
+serves it), and listed in :data:`ALL` for the service's ``GET /metrics``
+(:mod:`anchor.service.metrics`), which shows them when the consumer runs in the API's
+process (``anchor serve --role all``). Counters are per process: with several consumers,
+scrape each and sum them. The lag is the durable consumer's own figure (``num_pending`` from the server:
 messages in the stream not yet delivered to any of its clients), shared by all of them.
 """
 
@@ -50,4 +52,16 @@ WRITE_SECONDS = Histogram(
 STORE_ERRORS = Counter(
     "anchor_consume_store_errors",
     "Loads the store failed to commit (their messages are not acknowledged: redelivered)",
+)
+
+ALL = (
+    MESSAGES,
+    DEAD_LETTERS,
+    LAG,
+    ACK_PENDING,
+    IN_FLIGHT,
+    LAST_ACK,
+    THROUGHPUT,
+    WRITE_SECONDS,
+    STORE_ERRORS,
 )

@@ -52,11 +52,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, islice
-from typing import Any, Final, Generic, NamedTuple, TypeVar
+from typing import Any, Final, Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
 from anchor.core.hashing import keccak256
+from anchor.core.receipt import SignedLoad, receipt_leaves
 from anchor.core.records import (
     MAX_RECORD_CHARS,
     NATIVE_TAGS,
@@ -103,6 +104,9 @@ class IngestResult:
     first_seq: int | None
     last_seq: int | None
     rejected: tuple[BadLine, ...] = ()
+    # the load's signed receipt and its id (a load with receipts that stored something)
+    receipt: SignedLoad | None = None
+    load_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -231,6 +235,12 @@ def _leaf_hashes(
     )
 
 
+def _receipt_leaves(batch: Sequence[_Prepared], leaves: bytes, seq0: int) -> bytes:
+    """The receipt leaves of ``batch`` (seqs from ``seq0``) from the leaves just computed:
+    one call of the core's leaf encoder for the chunk (it lets the GIL go while hashing)."""
+    return receipt_leaves([p[_RID] for p in batch], leaves, seq0)
+
+
 def _blank(item: RecordInput) -> bool:
     if isinstance(item, Mapping):
         return not item
@@ -315,6 +325,7 @@ class _Early(NamedTuple):
     sqlite: tuple[str, str, bytes] | None
     seq0: int
     leaves: bytes | None
+    rleaves: bytes | None  # their receipt leaves (a load with receipts), from the same seq0
 
 
 class _Staged(NamedTuple):
@@ -332,6 +343,7 @@ def _staged(
     chunks: Iterable[tuple[int, list[_Prepared | _Bad]]],
     sqlite_json: bool,
     numbering: _Numbering,
+    receipts: bool = False,
 ) -> Iterator[_Staged]:
     offset = 0  # valid records in earlier chunks
     for count, prepared in chunks:
@@ -349,7 +361,10 @@ def _staged(
             seq0 = numbering.base + offset
             known = numbering.commitments
             leaves = _leaf_hashes(parsed, seq0, known) if accounts <= known.keys() else None
-            early = _Early(_sqlite_payload(parsed) if sqlite_json else None, seq0, leaves)
+            rleaves = None
+            if receipts and leaves is not None:
+                rleaves = _receipt_leaves(parsed, leaves, seq0)
+            early = _Early(_sqlite_payload(parsed) if sqlite_json else None, seq0, leaves, rleaves)
         offset += len(parsed)
         yield _Staged(count, parsed, bad, accounts, distinct, early)
 
@@ -695,6 +710,7 @@ def ingest(
     progress: Callable[[int], None] | None = None,
     first_line: int = 1,
     workers: int = 1,
+    receipts: LoadSigner | None = None,
 ) -> IngestResult:
     """Validate and store ``records`` in one transaction; see the module docstring.
 
@@ -703,6 +719,9 @@ def ingest(
     lines; ``first_line`` is the line number of the first item (2 for a CSV after its header).
     ``workers > 1`` validates in that many worker processes (for big files: the core's
     validation is the bulk of the cost); the database work stays in this process.
+    ``receipts`` (optional) signs the load (one signature, docs/receipt-format.md) in its
+    own transaction: the receipt leaves are computed from the leaves as each chunk is
+    prepared, and the signed load is stored with the records.
     """
     if workers > 1:
         records = (dict(r) if isinstance(r, Mapping) else r for r in records)
@@ -715,15 +734,22 @@ def ingest(
     numbering = _Numbering()
     ahead: _Ahead[_Staged] | None = None
     if len(head) < 2:  # one chunk: no thread
-        chunks: Iterable[_Staged] = _staged(_prepared(head, workers), sqlite_json, numbering)
+        chunks: Iterable[_Staged] = _staged(
+            _prepared(head, workers), sqlite_json, numbering, receipts is not None
+        )
     else:
-        ahead = _Ahead(_staged(_prepared(chain(head, raw), workers), sqlite_json, numbering))
+        ahead = _Ahead(
+            _staged(
+                _prepared(chain(head, raw), workers), sqlite_json, numbering, receipts is not None
+            )
+        )
         chunks = ahead
+    signed: tuple[SignedLoad, int] | None = None
     try:
         with db.connect(write=True) as conn:
             db.xact_lock(conn, LOCK_INGEST)
             w = _Writer(db, conn)
-            load = _Load(w, w.timestamp(now), w.max_seq() + 1)
+            load = _Load(w, w.timestamp(now), w.max_seq() + 1, receipts is not None)
             numbering.start(load.next_seq, load.commitments)
             with w.bulk(ahead is not None):
                 for chunk in chunks:
@@ -735,14 +761,32 @@ def ingest(
                     load.add(chunk)
                     if progress is not None:
                         progress(handled)
+            if receipts is not None and load.first_seq is not None:
+                signed = receipts.sign_load(
+                    conn, load.first_seq, b"".join(load.rleaves), int(now.timestamp())
+                )
     finally:
         numbering.close()
         if ahead is not None:
             ahead.close()
 
     return IngestResult(
-        load.accepted, load.duplicates, load.first_seq, load.last_seq, tuple(rejected)
+        load.accepted,
+        load.duplicates,
+        load.first_seq,
+        load.last_seq,
+        tuple(rejected),
+        None if signed is None else signed[0],
+        None if signed is None else signed[1],
     )
+
+
+class LoadSigner(Protocol):
+    """Signs a load's receipts inside the ingest transaction (anchor.service.receipts)."""
+
+    def sign_load(
+        self, conn: Connection, first_seq: int, rleaves: bytes, ingested_at: int
+    ) -> tuple[SignedLoad, int]: ...
 
 
 class _Load:
@@ -760,8 +804,11 @@ class _Load:
         w: _Writer,
         received_at: Any,
         next_seq: int,
+        receipts: bool = False,
     ) -> None:
         self.w = w
+        self.rleaves: list[bytes] = []  # receipt leaves, chunk by chunk (receipts only)
+        self.receipts = receipts
         self.received_at = received_at
         self.next_seq = next_seq
         self.commitments: dict[str, bytes] = {}
@@ -843,10 +890,13 @@ class _Load:
         if not batch:
             return
         seq0 = self.next_seq
+        rleaves = None
         if early is not None and early.leaves is not None and early.seq0 == seq0:
-            leaves = early.leaves
+            leaves, rleaves = early.leaves, early.rleaves
         else:
             leaves = _leaf_hashes(batch, seq0, self.commitments)
+        if self.receipts:
+            self.rleaves.append(rleaves or _receipt_leaves(batch, leaves, seq0))
         payload = None if early is None else early.sqlite
         self.w.insert_chunk(batch, seq0, leaves, self.received_at, payload)
         if self.first_seq is None:

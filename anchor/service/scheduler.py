@@ -1,11 +1,13 @@
 """All APScheduler wiring (3.11) lives here.
 
-Two jobs on ONE worker thread, so they never overlap:
+Three jobs on ONE worker thread, so they never overlap:
 
 * ``seal`` — on ``seal_cron`` (crontab syntax, UTC) when set, else every
   ``seal_interval_seconds``: seal whatever is pending.
 * ``tick`` — every tick (``ANCHOR_TICK_SECONDS``, default 2 s): seal when pending records reach
   ``seal_size_trigger``, then one transaction-manager pass, then backups.
+* ``receipt-deadlines`` — every tick (at least 5 s): settle the signed ingest receipts'
+  promises, raising ``receipt_deadline_missed`` for a load not final by its deadline.
 
 ``max_instances=1`` and ``coalesce=True``: a job never runs twice at once, and runs missed while
 the process was busy or asleep collapse into one catch-up run (within ``misfire_grace_time``).
@@ -42,6 +44,7 @@ log = logging.getLogger("anchor.scheduler")
 
 SEAL_JOB = "seal"
 TICK_JOB = "tick"
+DEADLINES_JOB = "receipt-deadlines"
 
 
 def seal_cadence(config: Config) -> float | None:
@@ -131,6 +134,19 @@ class AnchorScheduler:
             next_run_time=datetime.now(UTC),
             replace_existing=True,
         )
+
+        self.scheduler.add_job(
+            self._guard(self._deadlines),
+            IntervalTrigger(seconds=max(self.tick_seconds, 5.0), timezone=UTC),
+            id=DEADLINES_JOB,
+            name="receipt deadlines",
+            replace_existing=True,
+        )
+
+    def _deadlines(self) -> None:
+        from anchor.service.receipts import check_deadlines
+
+        check_deadlines(self.anchorer.db)
 
     def _tick(self) -> None:
         summary = self.anchorer.tick()

@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from anchor.errors import ConfigError
 
@@ -35,14 +35,11 @@ log = logging.getLogger("anchor.serve")
 
 
 def setup_logging(level: str | None = None) -> None:
-    """Plain, greppable log lines on stderr (level from ``$ANCHOR_LOG_LEVEL``, default INFO)."""
-    name = (level or os.environ.get("ANCHOR_LOG_LEVEL") or "INFO").upper()
-    logging.basicConfig(
-        level=getattr(logging, name, logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s",
-    )
-    for noisy in ("apscheduler", "urllib3", "web3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """Log lines on stderr: level from ``$ANCHOR_LOG_LEVEL`` (default INFO), plain text or
+    JSON (``$ANCHOR_LOG_FORMAT=json``) with the request id (:mod:`anchor.logs`)."""
+    from anchor.logs import setup_logging as setup
+
+    setup(level)
 
 
 def start_anchorer(db: Database, config: Config) -> AnchorScheduler:
@@ -54,6 +51,10 @@ def start_anchorer(db: Database, config: Config) -> AnchorScheduler:
     leader = make_leadership(db, config)
     anchorer = Anchorer(db, config, fence=leader.holds)
     _ = anchorer.tx  # fail fast on a missing key, contract or RPC URL (no RPC call yet)
+    if config.backup_targets:  # and on backups that would be refused every tick
+        from anchor.backup.crypto import sealer_for
+
+        log.info("backups: %s", sealer_for(config).describe)
     scheduler = AnchorScheduler(anchorer, config, leader=leader)
     scheduler.start()
     return scheduler
@@ -66,8 +67,13 @@ def serve(
     host: str | None = None,
     port: int | None = None,
     database_url: str | None = None,
+    workers: int = 1,
+    config_path: str | None = None,
 ) -> None:
-    """Run until SIGINT/SIGTERM."""
+    """Run until SIGINT/SIGTERM. ``workers`` > 1 serves the API from that many processes
+    (uvicorn's supervisor, each building :func:`anchor.api.app.create_app_from_env`)."""
+    if workers < 1:
+        raise ConfigError("--workers must be at least 1")
     from anchor.store.db import Database
 
     if role not in ROLES:
@@ -83,7 +89,11 @@ def serve(
         if role in ("anchorer", "all"):
             scheduler = start_anchorer(db, config)
         if role in ("api", "all"):
-            _run_api(db, config, scheduler, host or config.api_host, port or config.api_port)
+            host, port = host or config.api_host, port or config.api_port
+            if workers > 1:
+                _run_api_workers(db, config_path, host, port, workers)
+            else:
+                _run_api(db, config, scheduler, host, port)
         else:
             _wait_for_signal(consumer)
     finally:
@@ -91,6 +101,8 @@ def serve(
             consumer.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+            if scheduler.anchorer.ops is not None:
+                scheduler.anchorer.ops.close()
         db.close()
         log.info("stopped")
 
@@ -104,7 +116,6 @@ def _run_api(
 
     app = create_app(config, db)
     app.state.anchor_scheduler = scheduler
-    include_operator_routes(app)
     log.info("API on http://%s:%s", host, port)
     # uvicorn re-raises the signal that stopped it once it has shut down; with these handlers
     # in place that re-raise lands here instead of killing the process before the scheduler
@@ -113,18 +124,25 @@ def _run_api(
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
-OPERATOR_ROUTERS = ("anchor.api.seal", "anchor.api.alarms")
+def _run_api_workers(
+    db: Database, config_path: str | None, host: str, port: int, workers: int
+) -> None:
+    import uvicorn
 
-
-def include_operator_routes(app: Any) -> None:
-    """Add ``POST /v1/seal`` and ``GET /v1/alarms`` unless the app already has them."""
-    import importlib
-
-    paths = {getattr(route, "path", None) for route in app.routes}
-    for name in OPERATOR_ROUTERS:
-        router = importlib.import_module(name).router
-        if not any(getattr(r, "path", None) in paths for r in router.routes):
-            app.include_router(router)
+    # the workers read the same configuration: the file, the variables, this database
+    if config_path:
+        os.environ["ANCHOR_CONFIG"] = str(config_path)
+    os.environ["ANCHOR_DATABASE_URL"] = db.url
+    log.info("API on http://%s:%s (%s worker processes)", host, port, workers)
+    uvicorn.run(
+        "anchor.api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 def _install_stop_handlers(stop: threading.Event) -> None:

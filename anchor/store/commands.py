@@ -104,12 +104,15 @@ def register(app: typer.Typer) -> None:
         counting = _Counting(raw)
         reader = io.BufferedReader(counting, buffer_size=1 << 20)
         err = Console(stderr=True)
-        signer = None
-        if receipts_out is not None:
-            from anchor.config import load_config
-            from anchor.service.receipts import load_receipt_key
+        from anchor.config import load_config
+        from anchor.service.receipts import configured_receipt_signer, load_receipt_key
 
-            signer = load_receipt_key(load_config(config))  # before the load: fail early
+        # before the load: fail early. With a receipt key configured every load is signed
+        # (and its deadline watched); --receipts-out needs one.
+        cfg = load_config(config)
+        signer = (
+            load_receipt_key(cfg) if receipts_out is not None else configured_receipt_signer(cfg)
+        )
         db = _open(config, database_url)
         try:
             with Progress(
@@ -141,6 +144,7 @@ def register(app: typer.Typer) -> None:
                     progress=tick,
                     first_line=first_line,
                     workers=workers,
+                    receipts=signer,
                 )
                 progress.update(task, completed=counting.count, records=result.accepted)
             if signer is not None and receipts_out is not None:

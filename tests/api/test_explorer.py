@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from anchor.api.app import create_app
-from anchor.api.explorer import collect_anchors
 from anchor.config import Config
+from anchor.service.audit import collect_anchors
 from anchor.service.seal import seal
 from anchor.store.db import Database
 from tests.interop.helpers import (
@@ -271,6 +271,11 @@ def test_page_verifies_a_pasted_bundle_and_names_the_failed_check(
         browser = Chromium(tmp_path / "profile")
         try:
             browser.navigate(f"{url}/explorer")
+            browser.evaluate(  # what the regulator types: their pin, their RPC
+                f"document.getElementById('pinned').value = {json.dumps(chain.registry.address)};"
+                f"document.getElementById('rpc-url').value = {json.dumps(chain.registry.rpc_url)};"
+                "document.getElementById('finality-depth').value = '1'; true"
+            )
             results = []
             for text in (good.decode(), wrong_block.to_json().decode(), "{not json"):
                 browser.evaluate(
@@ -287,6 +292,6 @@ def test_page_verifies_a_pasted_bundle_and_names_the_failed_check(
             browser.screenshot(tmp_path / "verify.png")
         finally:
             browser.close()
-    assert results[0].startswith("VALID") and f"batch {b.batch_id}" in results[0]
+    assert results[0].startswith("VALID") and f"in batch {b.batch_id}" in results[0]
     assert results[1].startswith("INVALID") and "failed check: receipt" in results[1]
     assert results[2].startswith("INVALID") and "failed check: format" in results[2]

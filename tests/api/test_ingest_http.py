@@ -64,6 +64,7 @@ def test_post_one_then_replay_then_conflict(client: httpx.Client, db: Database) 
         "first_seq": 1,
         "last_seq": 1,
         "rejected": [],
+        "receipt": None,  # no receipt key configured: no receipts
     }
     again = client.post("/v1/records", json=trade(1), headers=_auth())
     assert again.status_code == 200 and again.json()["duplicates"] == 1

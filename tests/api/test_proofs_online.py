@@ -158,20 +158,14 @@ def test_served_bundles_verify_online_and_fail_after_tampering(
     assert res.returncode == 1 and "chain_root" in res.stderr
 
 
-def test_pasted_bundle_is_verified_by_the_server(online: Online, tmp_path: Path) -> None:
+def test_the_server_never_judges_a_pasted_bundle(online: Online, tmp_path: Path) -> None:
+    """The explorer verifies pasted bundles in the browser (tests/api/test_explorer.py): the
+    service has no route that says whether the operator's own proof is good."""
     o = online
     trade = next(r for r in o.records if r.kind == "trade")
     raw = fetch(o, trade.record_id, tmp_path).read_bytes()
-    ok = httpx.post(f"{o.url}/v1/verify", content=raw, headers={"content-type": "application/json"})
-    assert ok.status_code == 200 and ok.json()["valid"] is True, ok.text
-    # a bundle pointing at the wrong block: the check that failed is named
-    b = parse_bundle(raw)
-    moved = b.with_anchor(dataclasses.replace(b.anchor, block_number=b.anchor.block_number + 1))
-    bad = httpx.post(f"{o.url}/v1/verify", content=moved.to_json())
-    assert bad.status_code == 200
-    assert bad.json()["valid"] is False and bad.json()["step"] == "receipt"
-    junk = httpx.post(f"{o.url}/v1/verify", content=b'{"format": "nope"}')
-    assert junk.status_code == 422 and junk.json()["step"] == "format"
+    r = httpx.post(f"{o.url}/v1/verify", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code in (404, 405) and "valid" not in r.json()
 
 
 def test_proof_follows_re_anchoring_after_a_reorg(

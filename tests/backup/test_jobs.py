@@ -17,6 +17,7 @@ from tests.backup.helpers import bundle_files, exec_sql, fill
 def _config(*targets: DirectoryTarget) -> Config:
     return Config(
         backup_targets=tuple(str(t.root) for t in targets),
+        backup_plaintext=True,  # these tests read the bundle bytes (encryption: test_crypto)
         chain_id=31337,
         contract_address="0x" + "12" * 20,
     )
@@ -113,7 +114,11 @@ def test_backup_run_command(db: Any, two_targets: Any, tmp_path: Path) -> None:
 
     a, b = two_targets
     fill(db, [6])
-    env = {"ANCHOR_DATABASE_URL": db.url, "ANCHOR_BACKUP_TARGETS": f"{a.root},{b.root}"}
+    env = {
+        "ANCHOR_DATABASE_URL": db.url,
+        "ANCHOR_BACKUP_TARGETS": f"{a.root},{b.root}",
+        "ANCHOR_BACKUP_PLAINTEXT": "true",
+    }
     b.root.rename(tmp_path / "away")
     runner = CliRunner()
     down = runner.invoke(app, ["backup", "run", "--json", "--workers", "1"], env=env)

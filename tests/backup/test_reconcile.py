@@ -60,7 +60,7 @@ def test_reconcile_names_exactly_what_was_tampered(
     c = DirectoryTarget(tmp_path / "backup-c")
     batches = fill(db, [20, 20, 20])
     anchor(reg, db, batches)
-    cfg = Config(backup_targets=(str(a.root), str(b.root), str(c.root)))
+    cfg = Config(backup_targets=(str(a.root), str(b.root), str(c.root)), backup_plaintext=True)
     assert run_backups(db, cfg).ok
     clean = reconcile(db, [a, b, c], view(reg))
     assert clean.ok, clean.differences
@@ -117,7 +117,7 @@ def test_reconcile_without_a_backup_still_says_whether_the_batch_changed(
     a, _ = two_targets
     batches = fill(db, [10])
     anchor(reg, db, batches)
-    assert run_backups(db, Config(backup_targets=(str(a.root),))).ok
+    assert run_backups(db, Config(backup_targets=(str(a.root),), backup_plaintext=True)).ok
     flip_byte(bundle_files(a.root)[0])
     exec_sql(
         db,
@@ -138,7 +138,9 @@ def test_reconcile_command(db: Any, deployed_registry: Any, two_targets: Any) ->
     a, b = two_targets
     batches = fill(db, [15, 5])
     anchor(reg, db, batches)
-    assert run_backups(db, Config(backup_targets=(str(a.root), str(b.root)))).ok
+    assert run_backups(
+        db, Config(backup_targets=(str(a.root), str(b.root)), backup_plaintext=True)
+    ).ok
     env = {
         "ANCHOR_DATABASE_URL": db.url,
         "ANCHOR_RPC_URL": reg.rpc_url,

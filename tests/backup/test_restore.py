@@ -50,7 +50,7 @@ def _dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 def _backed_up(db: Database, reg: Any, two_targets: Any, sizes: list[int]) -> list[Any]:
     batches = fill(db, sizes)
     anchor(reg, db, batches)
-    cfg = Config(backup_targets=tuple(str(t.root) for t in two_targets))
+    cfg = Config(backup_targets=tuple(str(t.root) for t in two_targets), backup_plaintext=True)
     assert run_backups(db, cfg).ok
     return batches
 
@@ -131,7 +131,12 @@ def test_unanchored_batches_are_reported_not_restored(
     with Database.open(make_db_url("sqlite")) as live:
         batches = fill(live, [5, 6])
         anchor(reg, live, batches[:1])
-        assert run_backups(live, Config(backup_targets=(str(two_targets[0].root),))).missing == 0
+        assert (
+            run_backups(
+                live, Config(backup_targets=(str(two_targets[0].root),), backup_plaintext=True)
+            ).missing
+            == 0
+        )
     with Database.open(make_db_url("sqlite")) as fresh:
         report = restore(fresh, [two_targets[0]], view(reg))
     assert report.batches == (1,) and report.unanchored == (2,)

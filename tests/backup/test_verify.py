@@ -25,7 +25,10 @@ def _setup(reg: Any, two_targets: Any, db_path: Path, sizes: list[int]) -> list[
     with Database.open(f"sqlite:///{db_path}") as db:
         batches = fill(db, sizes)
         anchor(reg, db, batches)
-        assert run_backups(db, Config(backup_targets=tuple(str(t.root) for t in two_targets))).ok
+        assert run_backups(
+            db,
+            Config(backup_targets=tuple(str(t.root) for t in two_targets), backup_plaintext=True),
+        ).ok
     return batches
 
 

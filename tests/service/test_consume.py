@@ -81,6 +81,11 @@ def test_records_stored_bad_messages_dead_lettered(db: Database, bus: Bus) -> No
     assert got["last_ack"] is not None
     assert metric("anchor_consume_dead_letters_total", error="invalid_record") - before_dead == 5
     assert metric("anchor_consume_lag_messages") == 0
+    # and in the service's GET /metrics of this process
+    from anchor.service.metrics import render
+
+    text = render(db, load_config(env={})).decode()
+    assert "anchor_consume_dead_letters_total" in text and "anchor_consume_lag_messages" in text
 
 
 def test_redelivery_after_restart_is_harmless(sqlite_url: str, bus: Bus) -> None:

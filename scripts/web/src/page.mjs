@@ -1,6 +1,6 @@
 // The browser verifier page: wires verify.mjs to the DOM. Nothing is sent anywhere but to
 // the RPC you choose (or your wallet); the verdict is computed here, in your browser.
-import { PUBLISHED_CODE_HASH, VerifyError, httpRpc, providerRpc, verifyMath, verifyOnline } from './verify.mjs';
+import { PUBLISHED_CODE_HASH, ReceiptError, VerifyError, httpRpc, providerRpc, verifyMath, verifyOnline, verifyReceipt } from './verify.mjs';
 
 const $ = (id) => document.getElementById(id);
 const PIN_KEY = 'ledger-anchor.pins';
@@ -16,8 +16,8 @@ function savePin(address) {
   } catch (e) { /* storage unavailable (private mode): the field still works */ }
 }
 
-function show(verdict, title, lines) {
-  const out = $('result');
+function show(verdict, title, lines, target = 'result') {
+  const out = $(target);
   out.textContent = '';
   out.dataset.verdict = verdict;
   out.className = 'result ' + verdict;
@@ -78,6 +78,28 @@ async function onVerify(ev) {
   }
 }
 
+const RECEIPT_TITLES = { invalid: 'INVALID RECEIPT', format: 'NOT A USABLE RECEIPT', unusable: 'CANNOT CHECK' };
+
+function onReceipt(ev) {
+  ev.preventDefault();
+  try {
+    const r = verifyReceipt($('receipt').value, $('receipt-signer').value);
+    const iso = (t) => new Date(Number(t) * 1000).toISOString();
+    const overdue = Number(r.deadline) * 1000 < Date.now();
+    show('valid', 'VALID RECEIPT', [
+      `record ${r.recordId} (seq ${r.seq}, leaf ${r.leaf}) was accepted at ${iso(r.ingestedAt)}`,
+      `and promised final on chain by ${iso(r.deadline)}; signed by ${r.signer} (pinned by you).`,
+      overdue ? 'The deadline has passed: check that the record is in a final batch (verify its proof above); if not, the receipt is evidence of a missed promise.' : '',
+    ].filter(Boolean), 'receipt-result');
+  } catch (e) {
+    if (e instanceof ReceiptError) {
+      show(e.kind, RECEIPT_TITLES[e.kind] || 'ERROR', [e.kind === 'invalid' ? `failed check: ${e.step}` : '', e.detail].filter(Boolean), 'receipt-result');
+    } else {
+      show('unusable', 'CANNOT CHECK', [`unexpected problem: ${e && e.message ? e.message : e}`], 'receipt-result');
+    }
+  }
+}
+
 async function onFile() {
   const f = $('bundle-file').files[0];
   if (f) $('bundle').value = await f.text();
@@ -88,6 +110,7 @@ function init() {
   const pins = loadPins();
   if (pins.registry && !$('pinned').value) $('pinned').value = pins.registry;
   $('verify-form').addEventListener('submit', onVerify);
+  $('receipt-form').addEventListener('submit', onReceipt);
   $('bundle-file').addEventListener('change', onFile);
   $('wallet-note').textContent = window.ethereum ? 'a wallet was found in this browser' : 'no wallet found in this browser';
   document.body.dataset.ready = '1';

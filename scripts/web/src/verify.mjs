@@ -219,3 +219,5 @@ export function mathVerdict(text) {
 }
 
 export { concat };
+export { parseReceipt, receiptVerdict, verifyReceipt, ReceiptError } from './receipt.mjs';
+export { readAnchors } from './anchors.mjs';

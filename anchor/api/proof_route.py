@@ -1,0 +1,216 @@
+"""``GET /v1/proofs/{record_id}``: one handler, ahead of the app's routing, and its OpenAPI
+operation built from the same constants it checks.
+
+A proof is a few indexed reads and hashes; FastAPI's routing and per-request validation would
+cost more than the proof itself. So :class:`ProofRoute` is a plain ASGI middleware that owns
+the path prefix: it checks the parameters, finds the viewer (operator key, user token or
+public), runs :func:`anchor.api.proofs.load_proof` on the event loop with the process's held
+read connection, and writes the answer — every answer, errors included, through this one
+path. :data:`OPERATION` documents exactly this contract; ``anchor.api.openapi`` adds it to
+the spec (a test compares the spec with what is served).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import HTTPException, Path
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from anchor.api.auth import account_for_token, bearer_token, is_operator
+from anchor.api.errors import HANDLED, problem_of
+from anchor.api.guard import PROBLEM_JSON, problem, problem_body
+from anchor.api.proofs import NOT_FOUND, ProofOutcome, Viewer, load_proof
+from anchor.config import Config
+from anchor.errors import NotFoundError
+from anchor.store.db import Database
+
+__all__ = ["OPERATION", "PATH", "ProofRoute", "RecordIdPath", "outcome_response", "viewer_of"]
+
+PATH = "/v1/proofs/{record_id}"
+PREFIX = "/v1/proofs/"
+MAX_ID = 128  # record ids and account ids, as ingest accepts them
+
+RecordIdPath = Annotated[
+    str,
+    Path(min_length=1, max_length=MAX_ID, description="the record id given at ingest"),
+]
+
+_PROBLEM = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_STATUS_SCHEMA = {
+    "type": "object",
+    "required": ["record_id", "status", "state", "batch_id"],
+    "properties": {
+        "record_id": {"type": "string"},
+        "status": {"type": "string", "enum": ["pending"]},
+        "state": {"type": "string"},
+        "batch_id": {"type": ["integer", "null"]},
+    },
+}
+OPERATION: dict[str, Any] = {
+    "tags": ["proofs"],
+    "summary": "The proof bundle of one record",
+    "description": (
+        "The ledger-anchor-proof/1 bundle of the record (canonical bytes). Public market data "
+        "for everyone (accounts as commitments only); balances and positions only for the "
+        "operator or an owner of an account the record names (a user token) — anyone else "
+        "gets the same 404 as for an unknown id. The operator may add one account's salt "
+        "with `account`."
+    ),
+    "operationId": "get_proof",
+    "parameters": [
+        {
+            "name": "record_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID},
+            "description": "the record id given at ingest",
+        },
+        {
+            "name": "account",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_ID},
+            "description": "operator only: include this account's salt in the bundle",
+        },
+    ],
+    "responses": {
+        "200": {
+            "description": "the ledger-anchor-proof/1 bundle (canonical bytes)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        "202": {
+            "description": "not anchored yet: the record's status",
+            "content": {"application/json": {"schema": _STATUS_SCHEMA}},
+        },
+        "400": {"description": "the account asked for is not one the record names"},
+        "401": {"description": "a token was sent but is not valid"},
+        "403": {"description": "`account` asked for without the operator key"},
+        "404": {"description": "unknown record id, or a private record the caller may not see"},
+        "405": {"description": "only GET is served here"},
+        "422": {"description": "`record_id` or `account` out of bounds"},
+        "503": {"description": "the database is unavailable or its tree does not verify"},
+    },
+}
+for _status, _response in OPERATION["responses"].items():
+    if int(_status) >= 400:
+        _response["content"] = _PROBLEM
+
+
+def viewer_of(request: Request, db: Database, config: Config, account: str | None) -> Viewer:
+    """The viewer of a request: operator key, user token, or public. A token that is sent
+    but not valid is refused (401) rather than silently treated as public."""
+    if is_operator(request, config):
+        return Viewer(operator=True, disclose=account)
+    if account is not None:
+        raise HTTPException(
+            status_code=403, detail="account: only the operator may ask for an account's salt"
+        )
+    token = bearer_token(request)
+    if token is None:
+        return Viewer.public()
+    owner = account_for_token(db, token)
+    if owner is None:
+        raise HTTPException(
+            status_code=401,
+            detail="invalid, expired or revoked token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Viewer(account_id=owner)
+
+
+def outcome_response(outcome: ProofOutcome) -> Response:
+    """200 with the canonical bundle bytes, or 202 with the status."""
+    if outcome.body is None:
+        return JSONResponse(
+            outcome.status_obj(), status_code=202, headers={"Cache-Control": "no-store"}
+        )
+    return Response(
+        outcome.body, media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
+
+
+def _invalid(where: str, msg: str) -> Response:
+    """422 for a parameter out of bounds (the shape of request validation)."""
+    return problem(422, f"{where}: {msg}", errors=[{"loc": where.split("."), "msg": msg}])
+
+
+_NOT_FOUND_BODY = problem_body(404, NOT_FOUND)
+_NOT_FOUND_HEADERS = [
+    (b"content-length", str(len(_NOT_FOUND_BODY)).encode("latin-1")),
+    (b"content-type", PROBLEM_JSON.encode("latin-1")),
+]
+_OK_HEAD = [(b"cache-control", b"no-store")]
+_OK_TAIL = [(b"content-type", b"application/json")]
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the app's routes see (``scope["path"]`` without the ``root_path``)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("", "/"):
+        return path[len(root) :]
+    return path
+
+
+def answer(scope: Scope, record_id: str) -> ProofOutcome | Response | None:
+    """The outcome of one proof request, an error response, or None for a 404 (unknown, or
+    private: one lookup, one answer, whichever it is)."""
+    if not 1 <= len(record_id) <= MAX_ID:
+        return _invalid("path.record_id", f"record_id must be 1 to {MAX_ID} characters")
+    account = None
+    if scope["query_string"]:
+        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        for name, value in query:
+            if name == "account":
+                account = value
+        if account is not None and not 1 <= len(account) <= MAX_ID:
+            return _invalid("query.account", f"account must be 1 to {MAX_ID} characters")
+    app = scope["app"]
+    config: Config = app.state.config
+    db: Database = app.state.db
+    try:
+        viewer = viewer_of(Request(scope), db, config, account)
+        return load_proof(db, record_id, viewer, config, held=True)
+    except NotFoundError:
+        return None
+    except HANDLED as exc:
+        return problem_of(exc)
+
+
+class ProofRoute:
+    """ASGI middleware owning ``/v1/proofs/``: every request under it is answered here (see
+    the module docs); anything else passes on to the app unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _route_path(scope)
+        if not path.startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "GET":
+            response = problem(405, "only GET is served here", headers={"Allow": "GET"})
+            await response(scope, receive, send)
+            return
+        result = answer(scope, path[len(PREFIX) :])
+        if result is None:
+            await send(
+                {"type": "http.response.start", "status": 404, "headers": _NOT_FOUND_HEADERS}
+            )
+            await send({"type": "http.response.body", "body": _NOT_FOUND_BODY})
+        elif isinstance(result, ProofOutcome) and result.body is not None:
+            body = result.body
+            headers = [*_OK_HEAD, (b"content-length", str(len(body)).encode("latin-1")), *_OK_TAIL]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        else:
+            response = outcome_response(result) if isinstance(result, ProofOutcome) else result
+            await response(scope, receive, send)

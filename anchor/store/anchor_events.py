@@ -1,0 +1,207 @@
+"""The cache of the registry's ``Anchored`` events (migration 0008): what the explorer, the
+export and the report read instead of scanning the chain from the deployment block on every
+view. All its SQL lives here; reads return named rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from anchor.store.db import Database
+
+__all__ = [
+    "EventRow",
+    "ScanState",
+    "batch_known",
+    "batch_of_tx",
+    "cached_events",
+    "save_scan",
+    "scan_state",
+]
+
+
+class _Event(Protocol):
+    """What an event to cache carries (anchor.chain.events.AnchorEvent has it)."""
+
+    @property
+    def batch_id(self) -> int: ...
+    @property
+    def root(self) -> bytes: ...
+    @property
+    def leaf_count(self) -> int: ...
+    @property
+    def tx_hash(self) -> bytes: ...
+    @property
+    def block_number(self) -> int: ...
+    @property
+    def block_hash(self) -> bytes: ...
+    @property
+    def block_time(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class ScanState:
+    """Which blocks of a registry's history the cache holds: ``from_block..next_block - 1``."""
+
+    from_block: int
+    next_block: int
+    latest_block: int
+    scanned_at: int  # unix seconds
+
+
+def scan_state(db: Database, chain_id: int, contract: str) -> ScanState | None:
+    with db.connect(write=False) as conn:
+        r = conn.execute(
+            sa.text(
+                "SELECT from_block, next_block, latest_block, scanned_at FROM anchor_event_scans"
+                " WHERE chain_id = :c AND contract = :a"
+            ),
+            {"c": chain_id, "a": contract.lower()},
+        ).first()
+    if r is None:
+        return None
+    return ScanState(int(r.from_block), int(r.next_block), int(r.latest_block), int(r.scanned_at))
+
+
+def save_scan(
+    db: Database,
+    chain_id: int,
+    contract: str,
+    state: ScanState,
+    rescanned_from: int,
+    events: Sequence[_Event],
+) -> None:
+    """Replace the cached events from block ``rescanned_from`` on with ``events`` (a reorg
+    changes only what was read again) and record the new scan state, in one transaction. A
+    batch id seen twice keeps its first event and counts the others."""
+    params = {"c": chain_id, "a": contract.lower()}
+    with db.connect() as conn:
+        conn.execute(
+            sa.text(
+                "DELETE FROM anchor_events WHERE chain_id = :c AND contract = :a"
+                " AND block_number >= :b"
+            ),
+            {**params, "b": rescanned_from},
+        )
+        known = {
+            int(r.batch_id)
+            for r in conn.execute(
+                sa.text("SELECT batch_id FROM anchor_events WHERE chain_id = :c AND contract = :a"),
+                params,
+            )
+        }
+        for ev in events:
+            if ev.batch_id in known:
+                conn.execute(
+                    sa.text(
+                        "UPDATE anchor_events SET duplicates = duplicates + 1 WHERE chain_id = :c"
+                        " AND contract = :a AND batch_id = :id"
+                    ),
+                    {**params, "id": ev.batch_id},
+                )
+                continue
+            known.add(ev.batch_id)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO anchor_events (chain_id, contract, batch_id, root, leaf_count,"
+                    " tx_hash, block_number, block_hash, block_time, duplicates) VALUES (:c, :a,"
+                    " :id, :root, :n, :tx, :bn, :bh, :bt, 0)"
+                ),
+                {
+                    **params,
+                    "id": ev.batch_id,
+                    "root": ev.root,
+                    "n": ev.leaf_count,
+                    "tx": ev.tx_hash,
+                    "bn": ev.block_number,
+                    "bh": ev.block_hash,
+                    "bt": ev.block_time,
+                },
+            )
+        conn.execute(
+            sa.text("DELETE FROM anchor_event_scans WHERE chain_id = :c AND contract = :a"), params
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO anchor_event_scans (chain_id, contract, from_block, next_block,"
+                " latest_block, scanned_at) VALUES (:c, :a, :f, :n, :l, :t)"
+            ),
+            {
+                **params,
+                "f": state.from_block,
+                "n": state.next_block,
+                "l": state.latest_block,
+                "t": state.scanned_at,
+            },
+        )
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One cached ``Anchored`` event (``duplicates``: later events for the same batch id)."""
+
+    batch_id: int
+    root: bytes
+    leaf_count: int
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    block_time: int  # unix seconds
+    duplicates: int
+
+
+def cached_events(
+    db: Database, chain_id: int, contract: str, from_block: int = 0
+) -> list[EventRow]:
+    """The cached events from ``from_block`` on, by batch id."""
+    with db.connect(write=False) as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT batch_id, root, leaf_count, tx_hash, block_number, block_hash,"
+                " block_time, duplicates FROM anchor_events WHERE chain_id = :c AND contract = :a"
+                " AND block_number >= :b ORDER BY batch_id"
+            ),
+            {"c": chain_id, "a": contract.lower(), "b": from_block},
+        )
+        return [
+            EventRow(
+                batch_id=int(r.batch_id),
+                root=bytes(r.root),
+                leaf_count=int(r.leaf_count),
+                tx_hash=bytes(r.tx_hash),
+                block_number=int(r.block_number),
+                block_hash=bytes(r.block_hash),
+                block_time=int(r.block_time),
+                duplicates=int(r.duplicates),
+            )
+            for r in rows
+        ]
+
+
+def batch_of_tx(db: Database, tx_hash: bytes) -> int | None:
+    """The batch anchored by transaction ``tx_hash`` (our records, else the event cache)."""
+    with db.connect(write=False) as conn:
+        found = conn.execute(
+            sa.text("SELECT id FROM batches WHERE tx_hash = :t"), {"t": tx_hash}
+        ).scalar()
+        if found is None:
+            found = conn.execute(
+                sa.text("SELECT batch_id FROM anchor_events WHERE tx_hash = :t LIMIT 1"),
+                {"t": tx_hash},
+            ).scalar()
+    return None if found is None else int(found)
+
+
+def batch_known(db: Database, batch_id: int) -> bool:
+    """Whether our records or the event cache know ``batch_id``."""
+    with db.connect(write=False) as conn:
+        ours = conn.execute(
+            sa.text("SELECT 1 FROM batches WHERE id = :b"), {"b": batch_id}
+        ).scalar()
+        chain = conn.execute(
+            sa.text("SELECT 1 FROM anchor_events WHERE batch_id = :b LIMIT 1"), {"b": batch_id}
+        ).scalar()
+    return ours is not None or chain is not None

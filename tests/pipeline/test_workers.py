@@ -1,0 +1,68 @@
+"""``anchor serve --role api --workers 2`` (uvicorn workers built by the app factory
+``create_app_from_env``): it serves, several processes answer, SIGTERM stops them all with
+exit 0 and no process left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.interop.helpers import free_port
+
+
+def _children(pid: int) -> set[int]:
+    out = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.add(int(entry.name))
+    return out
+
+
+def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "anchor.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path / "a.sqlite"}"\napi_key = "k"\napi_port = {port}\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "anchor.cli", "serve", "--role", "api", "--workers", "2",
+         "--config", str(config)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
+            time.sleep(0.2)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2, workers
+        r = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"X-API-Key": "k"}, timeout=5)
+        assert r.status_code == 200 and "anchor_batches" in r.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0
+    time.sleep(0.5)
+    for pid in workers:
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or b"anchor" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ), pid
