@@ -176,6 +176,7 @@ class Consumer:
                 self._writer.close()
             self._writer = None
             self._writer = WriterProcess(self.db.url, chunk_size=self.chunk_size)
+            log.info("writer process started: %s", self._writer.pid)
         return self._writer.write(payloads)
 
     async def _settle(

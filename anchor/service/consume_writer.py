@@ -44,6 +44,7 @@ class WriterProcess:
         self._proc.start()
         child.close()
         self._lock = threading.Lock()
+        self._broken = False
         try:
             kind, value = self._conn.recv()  # the database opened (and migrated) there
         except (EOFError, OSError) as exc:
@@ -64,6 +65,7 @@ class WriterProcess:
                 self._conn.send(payloads)
                 kind, value = self._conn.recv()
             except (EOFError, OSError) as exc:
+                self._broken = True
                 raise StorageError(f"the consumer's writer process is gone ({exc!r})") from None
         if kind == "error":
             raise StorageError(str(value))
@@ -71,7 +73,7 @@ class WriterProcess:
         return value
 
     def alive(self) -> bool:
-        return self._proc.is_alive()
+        return not self._broken and self._proc.is_alive()
 
     def close(self) -> None:
         """Close the pipe (the child ends after the load it is on) and wait for it."""

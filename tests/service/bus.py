@@ -248,10 +248,13 @@ class ConsumeProcess:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def writer_pid(self) -> int | None:
-        """The PID of its writer process, from its log (None before it started)."""
-        m = re.search(r"; writer process (\d+)", self.output())
-        return int(m.group(1)) if m else None
+    def writer_pid(self, *, last: bool = False) -> int | None:
+        """The PID of its (first, or ``last``) writer process, from its log (None before
+        it started)."""
+        found = re.findall(r"(?:; writer process|writer process started:) (\d+)", self.output())
+        if not found:
+            return None
+        return int(found[-1] if last else found[0])
 
 
 def gone(pid: int) -> bool:

@@ -4,7 +4,9 @@ and several consumers sharing one durable consumer on PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,14 +50,23 @@ def test_kill9_mid_backlog_loses_nothing_and_duplicates_nothing(
     config = write_config(tmp_path / "anchor.toml", sqlite_url, bus.config(nats_ack_wait_seconds=4))
     db = Database.open(sqlite_url)
     try:
-        # killed twice by PID while loads are being written and acknowledged, then a third
-        # life finishes the backlog (the dead lives' unacknowledged messages come again)
-        for life, at_least in enumerate((15_000, 45_000)):
+        # the first life's writer process is killed alone (its consumer starts another), then
+        # the consumer is killed twice by PID while loads are being written and acknowledged;
+        # a third life finishes the backlog (unacknowledged messages come again)
+        for life, at_least in enumerate((15_000, 50_000)):
             proc = ConsumeProcess(config, tmp_path / f"consume-{life}.log")
+            if life == 0:
+                wait_for(lambda: stored(db) >= 5_000, timeout=120, what=">= 5000", procs=[proc])
+                first = proc.writer_pid()
+                assert first is not None
+                os.kill(first, signal.SIGKILL)
+                wait_for(lambda f=first: gone(f), timeout=60, what="the writer killed")
             wait_for(
                 lambda a=at_least: stored(db) >= a, timeout=120, what=f">= {at_least}", procs=[proc]
             )
-            writer = proc.writer_pid()
+            if life == 0:
+                assert "the writer process is gone: starting another" in proc.output()
+            writer = proc.writer_pid(last=True)
             proc.kill()
             assert stored(db) < n, "the backlog was done before the kill: nothing tested"
             # its writer process ends by itself once its parent is gone
