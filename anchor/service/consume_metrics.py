@@ -65,3 +65,8 @@ ALL = (
     WRITE_SECONDS,
     STORE_ERRORS,
 )
+
+for _outcome in ("stored", "duplicate", "dead"):  # present (at 0) before the first message
+    MESSAGES.labels(_outcome)
+for _error in ("invalid_record", "conflict"):
+    DEAD_LETTERS.labels(_error)
