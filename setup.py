@@ -33,7 +33,15 @@ setup(
             extra_compile_args=["-O3", "-std=c99", "-pthread"],
             extra_link_args=["-pthread"],
             optional=True,
-        )
+        ),
+        Extension(
+            "anchor.core._native._sumtree",
+            sources=["anchor/core/_native/_sumtree.c"],
+            depends=["anchor/core/_native/_keccak_simd.h"],
+            extra_compile_args=["-O3", "-std=c99", "-pthread"],
+            extra_link_args=["-pthread"],
+            optional=True,
+        ),
     ],
     cmdclass={"build_ext": OptionalBuildExt},
 )

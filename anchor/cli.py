@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 
@@ -26,9 +27,11 @@ app = typer.Typer(
 # there yet (or whose optional dependencies are missing) is skipped.
 _COMMAND_MODULES = (
     "anchor.verifier.commands",
+    "anchor.verifier.liability_commands",
     "anchor.chain.commands",
     "anchor.store.commands",
     "anchor.service.commands",
+    "anchor.service.liabilities_commands",
     "anchor.service.consume_commands",
     "anchor.api.commands",
     "anchor.backup.commands",
@@ -71,6 +74,54 @@ def _register_all() -> None:
         module.register(app)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ledger-anchor")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown (not installed)"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ledger-anchor {_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_show_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """ledger-anchor: make an exchange's off-chain books tamper-evident."""
+
+
+def _hide_flag_types() -> None:
+    """Typer's help shows a type column for every option; for an on/off flag it reads
+    ``<bool>``, which says nothing a reader can type. Flags show no type."""
+    from typer.core import TyperOption
+
+    original = getattr(TyperOption, "display_type_rich", None)
+    if original is None or getattr(original, "_anchor_flags_hidden", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        result: str | None = original(self, ctx)
+        return result
+
+    display_type_rich._anchor_flags_hidden = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_types()
 _register_all()
 
 

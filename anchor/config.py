@@ -111,6 +111,14 @@ class Config:
     # alarms pushed as JSON POSTs (raise and resolve) to these URLs
     alarm_webhooks: tuple[str, ...] = ()
     alarm_webhook_timeout_seconds: float = 5.0
+    # liabilities rounds (issue 17): the LiabilitiesRegistry, the padding size (leaves per
+    # round at least, a power of two), the assets (default: every asset with a balance), and
+    # the exchange's reserve wallets with, per asset, "ASSET=native" or "ASSET=0x<ERC-20>"
+    liabilities_contract_address: str | None = None
+    liabilities_pad_to: int = 1024
+    liabilities_assets: tuple[str, ...] = ()
+    reserve_wallets: tuple[str, ...] = ()
+    reserve_assets: tuple[str, ...] = ()
     # the exchange's event bus (issue 19; anchor/service/consume.py): a NATS JetStream stream
     # read by a durable pull consumer. nats_url unset: no consumer.
     nats_url: str | None = None

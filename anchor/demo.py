@@ -83,16 +83,31 @@ def run_demo(
     accounts: int,
     duration: float | None,
     block_time: float,
+    fresh: bool = False,
 ) -> int:
     from anchor.chain.client import make_web3
     from anchor.chain.deploy import deploy_registry, write_deployment
     from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet
     from anchor.chain.keys import SigningKey
+    from anchor.demo_setup import (
+        DATABASE_NAME,
+        STATE_FILE,
+        chain_mismatch,
+        prepare_data_dir,
+        recorded_deployment,
+        wipe,
+        write_config,
+        write_sample_file,
+    )
+
+    data_dir = data_dir.absolute()  # the config it writes works from any directory
+
     from anchor.demo_pids import forget, stop_leftovers
     from anchor.demo_pids import record as record_pids
 
     data_dir.mkdir(parents=True, exist_ok=True)
     stop_leftovers(data_dir, say=lambda text: console.print(f"[yellow]{text}[/]"))
+    notes = prepare_data_dir(data_dir, fresh=fresh)  # after the leftovers are stopped
     record_pids(data_dir, demo=os.getpid())
     # SIGTERM stops everything as Ctrl-C does (then exits 143, Ctrl-C 130)
     stopped_by: list[int] = []
@@ -105,11 +120,19 @@ def run_demo(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     run = f"demo{int(time.time())}"
-    db_path = data_dir / f"{run}.sqlite"
+    db_path = (data_dir / DATABASE_NAME).absolute()
     console.print(f"[bold]ledger-anchor demo[/] — data in {data_dir}")
+    for note in notes:
+        console.print(f"          {note}")
 
+    had_chain = (data_dir / STATE_FILE).exists()
     devnet = start_devnet(
-        DevnetOptions(block_time=block_time, slots_in_an_epoch=1),
+        DevnetOptions(
+            block_time=block_time,
+            slots_in_an_epoch=1,
+            state_file=str((data_dir / STATE_FILE).absolute()),
+            state_interval=5,
+        ),
         workdir=data_dir / "devnet",
     )
     record_pids(data_dir, anvil=devnet.pid)
@@ -122,7 +145,15 @@ def run_demo(
         # never for a real chain.
         key = SigningKey.from_hex(devnet.dev_account.private_key, source="devnet mnemonic")
         w3 = make_web3(devnet.rpc_url)
-        record = deploy_registry(w3, key, expected_chain_id=devnet.chain_id)
+        record = recorded_deployment(w3, data_dir)  # the last run's, if the chain has it
+        why = None if record is None else chain_mismatch(db_path, devnet.rpc_url, record.address)
+        if record is None or why is not None:
+            if why is not None or db_path.exists() or had_chain:  # cannot continue them
+                reason = why or "the chain from the last run is gone"
+                console.print(f"          starting afresh: {reason}")
+                w3.provider.make_request("anvil_reset", [])  # type: ignore[arg-type]
+                wipe(data_dir, chain=False)
+            record = deploy_registry(w3, key, expected_chain_id=devnet.chain_id)
         write_deployment(record, data_dir / "deployment.json")
         console.print(
             f"contract  AnchorRegistry at {record.address} (block {record.block_number}; "
@@ -162,6 +193,9 @@ def run_demo(
                 "ANCHOR_BACKUP_KEY_FILE": str(key_file),
             }
         )
+        config_path = write_config(data_dir, env)
+        env["ANCHOR_CONFIG"] = str(config_path)
+        sample = write_sample_file(data_dir, run, accounts)
         log = (data_dir / "service.log").open("ab")
         service = subprocess.Popen(
             [sys.executable, "-m", "anchor.cli", "serve", "--role", "all"],
@@ -199,6 +233,8 @@ def run_demo(
                         first,
                         api_key,
                         registry=(devnet.chain_id, record.address.lower()),
+                        config_path=config_path,
+                        sample=sample,
                     )
                 if service.poll() is not None:
                     console.print(
@@ -237,50 +273,87 @@ def _announce(
     api_key: str,
     *,
     registry: tuple[int, str],
+    config_path: Path,
+    sample: Path,
 ) -> bool:
-    """Once the first batch is final, print where to look. True when printed."""
+    """Once this run's first records are final on chain, print where to look. True when
+    printed. (A continued run's older batches are final long before.)"""
+    rid = first[0]["record_id"]
+    proof = client.get(f"/v1/proofs/{rid}", headers={"Authorization": f"Bearer {api_key}"})
+    if proof.status_code != 200 or proof.json()["anchor"]["status"] != "final":
+        return False
     resp = client.get("/v1/batches")
     if resp.status_code != 200:
         return False
     data = resp.json()
     batches = data["batches"] if isinstance(data, dict) and "batches" in data else data
-    final = [b for b in batches if b.get("state") == "final"]
-    if not final:
+    batch = next((b for b in batches if b["id"] == proof.json()["batchId"]), None)
+    if batch is None:
         return False
-    batch = min(final, key=lambda b: b["id"])
-    rid = first[0]["record_id"]
     console.print(
         f"[green]anchored[/]  batch {batch['id']}: root {batch.get('root')} "
         f"in tx {batch.get('tx_hash')} (block {batch.get('block_number')}), state final"
     )
-    anchor_cmd = Path(sys.executable).with_name("anchor")
     chain_id, contract = registry
+    # a user's own balance proof: the operator issues the account a token (shown once)
+    balance = next((r for r in first if r.get("kind") == "balance"), None)
+    token = None
+    if balance is not None:
+        issued = client.post(
+            f"/v1/accounts/{balance['account']}/tokens",
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
+        if issued.status_code == 201:
+            token = str(issued.json()["token"])
+    bin_dir = Path(sys.executable).absolute().parent
+    exports = {
+        "ANCHOR_CONFIG": str(config_path),
+        "PATH": f'"{bin_dir}:$PATH"',
+        "DEMO_DIR": str(config_path.parent),
+        "DEMO_API": api,
+        "DEMO_RPC": rpc_url,
+        "DEMO_CHAIN_ID": str(chain_id),
+        "DEMO_CONTRACT": contract,
+        "DEMO_RECORD": rid,
+    }
+    if balance is not None and token is not None:
+        exports |= {"DEMO_BALANCE_RECORD": balance["record_id"], "DEMO_TOKEN": token}
+    console.print(
+        "point every command at this demo and put `anchor` on PATH (this one line; then "
+        "every command in the README runs as written):"
+    )
+    console.print("  export " + " ".join(f"{k}={v}" for k, v in exports.items()))
+    console.print(
+        f"          (config {config_path}; `source {bin_dir}/activate` also puts anchor on PATH)"
+    )
     console.print(
         "pin the exchange's registry once (a real exchange publishes this address on its "
         "website, in an ENS text record and in a signed statement; never take it from a "
         "proof bundle):"
     )
     console.print(
-        f"  {anchor_cmd} trust add --chain-id {chain_id} --contract {contract} --name demo-exchange"
+        f"  anchor trust add --chain-id {chain_id} --contract {contract} --name demo-exchange"
     )
     console.print("prove it yourself (verify uses the pinned registry):")
-    console.print(f"  {anchor_cmd} prove {rid} --api {api} -o proof.json")
-    console.print(f"  {anchor_cmd} verify proof.json --rpc {rpc_url}")
-    balance = next((r for r in first if r.get("kind") == "balance"), None)
-    if balance is not None:
-        # a user's own balance proof: the operator issues the account a token (shown once)
-        issued = client.post(
-            f"/v1/accounts/{balance['account']}/tokens",
-            headers={"Authorization": f"Bearer {api_key}"},
+    console.print(f"  anchor prove {rid} --api {api} -o proof.json")
+    console.print(f"  anchor verify proof.json --rpc {rpc_url}")
+    if balance is not None and token is not None:
+        console.print(
+            f"a user's own balance proofs (account {balance['account']}, with the token the "
+            "demo issued it):"
         )
-        if issued.status_code == 201:
-            token = issued.json()["token"]
-            console.print(f"a user's own balance proofs (account {balance['account']}):")
-            console.print(
-                f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/me/balance-proofs"
-            )
+        console.print(
+            f"  anchor prove {balance['record_id']} --api {api} --token {token} -o my-balance.json"
+        )
+        console.print(f"  anchor verify my-balance.json --rpc {rpc_url}")
+        console.print(
+            f"  curl -s -H 'Authorization: Bearer {token}' {api}/v1/me/balance-proofs "
+            "> my-balances.json"
+        )
+        console.print(f"  anchor verify my-balances.json --rpc {rpc_url}")
+    console.print(f"more records to ingest: anchor ingest {sample}")
     console.print(f"anchors read from the chain: {api}/explorer")
-    console.print("Ctrl-C stops everything.")
+    console.print("Ctrl-C stops everything; the next run continues (--fresh starts anew).")
     return True
 
 
@@ -295,8 +368,17 @@ def register(app: typer.Typer) -> None:
             None, help="Stop after this many seconds (default: run until Ctrl-C)."
         ),
         block_time: float = typer.Option(1.0, help="Devnet block time in seconds."),
+        fresh: bool = typer.Option(
+            False,
+            "--fresh",
+            help="Remove the previous runs' books, chain, backups and config first "
+            "(default: continue them).",
+        ),
     ) -> None:
-        """Run a local devnet, the service and a sample exchange feed; print where to look."""
+        """Run a local devnet, the service and a sample exchange feed; print where to look.
+
+        Leaves a configuration for every other command in DATA_DIR/anchor.toml and prints
+        the line that points them at it (export ANCHOR_CONFIG=...)."""
         code = run_demo(
             data_dir=data_dir,
             interval=interval,
@@ -304,5 +386,6 @@ def register(app: typer.Typer) -> None:
             accounts=accounts,
             duration=duration,
             block_time=block_time,
+            fresh=fresh,
         )
         raise typer.Exit(code)

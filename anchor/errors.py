@@ -72,6 +72,12 @@ class ConfigError(AnchorError):
     """Missing or inconsistent configuration (wrong chain id, no key, bad URL)."""
 
 
+class DatabaseMissingError(ConfigError):
+    """A command that reads the store was pointed at a database that is not there (no
+    SQLite file, a PostgreSQL database that cannot be reached or has no schema). Only
+    ``anchor db init``, ``anchor serve`` and ``anchor demo`` create one."""
+
+
 class ChainError(AnchorError):
     """The chain or its RPC misbehaved: unreachable, reverted, reorged below finality."""
 

@@ -96,4 +96,4 @@ def test_deploy_with_a_chain_profile(anvil: Any, tmp_path: Path) -> None:
     out = tmp_path / "deployment.json"
     ok = _anchor("deploy", "--chain", "devnet", "--rpc", anvil.rpc_url, "--out", str(out), env=env)
     assert ok.returncode == 0, ok.stderr
-    assert "to chain 31337" in ok.stdout and out.is_file()
+    assert "on chain 31337" in ok.stdout and out.is_file()

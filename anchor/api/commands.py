@@ -38,7 +38,7 @@ def _config(config_path: str | None, database_url: str | None = None) -> Any:
 def _open_db(cfg: Any, database_url: str | None) -> Any:
     from anchor.store.db import Database
 
-    return Database.open(database_url, config=cfg)
+    return Database.open_existing(database_url, config=cfg)
 
 
 def _write(out: Path | None, data: bytes) -> None:
@@ -188,6 +188,13 @@ def register(app: typer.Typer) -> None:
             cfg = replace(cfg, rpc_url=rpc_url)
         if contract:
             cfg = replace(cfg, contract_address=contract)
+        if not cfg.rpc_url or not cfg.contract_address:
+            from anchor.errors import ConfigError
+
+            raise ConfigError(
+                "no chain to read: pass --rpc and --contract, or set rpc_url and "
+                "contract_address in the config file (ANCHOR_CONFIG)"
+            )
         db = _open_db(cfg, database_url)
         try:
             report = collect_anchors(db, cfg, from_block=from_block)

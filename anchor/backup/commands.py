@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,17 +71,21 @@ def _emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
 
 
-def _progress_printer(enabled: bool) -> Any:
+@contextmanager
+def _progress_status(enabled: bool) -> Iterator[Any]:
+    """A one-line status on stderr naming what is being read now (a terminal only; never
+    a line per batch), as the ``progress(text)`` callback; None when not ``enabled``."""
     if not enabled:
-        return None
+        yield None
+        return
     from rich.console import Console
 
-    err = Console(stderr=True)
+    with Console(stderr=True).status("starting") as status:
 
-    def show(text: str) -> None:
-        err.print(f"[dim]{text}[/dim]")
+        def show(text: str) -> None:
+            status.update(text)
 
-    return show
+        yield show
 
 
 def register(app: typer.Typer) -> None:
@@ -103,7 +109,7 @@ def register(app: typer.Typer) -> None:
 
         cfg = _config(config)
         targets = _targets(cfg, target)
-        with Database.open(database_url, config=cfg) as db:
+        with Database.open_existing(database_url, config=cfg) as db:
             report = run_backups(
                 db, cfg, targets=targets, workers=_workers(workers), watch=not target
             )
@@ -158,7 +164,7 @@ def register(app: typer.Typer) -> None:
         from anchor.store.db import Database
 
         cfg = _config(config)
-        with Database.open(database_url, config=cfg) as db:
+        with Database.open_existing(database_url, config=cfg) as db:
             health = backup_health(db, cfg)
         if as_json:
             _emit_json(health.to_json())
@@ -205,20 +211,19 @@ def register(app: typer.Typer) -> None:
         from anchor.backup.verify import verify_targets
 
         cfg = _config(config, contract_address=contract)
-        report = verify_targets(
-            _targets(cfg, target),
-            _chain(cfg, rpc),
-            workers=_workers(workers),
-            progress=_progress_printer(not as_json),
-            keys=_keys(cfg),
-        )
+        targets, chain = _targets(cfg, target), _chain(cfg, rpc)
+        with _progress_status(not as_json) as progress:
+            report = verify_targets(
+                targets, chain, workers=_workers(workers), progress=progress, keys=_keys(cfg)
+            )
         if as_json:
             _emit_json(report.to_json())
         else:
             con = Console()
             table = Table(title=f"backup verify (last batch on chain: {report.last_on_chain})")
             for col in ("target", "batch", "status", "object", "detail"):
-                table.add_column(col)
+                # paths and content addresses are copied by people: folded, never cut short
+                table.add_column(col, overflow="fold")
             colors = {"ok": "green", "unanchored": "yellow"}
             for i in report.items:
                 c = colors.get(i.status, "red")
@@ -262,14 +267,9 @@ def register(app: typer.Typer) -> None:
         cfg = _config(config, contract_address=contract)
         chain = _chain(cfg, rpc)
         targets = [open_target(s) for s in sources]
-        with Database.open(into) as db:
+        with Database.open(into) as db, _progress_status(not as_json) as progress:
             report = restore(
-                db,
-                targets,
-                chain,
-                workers=_workers(workers),
-                progress=_progress_printer(not as_json),
-                keys=_keys(cfg),
+                db, targets, chain, workers=_workers(workers), progress=progress, keys=_keys(cfg)
             )
         complete = not report.chain_only
         if as_json:
@@ -307,53 +307,35 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare the live database, the backups and the chain, batch by batch.
 
-        Names every difference (record id and field, batch, target); exit 1 when any."""
+        Shows a row per batch and names every difference (record id and field, batch,
+        target); exit 1 when any. Without backup targets it compares the database with the
+        chain and says the backups were not checked."""
         from rich.console import Console
-        from rich.table import Table
 
         from anchor.backup.reconcile import reconcile
+        from anchor.backup.reconcile_view import print_report, progress_bar
+        from anchor.backup.targets import open_target
         from anchor.store.db import Database
 
         cfg = _config(config, contract_address=contract)
-        targets = _targets(cfg, target)
-        chain = _chain(cfg, rpc)
-        with Database.open(database_url, config=cfg) as db:
-            report = reconcile(
-                db,
-                targets,
-                chain,
-                workers=_workers(workers),
-                progress=_progress_printer(not as_json),
-                keys=_keys(cfg),
-            )
+        specs = list(target) if target else list(cfg.backup_targets)
+        with Database.open_existing(database_url, config=cfg) as db:
+            targets = [open_target(s) for s in specs]
+            chain = _chain(cfg, rpc)
+            if as_json:
+                report = reconcile(db, targets, chain, workers=_workers(workers), keys=_keys(cfg))
+            else:
+                with progress_bar(Console(stderr=True)) as progress:
+                    report = reconcile(
+                        db,
+                        targets,
+                        chain,
+                        workers=_workers(workers),
+                        progress=progress,
+                        keys=_keys(cfg),
+                    )
         if as_json:
             _emit_json(report.to_json())
         else:
-            con = Console()
-            if report.ok:
-                con.print(
-                    f"[green]no differences[/green]: {report.batches} batches, {report.records}"
-                    f" records, {len(report.targets)} targets"
-                    + (
-                        f"; pending (not anchored yet): {list(report.pending)}"
-                        if report.pending
-                        else ""
-                    )
-                )
-            else:
-                table = Table(title=f"reconcile: {len(report.differences)} differences")
-                for col in ("kind", "batch", "record", "field", "target", "detail"):
-                    table.add_column(col)
-                for d in report.differences:
-                    table.add_row(
-                        d.kind,
-                        str(d.batch_id or "-"),
-                        d.record_id or "",
-                        d.field or "",
-                        d.target or "",
-                        d.detail,
-                    )
-                con.print(table)
-                if report.pending:
-                    con.print(f"pending (not anchored yet): {list(report.pending)}")
+            print_report(report, Console())
         raise typer.Exit(0 if report.ok else 1)

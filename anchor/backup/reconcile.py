@@ -6,7 +6,8 @@ For each batch id (in the database, anchored on chain, or on a target):
   included/final must be on chain; a batch on chain must be in the database. A batch only
   sealed (not anchored yet) is *pending*: listed, not a difference.
 * backups — each target must hold an intact bundle (bytes hash to the name, strict decode)
-  whose records rebuild the root on chain (or, pending, the sealed root). The first such
+  whose records rebuild the root on chain (or, pending, the sealed root). A batch not on
+  chain yet may have no bundle yet (the service writes it on its next tick). The first such
   bundle is the *reference*.
 * records — the database's records are compared with the reference seq by seq: a record
   whose canonical content changed is *altered* and the differing JSON fields are named (so
@@ -19,12 +20,13 @@ For each batch id (in the database, anchored on chain, or on a target):
   chain instead (this says *whether* the batch changed; naming records needs a backup).
 
 No fact is taken from the database to judge the backups, nor the reverse: the chain decides.
+With no targets at all, the database is still compared with the chain (roots, and each
+batch's records rebuilt) and the report says the backups were not checked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -32,6 +34,7 @@ import orjson
 from anchor.backup.bundle import Bundle, RebuiltBatch
 from anchor.backup.catalog import BundleRead, RebuildCache, list_target, read_bundle
 from anchor.backup.chainview import ZERO32, ChainView
+from anchor.backup.reconcile_report import BatchSummary, Difference, ReconcileReport
 from anchor.backup.source import BatchMismatch, BatchRow, bundle_from_db, list_batches
 from anchor.backup.targets import Target
 from anchor.core.hashing import keccak256
@@ -39,47 +42,7 @@ from anchor.core.hashing import keccak256
 if TYPE_CHECKING:
     from anchor.backup.crypto import BackupKeys
 
-__all__ = ["Difference", "ReconcileReport", "reconcile"]
-
-
-@dataclass(frozen=True)
-class Difference:
-    """One thing that differs. ``kind`` is one of: record_altered, record_deleted,
-    record_inserted, account_altered, account_deleted, batch_altered, batch_missing_in_db,
-    batch_missing_on_chain, bundle_missing, bundle_altered, bundle_mismatching,
-    target_unavailable, batch_unverified."""
-
-    kind: str
-    batch_id: int | None = None
-    record_id: str | None = None
-    field: str | None = None
-    target: str | None = None
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class ReconcileReport:
-    differences: tuple[Difference, ...]
-    batches: int
-    records: int
-    pending: tuple[int, ...] = ()
-    last_on_chain: int = 0
-    targets: tuple[str, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "batches": self.batches,
-            "records": self.records,
-            "last_batch_on_chain": self.last_on_chain,
-            "pending": list(self.pending),
-            "targets": list(self.targets),
-            "differences": [d.__dict__ for d in self.differences],
-        }
+__all__ = ["BatchSummary", "Difference", "ReconcileReport", "reconcile"]
 
 
 def _fields(a: bytes, b: bytes) -> list[str]:
@@ -323,11 +286,14 @@ def reconcile(
     chain: ChainView,
     *,
     workers: int = 1,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     keys: BackupKeys | None = None,
 ) -> ReconcileReport:
-    """Compare the database, the targets and the chain; see the module docstring."""
+    """Compare the database, the targets and the chain; see the module docstring. With no
+    targets, only the database and the chain are compared (``backups_checked`` False).
+    ``progress(done, total)`` is called before the first batch and after each one."""
     out: list[Difference] = []
+    summaries: list[BatchSummary] = []
     last = chain.last_batch_id()
     listings = [list_target(t) for t in targets]
     for x in listings:
@@ -342,9 +308,10 @@ def reconcile(
         ids = sorted(
             set(db_batches) | set(range(1, last + 1)) | {i for x in live for i in x.bundles}
         )
-        for bid in ids:
-            if progress:
-                progress(f"batch {bid}")
+        if progress:
+            progress(0, len(ids))
+        for done, bid in enumerate(ids, 1):
+            first_difference, records_before, copies = len(out), records, 0
             b = db_batches.get(bid)
             chain_root = chain.root_of(bid) if bid <= last else ZERO32
             if b is None:
@@ -379,10 +346,16 @@ def reconcile(
 
             decoded: dict[str, Bundle] = {}
             reads: list[tuple[str, BundleRead]] = []  # intact copies, in target order
+            # a batch sealed moments ago is backed up in the service's next tick: on a live
+            # system its bundle may not be there yet (once on chain, it must be)
+            just_sealed = (
+                chain_root == ZERO32 and b is not None and b.state in ("sealed", "submitted")
+            )
             for x in live:
                 objects = x.bundles.get(bid, [])
                 if not objects:
-                    out.append(Difference("bundle_missing", bid, target=x.name))
+                    if not just_sealed:
+                        out.append(Difference("bundle_missing", bid, target=x.name))
                     continue
                 for key in objects:
                     read = read_bundle(x.target, key, decoded=decoded, keys=keys)
@@ -428,8 +401,10 @@ def reconcile(
                             detail=f"{read.key.key}: records do not rebuild the {which} root",
                         )
                     )
-                elif reference is None:
-                    reference = (read, rebuilt)
+                else:
+                    copies += 1
+                    if reference is None:
+                        reference = (read, rebuilt)
             if b is not None:
                 if reference is not None:
                     rread, rebuilt_ref = reference
@@ -447,6 +422,18 @@ def reconcile(
                     records += b.leaf_count
             for name in decoded:
                 cache.forget(name)
+            summaries.append(
+                BatchSummary(
+                    bid,
+                    None if b is None else b.state,
+                    chain_root != ZERO32,
+                    records - records_before,
+                    copies,
+                    tuple(out[first_difference:]),
+                )
+            )
+            if progress:
+                progress(done, len(ids))
     return ReconcileReport(
         differences=tuple(out),
         batches=len(ids),
@@ -454,4 +441,5 @@ def reconcile(
         pending=tuple(pending),
         last_on_chain=last,
         targets=tuple(t.name for t in targets),
+        per_batch=tuple(summaries),
     )

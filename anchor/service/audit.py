@@ -214,7 +214,6 @@ def collect_anchors(
 
     When the chain cannot be read, the report carries ``error`` and only our side (every
     row then gets the status of an unreadable chain, ``pending``)."""
-    ours = _db_batches(db)
     error: str | None = None
     chain: dict[int, ChainSide] = {}
     latest: int | None = None
@@ -242,6 +241,9 @@ def collect_anchors(
             )
     except AnchorError as exc:
         error = exc.diagnostics()
+    # our side after the chain's: a batch is in the database before it is on chain, so on a
+    # live service every batch the chain shows is already in this read
+    ours = _db_batches(db)
     rows: list[AnchorRow] = []
     for batch_id in sorted(set(ours) | set(chain)):
         c, o = chain.get(batch_id), ours.get(batch_id)

@@ -31,7 +31,7 @@ def _config(path: Path | None) -> Config:
 def _open(config: Config, url: str | None) -> Database:
     from anchor.store.db import Database
 
-    return Database.open(url, config=config)
+    return Database.open_existing(url, config=config)
 
 
 @contextmanager
@@ -82,9 +82,9 @@ def register(app: typer.Typer) -> None:
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:
-        """Seal pending records into a batch (``--now``), then anchor it.
+        """Seal pending records into a batch (--now), then anchor it.
 
-        Without ``--now`` it only prints how many records are pending."""
+        Without --now it only prints how many records are pending."""
         with _opened(config, database_url) as (cfg, db):
             from anchor.service.anchoring import pending_count
 

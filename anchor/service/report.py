@@ -3,8 +3,9 @@
 It holds the registry (address, chain, and its runtime code checked against the committed
 artifact's code hash), every anchor (the chain's events beside our batch records, with block
 time, the chain's finality, ingest-to-final latency and explorer links: the same rows as
-``anchor anchors export``), the open alarms, and the missed receipt deadlines. No script, no
-stylesheet or image from elsewhere: inline CSS only, every value escaped.
+``anchor anchors export``), the open alarms, backup status per target, and the missed
+receipt deadlines. No script, no stylesheet or image from elsewhere: inline CSS only, every
+value escaped.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from anchor.backup.watch import BackupHealth, backup_health
 from anchor.config import Config
 from anchor.errors import AnchorError
 from anchor.service.audit import AnchorsReport, collect_anchors, export_rows, iso
@@ -41,17 +43,19 @@ class Report:
     rows: list[dict[str, Any]]
     alarms: list[Any]
     missed: list[Any]
+    backups: BackupHealth
 
     @property
     def problems(self) -> int:
         """Anything a reader must look at: mismatches, a code check that failed, an
-        unreadable chain, open alarms, missed deadlines."""
+        unreadable chain, open alarms, missed deadlines, backups that lag."""
         return (
             self.anchors.mismatches
             + (0 if self.code.ok else 1)
             + (1 if self.anchors.error else 0)
             + len(self.alarms)
             + len(self.missed)
+            + (0 if self.backups.ok else 1)
         )
 
 
@@ -100,6 +104,7 @@ def build_report(db: Database, config: Config, *, from_block: int | None = None)
         rows=export_rows(anchors),
         alarms=open_alarms(db),
         missed=missed_loads(db, now, limit=10_000),
+        backups=backup_health(db, config),
     )
 
 
@@ -156,6 +161,22 @@ def render_html(r: Report) -> str:
         f"<td>{_e(x.created_at)}</td><td>{_e(x.message)}</td></tr>"
         for x in r.alarms
     ]
+    backup_rows = [
+        "<tr>"
+        + "".join(
+            f"<td>{_e(v)}</td>"
+            for v in (
+                t.target,
+                t.state,
+                t.last_batch or "-",
+                f"{t.behind} ({t.behind_final})",
+                f"{t.lag_seconds:.0f}",
+                t.last_error or "",
+            )
+        )
+        + "</tr>"
+        for t in r.backups.targets
+    ]
     missed_rows = [
         f'<tr class="bad"><td>{_e(m.id)}</td><td>{_e(m.first_seq)}..{_e(m.last_seq)}</td>'
         f"<td>{_e(m.count)}</td><td>{_e(iso(m.ingested_at))}</td><td>{_e(iso(m.deadline))}</td>"
@@ -206,6 +227,19 @@ the chain's <code>Anchored</code> events and compared with the operator's batch 
         _table(["kind", "batch", "count", "since", "message"], alarm_rows)
         if alarm_rows
         else "<p>None.</p>"
+    }
+<h2>Backups ({len(r.backups.targets)} targets, a final batch needs {r.backups.minimum} within
+{r.backups.alarm_seconds:g} s)</h2>
+<p class="{"ok" if r.backups.ok else "bad"}">{
+        _e("up to date" if r.backups.ok else r.backups.reason)
+    }</p>
+{
+        _table(
+            ["target", "state", "last batch", "behind (final)", "lag (s)", "last error"],
+            backup_rows,
+        )
+        if backup_rows
+        else "<p>No backup target configured.</p>"
     }
 <h2>Missed receipt deadlines ({len(r.missed)})</h2>
 {

@@ -1,4 +1,8 @@
-"""CLI commands of the store: ``anchor ingest FILE`` and ``anchor db migrate|info``.
+"""CLI commands of the store: ``anchor ingest FILE`` and ``anchor db init|migrate|info``.
+
+Every command but ``db init`` needs the database to exist already (a missing SQLite file
+or an unreachable PostgreSQL database is an error naming the URL, exit 2): a mistyped URL
+never turns into a new, empty database.
 
 Only typer, rich and the standard library at import time (heavy imports inside the
 commands), so a base install without the server extras still starts.
@@ -22,13 +26,13 @@ DbOpt = typer.Option(None, "--database-url", help="else $ANCHOR_DATABASE_URL or 
 
 
 def _open(config_path: Path | None, url: str | None, *, migrate: bool = True) -> Database:
+    """The database the command works on; it must exist (``anchor db init`` creates one).
+    ``migrate=False``: as it is, even without a schema (``db migrate``, ``db info``)."""
     from anchor.config import load_config
-    from anchor.store.db import Database, resolve_url
+    from anchor.store.db import Database
 
     config = load_config(config_path)
-    if migrate:
-        return Database.open(url, config=config)
-    return Database(resolve_url(url, config))
+    return Database.open_existing(url, config=config, require_schema=migrate, migrate=migrate)
 
 
 class _Counting(io.RawIOBase):
@@ -176,6 +180,29 @@ def register(app: typer.Typer) -> None:
     db_app = typer.Typer(help="Database: migrations and status.", no_args_is_help=True)
     app.add_typer(db_app, name="db")
 
+    @db_app.command("init")
+    def init_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
+        """Create the database (a SQLite file and its directory) if it is not there, and
+        bring its schema up to date. The only command besides serve and demo that creates
+        one; safe to run again."""
+        from anchor.config import load_config
+        from anchor.store.db import Database, resolve_url
+
+        url = resolve_url(database_url, load_config(config))
+        db = Database(url)
+        try:
+            before = db.schema_version()
+            after = db.migrate()
+        finally:
+            db.close()
+        where = repr(db).removeprefix("Database(").removesuffix(")")
+        if before == 0:
+            typer.echo(f"initialised {where}: schema version {after}")
+        elif after == before:
+            typer.echo(f"{where} already initialised: schema version {after}")
+        else:
+            typer.echo(f"{where}: schema migrated from version {before} to {after}")
+
     @db_app.command("migrate")
     def migrate_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
         """Apply pending schema migrations (safe to run again)."""
@@ -221,7 +248,7 @@ def register(app: typer.Typer) -> None:
                 states = ", ".join(f"{k} {v}" for k, v in sorted(s.batches_by_state.items()))
                 table.add_row("batches", f"{s.batches:,}" + (f" ({states})" if states else ""))
             elif latest:
-                table.add_row("hint", "run `anchor db migrate`")
+                table.add_row("hint", "run `anchor db init`")
             Console().print(table)
         finally:
             db.close()

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
-from anchor.errors import ConfigError
+from anchor.errors import ConfigError, DatabaseMissingError
 
 if TYPE_CHECKING:
     from anchor.config import Config
@@ -90,16 +90,40 @@ def normalize_url(url: str) -> str:
 
 def resolve_url(url: str | None = None, config: Config | None = None) -> str:
     """The database URL: explicit argument, else ``$ANCHOR_DATABASE_URL``, else the config."""
+    return resolve_url_source(url, config)[0]
+
+
+def resolve_url_source(url: str | None = None, config: Config | None = None) -> tuple[str, str]:
+    """The database URL (as :func:`resolve_url`) and where it came from, for messages."""
     if url:
-        return normalize_url(url)
+        return normalize_url(url), "--database-url"
     env = os.environ.get(ENV_URL)
     if env:
-        return normalize_url(env)
-    if config is None:
-        from anchor.config import load_config
+        return normalize_url(env), ENV_URL
+    from anchor.config import DEFAULT_DATA_DIR, load_config
 
+    if config is None:
         config = load_config()
-    return normalize_url(config.database_url)
+    if config.database_url == f"sqlite:///{DEFAULT_DATA_DIR}/anchor.sqlite":
+        where = "the default (no database_url configured; is ANCHOR_CONFIG set?)"
+    elif os.environ.get("ANCHOR_CONFIG"):
+        where = f"database_url in {os.environ['ANCHOR_CONFIG']}"
+    else:
+        where = "the config's database_url"
+    return normalize_url(config.database_url), where
+
+
+def _missing(where: str, why: str, source: str, *, sqlite: bool) -> DatabaseMissingError:
+    create = (
+        "create one with `anchor db init`"
+        if sqlite
+        else "create the database, then `anchor db init` creates its tables"
+    )
+    return DatabaseMissingError(
+        f"no database at {where} ({why}); its URL comes from {source}. Point "
+        "--database-url, ANCHOR_DATABASE_URL or the config file (ANCHOR_CONFIG) at the "
+        f"service's database, or {create}"
+    )
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:
@@ -163,6 +187,47 @@ class Database:
         db = cls(resolve_url(url, config))
         try:
             db.migrate()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @classmethod
+    def open_existing(
+        cls,
+        url: str | None = None,
+        *,
+        config: Config | None = None,
+        require_schema: bool = True,
+        migrate: bool = True,
+    ) -> Database:
+        """Open a database that must already exist, for commands that read or add to the
+        store: a SQLite file that is there, a PostgreSQL database that answers and (with
+        ``require_schema``) holds the schema. Otherwise :class:`DatabaseMissingError` (exit
+        2) naming the URL, where it came from and how to point at the right one; nothing
+        is created. Pending migrations are applied when ``migrate``."""
+        resolved, source = resolve_url_source(url, config)
+        parsed = make_url(resolved)
+        shown = parsed.render_as_string(hide_password=True)
+        if parsed.get_backend_name() == "sqlite":
+            assert parsed.database is not None
+            path = Path(parsed.database).expanduser().absolute()
+            shown = str(path)
+            if not path.is_file():
+                raise _missing(shown, "the file does not exist", source, sqlite=True)
+        db = cls(resolved)
+        sqlite = db.backend == "sqlite"
+        try:
+            try:
+                version = db.schema_version()
+            except OperationalError as exc:
+                first = str(exc.orig or exc).strip().splitlines()
+                why = first[0] if first else type(exc).__name__
+                raise _missing(shown, f"cannot connect: {why}", source, sqlite=sqlite) from None
+            if require_schema and version == 0:
+                raise _missing(shown, "it holds no ledger-anchor tables", source, sqlite=sqlite)
+            if migrate and version:
+                db.migrate()
         except BaseException:
             db.close()
             raise

@@ -1,6 +1,11 @@
 """``anchor verify FILE (--offline | --rpc URL [--contract 0x.. | --trust-file F])`` and
 ``anchor trust add|list|remove``.
 
+FILE is one bundle in any JSON formatting, or the balance-proof response of
+``GET /v1/me/balance-proofs``: each of its bundles is verified on its own, one line each,
+prefixed ``proofs[i]:``; the exit code is 0 only if all hold, else 1 if any is invalid, 2 if
+any is unusable, 3 if the registry is not pinned.
+
 Exit codes: 0 valid (``--offline``: the math holds, the chain was not asked), 1 invalid (the
 message names the failed check), 2 unusable input (malformed bundle or trust file, wrong
 chain) or unreachable RPC, 3 registry not pinned for the chain (no ``--contract``, no trust
@@ -12,9 +17,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from anchor.verifier.trust import TrustStore
 
 __all__ = ["register", "verify_command"]
 
@@ -31,7 +39,13 @@ def _read(file: str) -> bytes:
 
 
 def verify_command(
-    file: Annotated[str, typer.Argument(help="proof bundle (JSON), or - for stdin")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="a proof bundle (JSON, any formatting), or the balance-proof response "
+            "(several bundles in .proofs[]); - for stdin"
+        ),
+    ],
     offline: Annotated[
         bool, typer.Option("--offline", help="math only: leaf and root; no chain check")
     ] = False,
@@ -68,10 +82,14 @@ def verify_command(
 ) -> None:
     """Verify a proof bundle: recompute its leaf and root, and (with --rpc) check the root
     stored in the registry YOU pinned (--contract or `anchor trust add`), its code, the
-    anchoring transaction, its canonical block and finality."""
-    from anchor.errors import AnchorError, RegistryNotPinned, VerificationError
+    anchoring transaction, its canonical block and finality.
+
+    Given the balance-proof response (GET /v1/me/balance-proofs), every bundle in it is
+    verified, one line each; exit 0 only if all hold (else 1 if any is invalid, 2 if any
+    is unusable, 3 if the registry is not pinned)."""
+    from anchor.core.proof_json import read_bundle_document
+    from anchor.errors import AnchorError
     from anchor.verifier.trust import TrustStore
-    from anchor.verifier.verify import verify_bundle_offline, verify_bundle_online
 
     if offline == (rpc is not None):
         typer.echo("error: give exactly one of --offline or --rpc URL", err=True)
@@ -82,8 +100,54 @@ def verify_command(
         typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from None
     try:
+        document = read_bundle_document(data)
+        trust = TrustStore.load(trust_file) if rpc is not None and contract is None else None
+    except AnchorError as exc:
+        typer.echo(f"error: {exc.diagnostics()}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    codes = []
+    for label, body in document.bundles:
+        codes.append(
+            _verify_one(
+                body,
+                f"{label}: " if document.several else "",
+                rpc=rpc,
+                contract=contract,
+                trust=trust,
+                finality_depth=finality_depth,
+                timeout=timeout,
+            )
+        )
+    for p in document.pending:
+        typer.echo(
+            f"pending: record {p['record_id']} ({p['asset']}) is not anchored yet "
+            f"(state {p['state']}): no bundle to check",
+            err=True,
+        )
+    if not codes:
+        typer.echo("error: balance-proof response: no bundle to verify", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    for code in (EXIT_INVALID, EXIT_UNUSABLE, EXIT_NOT_PINNED):
+        if code in codes:
+            raise typer.Exit(code)
+
+
+def _verify_one(
+    data: bytes,
+    prefix: str,
+    *,
+    rpc: str | None,
+    contract: str | None,
+    trust: TrustStore | None,
+    finality_depth: int | None,
+    timeout: float,
+) -> int:
+    """Verify one bundle and print its one line (prefixed); the exit code it deserves."""
+    from anchor.errors import AnchorError, RegistryNotPinned, VerificationError
+    from anchor.verifier.verify import verify_bundle_offline, verify_bundle_online
+
+    try:
         if rpc is not None:
-            trust = TrustStore.load(trust_file) if contract is None else None
             result = verify_bundle_online(
                 data,
                 rpc,
@@ -95,19 +159,20 @@ def verify_command(
         else:
             result = verify_bundle_offline(data)
     except VerificationError as exc:
-        typer.echo(f"invalid: {exc.step}: {exc.detail}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
+        typer.echo(f"{prefix}invalid: {exc.step}: {exc.detail}", err=True)
+        return EXIT_INVALID
     except RegistryNotPinned as exc:
         typer.echo(
-            f"{exc}: pin the exchange's published registry address with --contract 0x… or "
-            f"`anchor trust add --chain-id {exc.chain_id} --contract 0x… --name EXCHANGE`",
+            f"{prefix}{exc}: pin the exchange's published registry address with --contract "
+            f"0x… or `anchor trust add --chain-id {exc.chain_id} --contract 0x… --name EXCHANGE`",
             err=True,
         )
-        raise typer.Exit(EXIT_NOT_PINNED) from None
+        return EXIT_NOT_PINNED
     except AnchorError as exc:
-        typer.echo(f"error: {exc.diagnostics()}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
-    typer.echo(result.summary())
+        typer.echo(f"{prefix}error: {exc.diagnostics()}", err=True)
+        return EXIT_UNUSABLE
+    typer.echo(prefix + result.summary())
+    return EXIT_VALID
 
 
 def verify_receipt_command(

@@ -169,14 +169,24 @@ def test_page_renders_with_data_and_reads_the_chain_itself(chain: Chain, tmp_pat
 # --------------------------------------------------------------------------- part 5: export
 
 
-def _cli(chain: Chain, *args: str, rpc: str | None = None, contract: str | None = None) -> Any:
+def _cli(
+    chain: Chain,
+    *args: str,
+    rpc: str | None = None,
+    contract: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Any:
     from typer.testing import CliRunner
 
     from anchor.cli import app
 
     common = ["--database-url", chain.db.url, "--rpc", rpc or chain.registry.rpc_url,
               "--contract", contract or chain.registry.address]  # fmt: skip
-    env = {"ANCHOR_EXPLORER_BASE_URL": EXPLORER, "ANCHOR_CHAIN_ID": str(chain.registry.chain_id)}
+    env = {
+        "ANCHOR_EXPLORER_BASE_URL": EXPLORER,
+        "ANCHOR_CHAIN_ID": str(chain.registry.chain_id),
+        **(env or {}),
+    }
     return CliRunner().invoke(app, [*args, *common], env=env)
 
 
@@ -213,6 +223,7 @@ def test_report_html_is_self_contained_and_names_every_problem(
     for b in (1, 2, 3, 4):
         assert f"<tr><td>{b}</td>" in page or f'<tr class="bad"><td>{b}</td>' in page
     assert "Missed receipt deadlines (0)" in page and "Open alarms (0)" in page
+    assert "<h2>Backups (0 targets" in page and "No backup target configured." in page
     # a promise missed, and our root of batch 2 altered: both named, exit 1
     signer = load_receipt_key(
         Config(max_merge_delay_seconds=1, private_key_env="NO_KEY"),
@@ -228,6 +239,11 @@ def test_report_html_is_self_contained_and_names_every_problem(
     page = out.read_text()
     assert "Missed receipt deadlines (1)" in page and "NOT FINAL" in page
     assert "receipt_deadline_missed" in page and "root differs" in page
+    # backup status per target, from the database (a target the backup job never reached)
+    target = tmp_path / "backups-never-written"
+    res = _cli(chain, "report", "--html", str(out), env={"ANCHOR_BACKUP_TARGETS": str(target)})
+    page = out.read_text()
+    assert "<h2>Backups (1 targets" in page and str(target) in page
     # a look-alike registry (no registry code at the address) and an unreachable RPC
     res = _cli(chain, "report", "--html", str(out), contract="0x" + "11" * 20)
     assert res.exit_code == 1 and "no contract at" in out.read_text()

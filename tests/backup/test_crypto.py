@@ -194,3 +194,20 @@ def test_restore_verify_and_reconcile_need_the_right_key(
         ok = cli(*args, keys_value=f"k2:{K2},k1:{K1}")
         assert ok.returncode == 0, (args, ok.stdout, ok.stderr)
         assert json.loads(ok.stdout)["ok"] is True
+
+
+def test_keygen_prints_an_entry_the_key_parser_takes() -> None:
+    """``anchor backup keygen ID`` prints one ``ID:base64`` entry for the key list; the first
+    entry of the list encrypts."""
+
+    def keygen(key_id: str) -> str:
+        run = [sys.executable, "-m", "anchor.cli", "backup", "keygen", key_id]
+        return subprocess.run(
+            run, capture_output=True, text=True, check=True, timeout=120
+        ).stdout.strip()
+
+    new, old = keygen("k2026-11"), keygen("k2026-10")
+    assert new.startswith("k2026-11:") and old.startswith("k2026-10:")
+    assert new.split(":", 1)[1] != old.split(":", 1)[1]
+    keys = parse_keys(f"{new},{old}", source="test")
+    assert keys.current == "k2026-11" and sorted(keys.keys) == ["k2026-10", "k2026-11"]

@@ -149,9 +149,28 @@ def test_reconcile_command(db: Any, deployed_registry: Any, two_targets: Any) ->
         "ANCHOR_BACKUP_TARGETS": f"{a.root},{b.root}",
     }
     runner = CliRunner()
-    ok = runner.invoke(app, ["reconcile", "--workers", "1"], env=env)
+    ok = runner.invoke(app, ["reconcile", "--workers", "1"], env={**env, "COLUMNS": "200"})
     assert ok.exit_code == 0, ok.output
-    assert "no differences" in ok.stdout
+    # a progress bar (stderr), then one row per run of clean batches and a closing line
+    assert "reconcile" in ok.stderr and "2/2 batches" in ok.stderr, ok.stderr
+    assert "batch " + "\n" not in ok.stdout  # no bare "batch N" lines
+    row = next(line for line in ok.stdout.splitlines() if "1–2" in line)
+    assert "final" in row and "20" in row and "2/2 intact" in row and "ok" in row, ok.stdout
+    assert (
+        "no differences: 2 batches compared (2 anchored, 0 pending), 20 records; "
+        "backups: 2 target(s) checked" in ok.stdout
+    ), ok.stdout
+    machine = json.loads(runner.invoke(app, ["reconcile", "--json"], env=env).stdout)
+    assert machine["ok"] and machine["backups_checked"]
+    assert [(b["batch_id"], b["status"], b["records"], b["intact_copies"])
+            for b in machine["per_batch"]] == [(1, "ok", 15, 2), (2, "ok", 5, 2)]  # fmt: skip
+    # no backup targets: the database is still compared with the chain, not exit 2
+    bare = {k: v for k, v in env.items() if k != "ANCHOR_BACKUP_TARGETS"}
+    alone = runner.invoke(app, ["reconcile"], env={**bare, "COLUMNS": "200"})
+    assert alone.exit_code == 0, alone.output
+    assert "database and chain (backups not checked)" in alone.stdout
+    assert "backups not checked (no backup targets: pass --target" in alone.stdout
+    assert "not checked" in next(x for x in alone.stdout.splitlines() if "1–2" in x)
     exec_sql(
         db,
         'UPDATE records SET canonical = replace(canonical, \'"locked":"1"\', \'"locked":"5"\')'
@@ -163,5 +182,10 @@ def test_reconcile_command(db: Any, deployed_registry: Any, two_targets: Any) ->
     assert [(d["kind"], d["batch_id"], d["record_id"], d["field"]) for d in diffs] == [
         ("record_altered", 2, "bal-000016", "locked")
     ]
-    table = runner.invoke(app, ["reconcile", "--workers", "1"], env=env)
+    table = runner.invoke(app, ["reconcile", "--workers", "1"], env={**env, "COLUMNS": "200"})
     assert table.exit_code == 1 and "bal-000016" in table.stdout
+    row = next(line for line in table.stdout.splitlines() if line.strip("│┃ ").startswith("2 "))
+    assert "differs (1)" in row and "record_altered bal-000016.locked" in row, table.stdout
+    assert "1 difference(s) in 1 batch(es)" in table.stdout
+    # the untouched batch keeps its own row, ok
+    assert any(x.strip("│┃ ").startswith("1 ") and " ok " in x for x in table.stdout.splitlines())

@@ -37,10 +37,15 @@ def _count(url: str) -> int:
         db.close()
 
 
-def test_db_migrate_and_info(db_url: str) -> None:
-    first = _anchor("db", "migrate", url=db_url)
+def _init(url: str) -> None:
+    done = _anchor("db", "init", url=url)
+    assert done.returncode == 0 and "initialised" in done.stdout, done.stderr
+
+
+def test_db_init_migrate_and_info(db_url: str) -> None:
+    first = _anchor("db", "init", url=db_url)
     assert first.returncode == 0, first.stderr
-    assert "migrated from version 0" in first.stdout
+    assert "initialised" in first.stdout and "schema version" in first.stdout
     again = _anchor("db", "migrate", url=db_url)
     assert again.returncode == 0 and "up to date" in again.stdout
     info = _anchor("db", "info", url=db_url)
@@ -48,6 +53,7 @@ def test_db_migrate_and_info(db_url: str) -> None:
 
 
 def test_ingest_ndjson_file(db_url: str, tmp_path: Path) -> None:
+    _init(db_url)
     path = tmp_path / "in.ndjson"
     path.write_bytes(ndjson(mixed(40)))
     done = _anchor("ingest", str(path), url=db_url)
@@ -59,6 +65,7 @@ def test_ingest_ndjson_file(db_url: str, tmp_path: Path) -> None:
 
 
 def test_ingest_bad_line_exits_nonzero_and_writes_nothing(db_url: str, tmp_path: Path) -> None:
+    _init(db_url)
     records = mixed(5)
     records[3]["record_id"] = "has space"
     path = tmp_path / "bad.ndjson"
@@ -73,6 +80,7 @@ def test_ingest_bad_line_exits_nonzero_and_writes_nothing(db_url: str, tmp_path:
 
 
 def test_ingest_csv(sqlite_url: str, tmp_path: Path) -> None:
+    _init(sqlite_url)
     path = tmp_path / "b.csv"
     path.write_text(
         "record_id,ts_ns,account,asset,available,locked,ext\n"

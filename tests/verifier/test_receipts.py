@@ -108,9 +108,10 @@ def test_anchor_ingest_writes_receipts(tmp_path: Path) -> None:
     src.write_text("".join(json.dumps(o) + "\n" for o in sample_record_objs(40, seed=6)))
     out = tmp_path / "receipts.ndjson"
     env = {"ANCHOR_RECEIPT_KEY": RECEIPT_KEY, "ANCHOR_PRIVATE_KEY": ANCHORER_KEY}
-    res = runner.invoke(app, ["ingest", str(src), "--database-url",
-                              f"sqlite:///{tmp_path / 'c.db'}", "--receipts-out", str(out)],
-                        env=env)  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    assert runner.invoke(app, ["db", "init", "--database-url", url]).exit_code == 0
+    res = runner.invoke(app, ["ingest", str(src), "--database-url", url,
+                              "--receipts-out", str(out)], env=env)  # fmt: skip
     assert res.exit_code == 0, res.output
     lines = out.read_text().splitlines()
     assert len(lines) == 40

@@ -1,0 +1,90 @@
+"""``anchor verify-liability FILE (--offline | --rpc URL --contract 0x…) [--round N]``.
+
+Exit codes as ``anchor verify``: 0 valid, 1 invalid (the failed step is named), 2 unusable
+input or RPC, 3 no contract pinned. Prints the user's own amounts and the round's totals.
+Only typer and the standard library at module level.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register", "verify_liability_command"]
+
+
+def verify_liability_command(
+    file: Annotated[str, typer.Argument(help="liability proof bundle (JSON), or - for stdin")],
+    offline: Annotated[bool, typer.Option("--offline", help="math only; no chain")] = False,
+    rpc: Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain")] = None,
+    contract: Annotated[
+        str | None,
+        typer.Option(
+            "--contract",
+            help="the LiabilitiesRegistry address you trust (required "
+            "with --rpc; never taken from the bundle)",
+        ),
+    ] = None,
+    round_id: Annotated[
+        int | None,
+        typer.Option("--round", help="the round to check (default: the contract's latest)"),
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="your account id: the proof must be of this account"),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1)] = 10.0,
+) -> None:
+    """Verify a liability proof: your leaf (commitment from your account id and salt, your
+    balances) is counted in the round's per-asset totals, and (with --rpc) those are the
+    totals anchored in the contract you pinned, for its latest round."""
+    from anchor.core.liability_proof import parse_liability_bundle
+    from anchor.errors import AnchorError, VerificationError
+    from anchor.verifier.liability import verify_liability_offline, verify_liability_online
+    from anchor.verifier.rpc import RpcClient
+
+    if offline == (rpc is not None):
+        typer.echo("error: give exactly one of --offline or --rpc URL", err=True)
+        raise typer.Exit(2)
+    if rpc is not None and contract is None:
+        typer.echo("error: --rpc needs --contract 0x… (the registry you trust)", err=True)
+        raise typer.Exit(3)
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+        bundle = parse_liability_bundle(data)
+        if rpc is not None:
+            assert contract is not None
+            with RpcClient(rpc, timeout=timeout) as client:
+                result = verify_liability_online(
+                    bundle,
+                    client,
+                    contract=contract,
+                    expected_round=round_id,
+                    expected_account=account,
+                )
+        else:
+            result = verify_liability_offline(bundle, expected_account=account)
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
+    except VerificationError as exc:
+        typer.echo(f"invalid: {exc.step}: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    except AnchorError as exc:
+        typer.echo(f"error: {exc.diagnostics()}", err=True)
+        raise typer.Exit(2) from None
+    where = (
+        f"on chain ({result.contract}, latest round {result.latest_round})"
+        if result.online
+        else "offline: math only, the chain was not asked"
+    )
+    typer.echo(f"valid: round {result.round_id}, account {result.account_id}, {where}")
+    for asset, mine, total in zip(result.assets, result.balances, result.totals, strict=True):
+        typer.echo(f"  {asset}: yours {mine} of total liabilities {total}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("verify-liability")(verify_liability_command)

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Liabilities rounds: build time, proof verification time, and gas (issue 17).
+
+1. Build a round over ``--accounts`` accounts (default 10^6) × 5 assets: random 32-byte
+   commitments, balances below 2^64, five record ids each, as the store hands them over
+   (:class:`anchor.core.sumtree.RoundInput` columns). Times ``build_sum_tree`` (shuffle,
+   padding, salts, leaves, every level). Budget: 5 s.
+2. Verify one account's path (commitment, leaf, every level's hash and checked sums) in
+   Python: the mean of ``--proofs`` verifications. Budget: 1 ms.
+3. With ``--gas``: on a fresh anvil (started and stopped here), deploy the LiabilitiesRegistry
+   through CREATE2, anchor rounds of 2^20 leaves × 5 assets, and measure ``verifyLiability``
+   (eth_estimateGas of the call, a 20-level path) — and the same for 1 and 16 assets.
+
+    .venv/bin/python scripts/bench_liabilities.py [--accounts N] [--gas] [--json]
+
+Exits 1 when a budget is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from anchor.core.native import native_available  # noqa: E402
+from anchor.core.sumtree import (  # noqa: E402
+    LABEL_SALT,
+    RoundInput,
+    build_sum_tree,
+    derive,
+    process_path,
+    records_hash,
+)
+
+ASSETS = ("BTC", "ETH", "SOL", "USDC", "USDT")
+BUILD_BUDGET_S = 5.0
+VERIFY_BUDGET_S = 0.001
+
+
+def _input(n: int, assets: tuple[str, ...]) -> RoundInput:
+    rand = os.urandom(32 * n)
+    amounts = os.urandom(8 * n * len(assets))
+    return RoundInput(
+        assets,
+        [rand[32 * i : 32 * i + 32] for i in range(n)],
+        [int.from_bytes(amounts[8 * k : 8 * k + 8], "big") for k in range(n * len(assets))],
+        ["\n".join(f"bal-{i}-{a}" for a in assets).encode() for i in range(n)],
+    )
+
+
+def bench_build(n: int, proofs: int) -> dict[str, Any]:
+    data = _input(n, ASSETS)
+    secret = os.urandom(32)
+    t0 = time.perf_counter()
+    tree = build_sum_tree(1, data, secret=secret, pad_to=1)
+    build_s = time.perf_counter() - t0
+    i = n // 2
+    p = int(tree.positions[i])
+    path = tree.path(p)
+    rec = records_hash([f"bal-{i}-{a}" for a in ASSETS])
+    salt = derive(secret, LABEL_SALT, p)
+    balances = data.balances[i * 5 : i * 5 + 5]
+    t0 = time.perf_counter()
+    for _ in range(proofs):
+        root, totals = process_path(1, data.commitments[i], salt, rec, balances, p, path)
+    verify_s = (time.perf_counter() - t0) / proofs
+    assert root == tree.root and totals == tree.totals
+    return {
+        "accounts": n,
+        "assets": len(ASSETS),
+        "leaves": tree.leaf_count,
+        "depth": tree.depth,
+        "native": native_available(),
+        "build_s": round(build_s, 3),
+        "verify_ms": round(verify_s * 1000, 4),
+    }
+
+
+def bench_gas() -> dict[str, Any]:
+    from anchor.chain.client import make_web3
+    from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet
+    from anchor.chain.keys import SigningKey
+    from anchor.chain.liabilities import LiabilitiesClient, deploy_liabilities
+    from tests.fixtures.paths import node_tool
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        devnet = start_devnet(DevnetOptions(), workdir=Path(tmp), anvil=node_tool("anvil"))
+        try:
+            w3 = make_web3(devnet.rpc_url)
+            owner = SigningKey.from_hex(devnet.accounts[0].private_key, source="devnet 0")
+            anchorer = SigningKey.from_hex(devnet.accounts[1].private_key, source="devnet 1")
+            record = deploy_liabilities(
+                w3, owner, expected_chain_id=devnet.chain_id, anchorer=anchorer.address
+            )
+            out["deploy"] = record.gas_used
+            client = LiabilitiesClient(w3, record.address)
+            for round_id, assets in enumerate((ASSETS[:1], ASSETS, _sixteen()), start=1):
+                # a real 2^20-leaf tree is not needed for gas: a depth-20 tree of 1 account
+                # padded to 2^20 leaves is one (build it small: pad to 2^20 costs seconds)
+                data = _input(1, assets)
+                secret = os.urandom(32)
+                tree = build_sum_tree(round_id, data, secret=secret, pad_to=1 << 20)
+                done = client.anchor_round(
+                    anchorer,
+                    round_id=round_id,
+                    cutoff_batch_id=1,
+                    root=tree.root,
+                    leaf_count=tree.leaf_count,
+                    assets=assets,
+                    totals=tree.totals,
+                )
+                p = int(tree.positions[0])
+                leaf = (
+                    data.commitments[0],
+                    derive(secret, LABEL_SALT, p),
+                    records_hash([f"bal-0-{a}" for a in assets]),
+                    data.balances,
+                )
+                path = tree.path(p)
+                assert client.verify_liability(round_id, leaf, p, path)
+                fn = client.contract.functions.verifyLiability(
+                    round_id,
+                    (leaf[0], leaf[1], leaf[2], list(leaf[3])),
+                    p,
+                    [s.hash for s in path],
+                    [list(s.sums) for s in path],
+                )
+                out[f"{len(assets)}_assets"] = {
+                    "anchor_round": done.gas_used,
+                    "verify_liability_depth_20": int(fn.estimate_gas()),
+                }
+        finally:
+            stop_devnet(devnet)
+    return out
+
+
+def _sixteen() -> tuple[str, ...]:
+    return tuple(f"A{i:02d}" for i in range(16))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--proofs", type=int, default=200)
+    parser.add_argument("--gas", action="store_true", help="also measure gas on anvil")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    result: dict[str, Any] = {"build": bench_build(args.accounts, args.proofs)}
+    if args.gas:
+        result["gas"] = bench_gas()
+    ok = (
+        result["build"]["build_s"] <= BUILD_BUDGET_S
+        and result["build"]["verify_ms"] <= VERIFY_BUDGET_S * 1000
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        b = result["build"]
+        print(
+            f"round over {b['accounts']:,} accounts x {b['assets']} assets "
+            f"({b['leaves']:,} leaves, depth {b['depth']}, native {b['native']}): "
+            f"built in {b['build_s']:.2f} s (budget {BUILD_BUDGET_S} s)"
+        )
+        print(f"one proof verified in Python: {b['verify_ms']:.3f} ms (budget 1 ms)")
+        for key, value in result.get("gas", {}).items():
+            print(f"gas {key}: {value}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
