@@ -120,7 +120,7 @@ class Consumer:
                 self.on_ready()
             await self._loop(puller, executor, stop)
         finally:
-            await puller.stop()
+            await _quietly(puller.stop())
             # what was pulled and not written goes back at once (else after ack_wait)
             for msg in puller.buffer:
                 await _quietly(msg.nak())
