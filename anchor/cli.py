@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "anchor.serve",
     "anchor.service.commands",
     "anchor.service.liabilities_commands",
+    "anchor.service.consume_commands",
     "anchor.api.commands",
     "anchor.backup.commands",
     "anchor.demo",
@@ -55,6 +56,8 @@ _SERVER_PACKAGES = frozenset(
         "psycopg",
         "orjson",
         "coincurve",
+        "nats",
+        "prometheus_client",
     }
 )
 

@@ -119,6 +119,16 @@ class Config:
     liabilities_assets: tuple[str, ...] = ()
     reserve_wallets: tuple[str, ...] = ()
     reserve_assets: tuple[str, ...] = ()
+    # the exchange's event bus (issue 19; anchor/service/consume.py): a NATS JetStream stream
+    # read by a durable pull consumer. nats_url unset: no consumer.
+    nats_url: str | None = None
+    nats_stream: str | None = None
+    nats_subjects: tuple[str, ...] = ()  # filter subjects (empty: the whole stream)
+    nats_durable: str = "anchor-ingest"
+    nats_dead_subject: str | None = None  # None: "<first token of the first subject>.dead"
+    nats_fetch_batch: int = 10_000  # messages per pull request and per database transaction
+    nats_max_ack_pending: int = 40_000  # delivered, not yet acknowledged (server-side bound)
+    nats_ack_wait_seconds: float = 60.0
 
     def explorer_url(self, what: str, **values: str | int) -> str | None:
         """A link to the configured block explorer for a tx, address or block."""

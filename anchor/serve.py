@@ -4,7 +4,9 @@
 * ``anchorer`` — the scheduler; several may run (PostgreSQL, or SQLite on one host), exactly
   one anchors: the holder of the lease in the database (:mod:`anchor.service.leader`). A
   standby takes over when the leader dies or stalls, within ``leader_lease_seconds``.
-* ``all`` — both in one process (the default).
+* ``consumer`` — the event bus consumer (:mod:`anchor.service.consume`); several may run.
+* ``all`` — API and anchorer in one process (the default), and the consumer when
+  ``nats_url`` is configured.
 
 SIGINT / SIGTERM stop the process cleanly (the current job finishes, the lease is released).
 
@@ -30,11 +32,12 @@ from anchor.service.commands import ConfigOpt, DbOpt
 
 if TYPE_CHECKING:
     from anchor.config import Config
+    from anchor.service.consume import ConsumerThread
     from anchor.service.scheduler import AnchorScheduler
     from anchor.store.db import Database
 
-Role = Literal["api", "anchorer", "all"]
-ROLES: tuple[Role, ...] = ("api", "anchorer", "all")
+Role = Literal["api", "anchorer", "consumer", "all"]
+ROLES: tuple[Role, ...] = ("api", "anchorer", "consumer", "all")
 
 log = logging.getLogger("anchor.serve")
 
@@ -85,7 +88,12 @@ def serve(
         raise ConfigError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
     db = Database.open(database_url, config=config)
     scheduler: AnchorScheduler | None = None
+    consumer: ConsumerThread | None = None
     try:
+        if role == "consumer" or (role == "all" and config.nats_url):
+            from anchor.service.consume import ConsumerThread
+
+            consumer = ConsumerThread(db, config).start()
         if role in ("anchorer", "all"):
             scheduler = start_anchorer(db, config)
         if role in ("api", "all"):
@@ -95,8 +103,10 @@ def serve(
             else:
                 _run_api(db, config, scheduler, host, port)
         else:
-            _wait_for_signal()
+            _wait_for_signal(consumer)
     finally:
+        if consumer is not None:
+            consumer.stop()
         if scheduler is not None:
             scheduler.shutdown(wait=True)
             if scheduler.anchorer.ops is not None:
@@ -153,11 +163,12 @@ def _install_stop_handlers(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def _wait_for_signal() -> None:
+def _wait_for_signal(consumer: ConsumerThread | None = None) -> None:
     stop = threading.Event()
     _install_stop_handlers(stop)
     while not stop.wait(1.0):
-        pass
+        if consumer is not None and not consumer.alive():
+            raise consumer.error or RuntimeError("the consumer stopped")
 
 
 def register(app: typer.Typer) -> None:
@@ -165,7 +176,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("serve")
     def serve_cmd(
-        role: str = typer.Option("all", "--role", help="api | anchorer | all"),
+        role: str = typer.Option("all", "--role", help="api | anchorer | consumer | all"),
         config: Path | None = ConfigOpt,
         host: str | None = typer.Option(None, "--host", help="API host (default: config)"),
         port: int | None = typer.Option(None, "--port", help="API port (default: config)"),

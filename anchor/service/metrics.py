@@ -115,6 +115,11 @@ class _ProcessCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         for metric in _PROCESS_METRICS:
             yield from metric.collect()
+        # the event bus consumer's, per process too (anchor/service/consume_metrics.py)
+        from anchor.service.consume_metrics import ALL as consume_metrics
+
+        for metric in consume_metrics:
+            yield from metric.collect()
 
 
 class DatabaseCollector(Collector):
