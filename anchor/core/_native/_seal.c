@@ -11,9 +11,9 @@
  *             (u uint, i int256, s string, a account, h bytes32)
  *       returns n * 32 bytes: keccak256(keccak256(abi.encode(types, values))) per record
  *   fast_setup(plans) / fast_parts(obj) -> (leaf_order, canonical, accounts) | None
- *       the bulk-ingest fast path of anchor.core.records.fast_parts (see below)
+ *       the record fast path of anchor.core.prepare (the pure twin: _fast_parts_py)
  *   fast_chunk(items, first_line, loads, max_chars) -> (list, misses): fast_parts over a chunk of
- *       ingest input, for anchor.service.ingest
+ *       input, for anchor.core.prepare.prepare_records
  *   leaf_hashes also takes leaf_order tuples themselves as records
  *   build_tree(leaves: bytes) -> (bytearray nodes, bytes order)
  *       OpenZeppelin StandardMerkleTree layout over n 32-byte leaf hashes: leaves sorted
@@ -735,7 +735,7 @@ static PyObject *py_set_simd(PyObject *self, PyObject *args) {
 
 /* ------------------------------------------------------------------ record fast path */
 /*
- * fast_setup(plans) / fast_parts(obj): the native twin of anchor.core.records.fast_parts.
+ * fast_setup(plans) / fast_parts(obj): anchor.core.prepare._fast_parts_py in C.
  * It never raises for a record: anything it does not accept exactly as the pure Python
  * path does returns None, and the caller then runs parse_record (which names the error).
  *
@@ -1231,8 +1231,9 @@ static PyObject *py_fast_chunk(PyObject *self, PyObject *args) {
             obj = PyObject_CallOneArg(loads, item);
             if (obj == NULL) {
                 if (!PyErr_ExceptionMatches(PyExc_ValueError) &&
-                    !PyErr_ExceptionMatches(PyExc_TypeError))
-                    goto fail;
+                    !PyErr_ExceptionMatches(PyExc_TypeError) &&
+                    !PyErr_ExceptionMatches(PyExc_RecursionError))
+                    goto fail; /* (a reader's refusal: the caller's parse_record explains) */
                 PyErr_Clear();
             } else {
                 if (PyDict_CheckExact(obj) && PyDict_GET_SIZE(obj) > 0 &&
