@@ -8,7 +8,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from anchor.core.records import parse_record
 from anchor.core.schemas import _INT_RANGE, _SCHEMAS, FieldSpec
+from anchor.errors import RecordError
 
 ID_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
 # values no field takes, or takes only at its edges
@@ -88,3 +90,13 @@ def as_text(obj: dict[str, Any], style: int) -> str | bytes:
     body = json.dumps(obj, separators=(",", ":"))
     k = next(iter(obj), "kind")
     return body[:-1] + f',{json.dumps(k)}:"x"}}' if len(body) > 2 else body
+
+
+def reference(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
+    """What every fast path must give for ``obj``: ``(leaf_order, canonical JSON,
+    accounts)`` of ``parse_record(obj)``, or None when the core refuses it."""
+    try:
+        r = parse_record(obj)
+    except RecordError:
+        return None
+    return r.leaf_order, r.canonical_json(), r.accounts()

@@ -23,9 +23,9 @@ from anchor.core.prepare import _fast_parts_py, prepare_records
 from anchor.core.proof import AnchorInfo, make_bundle, parse_bundle
 from anchor.core.proof_parse import _parse_fast, _parse_strict
 from anchor.core.records import Record, account_commitment, parse_record
-from anchor.errors import ProofFormatError, RecordError
+from anchor.errors import ProofFormatError
 from tests.core.accel import needs_native
-from tests.core.strategies import as_text, near_records, record_objs
+from tests.core.strategies import as_text, near_records, record_objs, reference
 
 pytestmark = needs_native
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -50,14 +50,6 @@ def both(fn: Callable[[], T]) -> tuple[T, T]:
     return fast, slow
 
 
-def _reference(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
-    try:
-        r = parse_record(obj)
-    except RecordError:
-        return None
-    return r.leaf_order, r.canonical_json(), r.accounts()
-
-
 def _commitments(records: list[Record], seed: int) -> dict[str, bytes]:
     rnd = random.Random(seed)
     return {a: account_commitment(a, rnd.randbytes(32)) for r in records for a in r.accounts()}
@@ -68,7 +60,7 @@ def _commitments(records: list[Record], seed: int) -> dict[str, bytes]:
 def test_record_fast_paths_agree_with_each_other_and_the_core(obj: dict[str, Any]) -> None:
     mod = native()
     assert mod is not None
-    ref = _reference(obj)
+    ref = reference(obj)
     c, py = mod.fast_parts(obj), _fast_parts_py(obj)
     assert c == py
     assert py is None or py == ref
@@ -79,7 +71,7 @@ def test_record_fast_paths_agree_with_each_other_and_the_core(obj: dict[str, Any
 def test_every_plain_valid_record_takes_the_fast_path(obj: dict[str, Any]) -> None:
     mod = native()
     assert mod is not None
-    ref = _reference(obj)
+    ref = reference(obj)
     assert ref is not None
     assert mod.fast_parts(obj) == _fast_parts_py(obj) == ref
 
@@ -96,7 +88,7 @@ def test_prepare_records_native_equals_pure(objs: list[dict[str, Any]], styles: 
         fast, slow = both(lambda: prepare_records(items, 7, loads=loads))  # noqa: B023
         assert fast == slow
     for item, got in zip(items, fast, strict=True):
-        ref = _reference(item) if item != "  " else None
+        ref = reference(item) if item != "  " else None
         if ref is None:
             assert got is None or type(got) is not tuple
         else:

@@ -16,10 +16,10 @@ import orjson
 from anchor.core import prepare
 from anchor.core.native import native, use_native
 from anchor.core.prepare import _fast_parts_py, prepare_records
-from anchor.core.records import MAX_RECORD_CHARS, U64_MAX, U256_MAX, parse_record
+from anchor.core.records import MAX_RECORD_CHARS, U64_MAX, U256_MAX
 from anchor.core.samples import sample_record_objs
-from anchor.errors import RecordError
 from tests.core.accel import needs_native
+from tests.core.strategies import reference
 from tests.store.sample import balance
 
 pytestmark = needs_native
@@ -73,18 +73,10 @@ def _mutants(seed: int, n: int) -> Iterator[dict[str, Any]]:
         yield obj
 
 
-def _reference(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
-    try:
-        r = parse_record(obj)
-    except RecordError:
-        return None
-    return r.leaf_order, r.canonical_json(), r.accounts()
-
-
 def test_fast_parts_agrees_with_parse_record_on_mutants() -> None:
     accepted = rejected = 0
     for obj in _mutants(1, 6000):
-        ref = _reference(obj)
+        ref = reference(obj)
         py = _fast_parts_py(obj)
         fast = c_fast_parts(obj)
         # never accepts what the core refuses; what it accepts is identical to the core's
@@ -103,7 +95,7 @@ def test_fast_parts_agrees_with_parse_record_on_mutants() -> None:
 
 def test_fast_parts_takes_every_sample_kind() -> None:
     for obj in sample_record_objs(500, seed=11, accounts=20):
-        ref = _reference(obj)
+        ref = reference(obj)
         assert ref is not None
         assert c_fast_parts(obj) == ref
         assert _fast_parts_py(obj) == ref
@@ -111,7 +103,7 @@ def test_fast_parts_takes_every_sample_kind() -> None:
         as_ints = {k: int(v) if isinstance(v, str) and v.lstrip("-").isdigit() else v
                    for k, v in obj.items()}  # fmt: skip
         as_ints["ext"] = "0x" + "Ab" * 32
-        assert c_fast_parts(as_ints) == _fast_parts_py(as_ints) == _reference(as_ints)
+        assert c_fast_parts(as_ints) == _fast_parts_py(as_ints) == reference(as_ints)
 
 
 def test_fast_parts_ignores_non_dicts_and_subclasses() -> None:
@@ -168,7 +160,7 @@ def test_fast_line_agrees_with_parse_record() -> None:
     items = [line for obj in objs for line in _lines_of(obj)]
     py_taken: list[bool] = []
     for line in items:
-        ref = _reference(line)
+        ref = reference(line)
         got = prepare._fast_item(line, orjson.loads)
         assert got is None or got == ref, line
         py_taken.append(got is not None)
@@ -196,5 +188,5 @@ def test_fast_line_agrees_with_parse_record() -> None:
     big = dict(balance(1), available=U256_MAX)
     line = json.dumps(big)
     assert prepare._fast_item(line, orjson.loads) is None  # orjson reads it as a float
-    assert _reference(line) is not None
+    assert reference(line) is not None
     assert seen_fast > 300 and seen_slow > 300

@@ -26,8 +26,7 @@ import orjson
 from anchor.core import prepare
 from anchor.core.leaves import account_commitment, leaf_hash_buffer
 from anchor.core.native import native, use_native
-from anchor.core.records import parse_record
-from anchor.errors import RecordError
+from tests.core.strategies import reference
 
 _SEQS = (0, 7, 2**64 - 1)
 
@@ -52,14 +51,6 @@ def _check_leaves(order: tuple[Any, ...], accounts: tuple[str, ...]) -> None:
         assert fast == slow, ("leaf", order, seq)
 
 
-def _reference(obj: Any) -> tuple[Any, ...] | None:
-    try:
-        r = parse_record(obj)
-    except RecordError:
-        return None
-    return r.leaf_order, r.canonical_json(), r.accounts()
-
-
 def check(data: bytes) -> None:
     items: list[bytes | str] = [data]
     with contextlib.suppress(UnicodeDecodeError):
@@ -81,4 +72,4 @@ def check(data: bytes) -> None:
     py = prepare._fast_parts_py(obj)
     assert c == py, ("fast_parts", data, c, py)
     if py is not None:
-        assert py == _reference(obj), ("fast_parts accepted differently", data)
+        assert py == reference(obj), ("fast_parts accepted differently", data)
