@@ -31,10 +31,9 @@ Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~20
   operator/public requests before the app's routing (matching the included routers costs
   ~50 us a request) and hands everything else to the app unchanged;
 * the record and its batch come from one statement; the leaf is found in the sorted leaf
-  level by interpolation search (~3 probes; keccak leaves are uniform), and the path is
-  hashed up to the root as it is read;
-* the bundle bytes are the core's (``make_bundle(...).to_json()``, its serializer written
-  out for the bundle's fixed layout).
+  level by interpolation search (~3 probes; keccak leaves are uniform);
+* the bundle is the core's: ``make_bundle`` recomputes the leaf from the record and hashes
+  the stored path up to the batch root (refused otherwise), ``to_json`` serializes it.
 """
 
 from __future__ import annotations
@@ -50,12 +49,11 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
-from tiny_keccak import keccak256 as _keccak256
 
 from anchor.api.auth import account_for_token, bearer_token, is_operator
 from anchor.api.guard import PROBLEM_JSON, problem, problem_body
 from anchor.config import Config
-from anchor.core.merkle import node_index_of_leaf, proof_node_indices
+from anchor.core.merkle import node_index_of_leaf, process_proof, proof_node_indices
 from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle, parse_bundle
 from anchor.core.records import Record, parse_record
 from anchor.errors import AnchorError, InputError, NotFoundError, StorageError
@@ -337,16 +335,14 @@ class _Tree:
         self._load(i // self.batch.chunk_nodes for i in indices)
         return [self.node(i) for i in indices]
 
-    def path_and_root(self, node_index: int, leaf: bytes) -> tuple[list[bytes], bytes]:
-        """The sibling path of ``node_index`` (``proof_node_indices`` order) and the root it
-        leads to from ``leaf``, in one pass (the same as ``process_proof(leaf, nodes(...))``)."""
+    def path(self, node_index: int) -> list[bytes]:
+        """The stored sibling path of ``node_index`` (``proof_node_indices`` order); the
+        core's ``make_bundle`` hashes it up to the root and compares."""
         indices = proof_node_indices(node_index)
         per = self.batch.chunk_nodes
         self._load(i // per for i in indices)
         local = self.local
-        k = _keccak256
         path: list[bytes] = []
-        h = leaf
         for i in indices:
             no, off = divmod(i, per)
             at = off * NODE
@@ -354,8 +350,7 @@ class _Tree:
             if len(sib) != NODE:
                 raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
             path.append(sib)
-            h = k(h + sib if h <= sib else sib + h)
-        return path, h
+        return path
 
     def tree_index(self, leaf: bytes) -> int:
         """Search of the leaf in the sorted leaf level (tree-order leaf ``k`` is node
@@ -582,17 +577,18 @@ def load_proof(
         node_index = node_index_of_leaf(batch.leaf_count, tree.tree_index(leaf))
         if len(leaf) != NODE:
             raise StorageError(f"record {record_id!r}: the stored leaf is not 32 bytes")
-        path, root = tree.path_and_root(node_index, leaf)
-    if root != batch.root:
-        raise StorageError(f"batch {batch.id}: the stored tree does not reproduce the root")
-    try:
+        path = tree.path(node_index)
+    try:  # the core recomputes the leaf from the record and hashes the path to the root
         bundle = make_bundle(record, seq, commitments, salts, path, batch.root, batch.id, info)
-    except InputError as exc:  # a stored salt or path that does not match the record
+    except InputError as exc:  # what is stored does not match: never served
+        if process_proof(leaf, path) != batch.root:
+            raise StorageError(
+                f"batch {batch.id}: the stored tree does not reproduce the root"
+            ) from None
         raise StorageError(f"record {record_id!r}: {exc}") from None
-    body = bundle.to_json()
-    if f'"leaf": "0x{leaf.hex()}"'.encode() not in body:
+    if bundle.leaf != leaf:  # pragma: no cover - a second preimage of the path
         raise StorageError(f"record {record_id!r}: the stored leaf differs from the record")
-    return ProofOutcome(record_id, info.status, batch.state, batch.id, body)
+    return ProofOutcome(record_id, info.status, batch.state, batch.id, bundle.to_json())
 
 
 # --------------------------------------------------------------------------- HTTP

@@ -225,9 +225,11 @@ def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """The root implied by ``leaf`` and its sibling path (OZ ``processProof``)."""
     _check_node(leaf)
     h = leaf
+    k = keccak256
     for sib in proof:
-        _check_node(sib)
-        h = hash_pair(h, sib)
+        if type(sib) is not bytes or len(sib) != NODE:
+            _check_node(sib)
+        h = k(h + sib if h <= sib else sib + h)  # hash_pair, inlined (the proof GET's path)
     return h
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from anchor.core.leaves import _abi_encode
 from anchor.core.merkle import process_proof
 from anchor.core.proof_bundle import (
     FORMAT,
@@ -26,7 +27,6 @@ from anchor.core.records import (
     Record,
     account_commitment,
     account_fields,
-    encode_leaf_redacted,
     leaf_hash,
     leaf_types,
     leaf_values_json,
@@ -73,11 +73,13 @@ def make_bundle(
         if account_commitment(acc, salt) != redacted.fields[name]:
             raise InputError(f"{name}: the salt given does not match the account's commitment")
         disclosed.append(DisclosedAccount(name, acc, salt))
-    for acc in salts:
-        if acc not in record.accounts():
+    if salts:
+        accounts = record.accounts()
+        if any(acc not in accounts for acc in salts):
             raise InputError("a salt was given for an account the record does not mention")
+    types = leaf_types(record.kind, record.version)
     values = leaf_values_redacted(redacted, seq)
-    leaf = leaf_hash(encode_leaf_redacted(redacted, seq))
+    leaf = leaf_hash(_abi_encode(types, values))
     proof_t = tuple(bytes(p) for p in proof)
     if process_proof(leaf, proof_t) != root:
         raise InputError("the proof does not lead from the record's leaf to the root")
@@ -86,11 +88,13 @@ def make_bundle(
         seq=seq,
         record=redacted,
         accounts=tuple(disclosed),
-        leaf_encoding=leaf_types(record.kind, record.version),
+        leaf_encoding=types,
         value=tuple(leaf_values_json(values)),
         leaf=leaf,
         proof=proof_t,
         root=bytes(root),
         anchor=anchor or AnchorInfo(),
     )
-    return bundle.with_checksum()
+    # (the bundle is ours until returned: its checksum is set in place, the body rendered once)
+    object.__setattr__(bundle, "checksum", bundle.computed_checksum())
+    return bundle

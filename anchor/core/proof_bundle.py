@@ -209,7 +209,10 @@ class ProofBundle:
         return keccak256(self._body())
 
     def with_checksum(self) -> ProofBundle:
-        return replace(self, checksum=self.computed_checksum())
+        body = self._body()
+        out = replace(self, checksum=keccak256(body))
+        object.__setattr__(out, "_body_cache", body)  # only the checksum differs: same body
+        return out
 
     def with_anchor(self, anchor: AnchorInfo) -> ProofBundle:
         """A copy with new anchor fields (and a fresh checksum)."""
