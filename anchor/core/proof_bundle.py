@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from anchor.core.hashing import keccak256
 from anchor.core.records import RedactedRecord
+from anchor.core.schemas import _INT_RANGE, _SCHEMAS, ZERO32, Schema
 from anchor.errors import ProofFormatError
 
 __all__ = [
@@ -160,16 +161,7 @@ class ProofBundle:
         """``json.dumps(self._obj(with_checksum=False), indent=2) + "\\n"``, written out for
         this fixed layout (the tests compare it with json.dumps)."""
         e = _enc_str
-        rec = "{}"
-        items = sorted(self.record.canonical_obj().items())
-        if items:
-            rec = (
-                "{\n"
-                + ",\n".join(
-                    f"    {e(k)}: {e(v) if type(v) is str else int.__repr__(v)}" for k, v in items
-                )
-                + "\n  }"
-            )
+        rec = _record_block(self.record)
         accounts = "[]"
         if self.accounts:
             accounts = (
@@ -227,6 +219,52 @@ class ProofBundle:
         body = self._body()
         assert body.endswith(b"\n}\n")
         return body[:-3] + b',\n  "checksum": "0x' + self.checksum.hex().encode() + b'"\n}\n'
+
+
+_R_KIND, _R_VERSION, _R_ID, _R_STR, _R_INT, _R_HEX, _R_OPT = range(7)
+
+
+def _record_plan(s: Schema) -> tuple[tuple[str, str, int], ...]:
+    """The record's members in canonical (sorted) order: (rendered key, name, how)."""
+    rows = [("kind", _R_KIND), ("version", _R_VERSION), ("record_id", _R_ID)]
+    for f in s.fields:
+        if f.tag in _INT_RANGE:
+            how = _R_INT
+        elif f.tag == "hex32":
+            how = _R_OPT
+        elif f.tag == "account":
+            how = _R_HEX  # a commitment, in a redacted record
+        else:
+            how = _R_STR
+        rows.append((f.name, how))
+    return tuple((f"    {_enc_str(k)}: ", k, how) for k, how in sorted(rows))
+
+
+_RECORD_PLANS: Final = {key: _record_plan(s) for key, s in _SCHEMAS.items()}
+
+
+def _record_block(r: RedactedRecord) -> str:
+    """The ``record`` member as ``json.dumps(bundle, indent=2)`` writes it: the record's
+    canonical object (:meth:`RedactedRecord.canonical_obj`), from its schema's plan."""
+    f = r.fields
+    out: list[str] = []
+    for prefix, name, how in _RECORD_PLANS[(r.kind, r.version)]:
+        if how == _R_INT:  # canonical: the decimal string (nothing in it to escape)
+            out.append(f'{prefix}"{int.__repr__(f[name])}"')
+        elif how == _R_STR:
+            out.append(prefix + _enc_str(f[name]))
+        elif how == _R_HEX:
+            out.append(f'{prefix}"0x{f[name].hex()}"')
+        elif how == _R_OPT:  # omitted when zero
+            if f[name] != ZERO32:
+                out.append(f'{prefix}"0x{f[name].hex()}"')
+        elif how == _R_KIND:
+            out.append(prefix + _enc_str(r.kind))
+        elif how == _R_VERSION:
+            out.append(prefix + int.__repr__(r.version))
+        else:
+            out.append(prefix + _enc_str(r.record_id))
+    return "{\n" + ",\n".join(out) + "\n  }"
 
 
 def _num(v: int | None) -> str:
