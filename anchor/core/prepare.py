@@ -19,6 +19,13 @@ bits come back as floats, which no field takes; NaN and Infinity are refused or 
 floats; a duplicate key silently keeps the last value -- caught by comparing the number of
 keys with :func:`_quoted_keys` of the raw text. tests/core/test_parity.py and the fuzzer
 (tests/fuzz/) check that the fast paths agree with ``parse_record``.
+
+Why C and not a library: the C reads no JSON (orjson or the standard library does); it
+validates the decoded values and writes the canonical JSON, its hash and the leaf inputs in
+one pass. msgspec's typed decoding alone (a tagged union of the record structs, no range
+checks, canonical JSON or hash) measured ~2.6 us a record here, against ~5 us for the whole
+C path including orjson's decoding, and the rest would be Python (~6.7 us a record for
+``_fast_parts_py`` on decoded dicts): it would not be as fast.
 """
 
 from __future__ import annotations
