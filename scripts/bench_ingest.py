@@ -181,7 +181,7 @@ def main() -> None:
         "(wall rate and process CPU time)",
     )
     args = ap.parse_args()
-    from anchor.core.records import fast_accelerator
+    from anchor.core.prepare import _accelerator
 
     if args.receipts:
         lines = make_lines(args.n)
@@ -206,7 +206,7 @@ def main() -> None:
         return
 
     lines = make_lines(args.n)
-    native = "native" if fast_accelerator() is not None else "pure Python"
+    native = "native" if _accelerator() is not None else "pure Python"
     print(
         f"core parse_record path (parse + canonical + leaf, no database): "
         f"{core_rate(lines):,.0f} records/s {load()}"

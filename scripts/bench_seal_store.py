@@ -134,7 +134,11 @@ def child(url: str, method: str) -> None:
     def mark(phase: str) -> None:
         phases[phase] = round(time.perf_counter() - t0, 2)
 
-    batch = seal(db, progress=mark, method=method)  # type: ignore[arg-type]
+    if method == "python":
+        from anchor.core.native import use_native
+
+        use_native(False)
+    batch = seal(db, progress=mark)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     assert batch is not None
@@ -185,8 +189,8 @@ def main() -> None:
     ap.add_argument(
         "--method",
         default="auto",
-        choices=["auto", "native", "sort", "bucket"],
-        help="tree builder (auto: the core's C accelerator when built)",
+        choices=["auto", "python"],
+        help="tree builder: the core's (auto: its C accelerator when built) or pure Python",
     )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()

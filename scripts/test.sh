@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, makes sure PostgreSQL is up, then runs
-# ruff, mypy and the whole pytest suite (SQLite always, PostgreSQL, anvil, node interop).
+# ruff, mypy, the C accelerator's sanitizer and fuzzing checks (scripts/check_native.sh) and
+# the whole pytest suite (SQLite always, PostgreSQL, anvil, node interop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the install builds the C accelerator: a failed build fails here, and the suite fails
+# (instead of skipping) wherever the accelerator is missing
+export ANCHOR_REQUIRE_NATIVE=1
 bash scripts/setup.sh
 
 # Debian's chromium drives the explorer page test (headless). Installed once, as root.
@@ -30,4 +34,5 @@ fi
 .venv/bin/ruff check anchor tests scripts
 .venv/bin/ruff format --check anchor tests scripts
 .venv/bin/mypy
+bash scripts/check_native.sh
 .venv/bin/python -m pytest -n 2 "$@"

@@ -28,10 +28,9 @@ Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~20
   process (its event loop), not a pool checkout and BEGIN/COMMIT per request;
 * the route answers ahead of the app's routing (see :mod:`anchor.api.proof_route`);
 * the record and its batch come from one statement; the leaf is found in the sorted leaf
-  level by interpolation search (~3 probes; keccak leaves are uniform), and the path is
-  hashed up to the root as it is read;
-* the bundle bytes come from orjson, byte-identical to the core's canonical serializer
-  (tested against ``make_bundle(...).to_json()`` for every kind).
+  level by interpolation search (~3 probes; keccak leaves are uniform);
+* the bundle is the core's: ``make_bundle`` recomputes the leaf from the record and hashes
+  the stored path up to the batch root (refused otherwise), ``to_json`` serializes it.
 """
 
 from __future__ import annotations
@@ -39,28 +38,14 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tiny_keccak import keccak256 as _keccak256
-
 from anchor.config import Config
-from anchor.core.hashing import keccak256
-from anchor.core.merkle import node_index_of_leaf, proof_node_indices
-from anchor.core.proof import FORMAT, AnchorInfo, ProofBundle, make_bundle, parse_bundle
-from anchor.core.records import (
-    Record,
-    account_commitment,
-    account_fields,
-    encode_leaf_redacted,
-    leaf_hash,
-    leaf_types,
-    leaf_values_json,
-    leaf_values_redacted,
-    parse_record,
-    redact,
-)
+from anchor.core.merkle import node_index_of_leaf, process_proof, proof_node_indices
+from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle, parse_bundle
+from anchor.core.records import Record, parse_record
 from anchor.errors import AnchorError, InputError, NotFoundError, StorageError
 from anchor.store.db import Database
 
@@ -70,7 +55,6 @@ __all__ = [
     "ProofOutcome",
     "Viewer",
     "anchor_info",
-    "bundle_bytes",
     "load_proof",
 ]
 
@@ -340,16 +324,14 @@ class _Tree:
         self._load(i // self.batch.chunk_nodes for i in indices)
         return [self.node(i) for i in indices]
 
-    def path_and_root(self, node_index: int, leaf: bytes) -> tuple[list[bytes], bytes]:
-        """The sibling path of ``node_index`` (``proof_node_indices`` order) and the root it
-        leads to from ``leaf``, in one pass (the same as ``process_proof(leaf, nodes(...))``)."""
+    def path(self, node_index: int) -> list[bytes]:
+        """The stored sibling path of ``node_index`` (``proof_node_indices`` order); the
+        core's ``make_bundle`` hashes it up to the root and compares."""
         indices = proof_node_indices(node_index)
         per = self.batch.chunk_nodes
         self._load(i // per for i in indices)
         local = self.local
-        k = _keccak256
         path: list[bytes] = []
-        h = leaf
         for i in indices:
             no, off = divmod(i, per)
             at = off * NODE
@@ -357,8 +339,7 @@ class _Tree:
             if len(sib) != NODE:
                 raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
             path.append(sib)
-            h = k(h + sib if h <= sib else sib + h)
-        return path, h
+        return path
 
     def tree_index(self, leaf: bytes) -> int:
         """Search of the leaf in the sorted leaf level (tree-order leaf ``k`` is node
@@ -537,76 +518,6 @@ def _accounts(
     return commitments, salts
 
 
-# --------------------------------------------------------------------------- bundle bytes
-
-
-def _orjson_dumps() -> Callable[[Any], bytes] | None:
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a server dependency
-        return None
-    opt = orjson.OPT_INDENT_2
-
-    def dumps(obj: Any) -> bytes:
-        return orjson.dumps(obj, option=opt) + b"\n"
-
-    return dumps
-
-
-_FAST_DUMPS = _orjson_dumps()
-
-
-def bundle_bytes(
-    record: Record,
-    seq: int,
-    commitments: Mapping[str, bytes],
-    salts: Mapping[str, bytes],
-    proof: Sequence[bytes],
-    root: bytes,
-    batch_id: int,
-    anchor: AnchorInfo,
-) -> bytes:
-    """The canonical bytes of ``make_bundle(...).to_json()``, built ~30x faster: the same
-    object (same key order), serialized by orjson with 2-space indentation — byte-identical
-    to ``json.dumps(obj, indent=2, ensure_ascii=True) + "\\n"`` for ASCII-only content, which
-    every validated record is (non-ASCII falls back to the core's own serializer). The
-    caller has checked that ``proof`` leads from the stored leaf to ``root``; the tests
-    compare these bytes with ``make_bundle`` for every record kind."""
-    redacted = redact(record, commitments)
-    accounts = []
-    for name in account_fields(record.kind, record.version):
-        acc = record.fields[name]
-        salt = salts.get(acc)
-        if salt is not None:
-            if account_commitment(acc, salt) != commitments[acc]:
-                raise StorageError("an account's salt does not match its stored commitment")
-            accounts.append({"field": name, "accountId": acc, "salt": "0x" + salt.hex()})
-    values = leaf_values_redacted(redacted, seq)
-    obj: dict[str, Any] = {
-        "format": FORMAT,
-        "batchId": batch_id,
-        "seq": seq,
-        "record": dict(sorted(redacted.canonical_obj().items())),
-        "accounts": accounts,
-        "leafEncoding": list(leaf_types(record.kind, record.version)),
-        "value": leaf_values_json(values),
-        "leaf": "0x" + leaf_hash(encode_leaf_redacted(redacted, seq)).hex(),
-        "proof": ["0x" + p.hex() for p in proof],
-        "root": "0x" + root.hex(),
-        "anchor": anchor.to_obj(),
-    }
-    dumps = _FAST_DUMPS
-    if dumps is not None and salts.keys() <= set(record.accounts()):
-        try:
-            body = dumps(obj)
-        except TypeError:  # an integer beyond 64 bits: let the core serialize
-            body = b""
-        if body and body.isascii():
-            obj["checksum"] = "0x" + keccak256(body).hex()
-            return dumps(obj)
-    return make_bundle(record, seq, commitments, salts, proof, root, batch_id, anchor).to_json()
-
-
 # --------------------------------------------------------------------------- lookup
 
 
@@ -655,10 +566,15 @@ def load_proof(
         node_index = node_index_of_leaf(batch.leaf_count, tree.tree_index(leaf))
         if len(leaf) != NODE:
             raise StorageError(f"record {record_id!r}: the stored leaf is not 32 bytes")
-        path, root = tree.path_and_root(node_index, leaf)
-    if root != batch.root:
-        raise StorageError(f"batch {batch.id}: the stored tree does not reproduce the root")
-    body = bundle_bytes(record, seq, commitments, salts, path, batch.root, batch.id, info)
-    if f'"leaf": "0x{leaf.hex()}"'.encode() not in body:
+        path = tree.path(node_index)
+    try:  # the core recomputes the leaf from the record and hashes the path to the root
+        bundle = make_bundle(record, seq, commitments, salts, path, batch.root, batch.id, info)
+    except InputError as exc:  # what is stored does not match: never served
+        if process_proof(leaf, path) != batch.root:
+            raise StorageError(
+                f"batch {batch.id}: the stored tree does not reproduce the root"
+            ) from None
+        raise StorageError(f"record {record_id!r}: {exc}") from None
+    if bundle.leaf != leaf:  # pragma: no cover - a second preimage of the path
         raise StorageError(f"record {record_id!r}: the stored leaf differs from the record")
-    return ProofOutcome(record_id, info.status, batch.state, batch.id, body)
+    return ProofOutcome(record_id, info.status, batch.state, batch.id, bundle.to_json())

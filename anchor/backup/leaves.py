@@ -1,20 +1,14 @@
 """Recomputing leaves from canonical records, optionally on several processes.
 
-Each record goes through a *fast lane* first: ``orjson`` parsing, typing by the core's own
-schema (:func:`anchor.core.records.schema`), a check that the bytes are EXACTLY the
-canonical form of the typed values (sorted keys, compact, ASCII, integers as canonical
-decimal strings, ``ext`` only when non-zero), then ABI packing of the core's leaf layout
-(used only when :func:`leaf_types` matches the layout it packs; tests compare it with
-:func:`encode_leaf` for every kind). A record the fast lane does not accept goes through
-:func:`anchor.core.records.parse_record` (the authority on errors). A packing mistake could
-only make a leaf differ (a bundle refused), never make a forged record match the root on
-chain.
+Every record goes through the core: :func:`anchor.core.prepare.prepare_records` validates it
+(the C fast path when built, else ``parse_record``, which names any problem), it must be
+EXACTLY its canonical form, every account must have a commitment, and
+:func:`anchor.core.leaves.leaf_hash_buffer` hashes the leaves.
 
-A million records cost ~25 s of parsing, canonical checks and ABI encoding on one core;
-:func:`compute_leaves` splits them over forked worker processes (the records are inherited
-copy-on-write, only 32-byte leaves come back). Forking is used only from the command-line
-tools (restore, verify, reconcile), never inside a threaded server: the backup job calls it
-with ``workers=1``.
+:func:`compute_leaves` splits a large batch over forked worker processes (the records are
+inherited copy-on-write, only 32-byte leaves come back). Forking is used only from the
+command-line tools (restore, verify, reconcile), never inside a threaded server: the backup
+job calls it with ``workers=1``.
 """
 
 from __future__ import annotations
@@ -27,11 +21,20 @@ from typing import Any
 
 import orjson
 
-from anchor.core.hashing import keccak256
-from anchor.core.records import ACCOUNT_ID_MAX, encode_leaf, leaf_types, parse_record, schema
-from anchor.errors import InputError
+from anchor.core.leaves import leaf_hash_buffer
+from anchor.core.prepare import (
+    ACCOUNTS,
+    CANONICAL,
+    KIND,
+    LEAF_ORDER,
+    RECORD_ID,
+    VERSION,
+    Rejected,
+    prepare_records,
+)
+from anchor.errors import InputError, RecordError
 
-__all__ = ["LeafJob", "LeafProblem", "compute_leaves", "default_workers", "fast_leaf"]
+__all__ = ["LeafJob", "LeafProblem", "compute_leaves", "default_workers"]
 
 PARALLEL_MIN = 50_000
 
@@ -50,131 +53,6 @@ class LeafProblem:
     problem: str
 
 
-_INT_RANGE = {
-    "u32": (0, (1 << 32) - 1),
-    "u64": (0, (1 << 64) - 1),
-    "u256": (0, (1 << 256) - 1),
-    "i256": (-(1 << 255), (1 << 255) - 1),
-}
-_ZERO32 = b"\x00" * 32
-_PREFIX = ("uint8", "uint16", "string", "uint64")
-_U64 = (1 << 64) - 1
-
-Spec = tuple[str, str, int, tuple[str, ...], bool]
-# (kind, version) -> (kind code, field specs) or None when the fast lane does not apply
-_SPECS: dict[tuple[str, int], tuple[int, tuple[Spec, ...]] | None] = {}
-
-
-def _specs(kind: str, version: int) -> tuple[int, tuple[Spec, ...]] | None:
-    key = (kind, version)
-    if key not in _SPECS:
-        try:
-            sch = schema(kind, version)
-        except InputError:
-            _SPECS[key] = None
-            return None
-        specs = tuple((f.name, f.tag, f.max_len, f.choices, f.optional) for f in sch.fields)
-        # the fast lane packs exactly the core's leaf layout, or stands aside
-        expected = (*_PREFIX, *(f.abi_type for f in sch.fields))
-        ok = tuple(leaf_types(kind, version)) == expected and all(
-            t in ("id", "account", "enum", "hex32", *_INT_RANGE) for _, t, _, _, _ in specs
-        )
-        _SPECS[key] = (sch.code, specs) if ok else None
-    return _SPECS[key]
-
-
-def _ident(v: object, max_len: int) -> bool:
-    return (
-        type(v) is str
-        and 0 < len(v) <= max_len
-        and v.isascii()
-        and v.isprintable()
-        and " " not in v
-    )
-
-
-def _string(v: str) -> bytes:
-    data = v.encode("ascii")
-    n = len(data)
-    return n.to_bytes(32, "big") + data + b"\x00" * ((-n) % 32)
-
-
-def fast_leaf(
-    canonical: bytes, seq: int, commitments: Mapping[str, bytes]
-) -> tuple[bytes, Meta] | None:
-    """``(abi.encode(leaf), (record_id, kind, version, accounts))`` when ``canonical`` is
-    EXACTLY the canonical form of valid typed values and every account has a commitment;
-    None otherwise (the caller then asks the core's :func:`parse_record`)."""
-    try:
-        if not canonical.isascii() or not 0 <= seq <= _U64:
-            return None
-        obj = orjson.loads(canonical)
-        if type(obj) is not dict:
-            return None
-        if orjson.dumps(obj, option=orjson.OPT_SORT_KEYS) != canonical:
-            return None
-        kind, version, record_id = obj["kind"], obj["version"], obj["record_id"]
-        if type(kind) is not str or type(version) is not int or not _ident(record_id, 128):
-            return None
-        compiled = _specs(kind, version)
-        if compiled is None:
-            return None
-        code, specs = compiled
-        if len(obj) != 3 + sum(1 for sp in specs if not sp[4] or sp[0] in obj):
-            return None
-        head = [
-            code.to_bytes(32, "big"),
-            version.to_bytes(32, "big"),
-            b"",  # offset of record_id, filled below
-            seq.to_bytes(32, "big"),
-        ]
-        strings: list[tuple[int, str]] = [(2, record_id)]
-        accounts: list[str] = []
-        for name, tag, max_len, choices, optional in specs:
-            if optional and name not in obj:
-                head.append(_ZERO32)
-                continue
-            v = obj[name]
-            rng = _INT_RANGE.get(tag)
-            if rng is not None:
-                if type(v) is not str:
-                    return None
-                n = int(v, 10)
-                if str(n) != v or not rng[0] <= n <= rng[1]:
-                    return None
-                head.append(n.to_bytes(32, "big", signed=tag == "i256"))
-            elif tag == "id":
-                if not _ident(v, max_len):
-                    return None
-                strings.append((len(head), v))
-                head.append(b"")
-            elif tag == "account":
-                if not _ident(v, ACCOUNT_ID_MAX):
-                    return None
-                head.append(commitments[v])
-                if v not in accounts:
-                    accounts.append(v)
-            elif tag == "enum":
-                head.append(choices.index(v).to_bytes(32, "big"))
-            else:  # hex32
-                if type(v) is not str or len(v) != 66 or not v.startswith("0x"):
-                    return None
-                b = bytes.fromhex(v[2:])
-                if b == _ZERO32 or "0x" + b.hex() != v:
-                    return None
-                head.append(b)
-        offset = 32 * len(head)
-        tail: list[bytes] = []
-        for at, text in strings:
-            head[at] = offset.to_bytes(32, "big")
-            enc = _string(text)
-            tail.append(enc)
-            offset += len(enc)
-        return b"".join(head) + b"".join(tail), (record_id, kind, version, tuple(accounts))
-    except (ValueError, KeyError, TypeError, InputError, orjson.JSONDecodeError):
-        return None
-
-
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -185,49 +63,30 @@ def _slice(lo: int, hi: int) -> tuple[bytes, set[str], LeafProblem | None, list[
     seqs: Sequence[int] = _JOB["seqs"]
     records: Sequence[bytes] = _JOB["records"]
     commitments: Mapping[str, bytes] = _JOB["commitments"]
-    k = keccak256
-    out: list[bytes] = []
     used: set[str] = set()
-    for i in range(lo, hi):
+    orders: list[tuple[Any, ...]] = []
+    for i, p in enumerate(prepare_records(list(records[lo:hi]), lo, loads=orjson.loads), lo):
         seq = seqs[i]
-        canonical = records[i]
-        fast = fast_leaf(canonical, seq, commitments)
-        if fast is not None:
-            encoded, m = fast
-            used.update(m[3])
-            out.append(k(k(encoded)))
-            if want_meta:
-                meta.append(m)
-            continue
-        # the slow lane: the core decides, and names what is wrong
-        try:
-            rec = parse_record(canonical)
-        except (InputError, ValueError, TypeError) as exc:
+        if p is None or isinstance(p, Rejected):  # the core names the problem
+            exc = RecordError(p.field, p.problem) if p is not None else "an empty line"
             return b"", used, LeafProblem(i, seq, f"record does not parse ({exc})"), meta
-        if rec.canonical_json() != canonical:
-            return (
-                b"",
-                used,
-                LeafProblem(i, seq, f"record {rec.record_id!r} is not in canonical form"),
-                meta,
-            )
-        accounts = rec.accounts()
+        rid = p[RECORD_ID]
+        if p[CANONICAL].encode("ascii") != records[i]:
+            return b"", used, LeafProblem(i, seq, f"record {rid!r} is not in canonical form"), meta
+        accounts = p[ACCOUNTS]
         for a in accounts:
             if a not in commitments:
-                return (
-                    b"",
-                    used,
-                    LeafProblem(i, seq, f"record {rec.record_id!r}: an account has no salt"),
-                    meta,
-                )
-            used.add(a)
-        try:
-            out.append(k(k(encode_leaf(rec, seq, commitments))))
-        except InputError as exc:
-            return b"", used, LeafProblem(i, seq, f"record {rec.record_id!r}: {exc}"), meta
+                problem = f"record {rid!r}: an account has no salt"
+                return b"", used, LeafProblem(i, seq, problem), meta
+        used.update(accounts)
+        orders.append(p[LEAF_ORDER])
         if want_meta:
-            meta.append((rec.record_id, rec.kind, rec.version, accounts))
-    return b"".join(out), used, None, meta
+            meta.append((rid, p[KIND], p[VERSION], accounts))
+    try:
+        leaves = leaf_hash_buffer(orders, seqs[lo:hi], commitments)
+    except InputError as exc:  # pragma: no cover - every input was checked above
+        return b"", used, LeafProblem(lo, seqs[lo], str(exc)), meta
+    return leaves, used, None, meta
 
 
 LeafResult = tuple[list[bytes], set[str], "LeafProblem | None"]

@@ -4,6 +4,7 @@ bundle, math-only verification. No database, chain, HTTP or clock in here."""
 from __future__ import annotations
 
 from anchor.core.hashing import keccak256
+from anchor.core.leaves import leaf_hash_buffer
 from anchor.core.merkle import (
     MerkleTree,
     MultiProof,
@@ -15,6 +16,7 @@ from anchor.core.merkle import (
     verify_proof,
 )
 from anchor.core.native import native_available
+from anchor.core.prepare import Rejected, prepare_records
 from anchor.core.proof import FORMAT, AnchorInfo, ProofBundle, make_bundle, parse_bundle
 from anchor.core.records import (
     KINDS,
@@ -28,7 +30,7 @@ from anchor.core.records import (
     leaf_values,
     parse_record,
 )
-from anchor.core.seal import leaf_hash_buffer, seal
+from anchor.core.seal import seal
 from anchor.core.verify import verify_bundle
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "ProofBundle",
     "Record",
     "RedactedRecord",
+    "Rejected",
     "account_commitment",
     "encode_leaf",
     "keccak256",
@@ -53,6 +56,7 @@ __all__ = [
     "node_index_of_leaf",
     "parse_bundle",
     "parse_record",
+    "prepare_records",
     "process_multiproof",
     "process_proof",
     "proof_node_indices",

@@ -109,19 +109,24 @@ class MerkleTree:
         return cls(nodes, n, order)
 
     @classmethod
-    def from_leaf_buffer(cls, buf: bytes) -> MerkleTree:
-        """Build from concatenated 32-byte leaf hashes."""
+    def from_leaf_buffer(cls, buf: bytes | bytearray) -> MerkleTree:
+        """Build from concatenated 32-byte leaf hashes (what a store holds): the same tree
+        as :meth:`from_leaves`, without a Python object per leaf on the native path."""
         if len(buf) % NODE or not buf:
             raise InputError("leaf buffer must hold one or more 32-byte hashes")
         if native() is not None:
-            return cls._native_build(bytes(buf))
-        return cls.from_leaves([buf[i : i + NODE] for i in range(0, len(buf), NODE)])
+            return cls._native_build(buf)
+        data = bytes(buf)
+        return cls.from_leaves([data[i : i + NODE] for i in range(0, len(data), NODE)])
 
     @classmethod
-    def _native_build(cls, buf: bytes) -> MerkleTree:
+    def _native_build(cls, buf: bytes | bytearray) -> MerkleTree:
+        """The C builder (same layout, same stable sort); it reads ``buf`` in place."""
         mod = native()
         assert mod is not None
         nodes, order = mod.build_tree(buf)
+        if len(nodes) != (2 * (len(buf) // NODE) - 1) * NODE:  # pragma: no cover
+            raise InputError("the native tree builder returned a wrong-sized node array")
         return cls(nodes, len(buf) // NODE, memoryview(order).cast("I"))
 
     @classmethod
@@ -144,6 +149,10 @@ class MerkleTree:
     def nodes_bytes(self) -> bytes:
         """The flat node array, ``(2n - 1) * 32`` bytes, root first."""
         return bytes(self._nodes)
+
+    def nodes_view(self) -> memoryview:
+        """The flat node array without a copy (read-only view; release it when done)."""
+        return memoryview(self._nodes).toreadonly()
 
     def leaf_position(self, tree_order_index: int) -> int:
         """Index into the flat node array of the ``tree_order_index``-th sorted leaf."""
@@ -216,9 +225,11 @@ def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """The root implied by ``leaf`` and its sibling path (OZ ``processProof``)."""
     _check_node(leaf)
     h = leaf
+    k = keccak256
     for sib in proof:
-        _check_node(sib)
-        h = hash_pair(h, sib)
+        if type(sib) is not bytes or len(sib) != NODE:
+            _check_node(sib)
+        h = k(h + sib if h <= sib else sib + h)  # hash_pair, inlined (the proof GET's path)
     return h
 
 

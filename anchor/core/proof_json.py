@@ -23,13 +23,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from anchor.core.proof import (
-    _DECODER,
-    MAX_BUNDLE_BYTES,
-    ProofBundle,
-    _parse_strict,
-    parse_bundle,
-)
+from anchor.core.proof_bundle import MAX_BUNDLE_BYTES, ProofBundle
+from anchor.core.proof_parse import _DECODER, _parse_strict, parse_bundle
 from anchor.errors import ProofFormatError
 
 __all__ = ["BALANCE_PROOFS_KEYS", "BundleDocument", "parse_bundle_value", "read_bundle_document"]

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
+from anchor.core.leaves import _abi_encode, leaf_hash
 from anchor.core.merkle import MerkleTree, process_proof
 from anchor.core.native import native
-from anchor.core.records import _abi_encode, leaf_hash
 from anchor.core.secp256k1 import recover_address
 from anchor.errors import InputError, VerificationError
 

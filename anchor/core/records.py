@@ -1,38 +1,77 @@
-"""Exchange records: kinds, versions, validation, canonical JSON and ABI leaves.
+"""Exchange records: validation and canonical JSON.
 
 A record is what the exchange sends us (JSON). It is validated strictly into a
-:class:`Record`; its leaf is ``abi.encode(leaf_types(kind, version), leaf_values(...))``,
-a function of the record, the ingest sequence number ``seq`` and the account
-commitments. Every leaf starts with ``(uint8 kind, uint16 version, string record_id,
-uint64 seq)``. docs/records.md documents every kind field by field.
+:class:`Record` (:func:`parse_record`, the authority on every rejection and its message);
+its canonical JSON (:meth:`Record.canonical_json`) is what is stored and backed up. The
+kinds and their fields are in :mod:`anchor.core.schemas`; the leaf, a function of the
+record, its ingest sequence number ``seq`` and the account commitments, is in
+:mod:`anchor.core.leaves` (``encode_leaf``, ``leaf_hash``); many records at once go
+through :func:`anchor.core.prepare.prepare_records`. docs/records.md documents every kind
+field by field.
 
 Accounts never enter a leaf in clear: only ``account_commitment(account_id, salt) =
 keccak256(salt ‖ utf8(account_id))`` with a per-account 32-byte secret salt.
 
-The ABI encoding is packed by hand (about 50x faster than ``eth_abi.encode``); the tests
-check it is byte-identical to ``eth_abi.encode``.
+The names of those modules are importable from here too.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Final
 
-from anchor.core.hashing import keccak256
-from anchor.core.native import native
+from anchor.core.leaves import (
+    account_commitment,
+    commitment_for,
+    encode_leaf,
+    encode_leaf_redacted,
+    leaf_hash,
+    leaf_hash_buffer,
+    leaf_hashes,
+    leaf_values,
+    leaf_values_json,
+    leaf_values_redacted,
+)
+from anchor.core.schemas import (
+    _ACCOUNT_FIELDS,
+    _INT_RANGE,
+    _SCHEMAS,
+    ACCOUNT_ID_MAX,
+    I256_MAX,
+    I256_MIN,
+    KIND_CODES,
+    KINDS,
+    LEAF_PREFIX_TYPES,
+    RECORD_ID_MAX,
+    SCHEMA_INDEX,
+    U16_MAX,
+    U32_MAX,
+    U64_MAX,
+    U256_MAX,
+    ZERO32,
+    FieldSpec,
+    Schema,
+    account_fields,
+    leaf_types,
+    schema,
+)
 from anchor.errors import RecordError
 
 __all__ = [
     "ACCOUNT_ID_MAX",
+    "I256_MAX",
+    "I256_MIN",
     "KINDS",
     "KIND_CODES",
     "LEAF_PREFIX_TYPES",
+    "MAX_RECORD_CHARS",
+    "U32_MAX",
+    "U64_MAX",
+    "U256_MAX",
     "FieldSpec",
     "Record",
     "RedactedRecord",
@@ -40,12 +79,9 @@ __all__ = [
     "account_commitment",
     "account_fields",
     "encode_leaf",
-    "encode_leaf_order",
     "encode_leaf_redacted",
-    "fast_accelerator",
-    "fast_parts",
-    "fast_parts_py",
     "leaf_hash",
+    "leaf_hash_buffer",
     "leaf_hashes",
     "leaf_types",
     "leaf_values",
@@ -57,219 +93,6 @@ __all__ = [
     "redact",
     "schema",
 ]
-
-ACCOUNT_ID_MAX: Final = 128
-RECORD_ID_MAX: Final = 128
-SALT_LEN: Final = 32
-
-U8_MAX: Final = (1 << 8) - 1
-U16_MAX: Final = (1 << 16) - 1
-U32_MAX: Final = (1 << 32) - 1
-U64_MAX: Final = (1 << 64) - 1
-U256_MAX: Final = (1 << 256) - 1
-I256_MIN: Final = -(1 << 255)
-I256_MAX: Final = (1 << 255) - 1
-
-ZERO32: Final = b"\x00" * 32
-
-# Field type tags (JSON side) and the ABI type they become in the leaf.
-#   id      identifier string, printable ASCII without spaces   -> string
-#   account account id (printable ASCII); leaf holds commitment -> bytes32
-#   u32/u64/u256                                                -> uint32/uint64/uint256
-#   i256    signed (e.g. a position size)                       -> int256
-#   enum    one of a fixed list of names                        -> uint8 (index in the list)
-#   hex32   optional 0x + 64 lowercase-or-uppercase hex, default zero -> bytes32
-_ABI_OF_TAG: Final = {
-    "id": "string",
-    "account": "bytes32",
-    "u32": "uint32",
-    "u64": "uint64",
-    "u256": "uint256",
-    "i256": "int256",
-    "enum": "uint8",
-    "hex32": "bytes32",
-}
-_INT_RANGE: Final = {
-    "u32": (0, U32_MAX),
-    "u64": (0, U64_MAX),
-    "u256": (0, U256_MAX),
-    "i256": (I256_MIN, I256_MAX),
-}
-
-SIDES: Final = ("buy", "sell")
-ACTIONS: Final = ("new", "amend", "cancel", "fill")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One field of a record kind: JSON name, type tag, bounds."""
-
-    name: str
-    tag: str
-    max_len: int = 0  # for "id"
-    choices: tuple[str, ...] = ()  # for "enum"
-    optional: bool = False  # only "hex32" fields are optional (default: zero)
-
-    @property
-    def abi_type(self) -> str:
-        return _ABI_OF_TAG[self.tag]
-
-
-@dataclass(frozen=True)
-class Schema:
-    """A record kind at one version: its code in the leaf and its fields in leaf order."""
-
-    kind: str
-    code: int
-    version: int
-    fields: tuple[FieldSpec, ...]
-
-    @cached_property
-    def field_names(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.fields)
-
-    @cached_property
-    def allowed_keys(self) -> frozenset[str]:
-        return self.field_names | {"kind", "version", "record_id"}
-
-
-_EXT = FieldSpec("ext", "hex32", optional=True)
-
-_SCHEMAS: Final[dict[tuple[str, int], Schema]] = {
-    ("order_event", 1): Schema(
-        "order_event",
-        1,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("market", "id", max_len=32),
-            FieldSpec("order_id", "id", max_len=128),
-            FieldSpec("account", "account"),
-            FieldSpec("action", "enum", choices=ACTIONS),
-            FieldSpec("side", "enum", choices=SIDES),
-            FieldSpec("price", "u256"),
-            FieldSpec("quantity", "u256"),
-            _EXT,
-        ),
-    ),
-    ("book_snapshot", 1): Schema(
-        "book_snapshot",
-        2,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("market", "id", max_len=32),
-            FieldSpec("side", "enum", choices=SIDES),
-            FieldSpec("price", "u256"),
-            FieldSpec("quantity", "u256"),
-            FieldSpec("order_count", "u32"),
-            _EXT,
-        ),
-    ),
-    ("trade", 1): Schema(
-        "trade",
-        3,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("market", "id", max_len=32),
-            FieldSpec("buyer", "account"),
-            FieldSpec("seller", "account"),
-            FieldSpec("buy_order_id", "id", max_len=128),
-            FieldSpec("sell_order_id", "id", max_len=128),
-            FieldSpec("taker_side", "enum", choices=SIDES),
-            FieldSpec("price", "u256"),
-            FieldSpec("quantity", "u256"),
-            FieldSpec("buyer_fee", "i256"),
-            FieldSpec("seller_fee", "i256"),
-            _EXT,
-        ),
-    ),
-    ("balance", 1): Schema(
-        "balance",
-        4,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("account", "account"),
-            FieldSpec("asset", "id", max_len=32),
-            FieldSpec("available", "u256"),
-            FieldSpec("locked", "u256"),
-            _EXT,
-        ),
-    ),
-    ("position", 1): Schema(
-        "position",
-        5,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("account", "account"),
-            FieldSpec("market", "id", max_len=32),
-            FieldSpec("size", "i256"),
-            FieldSpec("entry_price", "u256"),
-            FieldSpec("collateral_asset", "id", max_len=32),
-            FieldSpec("collateral", "u256"),
-            FieldSpec("initial_margin", "u256"),
-            FieldSpec("maintenance_margin", "u256"),
-            _EXT,
-        ),
-    ),
-}
-
-# Native field tags per schema, indexed like SCHEMA_INDEX: u uint, i int256, s string,
-# a account (commitment looked up by id), h bytes32.
-_NATIVE_TAG: Final = {"id": "s", "account": "a", "u32": "u", "u64": "u", "u256": "u",
-                      "i256": "i", "enum": "u", "hex32": "h"}  # fmt: skip
-SCHEMA_LIST: Final = tuple(_SCHEMAS)
-SCHEMA_INDEX: Final = {key: i for i, key in enumerate(SCHEMA_LIST)}
-NATIVE_TAGS: Final = tuple(
-    "".join(_NATIVE_TAG[f.tag] for f in _SCHEMAS[key].fields) for key in SCHEMA_LIST
-)
-
-KINDS: Final[tuple[str, ...]] = ("order_event", "book_snapshot", "trade", "balance", "position")
-KIND_CODES: Final[Mapping[str, int]] = MappingProxyType(
-    {k: s.code for (k, _), s in _SCHEMAS.items()}
-)
-LEAF_PREFIX_TYPES: Final = ("uint8", "uint16", "string", "uint64")
-_TOP_KEYS: Final = frozenset({"kind", "version", "record_id"})
-
-
-def schema(kind: str, version: int) -> Schema:
-    """The schema of ``kind`` at ``version``; RecordError if unknown."""
-    found = _SCHEMAS.get((kind, version))
-    if found is None:
-        if kind not in KINDS:
-            raise RecordError("kind", f"unknown kind (expected one of {', '.join(KINDS)})")
-        raise RecordError("version", f"unknown version {version} for kind {kind}")
-    return found
-
-
-def leaf_types(kind: str, version: int) -> tuple[str, ...]:
-    """The OpenZeppelin ``leafEncoding`` (ABI types) of a kind at a version."""
-    return _LEAF_TYPES[(kind, version)] if (kind, version) in _LEAF_TYPES else _types(kind, version)
-
-
-def _types(kind: str, version: int) -> tuple[str, ...]:
-    s = schema(kind, version)
-    return LEAF_PREFIX_TYPES + tuple(f.abi_type for f in s.fields)
-
-
-_LEAF_TYPES: Final = {key: _types(*key) for key in _SCHEMAS}
-
-
-def account_fields(kind: str, version: int) -> tuple[str, ...]:
-    """Names of the fields that hold an account (in leaf order)."""
-    found = _ACCOUNT_FIELDS.get((kind, version))
-    if found is None:
-        return tuple(f.name for f in schema(kind, version).fields if f.tag == "account")
-    return found
-
-
-_ACCOUNT_FIELDS: Final = {
-    key: tuple(f.name for f in s.fields if f.tag == "account") for key, s in _SCHEMAS.items()
-}
-
 
 # --------------------------------------------------------------------------- records
 
@@ -283,6 +106,20 @@ _ORDER: Final = {
     )
     for key, s in _SCHEMAS.items()
 }
+
+
+def _leaf_order(r: Record | RedactedRecord) -> tuple[Any, ...]:
+    order = _ORDER.get((r.kind, r.version))
+    if order is None:
+        schema(r.kind, r.version)  # raises RecordError for an unknown kind/version
+        raise AssertionError("unreachable")  # pragma: no cover
+    head, names = order
+    fields = r.fields
+    vals: list[Any] = [*head, r.record_id]
+    for name, choices in names:
+        v = fields[name]
+        vals.append(v if choices is None else choices.index(v))
+    return tuple(vals)
 
 
 def _freeze(fields: dict[str, Any]) -> Mapping[str, Any]:
@@ -301,22 +138,13 @@ class Record:
     record_id: str
     fields: Mapping[str, Any]
     # (schema index, kind code, version, record_id, *field values in leaf order; enums as
-    # their index, accounts as ids): what the native sealer reads in one attribute lookup
+    # their index, accounts as ids): what the leaf encoders read (the native one in one
+    # attribute lookup)
     # (computed from the other fields, so dataclasses.replace keeps it consistent)
     leaf_order: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        order = _ORDER.get((self.kind, self.version))
-        if order is None:
-            schema(self.kind, self.version)  # raises RecordError for an unknown kind/version
-            raise AssertionError("unreachable")  # pragma: no cover
-        head, names = order
-        fields = self.fields
-        vals: list[Any] = [*head, self.record_id]
-        for name, choices in names:
-            v = fields[name]
-            vals.append(v if choices is None else choices.index(v))
-        object.__setattr__(self, "leaf_order", tuple(vals))
+        object.__setattr__(self, "leaf_order", _leaf_order(self))
 
     def accounts(self) -> tuple[str, ...]:
         """Account ids the record mentions, in leaf order (duplicates removed)."""
@@ -366,6 +194,11 @@ class RedactedRecord:
     version: int
     record_id: str
     fields: Mapping[str, Any]
+    # as Record.leaf_order, with each account's commitment (bytes) in its place
+    leaf_order: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "leaf_order", _leaf_order(self))
 
     def canonical_obj(self) -> dict[str, Any]:
         return _canonical_obj(self.kind, self.version, self.record_id, self.fields, redacted=True)
@@ -657,354 +490,9 @@ def parse_account_id(v: Any, name: str = "account") -> str:
     return _parse_id(name, v, ACCOUNT_ID_MAX)
 
 
-# --------------------------------------------------------------------------- bulk fast path
-#
-# ``fast_parts`` does parse_record + canonical_json + the leaf inputs in one pass for the
-# common shape of a record (a plain dict, str/int values, every field valid). It never
-# raises and never decides that a record is bad: anything it does not accept as it is
-# returns None, and the caller runs parse_record, which gives the exact error (or, should
-# the fast path be too cautious, the same record). The tests check both paths agree.
-
-_F_INT, _F_ID, _F_ACC, _F_ENUM, _F_HEX = range(5)
-_FastField = tuple[str, int, Any, Any]
-
-
-def _fast_plan(
-    key: tuple[str, int], s: Schema
-) -> tuple[tuple[Any, ...], frozenset[str], tuple[_FastField, ...], str, str]:
-    fields: list[_FastField] = []
-    for f in s.fields:
-        if f.tag in _INT_RANGE:
-            fields.append((f.name, _F_INT, *_INT_RANGE[f.tag]))
-        elif f.tag == "id":
-            fields.append((f.name, _F_ID, f.max_len, None))
-        elif f.tag == "account":
-            fields.append((f.name, _F_ACC, ACCOUNT_ID_MAX, None))
-        elif f.tag == "enum":
-            fields.append((f.name, _F_ENUM, {c: i for i, c in enumerate(f.choices)}, None))
-        else:
-            fields.append((f.name, _F_HEX, None, None))
-    hexes = [i for i, f in enumerate(s.fields) if f.tag == "hex32"]
-    assert len(hexes) <= 1, "the fast path handles at most one optional hex32 field"
-
-    def template(omit: int | None) -> str:
-        # canonical JSON with positional slots: {0} record_id, {i+1} field i (leaf order)
-        parts = {"kind": _dumps(s.kind).decode(), "version": str(s.version), "record_id": "{0}"}
-        for i, f in enumerate(s.fields):
-            if i != omit:
-                parts[f.name] = f"{{{i + 1}}}"
-        return "{{" + ",".join(f'"{k}":{parts[k]}' for k in sorted(parts)) + "}}"
-
-    full = template(None)
-    bare = template(hexes[0]) if hexes else full
-    head = (SCHEMA_INDEX[key], s.code, s.version)
-    return head, s.allowed_keys, tuple(fields), full, bare
-
-
-_FAST: Final = {key: _fast_plan(key, s) for key, s in _SCHEMAS.items()}
-
-
-def _fast_str(v: str) -> str:
-    if '"' in v or "\\" in v:
-        return json.dumps(v)
-    return '"' + v + '"'
-
-
-def fast_parts(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
-    """``(record.leaf_order, record.canonical_json(), record.accounts())`` of the record
-    ``parse_record(obj)`` would return, computed in one pass for a plain ``dict`` whose
-    values are ``str``/``int`` and all valid; ``None`` for anything else (then call
-    :func:`parse_record`: it gives the exact error). Never raises for a record.
-
-    Uses the C accelerator when it is built and enabled, else :func:`fast_parts_py`; the
-    tests check both agree with each other and with :func:`parse_record`."""
-    acc = fast_accelerator()
-    if acc is not None:
-        result: tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None = acc.fast_parts(obj)
-        return result
-    return fast_parts_py(obj)
-
-
-def fast_accelerator() -> Any:
-    """The C accelerator module when its record fast path (``fast_parts``,
-    ``fast_chunk``) is built, set up and enabled; else None."""
-    return native() if _native_fast else None
-
-
-def fast_parts_py(obj: Any) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
-    """The pure Python :func:`fast_parts`."""
-    if type(obj) is not dict:
-        return None
-    try:
-        kind = obj["kind"]
-        ver: Any = obj["version"]
-        if type(ver) is str:
-            if len(ver) > 80 or not (ver.isascii() and ver.isdigit()):
-                return None
-            ver = int(ver, 10)
-        elif type(ver) is not int:
-            return None
-        plan = _FAST[(kind, ver)]
-    except (KeyError, TypeError):  # missing key, unhashable kind, unknown kind/version
-        return None
-    head, allowed, fields, full, bare = plan
-    if not obj.keys() <= allowed:
-        return None
-    rid = obj.get("record_id")
-    if (
-        type(rid) is not str
-        or not 0 < len(rid) <= RECORD_ID_MAX
-        or not (rid.isascii() and rid.isprintable())
-        or " " in rid
-    ):
-        return None
-    order: list[Any] = [*head, rid]
-    enc: list[str] = [_fast_str(rid)]
-    accounts: list[str] = []
-    template = full
-    get = obj.get
-    v: Any
-    for name, code, a, b in fields:
-        v = get(name)
-        t = type(v)
-        if code == _F_INT:
-            if t is str:
-                digits = v[1:] if v[:1] == "-" else v
-                if len(v) > 80 or not (digits.isascii() and digits.isdigit()):
-                    return None
-                n = int(v, 10)
-            elif t is int:
-                n = v
-            else:
-                return None
-            if n < a or n > b:
-                return None
-            order.append(n)
-            enc.append(f'"{n}"')
-        elif code in (_F_ID, _F_ACC):
-            if (
-                t is not str
-                or not 0 < len(v) <= a
-                or not (v.isascii() and v.isprintable())
-                or " " in v
-            ):
-                return None
-            order.append(v)
-            enc.append(_fast_str(v))
-            if code == _F_ACC and v not in accounts:
-                accounts.append(v)
-        elif code == _F_ENUM:
-            if t is not str or v not in a:
-                return None
-            order.append(a[v])
-            enc.append('"' + v + '"')
-        else:  # optional hex32
-            if v is None:
-                if name in obj:
-                    return None
-                order.append(ZERO32)
-                enc.append("")
-                template = bare
-                continue
-            if t is not str or not _HEX32_RE.match(v):
-                return None
-            raw = bytes.fromhex(v[2:])
-            order.append(raw)
-            if raw == ZERO32:
-                enc.append("")
-                template = bare
-            else:
-                enc.append('"0x' + raw.hex() + '"')
-    return tuple(order), template.format(*enc).encode("ascii"), tuple(accounts)
-
-
-def _native_plans() -> tuple[Any, ...]:
-    """The schemas as the native ``fast_setup`` takes them (see _seal.c)."""
-    codes = {"id": 1, "account": 2, "enum": 3, "hex32": 4}
-    ranges = {"u32": 0, "u64": 1, "u256": 2, "i256": 3}
-    plans = []
-    for key, s in _SCHEMAS.items():
-        fields = []
-        keys: dict[str, tuple[bytes, int]] = {
-            "kind": (b'"kind":' + _dumps(s.kind), -1),
-            "version": (b'"version":' + str(s.version).encode(), -1),
-            "record_id": (b'"record_id":', 0),
-        }
-        for i, f in enumerate(s.fields):
-            lo, hi = _INT_RANGE.get(f.tag, (0, 0))
-            max_len = f.max_len if f.tag == "id" else ACCOUNT_ID_MAX
-            choices = {c: n for n, c in enumerate(f.choices)} if f.tag == "enum" else None
-            code = 0 if f.tag in _INT_RANGE else codes[f.tag]
-            fields.append((f.name, code, ranges.get(f.tag, 0), lo, hi, max_len, choices))
-            keys[f.name] = (_dumps(f.name) + b":", i + 1)
-        head = (SCHEMA_INDEX[key], s.code, s.version)
-        plans.append(
-            (
-                s.kind,
-                s.version,
-                head,
-                s.allowed_keys,
-                tuple(fields),
-                tuple(keys[k] for k in sorted(keys)),
-            )
-        )
-    return tuple(plans)
-
-
-def _setup_native_fast() -> bool:
-    acc = native()
-    if acc is None or not hasattr(acc, "fast_setup"):
-        return False
-    with contextlib.suppress(ValueError):  # already set up by an earlier import
-        acc.fast_setup(_native_plans())
-    return True
-
-
-_native_fast: Final = _setup_native_fast()
-
-
-def encode_leaf_order(
-    leaf_order: Sequence[Any], seq: int, commitments: Mapping[str, bytes]
-) -> bytes:
-    """``encode_leaf`` from a ``Record.leaf_order`` (or :func:`fast_parts`) tuple: the pure
-    Python twin of the native ``leaf_hashes`` encoder. ``commitments`` maps account id to
-    commitment."""
-    _check_seq(seq)
-    key = SCHEMA_LIST[leaf_order[0]]
-    values: list[Any] = [leaf_order[1], leaf_order[2], leaf_order[3], seq]
-    for tag, v in zip(NATIVE_TAGS[SCHEMA_INDEX[key]], leaf_order[4:], strict=True):
-        values.append(commitments[v] if tag == "a" else v)
-    return _abi_encode(_LEAF_TYPES[key], values)
-
-
-def account_commitment(account_id: str, salt: bytes) -> bytes:
-    """``keccak256(salt ‖ utf8(account_id))``: how an account appears in a leaf (32 bytes)."""
-    if not isinstance(salt, bytes) or len(salt) != SALT_LEN:
-        raise ValueError("salt must be exactly 32 bytes")
-    return keccak256(salt + account_id.encode("utf-8"))
-
-
 def redact(record: Record, commitments: Mapping[str, bytes]) -> RedactedRecord:
     """The record with each account replaced by its commitment (``commitments[account_id]``)."""
     fields = dict(record.fields)
     for name in account_fields(record.kind, record.version):
-        fields[name] = _commitment_for(commitments, record.fields[name], name)
+        fields[name] = commitment_for(commitments, record.fields[name], name)
     return RedactedRecord(record.kind, record.version, record.record_id, _freeze(fields))
-
-
-def _commitment_for(commitments: Mapping[str, bytes], account_id: str, name: str) -> bytes:
-    c = commitments.get(account_id)
-    if c is None:
-        raise RecordError(name, "no commitment given for this account")
-    if len(c) != 32:
-        raise RecordError(name, "commitment must be 32 bytes")
-    return c
-
-
-# --------------------------------------------------------------------------- leaves
-
-
-def _check_seq(seq: int) -> None:
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= U64_MAX:
-        raise RecordError("seq", "must be an integer in uint64 range")
-
-
-def _values(
-    s: Schema, record_id: str, seq: int, fields: Mapping[str, Any], accounts: Mapping[str, bytes]
-) -> tuple[Any, ...]:
-    out: list[Any] = [s.code, s.version, record_id, seq]
-    for spec in s.fields:
-        v = fields[spec.name]
-        if spec.tag == "enum":
-            out.append(spec.choices.index(v))
-        elif spec.tag == "account":
-            out.append(accounts[spec.name])
-        else:
-            out.append(v)
-    return tuple(out)
-
-
-def leaf_values(record: Record, seq: int, commitments: Mapping[str, bytes]) -> tuple[Any, ...]:
-    """The values matching :func:`leaf_types`: ints, str and 32-byte ``bytes``."""
-    _check_seq(seq)
-    s = record.schema
-    acc = {
-        name: _commitment_for(commitments, record.fields[name], name)
-        for name in account_fields(record.kind, record.version)
-    }
-    return _values(s, record.record_id, seq, record.fields, acc)
-
-
-def leaf_values_redacted(record: RedactedRecord, seq: int) -> tuple[Any, ...]:
-    """Leaf values of a redacted record (its account fields already are commitments)."""
-    _check_seq(seq)
-    s = schema(record.kind, record.version)
-    return _values(s, record.record_id, seq, record.fields, record.commitments())
-
-
-def leaf_values_json(values: Sequence[Any]) -> list[str]:
-    """Leaf values as OpenZeppelin's ``StandardMerkleTree`` takes them from JSON: integers
-    as decimal strings, bytes32 as 0x-hex, strings as they are."""
-    out: list[str] = []
-    for v in values:
-        if isinstance(v, bytes):
-            out.append("0x" + v.hex())
-        elif isinstance(v, int):
-            out.append(str(v))
-        else:
-            out.append(v)
-    return out
-
-
-def _word(n: int) -> bytes:
-    return n.to_bytes(32, "big")
-
-
-def _abi_encode(types: Sequence[str], values: Sequence[Any]) -> bytes:
-    """``abi.encode`` of a flat tuple of static words and strings (all our leaves need)."""
-    head: list[bytes] = []
-    tail: list[bytes] = []
-    offset = 32 * len(types)
-    for t, v in zip(types, values, strict=True):
-        if t == "string":
-            data = v.encode("utf-8")
-            n = len(data)
-            pad = (-n) % 32
-            head.append(offset.to_bytes(32, "big"))
-            chunk = n.to_bytes(32, "big") + data + b"\x00" * pad
-            tail.append(chunk)
-            offset += len(chunk)
-        elif t == "bytes32":
-            head.append(v)
-        elif t[0] == "i":  # int256
-            head.append(v.to_bytes(32, "big", signed=True))
-        else:  # uintN
-            head.append(v.to_bytes(32, "big"))
-    return b"".join(head) + b"".join(tail)
-
-
-def encode_leaf(record: Record, seq: int, commitments: Mapping[str, bytes]) -> bytes:
-    """``abi.encode(leaf_types(kind, version), leaf_values(record, seq, commitments))``."""
-    return _abi_encode(
-        _LEAF_TYPES[(record.kind, record.version)], leaf_values(record, seq, commitments)
-    )
-
-
-def encode_leaf_redacted(record: RedactedRecord, seq: int) -> bytes:
-    """The encoded leaf of a redacted record."""
-    return _abi_encode(
-        _LEAF_TYPES[(record.kind, record.version)], leaf_values_redacted(record, seq)
-    )
-
-
-def leaf_hash(encoded: bytes) -> bytes:
-    """OpenZeppelin's standard leaf hash: ``keccak256(keccak256(encoded))``."""
-    return keccak256(keccak256(encoded))
-
-
-def leaf_hashes(
-    items: Iterable[tuple[Record, int]], commitments: Mapping[str, bytes]
-) -> list[bytes]:
-    """Leaf hashes of many ``(record, seq)`` pairs (the sealing path)."""
-    k = keccak256
-    return [k(k(encode_leaf(r, seq, commitments))) for r, seq in items]

@@ -1,36 +1,20 @@
-"""Sealing many records at once: leaf hashes and the tree, native when available.
+"""Sealing many records at once: their leaf hashes, then the tree.
 
-``seal(records, seqs, commitments)`` is what a store calls for a batch; it equals
-``MerkleTree.from_leaves(leaf_hashes(zip(records, seqs), commitments))`` byte for byte.
+``seal(records, seqs, commitments)`` equals
+``MerkleTree.from_leaves(leaf_hashes(zip(records, seqs), commitments))`` byte for byte; both
+steps use the C accelerator when it is built (chosen inside :mod:`anchor.core.leaves` and
+:mod:`anchor.core.merkle`).
 """
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Mapping, Sequence
 
+from anchor.core.leaves import leaf_hash_buffer
 from anchor.core.merkle import MerkleTree
-from anchor.core.native import native
-from anchor.core.records import NATIVE_TAGS, Record, leaf_hashes
+from anchor.core.records import Record
 
 __all__ = ["leaf_hash_buffer", "seal"]
-
-
-def leaf_hash_buffer(
-    records: Sequence[Record], seqs: Sequence[int], commitments: Mapping[str, bytes]
-) -> bytes:
-    """The leaf hashes of ``records`` (with their seqs), concatenated: ``32 * n`` bytes."""
-    if len(records) != len(seqs):
-        raise ValueError("one seq per record")
-    mod = native()
-    if mod is not None and len(records) > 0:
-        seq_buf = seqs if isinstance(seqs, array) and seqs.typecode == "Q" else array("Q", seqs)
-        comm = commitments if type(commitments) is dict else dict(commitments)
-        try:
-            return bytes(mod.leaf_hashes(records, seq_buf, comm, NATIVE_TAGS))
-        except (KeyError, TypeError, ValueError, OverflowError):
-            pass  # let the Python path raise its precise RecordError
-    return b"".join(leaf_hashes(zip(records, seqs, strict=True), commitments))
 
 
 def seal(

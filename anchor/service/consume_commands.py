@@ -45,8 +45,8 @@ def register(app: typer.Typer) -> None:
         if status:
             _print_status(cfg, database_url, as_json)
             return
-        from anchor.service.consume import consume
         from anchor.logs import setup_logging
+        from anchor.service.consume import consume
 
         setup_logging()
         if metrics_port is not None:

@@ -17,14 +17,12 @@ NDJSON lines) and writes them in ONE transaction:
   PostgreSQL: an advisory lock serialises seq assignment, rows go in with ``COPY``): when
   ``ingest`` returns, the records are durable; a crash before that leaves nothing.
 
-Speed (scripts/bench_ingest.py): a chunk of input goes through the core's one-pass fast
-path (``anchor.core.records.fast_parts``; in C, ``fast_chunk``, when the accelerator is
-built) with JSON read by orjson. Anything that does not take that path cleanly -- a float,
-an exponent, NaN, an integer beyond 64 bits, a duplicate key (detected by counting the keys
-of the raw text), non-ASCII text, a text over the core's size limit, any invalid field --
-goes through ``parse_record`` exactly as before, so every rejection and its message come
-from the core. Chunks whose record ids are new are written without looking them up first
-(see :class:`_Load`).
+Speed (scripts/bench_ingest.py): a chunk of input is validated by the core's
+:func:`anchor.core.prepare.prepare_records` (a one-pass fast path, in C when the
+accelerator is built, and ``parse_record`` for everything else, so every rejection and its
+message come from the core) and its leaves hashed by :func:`anchor.core.leaves.leaf_hash_buffer`.
+Chunks whose record ids are new are written without looking them up first (see
+:class:`_Load`).
 
 A load of more than one chunk runs on two threads (:class:`_Ahead`): a validating thread
 prepares chunk k+1 -- validation, canonical JSON, the account set, the leaves (see
@@ -39,6 +37,7 @@ next seq is the one it assumed); otherwise the calling thread computes it again.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import queue
 import secrets
@@ -56,18 +55,22 @@ from typing import Any, Final, Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
-from anchor.core.hashing import keccak256
-from anchor.core.receipt import SignedLoad, receipt_leaves
-from anchor.core.records import (
-    MAX_RECORD_CHARS,
-    NATIVE_TAGS,
-    SCHEMA_LIST,
-    account_commitment,
-    encode_leaf_order,
-    fast_accelerator,
-    fast_parts,
-    parse_record,
+from anchor.core.leaves import account_commitment, leaf_hash_buffer
+from anchor.core.prepare import (
+    ACCOUNTS,
+    CANONICAL,
+    CONTENT_HASH,
+    KIND,
+    LEAF_ORDER,
+    LINE,
+    RECORD_ID,
+    VERSION,
+    Prepared,
+    RecordInput,
+    Rejected,
+    prepare_records,
 )
+from anchor.core.receipt import SignedLoad, receipt_leaves
 from anchor.errors import ConflictError, RecordError
 from anchor.store.bulk import bulk_insert
 from anchor.store.db import LOCK_INGEST, Database
@@ -79,8 +82,6 @@ try:
     from orjson import loads as _orjson_loads
 except ImportError:  # pragma: no cover - orjson is a server dependency
     _orjson_loads = _orjson_dumps = None
-
-RecordInput = Mapping[str, Any] | str | bytes
 
 DEFAULT_CHUNK = 5_000
 _LOOKUP_CHUNK = 900  # stays under SQLite's bound-parameter limit on any build
@@ -120,119 +121,28 @@ class IngestResult:
         }
 
 
-# A validated record, ready to be numbered: everything but the seq and commitments.
-#   (line, record_id, kind, version, canonical JSON text, keccak256(canonical), accounts,
-#    Record.leaf_order)
-# leaf_order is (schema index, kind code, version, record_id, *field values in leaf order,
-# enums as indices, accounts as ids): what the leaf encoders read. A plain tuple, as the
-# native fast_chunk builds it.
-_Prepared = tuple[int, str, str, int, str, bytes, tuple[str, ...], tuple[Any, ...]]
-_LINE: Final = 0
-_RID: Final = 1
-_KIND: Final = 2
-_VERSION: Final = 3
-_CANON: Final = 4
-_HASH: Final = 5
-_ACCOUNTS: Final = 6
-_ORDER: Final = 7
-
-
-class _Bad(NamedTuple):
-    line: int
-    field: str
-    problem: str
-
-
-def _quoted_keys(raw: bytes | str) -> int:
-    """Never less than the number of object keys in a JSON text (duplicates included):
-    every key ends with a quote followed by ':' or by whitespace (then ':'); matches inside
-    strings only make it larger. Equal to the length of the parsed (flat) object only if
-    the text has no duplicate key."""
-    if type(raw) is bytes:
-        c = raw.count
-        return c(b'":') + c(b'" ') + c(b'"\t') + c(b'"\n') + c(b'"\r')
-    assert type(raw) is str
-    t = raw.count
-    return t('":') + t('" ') + t('"\t') + t('"\n') + t('"\r')
-
-
-def _fast(item: RecordInput) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]] | None:
-    """The core's one-pass :func:`fast_parts` of ``item`` (JSON read with orjson), or None
-    when ``item`` does not take the fast path cleanly: the caller then runs the core's
-    ``parse_record``, so every rejection and its message come from the core.
-
-    orjson differs from the core's reader in ways that only ever lead here to None: floats,
-    exponents and integers beyond 64 bits come back as floats (no field takes a float), NaN
-    and Infinity are syntax errors, and a duplicate key silently keeps the last value --
-    caught by comparing the number of keys with :func:`_quoted_keys` of the raw text."""
-    t = type(item)
-    if t is dict:
-        return fast_parts(item)
-    if (t is not bytes and t is not str) or _orjson_loads is None:
-        return None
-    if len(item) > MAX_RECORD_CHARS:  # the core refuses it as too large
-        return None
-    try:
-        obj = _orjson_loads(item)  # type: ignore[arg-type]
-    except ValueError:  # orjson.JSONDecodeError (also non-UTF-8 input)
-        return None
-    if type(obj) is not dict or _quoted_keys(item) != len(obj):  # type: ignore[arg-type]
-        return None
-    return fast_parts(obj)
-
-
-def _prepare(line: int, item: RecordInput) -> _Prepared | _Bad:
-    fast = _fast(item)
-    if fast is not None:
-        order, canonical, accounts = fast
-        return (
-            line,
-            order[3],
-            SCHEMA_LIST[order[0]][0],
-            order[2],
-            canonical.decode("ascii"),
-            keccak256(canonical),
-            accounts,
-            order,
-        )
-    try:
-        record = parse_record(item)
-        accounts = record.accounts()
-        canonical = record.canonical_json()
-    except RecordError as exc:
-        return _Bad(line, exc.field, exc.problem)
-    except (ValueError, TypeError) as exc:  # anything the core did not name
-        return _Bad(line, "record", f"cannot be parsed ({exc.__class__.__name__})")
-    return (
-        line,
-        record.record_id,
-        record.kind,
-        record.version,
-        canonical.decode("ascii"),
-        keccak256(canonical),
-        accounts,
-        record.leaf_order,
-    )
+# A validated record, ready to be numbered (see anchor.core.prepare): everything but the
+# seq and commitments, a plain tuple indexed by these constants.
+_Prepared = Prepared
+_Bad = Rejected
+_LINE: Final = LINE
+_RID: Final = RECORD_ID
+_KIND: Final = KIND
+_VERSION: Final = VERSION
+_CANON: Final = CANONICAL
+_HASH: Final = CONTENT_HASH
+_ACCOUNTS: Final = ACCOUNTS
+_ORDER: Final = LEAF_ORDER
 
 
 def _leaf_hashes(
     batch: Sequence[_Prepared], first_seq: int, commitments: dict[str, bytes]
 ) -> bytes:
-    """The 32-byte leaf hashes of ``batch`` numbered from ``first_seq``, concatenated (the
-    native encoder + keccak when built, else the pure Python path; byte-identical)."""
+    """The 32-byte leaf hashes of ``batch`` numbered from ``first_seq``, concatenated."""
     if not batch:
         return b""
-    acc = fast_accelerator()  # (a build that knows leaf_order tuples as records)
-    if acc is not None:
-        seqs = array("Q", range(first_seq, first_seq + len(batch)))
-        orders = [p[_ORDER] for p in batch]
-        result: bytes = acc.leaf_hashes(orders, seqs, commitments, NATIVE_TAGS)
-        return result
-    k = keccak256
-    return b"".join(
-        k(k(encode_leaf_order(p[_ORDER], seq, commitments)))
-        for seq, p in enumerate(batch, first_seq)
-    )
+    seqs = array("Q", range(first_seq, first_seq + len(batch)))
+    return leaf_hash_buffer([p[_ORDER] for p in batch], seqs, commitments)
 
 
 def _receipt_leaves(batch: Sequence[_Prepared], leaves: bytes, seq0: int) -> bytes:
@@ -268,24 +178,9 @@ _CLOSE_WAIT_S = 10.0
 
 
 def _prepare_piece(first_line: int, items: list[RecordInput]) -> list[_Prepared | _Bad]:
-    """The native ``fast_chunk`` takes the common records in one call; the others (and
-    everything without the accelerator) go item by item."""
-    acc = fast_accelerator()
-    if acc is not None and _orjson_loads is not None:
-        fast, misses = acc.fast_chunk(items, first_line, _orjson_loads, MAX_RECORD_CHARS)
-        if not misses:
-            return fast
-    else:
-        fast = [None] * len(items)
-    out: list[_Prepared | _Bad] = []
-    for line, item, got in zip(
-        range(first_line, first_line + len(items)), items, fast, strict=True
-    ):
-        if got is not None:
-            out.append(got)
-        elif not _blank(item):
-            out.append(_prepare(line, item))
-    return out
+    """The core's :func:`prepare_records` of ``items``, blank items left out."""
+    out = prepare_records(items, first_line, loads=_orjson_loads or json.loads)
+    return [p for p in out if p is not None]
 
 
 class _Numbering:

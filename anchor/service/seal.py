@@ -8,11 +8,10 @@ advisory lock) that first re-checks that nobody sealed meanwhile. A crash leaves
 batch or nothing; two concurrent seals never take the same records (the loser of a race
 rebuilds on the new state); ingest is not blocked while the tree is being built.
 
-Memory: the tree is one flat ``bytearray`` of ``2n-1`` nodes; chunks are written from
-slices of it. It is built by the core's C accelerator when built (a contiguous leaf
-buffer in), else in Python: a sorted list up to 2M leaves, above that bucketed by first
-byte into 256 flat buffers sorted one at a time. Either way about 100 bytes per record at
-the peak (10M records ≈ 1 GB).
+Memory: the leaves are read into one contiguous buffer and the tree is built from it by the
+core (:meth:`anchor.core.merkle.MerkleTree.from_leaf_buffer`, native when the accelerator
+is built): one flat ``bytearray`` of ``2n-1`` nodes, about 100 bytes per record at the peak
+(10M records ≈ 1 GB); chunks are written from slices of it.
 
 ``get_proof_material(db, record_id)`` finds the record's batch by its seq, its position in
 the sorted leaf level by binary search over the stored chunks, and the sibling path — only
@@ -28,10 +27,8 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session
-from tiny_keccak import keccak256 as _keccak256
 
-from anchor.core.merkle import node_index_of_leaf, process_proof, proof_node_indices
-from anchor.core.native import native
+from anchor.core.merkle import MerkleTree, node_index_of_leaf, process_proof, proof_node_indices
 from anchor.core.records import Record, parse_record
 from anchor.errors import ConflictError, InputError, NotFoundError, StorageError
 from anchor.store.db import LOCK_SEAL, Database
@@ -41,96 +38,11 @@ from anchor.store.queries import batch_of_seq_in
 NODE = 32
 DEFAULT_CHUNK_NODES = 256  # 8 KiB per chunk row
 _FETCH = 50_000
-SORT_MAX = 2_000_000
-NATIVE_MAX = 12_000_000
 _MAX_ATTEMPTS = 20
 
 
 class NotSealedError(NotFoundError):
     """The record exists but is not in a batch yet."""
-
-
-def build_nodes(leaves: list[bytes]) -> bytearray:
-    """The OpenZeppelin flat node array for ``leaves`` (32-byte leaf hashes).
-
-    Equal to ``MerkleTree.from_leaves(leaves).nodes_bytes()`` (tested). Sorts ``leaves`` in
-    place.
-    """
-    leaves.sort()
-    return nodes_from_sorted(len(leaves), iter(leaves))
-
-
-def nodes_from_sorted(n: int, sorted_leaves: Iterable[bytes]) -> bytearray:
-    """The flat node array from ``n`` leaf hashes given in ascending order (as OZ sorts).
-
-    Tree-order leaf ``k`` goes to node ``2n-2-k``; inner nodes hash sorted pairs up to the
-    root. Memory: the ``(2n-1) * 32``-byte array only (no per-leaf Python objects kept).
-    """
-    if n < 1:
-        raise InputError("a Merkle tree needs at least one leaf")
-    nodes = bytearray((2 * n - 1) * NODE)
-    # Fill the leaf level in runs: leaves k..k+m-1 (ascending) occupy nodes
-    # 2n-1-k-m .. 2n-2-k, i.e. one contiguous slice in reverse order.
-    k = 0
-    prev = b""
-    run: list[bytes] = []
-
-    def flush() -> None:
-        nonlocal k
-        m = len(run)
-        if k + m > n:
-            raise StorageError(f"more than the {n} leaves expected")
-        data = b"".join(reversed(run))
-        if len(data) != m * NODE:
-            raise InputError("Merkle tree leaves must be 32 bytes")
-        nodes[(2 * n - 1 - k - m) * NODE : (2 * n - 1 - k) * NODE] = data
-        k += m
-        run.clear()
-
-    for leaf in sorted_leaves:
-        if leaf < prev:
-            raise StorageError("leaves are not in ascending order")
-        prev = leaf
-        run.append(leaf)
-        if len(run) >= _FETCH:
-            flush()
-    flush()
-    if k != n:
-        raise StorageError(f"expected {n} leaves, got {k}")
-    _hash_inner(nodes, n)
-    return nodes
-
-
-def bucket_sorted(leaves: Iterable[bytes]) -> Iterator[bytes]:
-    """32-byte leaves in ascending order, holding them as 256 flat buffers (32 bytes a
-    leaf) instead of one Python object each; only one bucket is a list at a time."""
-    buckets = [bytearray() for _ in range(256)]
-    for leaf in leaves:
-        if len(leaf) != NODE:
-            raise InputError("Merkle tree leaves must be 32 bytes")
-        buckets[leaf[0]] += leaf
-    for i, bucket in enumerate(buckets):
-        data = bytes(bucket)
-        buckets[i] = bytearray()
-        items = [data[j : j + NODE] for j in range(0, len(data), NODE)]
-        del data
-        items.sort()
-        yield from items
-
-
-def _hash_inner(nodes: bytearray, n: int) -> None:
-    """Inner nodes ``n-2 .. 0``: keccak256 of the sorted pair of children."""
-    keccak = _keccak256
-    mv = memoryview(nodes)
-    try:
-        for i in range(n - 2, -1, -1):
-            lo = (2 * i + 1) * NODE
-            a = bytes(mv[lo : lo + NODE])
-            b = bytes(mv[lo + NODE : lo + 2 * NODE])
-            at = i * NODE
-            nodes[at : at + NODE] = keccak(a + b) if a <= b else keccak(b + a)
-    finally:
-        mv.release()
 
 
 def _scalar(raw: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -141,13 +53,6 @@ def _scalar(raw: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
         return None if row is None else row[0]
     finally:
         cur.close()
-
-
-def _stream_leaves(db: Database, raw: Any, first: int, last: int) -> Iterator[bytes]:
-    """The batch's leaves in seq order, one by one."""
-    for run in _leaf_runs(db, raw, first, last):
-        for i in range(0, len(run), NODE):
-            yield run[i : i + NODE]
 
 
 def _leaf_runs(db: Database, raw: Any, first: int, last: int) -> Iterator[bytes]:
@@ -175,14 +80,13 @@ def _leaf_runs(db: Database, raw: Any, first: int, last: int) -> Iterator[bytes]
 
 
 def _write_chunks(
-    db: Database, raw: Any, batch_id: int, nodes: bytearray, chunk_nodes: int
+    db: Database, raw: Any, batch_id: int, nodes: memoryview, chunk_nodes: int
 ) -> None:
     size = chunk_nodes * NODE
-    mv = memoryview(nodes)
 
     def rows() -> Iterator[tuple[int, int, bytes]]:
         for no, start in enumerate(range(0, len(nodes), size)):
-            yield (batch_id, no, bytes(mv[start : start + size]))
+            yield (batch_id, no, bytes(nodes[start : start + size]))
 
     cur = raw.cursor()
     try:
@@ -196,7 +100,6 @@ def _write_chunks(
             )
     finally:
         cur.close()
-        mv.release()
 
 
 @dataclass(frozen=True)
@@ -232,46 +135,18 @@ def _plan(db: Database, raw: Any, max_records: int | None) -> _Plan | None:
     return _Plan(prev_last, next_id, first, last, n)
 
 
-BuildMethod = Literal["auto", "native", "sort", "bucket"]
-
-
-def _build(db: Database, raw: Any, plan: _Plan, method: BuildMethod) -> bytearray:
-    """The batch's flat node array.
-
-    * ``native``: the core's C accelerator (``anchor.core.native``): one contiguous leaf
-      buffer in, nodes out; ~100 bytes a leaf (buffer + nodes + order);
-    * ``sort``: leaves as one sorted Python list (~170 bytes a leaf at the peak);
-    * ``bucket``: bucketed by first byte into flat buffers, sorted one bucket at a time
-      (~100 bytes a leaf, no per-leaf objects for the whole batch);
-    * ``auto``: native when built and n <= 12M, else sort up to 2M, else bucket.
-    """
-    accel = native()
-    if method == "auto":
-        if accel is not None and plan.n <= NATIVE_MAX:
-            method = "native"
-        else:
-            method = "sort" if plan.n <= SORT_MAX else "bucket"
-    if method == "native":
-        if accel is None:
-            raise StorageError("the native tree builder is not available")
-        buf = bytearray(plan.n * NODE)
-        at = 0
-        for run in _leaf_runs(db, raw, plan.first, plan.last):
-            if at + len(run) > len(buf):
-                raise StorageError(f"more than the {plan.n} leaves expected")
-            buf[at : at + len(run)] = run
-            at += len(run)
-        if at != len(buf):
-            raise StorageError(f"expected {plan.n} leaves, read {at // NODE}")
-        nodes, _order = accel.build_tree(buf)
-        del buf, _order
-        if len(nodes) != (2 * plan.n - 1) * NODE:
-            raise StorageError("native tree builder returned a wrong-sized node array")
-        return nodes if isinstance(nodes, bytearray) else bytearray(nodes)
-    leaves = _stream_leaves(db, raw, plan.first, plan.last)
-    if method == "sort":
-        return nodes_from_sorted(plan.n, sorted(leaves))
-    return nodes_from_sorted(plan.n, bucket_sorted(leaves))
+def _build(db: Database, raw: Any, plan: _Plan) -> MerkleTree:
+    """The batch's tree, from its stored leaves read into one contiguous buffer."""
+    buf = bytearray(plan.n * NODE)
+    at = 0
+    for run in _leaf_runs(db, raw, plan.first, plan.last):
+        if at + len(run) > len(buf):
+            raise StorageError(f"more than the {plan.n} leaves expected")
+        buf[at : at + len(run)] = run
+        at += len(run)
+    if at != len(buf):
+        raise StorageError(f"expected {plan.n} leaves, read {at // NODE}")
+    return MerkleTree.from_leaf_buffer(buf)
 
 
 def seal(
@@ -279,7 +154,6 @@ def seal(
     *,
     max_records: int | None = None,
     chunk_nodes: int = DEFAULT_CHUNK_NODES,
-    method: BuildMethod = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> Batch | None:
     """Seal the pending records (oldest first, at most ``max_records``) into the next batch.
@@ -290,9 +164,8 @@ def seal(
     the API go on meanwhile — records are immutable and sealed ranges only grow), then ONE
     write transaction under the seal lock re-checks that no other batch was sealed since,
     and stores the batch row and every tree chunk. If another sealer won the race, the
-    work is redone on the new state. ``method`` picks the tree builder (see
-    :func:`_build`; ``auto`` is right outside tests). ``progress`` (optional) is told the
-    phase: "read", "tree", "write", "done".
+    work is redone on the new state. ``progress`` (optional) is told the phase: "read",
+    "tree", "write", "done".
     """
     if max_records is not None and max_records < 1:
         raise InputError("max_records must be at least 1")
@@ -307,10 +180,10 @@ def seal(
                 return None
             if progress:
                 progress("read")
-            nodes = _build(db, raw, plan, method)
+            tree = _build(db, raw, plan)
         if progress:
             progress("tree")
-        root = bytes(nodes[:NODE])
+        root = tree.root
         sealed_at = datetime.now(UTC)
         # phase 2: one write transaction, only if nobody sealed in between
         with db.connect(write=True) as conn:
@@ -319,7 +192,7 @@ def seal(
             now_last = int(_scalar(raw, "SELECT COALESCE(MAX(last_seq), 0) FROM batches") or 0)
             now_id = int(_scalar(raw, "SELECT COALESCE(MAX(id), 0) FROM batches") or 0) + 1
             if (now_last, now_id) != (plan.prev_last, plan.next_id):
-                del nodes
+                del tree
                 continue  # another sealer won; rebuild on the new state
             if progress:
                 progress("write")
@@ -335,8 +208,9 @@ def seal(
                     state=BatchState.SEALED.value,
                 )
             )
-            _write_chunks(db, raw, plan.next_id, nodes, chunk_nodes)
-            del nodes
+            with tree.nodes_view() as nodes:
+                _write_chunks(db, raw, plan.next_id, nodes, chunk_nodes)
+            del tree
         if progress:
             progress("done")
         return Batch(

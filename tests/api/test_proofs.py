@@ -285,33 +285,6 @@ def test_prove_cli_reports_pending_with_exit_3(svc: Svc, tmp_path: Any) -> None:
     assert not (tmp_path / "p.json").exists()
 
 
-def test_fast_bundle_bytes_equal_the_core_make_bundle(svc: Svc) -> None:
-    """The server's serializer (orjson) must produce exactly make_bundle(...).to_json()."""
-    from anchor.api.proofs import bundle_bytes
-    from anchor.core.merkle import MerkleTree
-    from anchor.core.proof import AnchorInfo, make_bundle
-    from anchor.core.records import account_commitment, leaf_hashes
-
-    commitments = {a: account_commitment(a, s) for a, s in svc.salts.items()}
-    seqs = list(range(1, len(svc.records) + 1))
-    tree = MerkleTree.from_leaves(leaf_hashes(zip(svc.records, seqs, strict=True), commitments))
-    order = tree.tree_order_of_inputs()
-    anchors = (
-        AnchorInfo(),
-        AnchorInfo(31337, CONTRACT.lower(), TX1, 2**63, BH1, "final"),
-        AnchorInfo(1, CONTRACT.lower(), TX1, 7, BH1, "included"),
-    )
-    checked = 0
-    for i, rec in enumerate(svc.records):
-        for salts in ({}, *({a: svc.salts[a]} for a in rec.accounts())):
-            for anchor in anchors:
-                args = (rec, seqs[i], commitments, salts, tree.proof(order[i]), tree.root, 9)
-                fast = bundle_bytes(*args, anchor)
-                assert fast == make_bundle(*args, anchor).to_json()
-                checked += 1
-    assert checked > 300
-
-
 def test_prove_cli_with_a_user_token_gets_the_users_salt(svc: Svc, tmp_path: Any) -> None:
     from anchor.api.auth import issue_token
     from anchor.cli import app

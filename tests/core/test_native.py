@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from anchor.core import prepare
 from anchor.core.hashing import keccak256
 from anchor.core.merkle import MerkleTree
 from anchor.core.native import native, native_available, use_native
@@ -14,8 +15,18 @@ from anchor.core.records import account_commitment, parse_record
 from anchor.core.samples import sample_record_objs, sample_records
 from anchor.core.seal import leaf_hash_buffer, seal
 from anchor.errors import RecordError
+from tests.core.accel import needs_native
 
-pytestmark = pytest.mark.skipif(not native_available(), reason="C accelerator not built")
+pytestmark = needs_native
+
+
+def test_accelerator_is_built_when_expected() -> None:
+    """With ANCHOR_REQUIRE_NATIVE=1 (the test command) a missing or broken build fails here,
+    and every parity test fails instead of being skipped."""
+    assert native_available(), "the C accelerator did not build (see the pip install output)"
+    mod = native()
+    assert mod is not None and hasattr(mod, "fast_chunk")
+    assert prepare._accelerator() is mod  # the record fast path is set up
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from anchor.core.records import fast_accelerator
 from anchor.errors import RecordError
 from anchor.service import ingest as ingest_mod
 from anchor.service.ingest import ingest
 from anchor.store.db import Database
+from tests.core.accel import needs_native
 from tests.store.sample import balance, lines, mixed, trade
 from tests.store.test_ingest_fast import _check_leaves, _store
 
@@ -138,7 +138,7 @@ def test_sqlite_one_statement_chunks_store_what_row_inserts_store(
     assert stores[0] == stores[1]
 
 
-@pytest.mark.skipif(fast_accelerator() is None, reason="the C accelerator is not built")
+@needs_native
 def test_native_prepared_records_are_not_tracked_by_the_gc() -> None:
     """The native fast path untracks its all-atomic tuples at once (see fp_untrack_atomic):
     a bulk load's records in flight then never reach the GC's older generations."""

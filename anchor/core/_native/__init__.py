@@ -1,5 +1,7 @@
 """Optional C accelerator for sealing (``_seal``), built by setup.py at install time.
 
-:mod:`anchor.core.seal` uses it when it imports, and the pure Python path otherwise; the
-tests check both give identical bytes.
+The core uses it, privately, when it imports (:mod:`anchor.core.native`), and the pure
+Python path otherwise; the tests check both give identical bytes, and
+scripts/check_native.sh runs them against a build made with AddressSanitizer and
+UndefinedBehaviorSanitizer, and fuzzes it.
 """
