@@ -138,7 +138,9 @@ def test_a_webhook_that_fails_is_retried_and_one_that_hangs_never_blocks(db: Dat
             resolve_alarms(s, "tx_reverted", 3)
         assert poll_alarms(db, notifier, since=since) == 1
         _wait(lambda: flaky.events() == [("raise", "tx_reverted"), ("resolve", "tx_reverted")])
-        assert flaky.hits == 4 and WEBHOOK_SENT._value.get() == sent + 2
+        # two failures, then the raise; then the resolve (more only if a slow machine made a
+        # send time out: a retry, never a second delivery counted)
+        assert flaky.hits >= 4 and WEBHOOK_SENT._value.get() == sent + 2
         assert flaky.bodies[0]["alarm"]["id"] == alarm.id
         notifier.close()
         other.close()
@@ -148,8 +150,12 @@ def test_a_webhook_that_fails_is_retried_and_one_that_hangs_never_blocks(db: Dat
         notifier = WebhookNotifier([slow.url], timeout=0.5, retries=1, backoff=0.05, queue_size=2)
         started = time.monotonic()
         results = [notifier.submit({"event": "raise", "n": i}) for i in range(50)]
-        assert time.monotonic() - started < 0.5  # submitting never waits for the receiver
-        assert results.count(False) >= 47
+        # submitting never waits for the receiver: blocking on it would take 50 x 0.5 s at
+        # least; the bound is generous for a busy machine
+        assert time.monotonic() - started < 10.0
+        # the queue holds 2 and the worker 1 at a time: nearly all are dropped (a slow machine
+        # may let the worker take a few more while the submits run)
+        assert results.count(False) >= 40
         assert WEBHOOK_DROPPED._value.get() - dropped == results.count(False)
         _wait(lambda: WEBHOOK_FAILED._value.get() > failed, timeout=20)  # timed out, given up
         notifier.close(timeout=1)
