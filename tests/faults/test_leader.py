@@ -113,7 +113,7 @@ def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
         others = [s for s in services if s is not old]
         new = wait_for_leader(db, others)
         takeover = time.monotonic() - stopped_at
-        assert takeover < LEASE_SECONDS + 10  # the lease, plus generous slack for a busy box
+        assert takeover < LEASE_SECONDS + 20  # the lease, plus generous slack for a busy box
         wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="the new leader anchoring")
         taken = read_lease(db)
         assert taken is not None and taken.pid == new.pid and taken.epoch > first.epoch
