@@ -289,13 +289,19 @@ def _parse_strict(raw: bytes, *, canonical_bytes: bool = True) -> ProofBundle:
     status = an["status"]
     if status not in STATUSES:
         raise _fail(f"anchor.status: must be one of {', '.join(STATUSES)}")
+    # the field checks raise their own "proof bundle: ..." errors; only AnchorInfo's own
+    # consistency checks need the prefix (wrapping both said "proof bundle: proof bundle:")
+    chain_id = _int(an["chainId"], "anchor.chainId", nullable=True)
+    tx_hash = _h32(an["txHash"], "anchor.txHash", nullable=True)
+    block_number = _int(an["blockNumber"], "anchor.blockNumber", nullable=True)
+    block_hash = _h32(an["blockHash"], "anchor.blockHash", nullable=True)
     try:
         anchor = AnchorInfo(
-            chain_id=_int(an["chainId"], "anchor.chainId", nullable=True),
+            chain_id=chain_id,
             contract=contract,
-            tx_hash=_h32(an["txHash"], "anchor.txHash", nullable=True),
-            block_number=_int(an["blockNumber"], "anchor.blockNumber", nullable=True),
-            block_hash=_h32(an["blockHash"], "anchor.blockHash", nullable=True),
+            tx_hash=tx_hash,
+            block_number=block_number,
+            block_hash=block_hash,
             status=status,
         )
     except ProofFormatError as exc:
