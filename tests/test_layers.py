@@ -5,10 +5,9 @@
     core      → (nothing of ours)            verifier → core
     chain     → core                         store    → core
     backup    → core, store, chain           service  → core, store, chain, backup
-    api       → service, store, core         cli on top (anchor.cli, anchor.serve, ...)
+    api       → service, store, core         cli on top (the anchor.cli package)
 
-A module belongs to the layer of its package, a package's ``commands`` module included (the
-CLI commands that still live beside their subsystem obey its rules). ``anchor.errors`` (the
+A module belongs to the layer of its package. ``anchor.errors`` (the
 one error root) may be imported by everyone and imports nothing of ours; ``anchor.config``
 (completed from ``anchor.chain_profiles``), ``anchor.runtime`` and ``anchor.logs`` are the
 base every layer but ``core`` and ``verifier`` may use.
@@ -38,12 +37,6 @@ TOP_LEVEL = {
     "anchor.runtime": BASE,
     "anchor.logs": BASE,
     "anchor.chain_profiles": BASE,  # plain data the configuration is completed from
-    "anchor.cli": CLI,
-    "anchor.config_commands": CLI,
-    "anchor.demo": CLI,
-    "anchor.demo_pids": CLI,
-    "anchor.demo_setup": CLI,
-    "anchor.serve": CLI,  # `anchor serve`: composes the API and the anchorer (the top)
 }
 PACKAGES = ("core", "verifier", "chain", "store", "backup", "service", "api")
 
@@ -83,6 +76,8 @@ def layer_of(module: str) -> str:
     parts = module.split(".")
     if len(parts) >= 2 and parts[1] in PACKAGES:
         return parts[1]
+    if parts[:2] == ["anchor", "cli"]:  # every command, and `anchor serve` composing the top
+        return CLI
     raise AssertionError(f"{module}: no layer (add it to TOP_LEVEL in {__file__})")
 
 

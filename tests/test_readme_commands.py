@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from anchor.demo_setup import DATABASE_NAME, prepare_data_dir, wipe
+from anchor.cli.demo_setup import DATABASE_NAME, prepare_data_dir, wipe
 from tests.fixtures.paths import ROOT
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]

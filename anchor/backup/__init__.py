@@ -11,6 +11,6 @@ a base install):
 * :mod:`anchor.backup.verify` — ``verify_targets(targets, chain) -> VerifyReport``.
 * :mod:`anchor.backup.reconcile` — ``reconcile(db, targets, chain) -> ReconcileReport``.
 * :mod:`anchor.backup.chainview` — the chain reads they need (``chain_view_from_config``).
-* :mod:`anchor.backup.commands` — ``anchor backup run|verify``, ``anchor restore``,
+* :mod:`anchor.cli.backup` — ``anchor backup run|verify``, ``anchor restore``,
   ``anchor reconcile``.
 """

@@ -72,7 +72,7 @@ def test_commands_module_imports_nothing_heavy() -> None:
     import sys
 
     code = (
-        "import sys, anchor.backup.commands as c, typer; c.register(typer.Typer());"
+        "import sys, anchor.cli.backup as c, typer; c.register(typer.Typer());"
         "heavy = {'sqlmodel', 'sqlalchemy', 'web3', 'boto3', 'orjson'} & set(sys.modules);"
         "print(sorted(heavy))"
     )

@@ -22,9 +22,12 @@ def _loaded_after(code: str) -> list[str]:
 
 
 def test_importing_the_verifier_pulls_in_no_server_dependency() -> None:
-    assert (
-        _loaded_after("import anchor.verifier, anchor.verifier.rpc, anchor.verifier.commands") == []
-    )
+    assert _loaded_after("import anchor.verifier, anchor.verifier.rpc") == []
+
+
+def test_importing_the_whole_cli_pulls_in_no_server_dependency() -> None:
+    """Every command group registers on a base install; the server loads inside commands."""
+    assert _loaded_after("import anchor.cli") == []
 
 
 def test_offline_verification_in_a_fresh_interpreter_loads_no_server_dependency(

@@ -15,30 +15,27 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+
+from anchor.cli.context import load as _config
+from anchor.cli.context import open_db as _open_db
+from anchor.cli.options import (
+    ApiOpt,
+    ConfigOpt,
+    ContractOpt,
+    DbOpt,
+    FromBlockOpt,
+    JsonOpt,
+    OutOpt,
+    RpcOpt,
+    TokenOpt,
+)
 
 __all__ = ["register"]
 
 EXIT_PENDING = 3
-
-
-def _config(config_path: str | None, database_url: str | None = None) -> Any:
-    from anchor.config import load_config
-
-    cfg = load_config(config_path)
-    if database_url:
-        from dataclasses import replace
-
-        cfg = replace(cfg, database_url=database_url)
-    return cfg
-
-
-def _open_db(cfg: Any, database_url: str | None) -> Any:
-    from anchor.store.db import Database
-
-    return Database.open_existing(database_url, config=cfg)
 
 
 def _write(out: Path | None, data: bytes) -> None:
@@ -88,32 +85,17 @@ def register(app: typer.Typer) -> None:
     @app.command("prove")
     def prove(
         record_id: Annotated[str, typer.Argument(help="the record id given at ingest")],
-        out: Annotated[
-            Path | None, typer.Option("-o", "--out", help="write the bundle here (default stdout)")
-        ] = None,
-        api: Annotated[
-            str | None,
-            typer.Option("--api", help="ask a running service (URL) instead of the database"),
-        ] = None,
-        database_url: Annotated[
-            str | None, typer.Option("--database-url", help="read the database directly")
-        ] = None,
+        out: Path | None = OutOpt,
+        api: str | None = ApiOpt,
+        database_url: str | None = DbOpt,
         account: Annotated[
             str | None,
             typer.Option(
                 "--account", help="include this account's salt (to hand the proof to its owner)"
             ),
         ] = None,
-        token: Annotated[
-            str | None,
-            typer.Option(
-                "--token",
-                envvar="ANCHOR_USER_TOKEN",
-                help="with --api: a user token (your own records, with your salt)",
-                show_envvar=True,
-            ),
-        ] = None,
-        config_path: Annotated[str | None, typer.Option("--config", help="config file")] = None,
+        token: str | None = TokenOpt,
+        config_path: Path | None = ConfigOpt,
     ) -> None:
         """Write the proof bundle of RECORD_ID (ledger-anchor-proof/1) to -o FILE.
 
@@ -159,35 +141,22 @@ def register(app: typer.Typer) -> None:
     @anchors_app.command("export")
     def export(
         as_csv: Annotated[bool, typer.Option("--csv", help="CSV output")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
-        out: Annotated[
-            Path | None, typer.Option("-o", "--out", help="file (default stdout)")
-        ] = None,
-        database_url: Annotated[str | None, typer.Option("--database-url")] = None,
-        rpc_url: Annotated[str | None, typer.Option("--rpc", help="RPC URL (else config)")] = None,
-        contract: Annotated[
-            str | None, typer.Option("--contract", help="registry address (else config)")
-        ] = None,
-        from_block: Annotated[
-            int | None,
-            typer.Option("--from-block", min=0, help="default: the config's contract_start_block"),
-        ] = None,
-        config_path: Annotated[str | None, typer.Option("--config")] = None,
+        as_json: bool = JsonOpt,
+        out: Path | None = OutOpt,
+        database_url: str | None = DbOpt,
+        rpc_url: str | None = RpcOpt,
+        contract: str | None = ContractOpt,
+        from_block: int | None = FromBlockOpt,
+        config_path: Path | None = ConfigOpt,
     ) -> None:
         """Every batch id from the chain's Anchored events and our batch table: root, leaf
         count, tx hash, block, explorer link, status. Exit 1 when anything mismatches."""
-        from dataclasses import replace
-
         from anchor.errors import InputError
         from anchor.service.audit import EXPORT_COLUMNS, collect_anchors, export_rows
 
         if as_csv == as_json:
             raise InputError("choose exactly one of --csv or --json")
-        cfg = _config(config_path)
-        if rpc_url:
-            cfg = replace(cfg, rpc_url=rpc_url)
-        if contract:
-            cfg = replace(cfg, contract_address=contract)
+        cfg = _config(config_path, rpc_url=rpc_url or None, contract_address=contract or None)
         if not cfg.rpc_url or not cfg.contract_address:
             from anchor.errors import ConfigError
 
@@ -238,31 +207,20 @@ def register(app: typer.Typer) -> None:
         html_out: Annotated[
             Path, typer.Option("--html", help="write one self-contained HTML report here")
         ],
-        database_url: Annotated[str | None, typer.Option("--database-url")] = None,
-        rpc_url: Annotated[str | None, typer.Option("--rpc", help="RPC URL (else config)")] = None,
-        contract: Annotated[
-            str | None, typer.Option("--contract", help="registry address (else config)")
-        ] = None,
-        from_block: Annotated[
-            int | None,
-            typer.Option("--from-block", min=0, help="default: the config's contract_start_block"),
-        ] = None,
-        config_path: Annotated[str | None, typer.Option("--config")] = None,
+        database_url: str | None = DbOpt,
+        rpc_url: str | None = RpcOpt,
+        contract: str | None = ContractOpt,
+        from_block: int | None = FromBlockOpt,
+        config_path: Path | None = ConfigOpt,
     ) -> None:
         """An audit report a regulator can file: the registry and its code-hash check against
         the committed artifact, every anchor (block time, finality, latency, explorer
         links), open alarms, missed receipt deadlines. Exit 0 when nothing is wrong, 1 when
         something needs looking at, 2 when the chain cannot be read (the report is written
         all the same)."""
-        from dataclasses import replace
-
         from anchor.service.report import build_report, render_html
 
-        cfg = _config(config_path)
-        if rpc_url:
-            cfg = replace(cfg, rpc_url=rpc_url)
-        if contract:
-            cfg = replace(cfg, contract_address=contract)
+        cfg = _config(config_path, rpc_url=rpc_url or None, contract_address=contract or None)
         db = _open_db(cfg, database_url)
         try:
             report = build_report(db, cfg, from_block=from_block)
@@ -287,8 +245,8 @@ def register(app: typer.Typer) -> None:
     @accounts_app.command("token")
     def token(
         account_id: Annotated[str, typer.Argument(help="the account to issue a token for")],
-        database_url: Annotated[str | None, typer.Option("--database-url")] = None,
-        config_path: Annotated[str | None, typer.Option("--config")] = None,
+        database_url: str | None = DbOpt,
+        config_path: Path | None = ConfigOpt,
     ) -> None:
         """Issue a bearer token for ACCOUNT_ID and print it ONCE (only its hash is kept)."""
         from anchor.api.auth import issue_token
@@ -310,8 +268,8 @@ def register(app: typer.Typer) -> None:
     def link(
         account_id: Annotated[str, typer.Argument()],
         address: Annotated[str, typer.Argument(help="0x address, or 'none' to unlink")],
-        database_url: Annotated[str | None, typer.Option("--database-url")] = None,
-        config_path: Annotated[str | None, typer.Option("--config")] = None,
+        database_url: str | None = DbOpt,
+        config_path: Path | None = ConfigOpt,
     ) -> None:
         """Link an Ethereum address to ACCOUNT_ID (for Sign-In-With-Ethereum)."""
         from anchor.api.auth import link_eth_address

@@ -1,5 +1,5 @@
 """CLI commands of the service: ``seal``, ``anchor-now``, ``batches``, ``alarms`` (``serve`` is
-:mod:`anchor.serve`, ``ingest`` :mod:`anchor.service.ingest_commands`).
+:mod:`anchor.cli.serve`, ``ingest`` :mod:`anchor.cli.ingest`).
 
 Only typer, rich and the standard library at import time; everything else is imported inside
 the commands so a base install (verifier only) still starts.
@@ -8,42 +8,20 @@ the commands so a base install (verifier only) still starts.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from anchor.cli.context import opened as _opened
+from anchor.cli.options import ConfigOpt, DbOpt, JsonOpt
+
 if TYPE_CHECKING:
     from anchor.config import Config
     from anchor.store.db import Database
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG")
-DbOpt = typer.Option(None, "--database-url", help="else $ANCHOR_DATABASE_URL or the config")
-
-
-def _config(path: Path | None) -> Config:
-    from anchor.config import load_config
-
-    return load_config(path)
-
-
-def _open(config: Config, url: str | None) -> Database:
-    from anchor.store.db import Database
-
-    return Database.open_existing(url, config=config)
-
-
-@contextmanager
-def _opened(config_path: Path | None, url: str | None) -> Iterator[tuple[Config, Database]]:
-    """The configuration and an open database, closed when the command is done."""
-    cfg = _config(config_path)
-    db = _open(cfg, url)
-    try:
-        yield cfg, db
-    finally:
-        db.close()
+WaitOpt = typer.Option("included", "--wait", help="none | included | final")
+TimeoutOpt = typer.Option(120.0, "--timeout", help="seconds to wait for --wait")
 
 
 def register(app: typer.Typer) -> None:
@@ -52,8 +30,8 @@ def register(app: typer.Typer) -> None:
     @app.command("seal")
     def seal_cmd(
         now: bool = typer.Option(False, "--now", help="seal the pending records now and anchor"),
-        wait: str = typer.Option("included", "--wait", help="none | included | final"),
-        timeout: float = typer.Option(120.0, "--timeout", help="seconds to wait for --wait"),
+        wait: str = WaitOpt,
+        timeout: float = TimeoutOpt,
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:
@@ -70,8 +48,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("anchor-now")
     def anchor_now_cmd(
-        wait: str = typer.Option("included", "--wait", help="none | included | final"),
-        timeout: float = typer.Option(120.0, "--timeout"),
+        wait: str = WaitOpt,
+        timeout: float = TimeoutOpt,
         retry: int | None = typer.Option(
             None, "--retry", help="first reset batch ID whose anchor transaction reverted"
         ),
@@ -90,7 +68,7 @@ def register(app: typer.Typer) -> None:
     @app.command("batches")
     def batches_cmd(
         limit: int = typer.Option(20, "--limit", "-n", help="newest N batches"),
-        as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table"),
+        as_json: bool = JsonOpt,
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:
@@ -107,7 +85,7 @@ def register(app: typer.Typer) -> None:
     def alarms_cmd(
         show_all: bool = typer.Option(False, "--all", help="include resolved alarms"),
         resolve: int | None = typer.Option(None, "--resolve", help="mark alarm ID resolved"),
-        as_json: bool = typer.Option(False, "--json"),
+        as_json: bool = JsonOpt,
         config: Path | None = ConfigOpt,
         database_url: str | None = DbOpt,
     ) -> None:

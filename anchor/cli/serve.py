@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
+from anchor.cli.options import ConfigOpt, DbOpt
 from anchor.errors import ConfigError
-from anchor.service.commands import ConfigOpt, DbOpt
 
 if TYPE_CHECKING:
     from anchor.config import Config

@@ -89,7 +89,7 @@ def run_demo(
     from anchor.chain.deploy import deploy_registry, write_deployment
     from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet
     from anchor.chain.keys import SigningKey
-    from anchor.demo_setup import (
+    from anchor.cli.demo_setup import (
         DATABASE_NAME,
         STATE_FILE,
         chain_mismatch,
@@ -102,8 +102,8 @@ def run_demo(
 
     data_dir = data_dir.absolute()  # the config it writes works from any directory
 
-    from anchor.demo_pids import forget, stop_leftovers
-    from anchor.demo_pids import record as record_pids
+    from anchor.cli.demo_pids import forget, stop_leftovers
+    from anchor.cli.demo_pids import record as record_pids
 
     data_dir.mkdir(parents=True, exist_ok=True)
     stop_leftovers(data_dir, say=lambda text: console.print(f"[yellow]{text}[/]"))

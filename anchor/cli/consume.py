@@ -15,8 +15,7 @@ from typing import Any
 
 import typer
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG")
-DbOpt = typer.Option(None, "--database-url", help="else $ANCHOR_DATABASE_URL or the config")
+from anchor.cli.options import ConfigOpt, DbOpt, JsonOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +26,7 @@ def register(app: typer.Typer) -> None:
         status: bool = typer.Option(
             False, "--status", help="print the consumer's lag, last ack and dead letters, exit"
         ),
-        as_json: bool = typer.Option(False, "--json", help="--status as one JSON object"),
+        as_json: bool = JsonOpt,
         metrics_port: int | None = typer.Option(
             None, "--metrics-port", help="serve Prometheus metrics on 127.0.0.1:PORT"
         ),

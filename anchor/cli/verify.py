@@ -1,5 +1,5 @@
 """``anchor verify FILE (--offline | --rpc URL [--contract 0x.. | --trust-file F])`` and
-``anchor trust add|list|remove``.
+``anchor verify-receipt FILE --signer 0x..``.
 
 FILE is one bundle in any JSON formatting, or the balance-proof response of
 ``GET /v1/me/balance-proofs``: each of its bundles is verified on its own, one line each,
@@ -218,9 +218,7 @@ def verify_receipt_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``anchor verify``, ``anchor verify-receipt`` and ``anchor trust`` to the main app."""
-    from anchor.verifier.trust_commands import trust_app
-
+    """Add ``anchor verify`` and ``anchor verify-receipt`` to the main app (``anchor trust``
+    is :mod:`anchor.cli.trust`)."""
     app.command("verify")(verify_command)
     app.command("verify-receipt")(verify_receipt_command)
-    app.add_typer(trust_app, name="trust")

@@ -11,22 +11,12 @@ import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from anchor.service.commands import ConfigOpt, DbOpt
-
-if TYPE_CHECKING:
-    from anchor.store.db import Database
-
-
-def _open(config_path: Path | None, url: str | None) -> Database:
-    """The database to load into; it must exist (``anchor db init`` creates one)."""
-    from anchor.config import load_config
-    from anchor.store.db import Database
-
-    return Database.open_existing(url, config=load_config(config_path))
+from anchor.cli.context import load, open_db
+from anchor.cli.options import ConfigOpt, DbOpt
 
 
 class _Counting(io.RawIOBase):
@@ -111,7 +101,7 @@ def register(app: typer.Typer) -> None:
         signer = (
             load_receipt_key(cfg) if receipts_out is not None else configured_receipt_signer(cfg)
         )
-        db = _open(config, database_url)
+        db = open_db(load(config), database_url)  # it must exist: `anchor db init`
         try:
             with Progress(
                 TextColumn("[bold]ingest[/bold] {task.fields[records]:,} records"),

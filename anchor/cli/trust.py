@@ -11,7 +11,7 @@ import typer
 if TYPE_CHECKING:
     from anchor.verifier.trust import TrustStore
 
-__all__ = ["trust_app"]
+__all__ = ["register", "trust_app"]
 
 trust_app = typer.Typer(
     help="Pin the registry addresses you trust, per chain (like SSH's known_hosts).",
@@ -26,6 +26,11 @@ TrustFile = Annotated[
         "~/.config/ledger-anchor/trusted-registries.toml)",
     ),
 ]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``anchor trust`` to the main app."""
+    app.add_typer(trust_app, name="trust")
 
 
 def _load(trust_file: str | None) -> TrustStore:

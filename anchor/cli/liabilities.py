@@ -4,34 +4,18 @@ liabilities rounds (issue 17). Only typer and the standard library at import tim
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from anchor.cli.context import opened as _opened
+from anchor.cli.options import ConfigOpt, DbOpt
+
 if TYPE_CHECKING:
     from anchor.config import Config
-    from anchor.store.db import Database
 
 __all__ = ["register"]
-
-ConfigOpt = typer.Option(None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG")
-DbOpt = typer.Option(None, "--database-url", help="else $ANCHOR_DATABASE_URL or the config")
-
-
-@contextmanager
-def _opened(config_path: Path | None, url: str | None) -> Iterator[tuple[Config, Database]]:
-    from anchor.config import load_config
-    from anchor.store.db import Database
-
-    cfg = load_config(config_path)
-    db = Database.open(url, config=cfg)
-    try:
-        yield cfg, db
-    finally:
-        db.close()
 
 
 def _chain(cfg: Config) -> tuple[Any, Any, int]:

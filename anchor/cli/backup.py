@@ -16,27 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from anchor.cli.context import load as _config
+from anchor.cli.options import ConfigOpt, ContractOpt, DbOpt, JsonOpt, RpcOpt, WorkersOpt
+
 if TYPE_CHECKING:
     from anchor.backup.chainview import RegistryView
     from anchor.backup.crypto import BackupKeys
     from anchor.backup.targets import Target
     from anchor.config import Config
 
-ConfigOpt = typer.Option(None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG")
-DbOpt = typer.Option(None, "--database-url", help="else $ANCHOR_DATABASE_URL or the config")
 TargetOpt = typer.Option(
     None, "--target", "-t", help="backup target (directory or s3://...); default: the config's"
 )
-RpcOpt = typer.Option(None, "--rpc", help="RPC URL; else the config's rpc_url")
-ContractOpt = typer.Option(None, "--contract", help="registry address; else the config's")
-JsonOpt = typer.Option(False, "--json", help="machine-readable output on stdout")
-WorkersOpt = typer.Option(0, "--workers", help="processes for re-hashing (0: one per core)")
-
-
-def _config(path: Path | None, **overrides: Any) -> Config:
-    from anchor.config import load_config
-
-    return load_config(path, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _targets(config: Config, given: list[str] | None) -> list[Target]:

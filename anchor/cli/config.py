@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import typer
 
+from anchor.cli.options import ConfigOpt, JsonOpt
+
 __all__ = ["redacted", "register"]
 
 REDACTED = "<redacted>"
@@ -60,10 +62,8 @@ def register(app: typer.Typer) -> None:
 
     @config_app.command("show")
     def show(
-        config: Path | None = typer.Option(
-            None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG"
-        ),
-        as_json: bool = typer.Option(False, "--json", help="JSON instead of TOML-like lines"),
+        config: Path | None = ConfigOpt,
+        as_json: bool = JsonOpt,
     ) -> None:
         """Print the effective configuration, secrets redacted (exit 2 on an unknown key,
         an unknown chain profile or a bad value)."""

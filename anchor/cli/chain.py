@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from anchor.cli.options import ConfigOpt, JsonOpt, RpcOpt
+
 devnet_app = typer.Typer(
     name="devnet",
     help="A local chain with no Hardhat (anvil from npm): up, down, status.",
@@ -87,7 +89,7 @@ def devnet_up_command(
         bool,
         typer.Option("--show-dev-key", help="Print account 0's key (public test mnemonic only)."),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the description as JSON.")] = False,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Start anvil in the background on 127.0.0.1."""
     from anchor.chain.devnet import DEFAULT_MNEMONIC, DevnetOptions, devnet_up
@@ -117,7 +119,7 @@ def devnet_up_command(
 @devnet_app.command("status")
 def devnet_status_command(
     directory: DirOption = _DEFAULT_DIR,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Is the devnet up? Where, which chain, which funded account."""
     from anchor.chain.devnet import devnet_status
@@ -155,9 +157,7 @@ def devnet_down_command(directory: DirOption = _DEFAULT_DIR) -> None:
 
 
 def deploy(
-    rpc: Annotated[
-        str | None, typer.Option("--rpc", help="JSON-RPC URL (default: config rpc_url).")
-    ] = None,
+    rpc: str | None = RpcOpt,
     chain_id: Annotated[
         int | None, typer.Option("--chain-id", help="Expected chain id (default: config chain_id).")
     ] = None,
@@ -195,9 +195,7 @@ def deploy(
     out: Annotated[
         Path, typer.Option("--out", help="Where to write the deployment record.")
     ] = Path("deployment.json"),
-    config: Annotated[
-        Path | None, typer.Option("--config", help="TOML configuration file.")
-    ] = None,
+    config: Path | None = ConfigOpt,
 ) -> None:
     """Deploy the committed AnchorRegistry artifact through the CREATE2 factory: the same
     salt, owner and first anchorer give the same address on every chain. Prints the address

@@ -1,5 +1,5 @@
 """CLI commands of the store: ``anchor db init|migrate|info`` (``anchor ingest`` is
-:mod:`anchor.service.ingest_commands`).
+:mod:`anchor.cli.ingest`).
 
 Every command but ``db init`` needs the database to exist already (a missing SQLite file
 or an unreachable PostgreSQL database is an error naming the URL, exit 2): a mistyped URL
@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from anchor.cli.options import ConfigOpt, DbOpt
+
 if TYPE_CHECKING:
     from anchor.store.db import Database
-
-ConfigOpt = typer.Option(None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG")
-DbOpt = typer.Option(None, "--database-url", help="else $ANCHOR_DATABASE_URL or the config")
 
 
 def _open(config_path: Path | None, url: str | None, *, migrate: bool = True) -> Database:
