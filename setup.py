@@ -48,7 +48,11 @@ setup(
         Extension(
             "anchor.core._native._sumtree",
             sources=["anchor/core/_native/_sumtree.c"],
-            depends=["anchor/core/_native/_keccak_simd.h"],
+            # shares the keccak headers with _seal.c
+            depends=[
+                f"anchor/core/_native/{h}"
+                for h in ("_keccak_scalar.h", "_keccak_lanes.h", "_keccak_simd.h")
+            ],
             extra_compile_args=["-O3", "-std=c99", "-pthread"],
             extra_link_args=["-pthread"],
             optional=not REQUIRED,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -15,23 +14,14 @@ import pytest
 from anchor.chain_profiles import PROFILES, profile
 from anchor.config import Config, load_config, uses_poa
 from anchor.errors import ConfigError
+from tests.fixtures.cli import run_anchor
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs" / "anchor.example.toml"
 
 
 def _anchor(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
-    base = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
-    return subprocess.run(
-        [sys.executable, "-m", "anchor.cli", *args],
-        env={**base, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    return run_anchor(*args, env=env, timeout=60)
 
 
 def test_the_example_file_loads_and_mentions_every_key() -> None:

@@ -13,17 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import run_anchor
+
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
 
 def _anchor(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from anchor.cli import main; main()", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_anchor(*args, cwd=cwd, keep_anchor_env=True)
 
 
 def test_demo_anchors_and_prints_a_working_proof_command(tmp_path: Path) -> None:

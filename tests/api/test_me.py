@@ -23,6 +23,7 @@ from anchor.core.verify import verify_bundle
 from anchor.service.ingest import ingest
 from anchor.service.seal import seal
 from anchor.store.db import Database
+from tests.fixtures.schema import assert_models_match_migrated_schema
 from tests.interop.helpers import API_KEY, live_server, service_config
 
 ALICE, BOB = "acct-alice", "acct-bob"
@@ -326,15 +327,8 @@ def test_accounts_token_cli_prints_a_working_token_once(svc: Svc) -> None:
 def test_auth_models_match_the_0003_migration(db: Database) -> None:
     from anchor.store.auth_models import AccountToken, AuthChallenge
 
+    assert_models_match_migrated_schema(db, (AccountToken, AuthChallenge))
     insp = sa.inspect(db.engine)
-    for model in (AccountToken, AuthChallenge):
-        table = model.__table__  # type: ignore[attr-defined]
-        migrated = {c["name"]: c for c in insp.get_columns(table.name)}
-        assert set(migrated) == {c.name for c in table.columns}, table.name
-        for column in table.columns:
-            assert migrated[column.name]["nullable"] == column.nullable, (table.name, column.name)
-        pk = set(insp.get_pk_constraint(table.name)["constrained_columns"])
-        assert pk == {c.name for c in table.primary_key.columns}, table.name
     uniques = insp.get_unique_constraints("account_tokens")
     indexes = insp.get_indexes("account_tokens")
     assert any(u["column_names"] == ["token_hash"] for u in uniques) or any(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from anchor.chain.devnet import Devnet
 from anchor.chain.keys import SigningKey
 from anchor.errors import InputError
 from tests.fixtures.chain import AnvilFactory
-from tests.fixtures.paths import ROOT
+from tests.fixtures.cli import run_anchor
 
 pytestmark = pytest.mark.chain
 
@@ -114,16 +113,7 @@ def test_other_code_at_the_address_is_refused(anvil: Devnet) -> None:
 
 
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
-    return subprocess.run(
-        [sys.executable, "-m", "anchor.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**clean, **env},
-    )
+    return run_anchor(*args, env=env)
 
 
 def _assert_refused(done: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -25,7 +25,8 @@ from anchor.chain.devnet import (
     stop_devnet,
 )
 from tests.fixtures.chain import AnvilFactory, deploy_on
-from tests.fixtures.paths import ROOT, node_tool
+from tests.fixtures.cli import run_anchor
+from tests.fixtures.paths import node_tool
 
 pytestmark = pytest.mark.chain
 
@@ -146,15 +147,8 @@ def test_block_time_mines_without_transactions(anvil_factory: AnvilFactory) -> N
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from anchor.cli import main; main()", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "ANCHOR_ANVIL": str(node_tool("anvil")), **(env or {})},
-    )
+    anvil = {"ANCHOR_ANVIL": str(node_tool("anvil"))}
+    return run_anchor(*args, env={**anvil, **(env or {})}, keep_anchor_env=True)
 
 
 def test_cli_devnet_up_status_down(tmp_path: Path) -> None:

@@ -10,10 +10,8 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from eth_abi import decode as abi_decode
 
 from anchor.chain.artifact import load_artifact
 from tests.fixtures.chain import DeployedRegistry
+from tests.fixtures.cli import run_anchor
 from tests.fixtures.paths import JS_TESTS, ROOT, node_tool
 
 pytestmark = pytest.mark.chain
@@ -77,16 +76,7 @@ def test_verify_agrees_with_the_openzeppelin_js_library(
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
-    return subprocess.run(
-        [sys.executable, "-m", "anchor.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=clean,
-    )
+    return run_anchor(*args)
 
 
 def test_contract_source_files_give_a_perfect_sourcify_match(

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from anchor.store.db import Database
-from tests.fixtures.paths import ROOT
+from tests.fixtures.cli import run_anchor
 from tests.store.sample import mixed, ndjson
 
 
 def _anchor(*args: str, url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ANCHOR_DATABASE_URL": url}
-    env.pop("ANCHOR_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "anchor.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_anchor(*args, env={"ANCHOR_DATABASE_URL": url})
 
 
 def _count(url: str) -> int:

@@ -7,12 +7,13 @@ import threading
 import time
 
 import pytest
-import sqlalchemy as sa
 
 from anchor.config import load_config
 from anchor.errors import ConfigError
 from anchor.store import lease
 from anchor.store.db import Database
+from tests.fixtures.schema import assert_models_match_migrated_schema
+from tests.fixtures.threads import run_in_threads
 
 
 def test_one_holder_at_a_time_and_a_new_epoch_per_acquisition(db: Database) -> None:
@@ -69,26 +70,14 @@ def test_concurrent_acquirers_one_wins(db_url: str) -> None:
         if lease.acquire(d, f"h:{i}:x", 30.0) is not None:
             won.append(i)
 
-    threads = [threading.Thread(target=run, args=(i, d)) for i, d in enumerate(dbs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(run, list(enumerate(dbs)))
     for d in dbs:
         d.close()
     assert len(won) == 1
 
 
 def test_lease_models_match_the_migrated_schema(db: Database) -> None:
-    insp = sa.inspect(db.engine)
-    for model in (lease.LeaseRow, lease.LeaseChangeRow):
-        table = model.__table__  # type: ignore[attr-defined]
-        migrated = {c["name"]: c for c in insp.get_columns(table.name)}
-        assert set(migrated) == {c.name for c in table.columns}, table.name
-        for column in table.columns:
-            assert migrated[column.name]["nullable"] == column.nullable, (table.name, column.name)
-        pk = set(insp.get_pk_constraint(table.name)["constrained_columns"])
-        assert pk == {c.name for c in table.primary_key.columns}, table.name
+    assert_models_match_migrated_schema(db, (lease.LeaseRow, lease.LeaseChangeRow))
 
 
 @pytest.mark.parametrize("value", ["0", "0.5", "31", "nan", "-4", "abc"])

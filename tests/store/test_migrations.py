@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +11,8 @@ from anchor.errors import StorageError
 from anchor.store import migrations
 from anchor.store.db import Database
 from anchor.store.models import Account, Batch, RecordAccount, StoredRecord, TreeChunk
+from tests.fixtures.schema import assert_models_match_migrated_schema
+from tests.fixtures.threads import run_in_threads
 
 
 def test_discover_is_numbered_and_ordered() -> None:
@@ -36,15 +37,9 @@ def test_migrate_twice_is_idempotent(db_url: str) -> None:
 
 
 def test_models_match_migrated_schema(db: Database) -> None:
-    insp = sa.inspect(db.engine)
-    for model in (StoredRecord, Account, RecordAccount, Batch, TreeChunk):
-        table = model.__table__  # type: ignore[attr-defined]
-        migrated = {c["name"]: c for c in insp.get_columns(table.name)}
-        assert set(migrated) == {c.name for c in table.columns}, table.name
-        for column in table.columns:
-            assert migrated[column.name]["nullable"] == column.nullable, (table.name, column.name)
-        pk = set(insp.get_pk_constraint(table.name)["constrained_columns"])
-        assert pk == {c.name for c in table.primary_key.columns}, table.name
+    assert_models_match_migrated_schema(
+        db, (StoredRecord, Account, RecordAccount, Batch, TreeChunk)
+    )
 
 
 def test_newer_schema_is_refused(db: Database) -> None:
@@ -69,11 +64,7 @@ def test_concurrent_migrate(db_url: str) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(d,)) for d in dbs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(run, [(d,) for d in dbs])
     for d in dbs:
         d.close()
     assert not errors

@@ -23,6 +23,7 @@ from anchor.store import queries
 from anchor.store.db import Database
 from anchor.store.models import BatchState
 from tests.fixtures.paths import ROOT
+from tests.fixtures.threads import run_in_threads
 from tests.store.sample import balance, lines, mixed
 
 
@@ -117,11 +118,7 @@ def test_concurrent_seals_never_share_records(db_url: str) -> None:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(d,)) for d in dbs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(worker, [(d,) for d in dbs])
     for d in dbs:
         d.close()
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from typer.testing import CliRunner
 
 from anchor.cli import app
 from tests.core.bundles import FINAL_ANCHOR, make_batch
+from tests.fixtures.cli import run_anchor
 from tests.fixtures.paths import ROOT
 
 VECTORS = ROOT / "tests" / "vectors"
@@ -21,13 +21,7 @@ runner = CliRunner()
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     """The real command line in a subprocess (as a user runs it)."""
-    return subprocess.run(
-        [sys.executable, "-c", "from anchor.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+    return run_anchor(*args, keep_anchor_env=True, timeout=60)
 
 
 def test_valid_bundle_exits_0_with_one_line() -> None:
