@@ -20,10 +20,11 @@ __all__ = ["load", "open_db", "opened"]
 
 def load(config_path: str | Path | None, **overrides: Any) -> Config:
     """The configuration from ``--config`` (or ``$ANCHOR_CONFIG``) and ``ANCHOR_*``
-    variables, with the command's own flags (those given, not ``None``) on top."""
+    variables, with the command's own flags (those given: not ``None``, not empty) on top."""
     from anchor.config import load_config
 
-    return load_config(config_path, **{k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None and v != ""}
+    return load_config(config_path, **given)
 
 
 def open_db(config: Config, url: str | None) -> Database:
@@ -35,9 +36,12 @@ def open_db(config: Config, url: str | None) -> Database:
 
 
 @contextmanager
-def opened(config_path: str | Path | None, url: str | None) -> Iterator[tuple[Config, Database]]:
-    """The configuration and an open database, closed when the command is done."""
-    cfg = load(config_path)
+def opened(
+    config_path: str | Path | None, url: str | None, **overrides: Any
+) -> Iterator[tuple[Config, Database]]:
+    """The configuration (with ``overrides`` as in :func:`load`) and an open database,
+    closed when the command is done."""
+    cfg = load(config_path, **overrides)
     db = open_db(cfg, url)
     try:
         yield cfg, db

@@ -21,6 +21,7 @@ import typer
 
 from anchor.cli.context import load as _config
 from anchor.cli.context import open_db as _open_db
+from anchor.cli.context import opened
 from anchor.cli.options import (
     ApiOpt,
     ConfigOpt,
@@ -156,7 +157,7 @@ def register(app: typer.Typer) -> None:
 
         if as_csv == as_json:
             raise InputError("choose exactly one of --csv or --json")
-        cfg = _config(config_path, rpc_url=rpc_url or None, contract_address=contract or None)
+        cfg = _config(config_path, rpc_url=rpc_url, contract_address=contract)
         if not cfg.rpc_url or not cfg.contract_address:
             from anchor.errors import ConfigError
 
@@ -220,12 +221,11 @@ def register(app: typer.Typer) -> None:
         all the same)."""
         from anchor.service.report import build_report, render_html
 
-        cfg = _config(config_path, rpc_url=rpc_url or None, contract_address=contract or None)
-        db = _open_db(cfg, database_url)
-        try:
+        with opened(config_path, database_url, rpc_url=rpc_url, contract_address=contract) as (
+            cfg,
+            db,
+        ):
             report = build_report(db, cfg, from_block=from_block)
-        finally:
-            db.close()
         _write(html_out, render_html(report).encode("utf-8"))
         typer.echo(
             f"wrote {html_out}: {len(report.rows)} anchors, {report.anchors.mismatches} "
@@ -251,12 +251,8 @@ def register(app: typer.Typer) -> None:
         """Issue a bearer token for ACCOUNT_ID and print it ONCE (only its hash is kept)."""
         from anchor.api.auth import issue_token
 
-        cfg = _config(config_path)
-        db = _open_db(cfg, database_url)
-        try:
+        with opened(config_path, database_url) as (_cfg, db):
             issued = issue_token(db, account_id)
-        finally:
-            db.close()
         typer.echo(issued.token)
         typer.echo(
             f"token for account {account_id}: shown once, store it now "
@@ -274,12 +270,8 @@ def register(app: typer.Typer) -> None:
         """Link an Ethereum address to ACCOUNT_ID (for Sign-In-With-Ethereum)."""
         from anchor.api.auth import link_eth_address
 
-        cfg = _config(config_path)
-        db = _open_db(cfg, database_url)
-        try:
+        with opened(config_path, database_url) as (_cfg, db):
             linked = link_eth_address(
                 db, account_id, None if address.lower() == "none" else address
             )
-        finally:
-            db.close()
         typer.echo(f"{account_id}: {linked or 'unlinked'}")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.fixtures.paths import ROOT
+from tests.fixtures.cli import start_anchor
 
 
 def write_config(path: Path, reg: Any, db_url: str, **extra: Any) -> Path:
@@ -53,37 +52,19 @@ class Service:
         port: int | None = None,
         tick: float = 0.2,
     ) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
-        env.update(
-            ANCHOR_TEST_ANCHORER_KEY=key_hex,
-            ANCHOR_TICK_SECONDS=str(tick),
-            ANCHOR_LOG_LEVEL="INFO",
-            PYTHONPATH=str(ROOT),
-        )
+        env = {
+            "ANCHOR_TEST_ANCHORER_KEY": key_hex,
+            "ANCHOR_TICK_SECONDS": str(tick),
+            "ANCHOR_LOG_LEVEL": "INFO",
+        }
         if crash_at:
             env["ANCHOR_CRASH_AT"] = crash_at
-        argv = [
-            sys.executable,
-            "-m",
-            "anchor.cli",
-            "serve",
-            "--role",
-            role,
-            "--config",
-            str(config),
-        ]
+        args = ["serve", "--role", role, "--config", str(config)]
         if port is not None:
-            argv += ["--port", str(port)]
+            args += ["--port", str(port)]
         self.log = log
         self._out = open(log, "ab")  # noqa: SIM115 - closed in wait()/stop()
-        self.process = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-        )
+        self.process = start_anchor(*args, log=self._out, env=env)
 
     @property
     def pid(self) -> int:

@@ -12,14 +12,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.fixtures.paths import ROOT
+from tests.fixtures.cli import start_anchor
 
 NATS_URL = os.environ.get("ANCHOR_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
@@ -208,19 +207,11 @@ class ConsumeProcess:
     child process, stopped by PID."""
 
     def __init__(self, config: Path, log: Path, *, serve: bool = False) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
-        env.update(ANCHOR_LOG_LEVEL="INFO", PYTHONPATH=str(ROOT))
+        args = ["serve", "--role", "consumer"] if serve else ["consume"]
         self.log = log
         self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()/kill()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "anchor.cli"]
-            + (["serve", "--role", "consumer"] if serve else ["consume"])
-            + ["--config", str(config)],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
+        self.process = start_anchor(
+            *args, "--config", str(config), log=self._out, env={"ANCHOR_LOG_LEVEL": "INFO"}
         )
 
     @property

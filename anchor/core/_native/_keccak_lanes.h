@@ -20,16 +20,6 @@
 #define SET1(x) _mm256_set1_epi64x(x)
 #define ROL(v, n) _mm256_or_si256(_mm256_slli_epi64((v), (n)), _mm256_srli_epi64((v), 64 - (n)))
 #include "_keccak_simd.h"
-#undef W
-#undef SFX
-#undef TGT
-#undef V
-#undef LOAD
-#undef STORE
-#undef XOR
-#undef ANDN
-#undef SET1
-#undef ROL
 
 #define W 8
 #define SFX avx512
@@ -42,16 +32,6 @@
 #define SET1(x) _mm512_set1_epi64(x)
 #define ROL(v, n) _mm512_rol_epi64((v), (n))
 #include "_keccak_simd.h"
-#undef W
-#undef SFX
-#undef TGT
-#undef V
-#undef LOAD
-#undef STORE
-#undef XOR
-#undef ANDN
-#undef SET1
-#undef ROL
 #endif
 
 /* 0 scalar, 1 AVX2 (4 lanes), 2 AVX-512 (8 lanes); the best the CPU has, chosen at import */

@@ -1,6 +1,7 @@
 /*
  * Multi-buffer keccak256: W independent messages hashed at once, one message per SIMD
- * lane. Included by _seal.c once per instruction set with these macros defined:
+ * lane. Included by _keccak_lanes.h once per instruction set with these macros defined
+ * (and undefined again at the end of this file, ready for the next instruction set):
  *   W          lanes (4 for AVX2, 8 for AVX-512)
  *   SFX        function-name suffix
  *   TGT        __attribute__((target(...)))
@@ -157,3 +158,13 @@ TGT static void CAT(hash_pairs_, SFX)(uint8_t *nodes, size_t lo, size_t hi) {
 
 #undef CAT
 #undef CAT_
+#undef W
+#undef SFX
+#undef TGT
+#undef V
+#undef LOAD
+#undef STORE
+#undef XOR
+#undef ANDN
+#undef SET1
+#undef ROL
