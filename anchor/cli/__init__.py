@@ -1,17 +1,16 @@
-"""The ``anchor`` command line: one package, one module per command group.
+"""The ``anchor`` command line.
 
-Every group's module has a ``register(app)`` function and is registered below, by name: a
-module that fails to import fails the CLI, it is never skipped. Those modules import only
-typer, rich and the standard library at top level (the server pieces are imported inside the
-commands), so ``anchor verify`` works on a base install; a server command run there prints
-one line naming the extra to install (:mod:`anchor.cli.extras`). Options several commands
-share are defined once, in :mod:`anchor.cli.options`.
+Each command group has a module here with a ``register(app)`` function, registered below by
+name (a module that fails to import fails the CLI, never skipped). Those modules import only
+typer, rich and the standard library at top level, so that ``anchor verify`` works on a base
+install (no server extras); a server command there prints one line naming the extra
+(:mod:`anchor.cli.extras`). Shared options: :mod:`anchor.cli.options`.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 import typer
@@ -32,7 +31,7 @@ from anchor.cli import (
     verify,
     verify_liability,
 )
-from anchor.cli.extras import install_hint
+from anchor.cli.extras import EXIT_MISSING_EXTRA, install_hint
 from anchor.errors import AnchorError
 
 __all__ = ["app", "main"]
@@ -45,23 +44,9 @@ app = typer.Typer(
     add_completion=False,
 )
 
-# every command group, in the order ``anchor --help`` lists them
-GROUPS = (
-    verify,  # verify, verify-receipt
-    verify_liability,  # verify-liability
-    trust,  # trust add|list|remove
-    chain,  # devnet up|status|down, deploy, contract source
-    ingest,  # ingest
-    db,  # db init|migrate|info
-    serve,  # serve
-    service,  # seal, anchor-now, batches, alarms
-    liabilities,  # liabilities deploy|round|status|prove
-    consume,  # consume
-    proofs,  # prove, anchors export, report, accounts token|link
-    backup,  # backup run|keygen|status|verify, restore, reconcile
-    demo,  # demo
-    config,  # config show
-)
+# Every command group, in the order ``anchor --help`` lists them.
+GROUPS: tuple[ModuleType, ...] = (verify, verify_liability, trust, chain, ingest, db, serve)
+GROUPS += (service, liabilities, consume, proofs, backup, demo, config)
 
 
 def _version() -> str:
@@ -115,22 +100,6 @@ _hide_flag_types()
 for _group in GROUPS:
     _group.register(app)
 
-# a server command on a base install: the extra is missing, exit as for bad configuration
-EXIT_MISSING_EXTRA = 2
-
-
-def _command_words(argv: Sequence[str]) -> str:
-    """The command path in ``argv`` (``backup run``), for the one-line hint."""
-    words: list[str] = []
-    cmd: Any = typer.main.get_command(app)
-    for token in argv:
-        sub = getattr(cmd, "commands", {}).get(token)
-        if sub is None:
-            break
-        words.append(token)
-        cmd = sub
-    return " ".join(words)
-
 
 def main() -> None:
     """Console-script entry point: run the app, turning project errors into one line, and a
@@ -144,7 +113,7 @@ def main() -> None:
         typer.echo(f"error: {exc.diagnostics()}", err=True)
         sys.exit(exc.exit_code)
     except ModuleNotFoundError as exc:
-        hint = install_hint(exc, _command_words(sys.argv[1:]))
+        hint = install_hint(exc, typer.main.get_command(app), sys.argv[1:])
         if hint is None:
             raise
         typer.echo(hint, err=True)

@@ -12,7 +12,13 @@ either a base dependency or listed here, so a new server import cannot slip past
 
 from __future__ import annotations
 
-__all__ = ["EXTRA_OF", "install_hint", "missing_extra"]
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["EXIT_MISSING_EXTRA", "EXTRA_OF", "install_hint", "missing_extra"]
+
+# a server command on a base install: exit as for unusable configuration
+EXIT_MISSING_EXTRA = 2
 
 # top-level import name -> the extra that installs it (directly, or as a dependency of a
 # package of that extra which we also import directly)
@@ -54,13 +60,28 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
     return EXTRA_OF.get(top)
 
 
-def install_hint(exc: ModuleNotFoundError, command: str) -> str | None:
-    """One line: what is missing and how to install it; None when no extra explains it."""
+def command_words(root: Any, argv: Sequence[str]) -> str:
+    """The command path at the start of ``argv`` (``backup run``) under the click group
+    ``root``."""
+    words: list[str] = []
+    cmd = root
+    for token in argv:
+        sub = getattr(cmd, "commands", {}).get(token)
+        if sub is None:
+            break
+        words.append(token)
+        cmd = sub
+    return " ".join(words)
+
+
+def install_hint(exc: ModuleNotFoundError, root: Any, argv: Sequence[str]) -> str | None:
+    """One line: which command needs which extra, and how to install it; None when no extra
+    explains ``exc``."""
     extra = missing_extra(exc)
     if extra is None:
         return None
     top = (exc.name or "").partition(".")[0]
-    what = f"anchor {command}".rstrip()
+    what = f"anchor {command_words(root, argv)}".rstrip()
     return (
         f"error: {what} needs the {extra!r} extra ({top} is not installed): "
         f"pip install 'ledger-anchor[{extra}]'"
