@@ -17,7 +17,8 @@
    ``--rounds`` interleaves them (order reversed every other round); medians are reported.
 5. Prints, for each: requests/s, p50/p99, server CPU per request, and our ratio to the
    ceiling (req/s and p99), with the load average; then stops every process it started
-   (by PID).
+   (by PID). ``--profile``: one more run of ours under py-spy (``pip install py-spy``),
+   and where the server CPU per proof goes, by part (scripts/benchlib_profile.py).
 
 Targets (issue 20): proofs >= 50% of the ceiling's requests/s with p99 <= 10 ms, 1M-record
 batch, ``--workers 2``, on 2 cores.
@@ -31,9 +32,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from benchlib_http import (  # noqa: E402
+    Load,
     anchor_serve_argv,
     ceiling_argv,
     clean_env,
@@ -52,6 +56,7 @@ from benchlib_http import (  # noqa: E402
     server,
     worker_pids,
 )
+from benchlib_profile import breakdown, parts, record  # noqa: E402
 
 API_KEY = "bench-operator-key"
 SEED = 5
@@ -137,6 +142,27 @@ def report(name: str, runs: list[dict], ceiling: list[dict] | None) -> None:
     print(f"{line}  [load {loads}]{f'  non-2xx/errors {bad}' if bad else ''}")
 
 
+def profile(
+    args: argparse.Namespace, load: Load, url: str, supervisor: int, pids: list[int],
+    ceiling: list[dict],
+) -> None:  # fmt: skip
+    """One more load run of ours with py-spy recording its workers; the breakdown."""
+    with tempfile.TemporaryDirectory(prefix="bench-proofs-") as tmp:
+        raw = Path(tmp) / "stacks.txt"
+        spy = record(args.py_spy, supervisor, args.seconds + 2, raw)
+        time.sleep(1)  # py-spy attached
+        res = measure(load, url, pids, args.records, args.seconds, args.connections)
+        err = spy.communicate(timeout=120)[1].decode(errors="replace")
+        if not raw.exists():
+            print(f"py-spy wrote nothing: {err.strip()[-300:]}")
+            return
+        ceiling_us = statistics.median(r["cpu_us"] for r in ceiling)
+        print(
+            f"profile run: {res['rps']:,.0f} req/s under py-spy [load {res['load']:.1f}]\n"
+            + breakdown(parts(raw), res["cpu_us"], ceiling_us)
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -152,6 +178,12 @@ def main() -> None:
     ap.add_argument(
         "--before", type=Path, help="another checkout (e.g. main) to serve the same database"
     )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="then one more run of ours under py-spy: server CPU per proof by part",
+    )
+    ap.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy", help="its path")
     args = ap.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     if not (args.reuse and args.db.exists()):
@@ -213,6 +245,8 @@ def main() -> None:
         print("peak worker RSS: " + ", ".join(
             f"{name} {rss_mib(p):.0f} MiB" for name, p in pids.items()
         ))  # fmt: skip
+        if args.profile:
+            profile(args, load, urls["ours"], procs["ours"].pid, pids["ours"], runs["ceiling"])
         rps = statistics.median(r["rps"] for r in runs["ours"])
         ceiling = statistics.median(r["rps"] for r in runs["ceiling"])
         p99 = statistics.median(r["p99_ms"] for r in runs["ours"])
