@@ -247,37 +247,30 @@ class WireConnection:
     def _parse(self, buf: bytes) -> bytes:
         """Handle every complete frame in ``buf``; return the incomplete rest."""
         pos, size = 0, len(buf)
-        subs = self._subs
+        subs, find, starts = self._subs, buf.find, buf.startswith
         while pos < size:
-            eol = buf.find(b"\r\n", pos)
+            eol = find(b"\r\n", pos)
             if eol < 0:
                 if size - pos > _MAX_LINE:
                     raise ConnectionError("protocol line too long")
                 break
-            op = buf[pos : pos + 4]
-            if op == b"MSG ":
+            if starts(b"HMSG ", pos):  # subject sid [reply] header-bytes total-bytes
+                parts = buf[pos + 5 : eol].split(b" ")
+                start = eol + 2
+                end = start + int(parts[-1])
+                if end + 2 > size:
+                    break
+                cut = start + int(parts[-2])
+                reply = parts[2] if len(parts) == 5 else b""
+                msg = WireMsg(self, parts[0], reply, buf[start:cut], buf[cut:end])
+            elif starts(b"MSG ", pos):  # subject sid [reply] bytes
                 parts = buf[pos + 4 : eol].split(b" ")
-                n = int(parts[-1])
-                end = eol + 2 + n
+                start = eol + 2
+                end = start + int(parts[-1])
                 if end + 2 > size:
                     break
                 reply = parts[2] if len(parts) == 4 else b""
-                msg = WireMsg(self, parts[0], reply, None, buf[eol + 2 : end])
-                pos = end + 2
-                on_msg = subs.get(parts[1])
-            elif op == b"HMSG":
-                parts = buf[pos + 5 : eol].split(b" ")
-                hlen, total = int(parts[-2]), int(parts[-1])
-                end = eol + 2 + total
-                if end + 2 > size:
-                    break
-                reply = parts[2] if len(parts) == 5 else b""
-                start = eol + 2
-                msg = WireMsg(
-                    self, parts[0], reply, buf[start : start + hlen], buf[start + hlen : end]
-                )
-                pos = end + 2
-                on_msg = subs.get(parts[1])
+                msg = WireMsg(self, parts[0], reply, None, buf[start:end])
             else:
                 line = buf[pos:eol]
                 pos = eol + 2
@@ -286,6 +279,8 @@ class WireConnection:
                 elif line.startswith(b"-ERR"):
                     log.warning("NATS: %s", line.decode("utf-8", "replace"))
                 continue  # PONG, +OK, INFO: nothing to do
+            pos = end + 2
+            on_msg = subs.get(parts[1])
             if on_msg is not None:
                 on_msg(msg)
         return buf[pos:]
