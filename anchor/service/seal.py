@@ -21,7 +21,7 @@ O(log n) chunk reads, never a rebuild.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -126,16 +126,7 @@ def seal(
             del tree
         if progress:
             progress("done")
-        return Batch(
-            id=plan.next_id,
-            root=root,
-            leaf_count=plan.n,
-            first_seq=plan.first,
-            last_seq=plan.last,
-            chunk_nodes=chunk_nodes,
-            sealed_at=sealed_at,
-            state=BatchState.SEALED.value,
-        )
+        return Batch(**asdict(new))
     raise ConflictError(f"seal: other sealers won {_MAX_ATTEMPTS} times in a row; try again")
 
 
