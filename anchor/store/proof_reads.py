@@ -71,6 +71,8 @@ _RECORD_BATCH_SQL = (
     "WHERE first_seq <= x.seq ORDER BY first_seq DESC LIMIT 1)"
 )
 
+_RECORD_BATCH_SQL_PG = _RECORD_BATCH_SQL.replace("?", "%s")
+
 
 class ProofReader:
     """The proof reads on one DB-API connection."""
@@ -90,7 +92,7 @@ class ProofReader:
     def record(self, record_id: str, *, operator: bool, account_id: str) -> ProofRecord | None:
         """``record_id`` with its batch, if it exists and the viewer (the operator, or the
         owner of ``account_id``, or anyone for a public kind) may see it; else None."""
-        sql = _RECORD_BATCH_SQL.replace("?", "%s") if self.pg else _RECORD_BATCH_SQL
+        sql = _RECORD_BATCH_SQL_PG if self.pg else _RECORD_BATCH_SQL
         cur = self.dbapi.cursor()
         try:
             cur.execute(sql, (bool(operator), account_id, record_id))
