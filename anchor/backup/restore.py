@@ -98,11 +98,10 @@ def _write_batch(
             raise RestoreRefused(
                 f"batch {bundle.batch_id}: account salt differs from an earlier batch's bundle"
             )
-    # records in seq order (the store's physical order); a batch is a contiguous seq range
+    # records in seq order (the store's physical order): first_seq, first_seq + 1, ... (the
+    # candidate was refused otherwise)
     order = sorted(range(len(bundle.seqs)), key=bundle.seqs.__getitem__)
     first = bundle.first_seq
-    if [bundle.seqs[i] for i in order] != list(range(first, first + len(order))):
-        raise RestoreRefused(f"batch {bundle.batch_id}: its seqs are not one contiguous range")
     sealed_dt = parse_iso(bundle.sealed_at)
     with db.connect(write=True) as conn:
         w = RecordWriter(db, conn)
@@ -229,6 +228,9 @@ def restore(
                     continue
                 if bundle.first_seq <= prev_last_seq:
                     reasons.append(f"{where}: seq range overlaps the previous batch")
+                    continue
+                if sorted(bundle.seqs) != list(range(bundle.first_seq, bundle.last_seq + 1)):
+                    reasons.append(f"{where}: its seqs are not the range first_seq..last_seq")
                     continue
                 if progress:
                     progress(f"batch {batch_id}: writing")
