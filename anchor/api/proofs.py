@@ -190,8 +190,8 @@ class _Tree:
         if not missing:
             return
         for no, blob in self.rows.tree_chunks(self.batch.id, sorted(missing)):
-            self.local[no] = blob
-            CHUNKS.put(self.prefix, no, blob)
+            CHUNKS.put(self.prefix, no, blob)  # counted against the bound (first)
+            self.local[no] = blob  # kept for this request even if the cache started over
         if any(no not in self.local for no in missing):
             raise StorageError(f"batch {self.batch.id}: stored tree chunks are missing")
 

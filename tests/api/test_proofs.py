@@ -217,6 +217,26 @@ def test_path_equals_the_store_proof_material(svc: Svc) -> None:
         assert outcome.bundle.root == material.batch.root
 
 
+def test_loaded_tree_chunks_count_against_the_cache_bound(svc: Svc) -> None:
+    """Every chunk read into the cache is counted (the bound that keeps a worker's memory
+    in check applies), and a cache that starts over still serves the request at hand."""
+    from anchor.api.proofs import CHUNKS
+
+    CHUNKS.clear()
+    rec = svc.first("trade")
+    assert load_proof(svc.db, rec.record_id, Viewer(operator=True)).bundle is not None
+    assert len(CHUNKS) == 1  # 60 leaves: the whole tree is chunk 0
+    size = CHUNKS.size
+    try:
+        CHUNKS.size = 1  # full: the next batch's chunk makes it start over
+        CHUNKS.put(("elsewhere", 0, b""), 0, b"x")
+        assert load_proof(svc.db, rec.record_id, Viewer(operator=True)).bundle is not None
+        assert len(CHUNKS) <= 1
+    finally:
+        CHUNKS.size = size
+        CHUNKS.clear()
+
+
 def test_a_tampered_tree_chunk_is_reported_not_served(svc: Svc) -> None:
     from anchor.api.proofs import CHUNKS
 
