@@ -96,9 +96,11 @@ def test_a_missing_deposit_is_named_by_the_next_snapshot(history: Objs) -> None:
         account, asset = objs[snap]["account"], objs[snap]["asset"]
         dep = _first(
             objs,
-            lambda o: o["kind"] == "journal"
-            and o["reason"] == "deposit"
-            and (o["account"], o["asset"]) == (account, asset),
+            lambda o: (
+                o["kind"] == "journal"
+                and o["reason"] == "deposit"
+                and (o["account"], o["asset"]) == (account, asset)
+            ),
         )
         del objs[dep]
         return objs[snap - 1]["record_id"]
@@ -110,12 +112,16 @@ def test_a_missing_deposit_is_named_by_the_next_snapshot(history: Objs) -> None:
 
 def test_a_fill_beyond_its_order(history: Objs) -> None:
     def edit(objs: Objs) -> str:
-        news = {o["order_id"]: o for o in objs if o["kind"] == "order_event" and o["action"] == "new"}
+        news = {
+            o["order_id"]: o for o in objs if o["kind"] == "order_event" and o["action"] == "new"
+        }
         i = _first(
             objs,
-            lambda o: o["kind"] == "order_event"
-            and o["action"] == "fill"
-            and o["quantity"] == news[o["order_id"]]["quantity"],
+            lambda o: (
+                o["kind"] == "order_event"
+                and o["action"] == "fill"
+                and o["quantity"] == news[o["order_id"]]["quantity"]
+            ),
         )
         objs[i]["quantity"] = str(int(objs[i]["quantity"]) + 1)
         return objs[i]["order_id"]
@@ -139,10 +145,12 @@ def test_a_trade_fee_entry_that_differs_from_the_trade(history: Objs) -> None:
     def edit(objs: Objs) -> str:
         i = _first(
             objs,
-            lambda o: o["kind"] == "journal"
-            and o["reason"] == "fee"
-            and o["account"] != FEE_ACCOUNT
-            and int(o["amount"]) < 0,
+            lambda o: (
+                o["kind"] == "journal"
+                and o["reason"] == "fee"
+                and o["account"] != FEE_ACCOUNT
+                and int(o["amount"]) < 0
+            ),
         )
         objs[i]["amount"] = str(int(objs[i]["amount"]) + 1)
         return objs[i]["record_id"]
@@ -212,9 +220,20 @@ def _match(n: int, buyer: str, seller: str, price: int, q: int) -> Objs:
         _order(f"ns{n}", s, seller, "new", "sell", price, q),
         _order(f"fb{n}", b, buyer, "fill", "buy", price, q),
         _order(f"fs{n}", s, seller, "fill", "sell", price, q),
-        _rec("trade", f"t{n}", market="P", buyer=buyer, seller=seller, buy_order_id=b,
-             sell_order_id=s, taker_side="sell", price=price, quantity=q, buyer_fee=0,
-             seller_fee=0),  # fmt: skip
+        _rec(
+            "trade",
+            f"t{n}",
+            market="P",
+            buyer=buyer,
+            seller=seller,
+            buy_order_id=b,
+            sell_order_id=s,
+            taker_side="sell",
+            price=price,
+            quantity=q,
+            buyer_fee=0,
+            seller_fee=0,
+        ),  # fmt: skip
     ]
 
 
