@@ -233,7 +233,7 @@ def _match(n: int, buyer: str, seller: str, price: int, q: int) -> Objs:
             quantity=q,
             buyer_fee=0,
             seller_fee=0,
-        ),  # fmt: skip
+        ),
     ]
 
 
@@ -279,7 +279,8 @@ def test_under_margined_without_liquidation_is_flagged() -> None:
     assert _checks(report) == {"margin"}
     # the liquidation: the position is taken over at 90 (a realizes -100, b +100), a fee
     # to the insurance fund would follow under the liquidation's reference
-    closing = _match(2, "b", "a", 90, 10) + [
+    closing = [
+        *_match(2, "b", "a", 90, 10),
         _j("r1", "a", -100, "realized_pnl", "t2"),
         _j("r2", "b", 100, "realized_pnl", "t2"),
         _j("l1", "a", 0, "liquidation", "liq-1"),
@@ -315,7 +316,11 @@ def test_option_settlement_by_hand() -> None:
     assert report.ok, [b.to_json() for b in report.breaks]
     assert {(x.account, x.balance) for x in report.balances} == {("a", 1010), ("b", 990)}
     assert all(p.size == 0 for p in report.positions)
-    wrong = objs[:-2] + [_j("s1", "a", 30, "option_settlement", "C"), _j("s2", "b", -30, "option_settlement", "C")]  # fmt: skip
+    wrong = [
+        *objs[:-2],
+        _j("s1", "a", 30, "option_settlement", "C"),
+        _j("s2", "b", -30, "option_settlement", "C"),
+    ]
     assert "2 x payoff 12 = 24, entry says 30" in _named(_replay(wrong), "option_settlement", "s1")
 
 
