@@ -167,24 +167,31 @@ def _rebuild(b: ProofBundle, record_obj: dict[str, Any]) -> ProofBundle:
     ).with_checksum()
 
 
-def _later_bundles() -> dict[str, bytes]:
-    """One valid bundle per later kind, from a batch of their own."""
-    rnd = random.Random(SEED + 17)
-    objs = sample_record_objs(12, seed=SEED + 17, accounts=5, id_prefix="bat", kinds=LATER_KINDS)
-    records = [parse_record(o) for o in objs]
+def _batch(records: list[Any], rnd: random.Random, first_seq: int, block: int) -> tuple[Any, ...]:
+    """A sealed and anchored batch of ``records``: salts, commitments, seqs, the tree, the
+    tree position of each input and the anchor."""
     salts = {a: rnd.randbytes(32) for r in records for a in r.accounts()}
     commits = {a: account_commitment(a, s) for a, s in salts.items()}
-    seqs = list(range(901, 901 + len(records)))
+    seqs = list(range(first_seq, first_seq + len(records)))
     tree = MerkleTree.from_leaves(leaf_hashes(zip(records, seqs, strict=True), commits))
     pos = tree.tree_order_of_inputs()
     final = AnchorInfo(
         chain_id=31337,
         contract="0x5fbdb2315678afecb367f032d93f642f64180aa3",
         tx_hash=rnd.randbytes(32),
-        block_number=57,
+        block_number=block,
         block_hash=rnd.randbytes(32),
         status="final",
     )
+    return salts, commits, seqs, tree, pos, final
+
+
+def _later_bundles() -> dict[str, bytes]:
+    """One valid bundle per later kind, from a batch of their own."""
+    rnd = random.Random(SEED + 17)
+    objs = sample_record_objs(12, seed=SEED + 17, accounts=5, id_prefix="bat", kinds=LATER_KINDS)
+    records = [parse_record(o) for o in objs]
+    salts, commits, seqs, tree, pos, final = _batch(records, rnd, 901, 57)
     out: dict[str, bytes] = {}
     for kind in LATER_KINDS:
         i = next(j for j, r in enumerate(records) if r.kind == kind)
@@ -200,19 +207,7 @@ def _bundles(rnd: random.Random) -> tuple[dict[str, bytes], dict[str, bytes], di
         sample_record_objs(40, seed=SEED + 1, accounts=5, id_prefix="bat", kinds=FIRST_KINDS)
     )
     records = [parse_record(o) for o in objs]
-    salts = {a: rnd.randbytes(32) for r in records for a in r.accounts()}
-    commits = {a: account_commitment(a, s) for a, s in salts.items()}
-    seqs = list(range(501, 501 + len(records)))
-    tree = MerkleTree.from_leaves(leaf_hashes(zip(records, seqs, strict=True), commits))
-    pos = tree.tree_order_of_inputs()
-    final = AnchorInfo(
-        chain_id=31337,
-        contract="0x5fbdb2315678afecb367f032d93f642f64180aa3",
-        tx_hash=rnd.randbytes(32),
-        block_number=42,
-        block_hash=rnd.randbytes(32),
-        status="final",
-    )
+    salts, commits, seqs, tree, pos, final = _batch(records, rnd, 501, 42)
 
     def bundle(i: int, anchor: AnchorInfo | None) -> ProofBundle:
         r = records[i]

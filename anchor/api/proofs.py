@@ -58,7 +58,7 @@ __all__ = [
     "load_proof",
 ]
 
-PRIVATE_KINDS = frozenset({"balance", "position"})
+PRIVATE_KINDS = frozenset({"balance", "position", "journal"})
 NODE = 32
 NOT_FOUND = "no proof available for this record id"
 _STATUS_OF_STATE = {"included": "included", "final": "final"}

@@ -110,7 +110,8 @@ class Replay:
         self.pnl: dict[tuple[str, str], list[Any]] = {}
         self.funding: dict[tuple[str, str], list[Any]] = {}
         self.groups: dict[tuple[str, str], list[Any]] = {}  # (reference, asset) -> sum, ids
-        self.under: dict[tuple[str, str], tuple[str, str]] = {}  # (account, market) -> mark
+        # (account, market) -> (mark record id, arithmetic, seq)
+        self.under: dict[tuple[str, str], tuple[str, str, int]] = {}
         self.totals: dict[str, dict[str, int]] = {}
         self.unknown_markets: set[str] = set()
         self.records = 0
@@ -147,15 +148,15 @@ class Replay:
             self._break("unknown_reference", (rid,), f"market {market}: no instrument record")
         return inst
 
-    @staticmethod
-    def _expect(table: dict[tuple[str, str], list[Any]], key: tuple[str, str], amount: int,
-                rid: str) -> None:  # fmt: skip
+    def _expect(self, table: dict[tuple[str, str], list[Any]], key: tuple[str, str],
+                amount: int, rid: str) -> None:  # fmt: skip
         """Add ``amount`` to what is still expected under ``key`` (a journal entry
-        subtracts what it brings); the entry goes when it reaches zero."""
+        subtracts what it brings); the entry goes when it reaches zero. Each entry is
+        ``[amount, record ids, seq where it opened]``."""
         e = table.get(key)
         if e is None:
             if amount:
-                table[key] = [amount, [rid]]
+                table[key] = [amount, [rid], self.seq]
             return
         e[0] += amount
         if len(e[1]) < _KEEP_IDS:
@@ -306,7 +307,7 @@ class Replay:
         inst = self._instrument(market, rid)
         if inst is None or inst.kind == "spot" or inst.kind == "option":
             return
-        for (account, m), (mark_rid, detail) in list(self.under.items()):
+        for (account, m), (mark_rid, detail, _) in list(self.under.items()):
             if m == market:
                 self._break("margin", (mark_rid, rid), detail + ", no liquidation before " + rid)
                 del self.under[(account, m)]
@@ -322,6 +323,7 @@ class Replay:
                     rid,
                     f"{account} {market}: collateral {collateral} + size {p.size} x mark {mark}"
                     f" - cost {p.cost} = {equity} < maintenance {need}",
+                    self.seq,
                 )
 
     def _balance_snapshot(self, rid: str, f: Mapping[str, Any]) -> None:
@@ -357,30 +359,33 @@ class Replay:
             p.rids = [rid]
 
     # ------------------------------------------------------------------ the end
-    def finish(self, *, complete: bool = True) -> BooksReport:
+    def finish(self, *, complete: bool = True, settle_from: int | None = None) -> BooksReport:
         """The report. ``complete``: the history ends here, so every expectation still
-        open is a break; else (a prefix, ``--at-batch``) it is a note."""
+        open (a fee, PnL or funding entry, a fill, a sum not back to zero, a liquidation)
+        is a break; else (a prefix, ``--at-batch``) it is a note. ``settle_from``: those
+        opened at or after this seq (the last batch: their entries may be in the next)
+        are notes too."""
         notes: list[str] = []
-        open_items: list[tuple[str, tuple[str, ...], str]] = []
-        for (ref, account), (left, rids) in self.fees.items():
+        open_items: list[tuple[str, tuple[str, ...], str, int]] = []
+        for (ref, account), (left, rids, at) in self.fees.items():
             open_items.append(("trade_fee", tuple(rids), f"trade {ref} {account}: fee entries"
-                               f" differ from the trade's fee by {left:+d}"))  # fmt: skip
-        for (ref, account), (left, rids) in self.pnl.items():
+                               f" differ from the trade's fee by {left:+d}", at))  # fmt: skip
+        for (ref, account), (left, rids, at) in self.pnl.items():
             open_items.append(("realized_pnl", tuple(rids), f"trade {ref} {account}: realized"
-                               f" PnL entries differ from the fills' PnL by {left:+d}"))  # fmt: skip
-        for (ref, account), (left, rids) in self.funding.items():
+                               f" PnL entries differ from the fills' PnL by {left:+d}", at))  # fmt: skip
+        for (ref, account), (left, rids, at) in self.funding.items():
             open_items.append(("funding", tuple(rids), f"mark {ref} {account}: funding entries"
-                               f" differ from size x mark x rate by {left:+d}"))  # fmt: skip
-        for (ref, asset), (left, rids) in self.groups.items():
+                               f" differ from size x mark x rate by {left:+d}", at))  # fmt: skip
+        for (ref, asset), (left, rids, at) in self.groups.items():
             open_items.append(("conservation", tuple(rids), f"reference {ref} {asset}: entries"
-                               f" sum to {left:+d}, not 0"))  # fmt: skip
-        for mark_rid, detail in self.under.values():
-            open_items.append(("margin", (mark_rid,), detail + ", no liquidation followed"))
-        if complete:
-            self.orders.finish()
-        for check, rids, detail in open_items:
-            if complete:
-                self._break(check, rids, detail)
+                               f" sum to {left:+d}, not 0", at))  # fmt: skip
+        for mark_rid, detail, at in self.under.values():
+            open_items.append(("margin", (mark_rid,), detail + ", no liquidation followed", at))
+        open_items += self.orders.waiting()
+        late = settle_from if complete and settle_from is not None else 0
+        for check, rids, detail, at in sorted(open_items, key=lambda x: x[3]):
+            if complete and (late == 0 or at < late):
+                self.breaks.append(Break(check, rids, detail, at))
             else:
                 notes.append(f"still open at seq {self.seq}: {check}: {detail}")
         totals = {a: dict(t) for a, t in sorted(self.totals.items())}
@@ -417,10 +422,11 @@ def replay(
     *,
     provenance: bool = False,
     complete: bool = True,
+    settle_from: int | None = None,
 ) -> BooksReport:
     """Replay ``(seq, batch_id, canonical object)`` items in the order given (seq order)."""
     r = Replay(provenance=provenance)
     apply = r.apply
     for seq, batch_id, obj in items:
         apply(seq, batch_id, obj)
-    return r.finish(complete=complete)
+    return r.finish(complete=complete, settle_from=settle_from)

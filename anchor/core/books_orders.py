@@ -41,9 +41,9 @@ class OrderBooks:
         # market -> (side, price) -> [quantity, order count]
         self.levels: dict[str, dict[tuple[str, int], list[int]]] = {}
         # fills waiting for their trade / trade sides waiting for their fill, per order id:
-        # [quantity, price, record id]
-        self.fills_waiting: dict[str, list[tuple[int, int, str]]] = {}
-        self.sides_waiting: dict[str, list[tuple[int, int, str]]] = {}
+        # (quantity, price, record id, seq)
+        self.fills_waiting: dict[str, list[tuple[int, int, str, int]]] = {}
+        self.sides_waiting: dict[str, list[tuple[int, int, str, int]]] = {}
         self.seq = 0
 
     def _break(self, check: str, rids: tuple[str, ...], detail: str) -> None:
@@ -148,7 +148,7 @@ class OrderBooks:
             if done:
                 del self.open[oid]
                 self.closed[oid] = "filled"
-            self._match(oid, self.sides_waiting, self.fills_waiting, (qty, price, rid))
+            self._match(oid, self.sides_waiting, self.fills_waiting, (qty, price, rid, self.seq))
 
     # ------------------------------------------------------------------ trades
     def trade(self, rid: str, f: dict[str, Any]) -> None:
@@ -165,18 +165,18 @@ class OrderBooks:
                 )
             elif o is None and oid not in self.closed:
                 self._break("unknown_reference", (rid,), f"{side}_order_id {oid}: no such order")
-            self._match(oid, self.fills_waiting, self.sides_waiting, (qty, price, rid))
+            self._match(oid, self.fills_waiting, self.sides_waiting, (qty, price, rid, self.seq))
 
     @staticmethod
     def _match(
         oid: str,
-        others: dict[str, list[tuple[int, int, str]]],
-        mine: dict[str, list[tuple[int, int, str]]],
-        item: tuple[int, int, str],
+        others: dict[str, list[tuple[int, int, str, int]]],
+        mine: dict[str, list[tuple[int, int, str, int]]],
+        item: tuple[int, int, str, int],
     ) -> None:
         waiting = others.get(oid)
         if waiting:
-            for i, (q, p, _) in enumerate(waiting):
+            for i, (q, p, _, _) in enumerate(waiting):
                 if q == item[0] and p == item[1]:
                     del waiting[i]
                     if not waiting:
@@ -184,16 +184,26 @@ class OrderBooks:
                     return
         mine.setdefault(oid, []).append(item)
 
-    def finish(self) -> None:
-        """Name every fill without its trade and every trade side without its fill."""
+    def waiting(self) -> list[tuple[str, tuple[str, ...], str, int]]:
+        """Every fill without its trade and every trade side without its fill:
+        ``(check, record ids, arithmetic, seq)``."""
+        out: list[tuple[str, tuple[str, ...], str, int]] = []
         for oid, items in self.fills_waiting.items():
-            for q, p, rid in items:
-                self._break("trade_fill", (rid,), f"fill of order {oid}: {q} at {p}, no trade")
-        for oid, items in self.sides_waiting.items():
-            for q, p, rid in items:
-                self._break(
-                    "trade_fill", (rid,), f"trade {rid}: no fill of order {oid} for {q} at {p}"
+            for q, p, rid, seq in items:
+                out.append(
+                    ("trade_fill", (rid,), f"fill of order {oid}: {q} at {p}, no trade", seq)
                 )
+        for oid, items in self.sides_waiting.items():
+            for q, p, rid, seq in items:
+                out.append(
+                    (
+                        "trade_fill",
+                        (rid,),
+                        f"trade {rid}: no fill of order {oid} for {q} at {p}",
+                        seq,
+                    )
+                )
+        return out
 
     def lines(self) -> list[OrderLine]:
         return [

@@ -134,7 +134,7 @@ class _Engine:
         for who, fee in ((buy[1], buyer_fee), (sell[1], seller_fee)):
             self.journal(who, "USDC", -fee, "fee", rid)
         self.journal(FEE_ACCOUNT, "USDC", buyer_fee + seller_fee, "fee", rid)
-        for (ref, who), (amount, _) in list(self.replay.pnl.items()):
+        for (ref, who), (amount, *_) in list(self.replay.pnl.items()):
             self.journal(who, "USDC", amount, "realized_pnl", ref)
 
     def cancel_or_amend(self) -> None:
@@ -162,7 +162,7 @@ class _Engine:
         rate = self.rnd.randrange(-300, 301)
         rid = self.emit("mark_price", market=_PERP, mark_price=self.mid[_PERP], funding_rate=rate)
         paid = 0
-        for (ref, who), (amount, _) in list(self.replay.funding.items()):
+        for (ref, who), (amount, *_) in list(self.replay.funding.items()):
             if ref == rid:
                 self.journal(who, "USDC", amount, "funding", rid)
                 paid += amount

@@ -5,6 +5,10 @@ From the store: the batches anchored on chain (state included or final), in id o
 the first that is not (later batches cannot be proven yet: they are named in a note), or up
 to ``at_batch``. From backups: every batch whose bundle rebuilds the root the registry holds
 on chain (:func:`anchor.backup.restore.accepted_bundles`), nothing else.
+
+What a record of the last batch still waits for (a trade's fee entries, a funding payment)
+may come in the next batch: it is a note, not a break, until that batch is anchored. With
+``at_batch`` everything still open is a note (the books of a prefix).
 """
 
 from __future__ import annotations
@@ -39,12 +43,14 @@ def _run(
     r = Replay(provenance=at_batch is not None)
     apply = r.apply
     last_batch = None
+    last_batch_from = None  # the first seq of the last batch
     for seq, batch_id, obj in items:
-        if progress is not None and batch_id != last_batch:
-            progress(f"replaying batch {batch_id}")
-            last_batch = batch_id
+        if batch_id != last_batch:
+            if progress is not None:
+                progress(f"replaying batch {batch_id}")
+            last_batch, last_batch_from = batch_id, seq
         apply(seq, batch_id, obj)
-    report = r.finish(complete=at_batch is None)
+    report = r.finish(complete=at_batch is None, settle_from=last_batch_from)
     if not notes:
         return report
     from dataclasses import replace
