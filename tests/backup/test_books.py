@@ -24,6 +24,7 @@ from anchor.errors import InputError, NotFoundError
 from anchor.service.books import books_from_backups, books_from_store
 from anchor.service.ingest import ingest
 from anchor.service.seal import get_proof_material, seal
+from anchor.store.books import batch_spans, records_in_spans
 from anchor.store.db import Database
 from tests.backup.helpers import anchor, view
 
@@ -64,6 +65,11 @@ def test_books_at_a_batch_after_anchoring_each_line_provable(
         batches = _anchored(db, reg, chunks)
         whole = books_from_store(db)
         assert whole.ok, [b.to_json() for b in whole.breaks[:5]]
+        spans = batch_spans(db)
+        paged = list(records_in_spans(db, spans[1:], page=7))  # pages cross batch borders
+        assert [r.seq for r in paged] == list(range(spans[1].first_seq, spans[2].last_seq + 1))
+        assert {r.batch_id for r in paged if r.seq > spans[1].last_seq} == {3}
+        assert [r.record_id for r in paged[:2]] == [o["record_id"] for o in chunks[1][:2]]
         assert whole.records == sum(map(len, chunks)) and whole.last_batch == 3
         at2 = books_from_store(db, at_batch=2)
         assert at2.ok and at2.last_batch == 2 and at2.last_seq == batches[1].last_seq
