@@ -12,6 +12,7 @@ the database reads. Prints records per second and the peak resident memory.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import sys
@@ -31,8 +32,7 @@ def _history(path: Path, records: int) -> None:
     tmp = path.with_suffix(".tmp")
     n = 0
     with tmp.open("w") as out:
-        steps = records // 4 + 1
-        for obj in exchange_history(steps, seed=1, accounts=200):
+        for obj in itertools.islice(exchange_history(records, seed=1, accounts=200), records):
             out.write(json.dumps(obj, sort_keys=True, separators=(",", ":")) + "\n")
             n += 1
     tmp.rename(path)
@@ -59,14 +59,14 @@ def main() -> int:
     with path.open("rb") as f:
         for seq, line in enumerate(f, start=1):
             apply(seq, 1, loads(line))
-    report = r.finish()
+    report = r.finish(complete=False)  # a prefix of a longer history
     took = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"replayed {report.records} records in {took:.1f} s ({report.records / took:,.0f}/s),"
         f" {len(report.breaks)} breaks, peak RSS {peak_mb:.0f} MB"
     )
-    return 0 if report.ok else 1
+    return 0 if report.ok else 1  # breaks found before the cut
 
 
 if __name__ == "__main__":
