@@ -21,11 +21,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from anchor.config import Config
 from anchor.errors import AnchorError
 from anchor.store.anchor_events import ScanState, cached_events, save_scan, scan_state
+from anchor.store.batch_rows import audit_batches
 from anchor.store.db import Database
 
 __all__ = [
@@ -151,28 +150,20 @@ class AnchorsReport:
 
 
 def _db_batches(db: Database) -> dict[int, DbSide]:
-    out: dict[int, DbSide] = {}
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT b.id, b.root, b.leaf_count, b.state, b.tx_hash, b.block_number,"
-                " b.block_hash, b.sealed_at, b.final_at, r.received_at AS first_received"
-                " FROM batches b LEFT JOIN records r ON r.seq = b.first_seq ORDER BY b.id"
-            )
+    return {
+        r.id: DbSide(
+            root=_hex(r.root) or "",
+            leaf_count=r.leaf_count,
+            state=r.state,
+            tx_hash=_hex(r.tx_hash),
+            block_number=r.block_number,
+            block_hash=_hex(r.block_hash),
+            sealed_at=r.sealed_at,
+            ingested_at=_unix(r.first_received),
+            final_at=_unix(r.final_at),
         )
-        for r in rows:
-            out[int(r.id)] = DbSide(
-                root=_hex(bytes(r.root)) or "",
-                leaf_count=int(r.leaf_count),
-                state=str(r.state),
-                tx_hash=_hex(r.tx_hash),
-                block_number=None if r.block_number is None else int(r.block_number),
-                block_hash=_hex(r.block_hash),
-                sealed_at=None if r.sealed_at is None else str(r.sealed_at),
-                ingested_at=_unix(r.first_received),
-                final_at=_unix(r.final_at),
-            )
-    return out
+        for r in audit_batches(db)
+    }
 
 
 def _refresh(

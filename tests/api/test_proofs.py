@@ -306,11 +306,11 @@ def test_the_held_read_connection_never_returns_to_the_pool(db: Database) -> Non
     store's write transactions) keep their transactional mode."""
     import gc
 
-    from anchor.api import proofs
+    from anchor.store import proof_reads
 
-    held = proofs._held_connection(db)
-    assert proofs._held_connection(db) is held
-    proofs._drop_held(db)
+    held = proof_reads.held_connection(db)
+    assert proof_reads.held_connection(db) is held
+    proof_reads.drop_held(db)
     del held
     gc.collect()
     for _ in range(3):
