@@ -37,6 +37,7 @@ _COMMAND_MODULES = (
     "anchor.service.consume_commands",
     "anchor.api.commands",
     "anchor.backup.commands",
+    "anchor.service.books_commands",
     "anchor.demo",
     "anchor.config_commands",
 )

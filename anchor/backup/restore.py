@@ -12,6 +12,9 @@ so proofs are served from the restored database exactly as from the original.
 A batch with no acceptable bundle stops the restore (batch ids are sequential; later
 batches cannot be placed after a hole): the error names the batch and why each candidate was
 refused. Batches restored before it stay (each was verified against the chain).
+``up_to_batch=N`` (``anchor restore --up-to-batch N``) restores exactly batches 1..N, the
+books as of batch N; N must be anchored on chain.
+
 Not restored: account ``eth_address`` links and user credentials (not in bundles), the
 transaction manager's attempt history. Batches sealed but not anchored cannot be verified
 and are reported, not restored.
@@ -19,13 +22,13 @@ and are reported, not restored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from anchor.backup.bundle import Bundle, RebuiltBatch
-from anchor.backup.catalog import RebuildCache, list_target, read_bundle
+from anchor.backup.catalog import RebuildCache, TargetListing, list_target, read_bundle
 from anchor.backup.chainview import ZERO32, ChainView
 from anchor.backup.source import parse_iso
 from anchor.backup.targets import Target
@@ -39,7 +42,7 @@ from anchor.store.record_writer import NewAccount, RecordWriter
 if TYPE_CHECKING:
     from anchor.backup.crypto import BackupKeys
 
-__all__ = ["RestoreRefused", "RestoreReport", "restore"]
+__all__ = ["RestoreRefused", "RestoreReport", "accepted_bundles", "restore"]
 
 CHUNK_NODES = 256  # the store's default (anchor.service.seal.DEFAULT_CHUNK_NODES)
 
@@ -171,6 +174,112 @@ def _check_keys(listings: Sequence[Any], last: int, keys: BackupKeys | None) -> 
             break
 
 
+def _accept_batch(
+    batch_id: int,
+    listings: Sequence[TargetListing],
+    chain: ChainView,
+    cache: RebuildCache,
+    prev_last_seq: int,
+    keys: BackupKeys | None,
+    progress: Callable[[str], None] | None,
+    restored: Sequence[int],
+) -> tuple[Bundle, RebuiltBatch, list[str]]:
+    """The first bundle of ``batch_id`` whose records rebuild the root on chain, its rebuilt
+    batch and why the candidates before it were refused; RestoreRefused when none."""
+    chain_root = chain.root_of(batch_id)
+    if chain_root == ZERO32:
+        raise RestoreRefused(f"batch {batch_id}: not anchored on chain")
+    reasons: list[str] = []
+    for listing in listings:
+        for key in listing.bundles.get(batch_id, []):
+            read = read_bundle(listing.target, key, keys=keys)
+            where = f"batch {batch_id} on {listing.name} ({key.name[:12]})"
+            if read.status != "ok" or read.bundle is None:
+                reasons.append(f"{where}: {read.status}: {read.problem}")
+                continue
+            bundle = read.bundle
+            if progress:
+                progress(f"batch {batch_id}: verifying {bundle.leaf_count} records")
+            rebuilt = cache.rebuild(read)
+            if isinstance(rebuilt, str):
+                reasons.append(f"{where}: records do not rebuild: {rebuilt}")
+                continue
+            if rebuilt.root != chain_root:
+                reasons.append(f"{where}: recomputed root differs from the root on chain")
+                continue
+            if bundle.root != chain_root:
+                reasons.append(f"{where}: header root differs from the root on chain")
+                continue
+            if bundle.first_seq <= prev_last_seq:
+                reasons.append(f"{where}: seq range overlaps the previous batch")
+                continue
+            if sorted(bundle.seqs) != list(range(bundle.first_seq, bundle.last_seq + 1)):
+                reasons.append(f"{where}: its seqs are not the range first_seq..last_seq")
+                continue
+            cache.forget(key.name)
+            return bundle, rebuilt, reasons
+    raise RestoreRefused(
+        f"batch {batch_id}: no bundle accepted (restored batches {list(restored) or 'none'}"
+        f" kept): " + "; ".join(reasons or ["no readable bundle"])
+    )
+
+
+def _last_batch(chain: ChainView, up_to_batch: int | None) -> int:
+    """The last batch to restore: the last on chain, or ``up_to_batch`` (which must be
+    anchored on chain)."""
+    last_on_chain = chain.last_batch_id()
+    if up_to_batch is None:
+        return last_on_chain
+    if up_to_batch < 1:
+        raise RestoreRefused(f"--up-to-batch {up_to_batch}: batch ids start at 1")
+    if up_to_batch > last_on_chain:
+        raise RestoreRefused(
+            f"--up-to-batch {up_to_batch}: the registry's last anchored batch is {last_on_chain}"
+        )
+    return up_to_batch
+
+
+def _listings(sources: Sequence[Target], notes: list[str]) -> list[TargetListing]:
+    if not sources:
+        raise RestoreRefused("no backup source given")
+    listings = [list_target(t) for t in sources]
+    notes.extend(f"source {x.name} unavailable: {x.error}" for x in listings if x.error)
+    if all(x.error for x in listings):
+        raise RestoreRefused("; ".join(notes))
+    return listings
+
+
+def accepted_bundles(
+    sources: Sequence[Target],
+    chain: ChainView,
+    *,
+    keys: BackupKeys | None = None,
+    up_to_batch: int | None = None,
+    notes: list[str] | None = None,
+) -> Iterator[Bundle]:
+    """The bundles of batches 1.. (up to ``up_to_batch``) whose records rebuild the root on
+    chain, in batch order; stops (with a note) at a batch anchored on chain but in no
+    backup. RestoreRefused when a batch's every bundle is refused."""
+    notes = [] if notes is None else notes
+    listings = _listings(sources, notes)
+    last = _last_batch(chain, up_to_batch)
+    _check_keys(listings, last, keys)
+    on_targets = {b for x in listings for b in x.bundles}
+    cache = RebuildCache(workers=1)
+    prev_last_seq = 0
+    done: list[int] = []
+    for batch_id in range(1, last + 1):
+        if batch_id not in on_targets:
+            notes.append(f"anchored on chain but in no backup: batches {batch_id}..{last}")
+            return
+        bundle, _, _ = _accept_batch(
+            batch_id, listings, chain, cache, prev_last_seq, keys, None, done
+        )
+        prev_last_seq = bundle.last_seq
+        done.append(batch_id)
+        yield bundle
+
+
 def restore(
     db: Any,
     sources: Sequence[Target],
@@ -179,77 +288,39 @@ def restore(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     keys: BackupKeys | None = None,
+    up_to_batch: int | None = None,
 ) -> RestoreReport:
-    """Restore every anchored batch the ``sources`` hold into the empty ``db``."""
+    """Restore every anchored batch the ``sources`` hold into the empty ``db``; with
+    ``up_to_batch``, exactly the batches 1..up_to_batch (each verified on chain)."""
     if not sources:
         raise RestoreRefused("no backup source given")
     _check_empty(db)
-    listings = [list_target(t) for t in sources]
-    notes = [f"source {x.name} unavailable: {x.error}" for x in listings if x.error]
-    if all(x.error for x in listings):
-        raise RestoreRefused("; ".join(notes))
+    notes: list[str] = []
+    listings = _listings(sources, notes)
     on_targets = sorted({b for x in listings for b in x.bundles})
-    last_on_chain = chain.last_batch_id()
-    _check_keys(listings, last_on_chain, keys)
+    last = _last_batch(chain, up_to_batch)
+    _check_keys(listings, last, keys)
     restored: list[int] = []
     refused: list[str] = []
     records = accounts = 0
     salts_seen: dict[str, bytes] = {}
     cache = RebuildCache(workers=workers, with_meta=True)
     prev_last_seq = 0
-    unanchored = tuple(b for b in on_targets if b > last_on_chain)
-    for batch_id in range(1, last_on_chain + 1):
+    unanchored = tuple(b for b in on_targets if b > chain.last_batch_id())
+    for batch_id in range(1, last + 1):
         if batch_id not in on_targets:
             break
-        chain_root = chain.root_of(batch_id)
-        if chain_root == ZERO32:
-            raise RestoreRefused(f"batch {batch_id}: not anchored on chain")
-        reasons: list[str] = []
-        accepted = False
-        for listing in listings:
-            for key in listing.bundles.get(batch_id, []):
-                read = read_bundle(listing.target, key, keys=keys)
-                where = f"batch {batch_id} on {listing.name} ({key.name[:12]})"
-                if read.status != "ok" or read.bundle is None:
-                    reasons.append(f"{where}: {read.status}: {read.problem}")
-                    continue
-                bundle = read.bundle
-                if progress:
-                    progress(f"batch {batch_id}: verifying {bundle.leaf_count} records")
-                rebuilt = cache.rebuild(read)
-                if isinstance(rebuilt, str):
-                    reasons.append(f"{where}: records do not rebuild: {rebuilt}")
-                    continue
-                if rebuilt.root != chain_root:
-                    reasons.append(f"{where}: recomputed root differs from the root on chain")
-                    continue
-                if bundle.root != chain_root:
-                    reasons.append(f"{where}: header root differs from the root on chain")
-                    continue
-                if bundle.first_seq <= prev_last_seq:
-                    reasons.append(f"{where}: seq range overlaps the previous batch")
-                    continue
-                if sorted(bundle.seqs) != list(range(bundle.first_seq, bundle.last_seq + 1)):
-                    reasons.append(f"{where}: its seqs are not the range first_seq..last_seq")
-                    continue
-                if progress:
-                    progress(f"batch {batch_id}: writing")
-                accounts += _write_batch(db, bundle, rebuilt, chain, salts_seen)
-                records += bundle.leaf_count
-                prev_last_seq = bundle.last_seq
-                restored.append(batch_id)
-                accepted = True
-                cache.forget(key.name)
-                break
-            if accepted:
-                break
-        if not accepted:
-            raise RestoreRefused(
-                f"batch {batch_id}: no bundle accepted (restored batches {restored or 'none'}"
-                f" kept): " + "; ".join(reasons or ["no readable bundle"])
-            )
+        bundle, rebuilt, reasons = _accept_batch(
+            batch_id, listings, chain, cache, prev_last_seq, keys, progress, restored
+        )
+        if progress:
+            progress(f"batch {batch_id}: writing")
+        accounts += _write_batch(db, bundle, rebuilt, chain, salts_seen)
+        records += bundle.leaf_count
+        prev_last_seq = bundle.last_seq
+        restored.append(batch_id)
         refused.extend(reasons)
-    chain_only = tuple(b for b in range(len(restored) + 1, last_on_chain + 1))
+    chain_only = tuple(b for b in range(len(restored) + 1, last + 1))
     return RestoreReport(
         batches=tuple(restored),
         records=records,

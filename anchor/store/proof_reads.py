@@ -17,7 +17,7 @@ from anchor.store.db import Database
 
 # Record kinds whose proofs only their accounts' owners (and the operator) may see; the
 # visibility test runs in the database (see _RECORD_BATCH_SQL).
-PRIVATE_KINDS = frozenset({"balance", "position"})
+PRIVATE_KINDS = frozenset({"balance", "position", "journal"})
 
 _SQLITE_MMAP = 1 << 30  # address space only; the OS page cache holds the pages anyway
 
