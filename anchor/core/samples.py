@@ -126,9 +126,13 @@ def _instrument(rnd: random.Random, market: str) -> dict[str, Any]:
 
 
 def sample_records(
-    n: int, seed: int = 0, *, accounts: int = 100, id_prefix: str = "r"
+    n: int,
+    seed: int = 0,
+    *,
+    accounts: int = 100,
+    id_prefix: str = "r",
+    kinds: Sequence[str] = KINDS,
 ) -> list[Record]:
-    """``n`` parsed sample records."""
-    return [
-        parse_record(o) for o in sample_record_objs(n, seed, accounts=accounts, id_prefix=id_prefix)
-    ]
+    """``n`` parsed sample records cycling through ``kinds``."""
+    objs = sample_record_objs(n, seed, accounts=accounts, id_prefix=id_prefix, kinds=kinds)
+    return [parse_record(o) for o in objs]
