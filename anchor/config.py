@@ -129,6 +129,9 @@ class Config:
     nats_fetch_batch: int = 10_000  # messages per pull request and per database transaction
     nats_max_ack_pending: int = 40_000  # delivered, not yet acknowledged (server-side bound)
     nats_ack_wait_seconds: float = 60.0
+    # several chains (issue 18, anchor/config_chains.py): the ``[[chains]]`` tables as given,
+    # each key it leaves out taken from the top level; empty: the top-level chain alone
+    chains: tuple[dict[str, Any], ...] = ()
 
     def explorer_url(self, what: str, **values: str | int) -> str | None:
         """A link to the configured block explorer for a tx, address or block."""
@@ -146,6 +149,12 @@ _ENV_PREFIX = "ANCHOR_"
 def _coerce(name: str, raw: Any, current: Any) -> Any:
     if raw is None:
         return None
+    if name == "chains":
+        from anchor.config_chains import parse_chain_tables
+
+        if isinstance(raw, str):
+            raise ConfigError("config chains: only in the TOML file, as [[chains]] tables")
+        return parse_chain_tables(raw)
     annotation = {f.name: f.type for f in fields(Config)}[name]
     text = str(annotation)
     try:
@@ -229,6 +238,10 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("config rpc_outage_alarm_seconds: must be a positive number of seconds")
     if cfg.stall_alarm_seconds is not None and not _positive(cfg.stall_alarm_seconds):
         raise ConfigError("config stall_alarm_seconds: must be a positive number of seconds")
+    if cfg.chains:
+        from anchor.config_chains import chains_of
+
+        chains_of(cfg)  # names, ids, cadences and profiles checked once, at load
     return cfg
 
 

@@ -104,22 +104,32 @@ class Env:
         assert found is not None
         return found
 
-    def txs(self) -> list[AnchorTx]:
+    def txs(self, chain_id: int | None = None) -> list[AnchorTx]:
+        """The anchor jobs on ``chain_id`` (default: this env's registry's chain)."""
+        chain = self.reg.chain_id if chain_id is None else chain_id
         with self.db.session(write=False) as s:
-            return list(s.exec(select(AnchorTx).order_by(col(AnchorTx.batch_id))).all())
+            return list(
+                s.exec(
+                    select(AnchorTx)
+                    .where(AnchorTx.chain_id == chain)
+                    .order_by(col(AnchorTx.batch_id))
+                ).all()
+            )
 
-    def tx(self, batch_id: int) -> AnchorTx:
+    def tx(self, batch_id: int, chain_id: int | None = None) -> AnchorTx:
+        chain = self.reg.chain_id if chain_id is None else chain_id
         with self.db.session(write=False) as s:
-            found = s.get(AnchorTx, batch_id)
+            found = s.get(AnchorTx, {"chain_id": chain, "batch_id": batch_id})
         assert found is not None
         return found
 
-    def attempts(self, batch_id: int) -> list[AnchorAttempt]:
+    def attempts(self, batch_id: int, chain_id: int | None = None) -> list[AnchorAttempt]:
+        chain = self.reg.chain_id if chain_id is None else chain_id
         with self.db.session(write=False) as s:
             return list(
                 s.exec(
                     select(AnchorAttempt)
-                    .where(AnchorAttempt.batch_id == batch_id)
+                    .where(AnchorAttempt.batch_id == batch_id, AnchorAttempt.chain_id == chain)
                     .order_by(col(AnchorAttempt.id))
                 ).all()
             )
