@@ -1,8 +1,9 @@
 """The chains a batch is anchored on (issue 18): a list of :class:`ChainConfig`, one
 transaction manager each.
 
-Written in the TOML file as ``[[chains]]`` tables; a key a table does not set takes the
-top-level value of the same name, so the single-chain configuration of before (``rpc_url``,
+Written in the TOML file as ``[[chains]]`` tables; a key a table does not set comes from the
+table's chain profile when it names one (chain id, explorer, finality), else from the top-level
+value of the same name, so the single-chain configuration of before (``rpc_url``,
 ``chain_id``, ``contract_address``, ... at the top level, no ``[[chains]]``) is a list of one
 chain, unchanged::
 
