@@ -102,7 +102,8 @@ def apply_policy(
                 assert a.chain_id is not None
                 rpc = clients.get(a.chain_id)
                 if rpc is None:
-                    raise _no_rpc(a.chain_id, clients, down, single=len(urls) == 1)
+                    one = len(urls) == 1 and len(anchors) == 1
+                    raise _no_rpc(a.chain_id, clients, down, single=one)
                 held.append(check(a, rpc, a.chain_id))
             except AnchorError as exc:
                 if require is None:
