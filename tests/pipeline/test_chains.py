@@ -141,3 +141,52 @@ def test_chain_tables_inherit_and_are_checked(tmp_path: Any) -> None:
         path.write_text(bad)
         with pytest.raises(ConfigError, match=message):
             load_config(path, env={})
+
+
+def test_the_proof_of_a_record_lists_both_anchors_and_verifies(
+    db: Any, two_chains: Any, tmp_path: Any
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from anchor.api.proofs import Viewer, load_proof
+    from anchor.cli import app
+    from anchor.core.proof import FORMAT_V2, parse_bundle
+    from anchor.verifier.trust import TrustStore
+
+    a, b = two_chains.a, two_chains.b
+    env = make_two_chain_env(db, a, b, finality_depth=0)
+    env.ingest(12)
+    env.seal()
+    env.tick_until(lambda: env.jobs_in(a.chain_id, "final"))
+    two_chains.factory.stop(b.devnet)  # chain b has not anchored yet: the bundle says pending
+    from anchor.core.samples import sample_record_objs
+
+    record_id = next(iter(sample_record_objs(12, seed=1, id_prefix="s1-")))["record_id"]
+    early = parse_bundle(load_proof(db, record_id, Viewer(operator=True), env.config).body or b"")
+    assert early.format == FORMAT_V2
+    assert [(x.chain_id, x.status) for x in early.anchors] in (
+        [(a.chain_id, "final"), (b.chain_id, "pending")],
+        [(a.chain_id, "final"), (b.chain_id, "final")],  # b was quicker than the stop
+    )
+    two_chains.factory.restart(b.devnet)
+    env.tick_until(lambda: env.jobs_in(b.chain_id, "final"), timeout=60)
+    body = load_proof(db, record_id, Viewer(operator=True), env.config).body
+    assert body is not None
+    bundle = parse_bundle(body)
+    assert [(x.chain_id, x.status) for x in bundle.anchors] == [
+        (a.chain_id, "final"),
+        (b.chain_id, "final"),
+    ]
+    assert json.loads(body)["anchors"][1]["contract"] == b.address.lower()
+    store = TrustStore.load()
+    for name, reg in (("A", a), ("B", b)):
+        store = store.add(reg.chain_id, reg.address, name)
+    store.save()
+    path = tmp_path / "proof.json"
+    path.write_bytes(body)
+    args = ["verify", str(path), "--rpc", a.rpc_url, "--rpc", b.rpc_url, "--finality-depth", "0"]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert "2 of the 2 anchors hold" in out.output
