@@ -158,3 +158,43 @@ def test_a_v1_bundle_still_verifies_with_several_rpcs(two: Two, tmp_path: Path) 
     out = _verify(path, two)
     assert out.exit_code == 0, out.output
     assert out.output.startswith("valid: ") and f"on chain {two.b.chain_id}" in out.output
+
+
+def _js(two: Two, path: Path, chains: list[dict[str, Any]], require: str) -> dict[str, Any]:
+    import json
+    import subprocess
+
+    from tests.core.ozjs import _node
+    from tests.fixtures.paths import ROOT
+
+    proc = subprocess.run(
+        [_node(), str(ROOT / "tests" / "js" / "verify_chains.mjs"), str(path)]
+        + [json.dumps(chains), require],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return dict(json.loads(proc.stdout))
+
+
+def test_the_browser_module_applies_the_same_policy(two: Two, tmp_path: Path) -> None:
+    a, b = two.anchors
+    chains = [
+        {"url": two.a.rpc_url, "pinned": [two.a.address]},
+        {"url": two.b.rpc_url, "pinned": [two.b.address]},
+    ]
+    path = tmp_path / "p.json"
+    path.write_bytes(two.bundle().to_json())
+    out = _js(two, path, chains, "none")
+    assert out["verdict"] == "valid" and "2 of the 2 anchors hold" in out["summary"], out
+    path.write_bytes(two.bundle(a, replace(b, block_number=(b.block_number or 0) + 1)).to_json())
+    out = _js(two, path, chains, "none")
+    assert (out["verdict"], out["step"]) == ("invalid", "receipt"), out
+    out = _js(two, path, chains, "1")
+    assert out["verdict"] == "valid" and "1 of the 2 anchors hold" in out["summary"], out
+    out = _js(two, path, chains, "2")
+    assert (out["verdict"], out["step"]) == ("invalid", "policy"), out
+    out = _js(two, path, chains[:1], "none")  # no RPC for chain b
+    assert out["verdict"] == "unusable" and "no RPC given" in out["summary"], out
