@@ -167,9 +167,9 @@ def _js(two: Two, path: Path, chains: list[dict[str, Any]], require: str) -> dic
     from tests.core.ozjs import _node
     from tests.fixtures.paths import ROOT
 
+    script = str(ROOT / "tests" / "js" / "verify_chains.mjs")
     proc = subprocess.run(
-        [_node(), str(ROOT / "tests" / "js" / "verify_chains.mjs"), str(path)]
-        + [json.dumps(chains), require],
+        [_node(), script, str(path), json.dumps(chains), require],
         capture_output=True,
         text=True,
         timeout=120,
