@@ -190,3 +190,25 @@ def test_the_proof_of_a_record_lists_both_anchors_and_verifies(
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 0, out.output
     assert "2 of the 2 anchors hold" in out.output
+
+
+def test_the_explorer_audits_each_chain(db: Any, two_chains: Any) -> None:
+    from anchor.errors import InputError
+    from anchor.service.audit import collect_anchors
+
+    a, b = two_chains.a, two_chains.b
+    env = make_two_chain_env(db, a, b, finality_depth=0)
+    for _ in range(2):
+        env.ingest(7)
+        env.seal()
+    env.tick_until(lambda: env.jobs_in(a.chain_id, "final") and env.jobs_in(b.chain_id, "final"))
+    for name, reg in (("a", a), ("b", b)):
+        report = collect_anchors(db, env.config, chain=name, max_age=0)
+        assert report.error is None and report.chain_id == reg.chain_id
+        assert report.contract is not None and report.contract.lower() == reg.address.lower()
+        assert [r.status for r in report.anchors] == ["ok", "ok"], report.anchors
+        for row in report.anchors:
+            job = env.tx(row.batch_id, reg.chain_id)
+            assert row.chain is not None and row.chain.tx_hash == job.tx_hash
+    with pytest.raises(InputError, match="no chain named"):
+        collect_anchors(db, env.config, chain="c")
