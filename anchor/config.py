@@ -250,20 +250,9 @@ def with_profile(cfg: Config, *, explicit: set[str]) -> Config:
     contradicts the profile is refused)."""
     if not cfg.chain:
         return cfg
-    from anchor.chain_profiles import profile
+    from anchor.config_chains import profile_fill
 
-    p = profile(cfg.chain)
-    if cfg.chain_id is not None and int(cfg.chain_id) != p.chain_id:
-        raise ConfigError(
-            f"chain_id {cfg.chain_id} contradicts chain profile {p.name!r} ({p.chain_id})"
-        )
-    fill: dict[str, Any] = {"chain_id": p.chain_id, "chain": p.name}
-    if "explorer_base_url" not in explicit and p.explorer_base_url:
-        fill["explorer_base_url"] = p.explorer_base_url
-        fill["explorer_kind"] = p.explorer_kind
-    if "finality_depth" not in explicit:
-        fill["finality_depth"] = p.finality_depth
-    return replace(cfg, **fill)
+    return replace(cfg, **profile_fill(cfg.chain, cfg.chain_id, explicit, ""))
 
 
 def uses_poa(cfg: Config) -> bool:

@@ -41,7 +41,7 @@ from anchor.errors import ConfigError
 if TYPE_CHECKING:
     from anchor.config import Config
 
-__all__ = ["CHAIN_KEYS", "ChainConfig", "chains_of", "parse_chain_tables"]
+__all__ = ["CHAIN_KEYS", "ChainConfig", "chains_of", "parse_chain_tables", "profile_fill"]
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
 
@@ -135,18 +135,16 @@ def _inherited(config: Config) -> dict[str, Any]:
     return {k: getattr(config, k) for k in CHAIN_KEYS if hasattr(config, k) and k != "chain"}
 
 
-def _complete(chain: ChainConfig, explicit: set[str]) -> ChainConfig:
-    """``chain`` filled in from its profile (explicit values win; a contradicting chain id
-    is refused)."""
-    if not chain.chain:
-        return chain
+def profile_fill(name: str, chain_id: int | None, explicit: set[str], where: str) -> dict[str, Any]:
+    """The values the chain profile ``name`` fills in (chain id, explorer, finality), those in
+    ``explicit`` excepted; a ``chain_id`` that contradicts the profile is refused (``where``
+    names the setting in the error)."""
     from anchor.chain_profiles import profile
 
-    p = profile(chain.chain)
-    if chain.chain_id is not None and int(chain.chain_id) != p.chain_id:
+    p = profile(name)
+    if chain_id is not None and int(chain_id) != p.chain_id:
         raise ConfigError(
-            f"config chains.{chain.name}: chain_id {chain.chain_id} contradicts chain profile "
-            f"{p.name!r} ({p.chain_id})"
+            f"{where}chain_id {chain_id} contradicts chain profile {p.name!r} ({p.chain_id})"
         )
     fill: dict[str, Any] = {"chain_id": p.chain_id, "chain": p.name}
     if "explorer_base_url" not in explicit and p.explorer_base_url:
@@ -154,7 +152,15 @@ def _complete(chain: ChainConfig, explicit: set[str]) -> ChainConfig:
         fill["explorer_kind"] = p.explorer_kind
     if "finality_depth" not in explicit:
         fill["finality_depth"] = p.finality_depth
-    return replace(chain, **fill)
+    return fill
+
+
+def _complete(chain: ChainConfig, explicit: set[str]) -> ChainConfig:
+    """``chain`` filled in from its profile (explicit values win)."""
+    if not chain.chain:
+        return chain
+    where = f"config chains.{chain.name}: "
+    return replace(chain, **profile_fill(chain.chain, chain.chain_id, explicit, where))
 
 
 def chains_of(config: Config) -> tuple[ChainConfig, ...]:
