@@ -117,6 +117,7 @@ class AlarmEvent:
     message: str
     count: int
     at: datetime
+    chain_id: int | None = None  # the chain the alarm concerns (None: no chain in particular)
 
 
 _txs = AnchorTx.__table__  # type: ignore[attr-defined]
@@ -304,6 +305,7 @@ def pending_alarm_events(db: Database, *, since: datetime, limit: int = 100) -> 
         _alarms.c.count,
         _alarms.c.created_at,
         _alarms.c.resolved_at,
+        _alarms.c.chain_id,
     )
     with db.connect(write=False) as conn:
         ups = conn.execute(
@@ -327,6 +329,7 @@ def pending_alarm_events(db: Database, *, since: datetime, limit: int = 100) -> 
             str(r.message),
             int(r._mapping["count"]),
             as_utc(r.created_at) or r.created_at,
+            r.chain_id,
         )
         for r in ups
     ]
@@ -339,6 +342,7 @@ def pending_alarm_events(db: Database, *, since: datetime, limit: int = 100) -> 
             str(r.message),
             int(r._mapping["count"]),
             as_utc(r.resolved_at) or r.resolved_at,
+            r.chain_id,
         )
         for r in downs
     ]
