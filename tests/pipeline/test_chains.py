@@ -212,3 +212,18 @@ def test_the_explorer_audits_each_chain(db: Any, two_chains: Any) -> None:
             assert row.chain is not None and row.chain.tx_hash == job.tx_hash
     with pytest.raises(InputError, match="no chain named"):
         collect_anchors(db, env.config, chain="c")
+
+
+def test_config_show_redacts_each_chains_rpc_url(tmp_path: Any) -> None:
+    import json
+
+    from anchor.config_commands import redacted
+
+    path = tmp_path / "anchor.toml"
+    path.write_text(
+        '[[chains]]\nname = "a"\nchain_id = 5\nrpc_url = "https://a.example/v3/KEY-A"\n'
+        '[[chains]]\nname = "b"\nchain_id = 6\nrpc_url = "https://b.example/?apikey=KEY-B"\n'
+    )
+    shown = redacted(load_config(path, env={}))
+    assert [c["name"] for c in shown["chains"]] == ["a", "b"]
+    assert "KEY-" not in json.dumps(shown)
