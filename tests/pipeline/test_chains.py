@@ -60,6 +60,20 @@ def test_batches_json_shows_each_chain(db: Any, two_chains: Any) -> None:
         assert c["block_number"] == receipt["blockNumber"]
         assert c["gas_used"] == receipt["gasUsed"]
         assert c["fee_wei"] == receipt["gasUsed"] * receipt["effectiveGasPrice"]
+    # /metrics: gas, fees and jobs per chain
+    from anchor.service.metrics import DatabaseCollector
+
+    samples = {
+        (s.name, s.labels.get("chain"), s.labels.get("state")): s.value
+        for metric in DatabaseCollector(db, env.config).collect()
+        for s in metric.samples
+    }
+    for c in row["chains"]:
+        assert samples[("anchor_chain_gas_used_total", c["name"], None)] == c["gas_used"]
+        assert samples[("anchor_chain_fees_paid_eth_total", c["name"], None)] == pytest.approx(
+            c["fee_wei"] / 1e18
+        )
+        assert samples[("anchor_chain_jobs", c["name"], "final")] == 1
 
 
 def test_a_reorg_on_one_chain_re_anchors_there_only(db: Any, two_chains: Any) -> None:
