@@ -182,25 +182,31 @@ def _batch_rows(db: Database, limit: int, config: Config) -> list[dict[str, Any]
     from anchor.store.ops import batch_costs
     from anchor.store.tx_views import batch_overview
 
-    chains = chains_of(config)
     overview = batch_overview(db, limit)
     costs = batch_costs(db, [row.batch.id for row in overview])
-    primary = chains[0].chain_id
+    # the configured chains, then any other chain a job names (a config without chain ids)
+    names: dict[int, str | None] = {
+        c.chain_id: c.name for c in chains_of(config) if c.chain_id is not None
+    }
+    for row in overview:
+        for chain_id in row.txs:
+            names.setdefault(chain_id, None)
+    primary = next(iter(names), None)
     rows = []
     for row in overview:
         b = row.batch
         tx = row.txs.get(primary) if primary is not None else None
         per_chain = []
-        for c in chains:
-            job = row.txs.get(c.chain_id) if c.chain_id is not None else None
-            gas, price = costs.get((c.chain_id or 0, b.id), (None, None))
+        for chain_id, name in names.items():
+            job = row.txs.get(chain_id)
+            gas, price = costs.get((chain_id, b.id), (None, None))
             per_chain.append(
                 {
-                    "name": c.name,
-                    "chain_id": c.chain_id,
+                    "name": name,
+                    "chain_id": chain_id,
                     "state": job.state if job else None,
                     "nonce": job.nonce if job else None,
-                    "attempts": row.attempts.get(c.chain_id or 0, 0),
+                    "attempts": row.attempts.get(chain_id, 0),
                     "tx_hash": job.tx_hash if job else None,
                     "block_number": job.block_number if job else None,
                     "reorgs": job.reorgs if job else 0,
@@ -253,7 +259,8 @@ def _print_batches(rows: list[dict[str, Any]], config: Config) -> None:
         link = config.explorer_url("tx", tx=tx) if tx else None
         chains = [
             " ".join(
-                f"{c['name']}:[{colors.get(c['state'] or '', 'white')}]{c['state'] or '-'}[/]"
+                f"{c['name'] or c['chain_id']}:"
+                f"[{colors.get(c['state'] or '', 'white')}]{c['state'] or '-'}[/]"
                 for c in r["chains"]
             )
         ]

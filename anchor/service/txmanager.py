@@ -167,7 +167,7 @@ class TxManager:
         if report.errors:
             if self._down_since is None or now - self._down_logged >= OUTAGE_LOG_EVERY:
                 since = "" if self._down_since is None else f" for {now - self._down_since:.0f} s"
-                log.warning("chain %s unavailable%s: %s", self.name, since, report.errors[0])
+                log.warning("chain unavailable%s (%s): %s", since, self.name, report.errors[0])
                 self._down_logged = now
             if self._down_since is None:
                 self._down_since = now
