@@ -136,11 +136,21 @@ _BATCH_STATE = {4: BatchState.FINAL, 3: BatchState.INCLUDED, 2: BatchState.SUBMI
 
 def sync_batch(s: Session, batch_id: int) -> None:
     """The batch's own columns from its most advanced anchor across the chains (ties: the
-    chain it already shows, then the lowest chain id); ``sealed`` while no chain has one."""
-    batch = s.get(Batch, batch_id)
+    chain it already shows, then the lowest chain id); ``sealed`` while no chain has one.
+
+    The batch row is locked before the jobs are read: two chains' managers changing their
+    jobs of one batch at once then write the batch one after the other, the second reading
+    the first's committed job (PostgreSQL, read committed), never a stale pair."""
+    batch = s.get(Batch, batch_id, with_for_update=True, populate_existing=True)
     if batch is None:
         return
-    jobs = list(s.exec(select(AnchorTx).where(AnchorTx.batch_id == batch_id)).all())
+    jobs = list(
+        s.exec(
+            select(AnchorTx)
+            .where(AnchorTx.batch_id == batch_id)
+            .execution_options(populate_existing=True)
+        ).all()
+    )
     best = max(
         jobs,
         key=lambda t: (_RANK.get(t.state, 1), t.chain_id == batch.chain_id, -t.chain_id),
