@@ -39,6 +39,7 @@ TOP_LEVEL = {
     "anchor.runtime": BASE,
     "anchor.logs": BASE,
     "anchor.chain_profiles": BASE,  # plain data the configuration is completed from
+    "anchor.config_chains": BASE,  # the chains of the configuration (issue 18)
     "anchor.cli": CLI,
     "anchor.config_commands": CLI,
     "anchor.demo": CLI,

@@ -402,8 +402,13 @@ def load_proof(
         if len(leaf) != NODE:
             raise StorageError(f"record {record_id!r}: the stored leaf is not 32 bytes")
         path = tree.path(node_index)
+    from anchor.api.proof_anchors import chain_anchors
+
+    anchors = chain_anchors(db, batch.id, config)  # several chains: a v2 bundle
     try:  # the core recomputes the leaf from the record and hashes the path to the root
-        bundle = make_bundle(record, seq, commitments, salts, path, batch.root, batch.id, info)
+        bundle = make_bundle(
+            record, seq, commitments, salts, path, batch.root, batch.id, info, anchors=anchors
+        )
     except InputError as exc:  # what is stored does not match: never served
         if process_proof(leaf, path) != batch.root:
             raise StorageError(

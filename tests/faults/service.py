@@ -52,6 +52,7 @@ class Service:
         crash_at: str | None = None,
         port: int | None = None,
         tick: float = 0.2,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
         env.update(
@@ -62,6 +63,7 @@ class Service:
         )
         if crash_at:
             env["ANCHOR_CRASH_AT"] = crash_at
+        env.update(extra_env or {})
         argv = [
             sys.executable,
             "-m",
