@@ -73,26 +73,31 @@ def _edit(b: LiabilityBundle, fn: Callable[[dict[str, Any]], None]) -> bytes:
 def attacks(mine: LiabilityBundle, other: LiabilityBundle) -> dict[str, tuple[bytes, str, str]]:
     """name -> (bundle bytes, verdict, failing step) for ``mine`` (another account's bundle of
     the same round is ``other``)."""
-    top = mine.path[-1]
-    less = PathStep(top.hash, (top.sums[0] - 1, *top.sums[1:]))
+    # one unit taken out of a sibling's sum that has one (the total understated with it)
+    level, asset = next(
+        (lv, a) for lv, step in enumerate(mine.path) for a, v in enumerate(step.sums) if v > 0
+    )
+    cut = mine.path[level]
+    less = PathStep(cut.hash, tuple(v - (a == asset) for a, v in enumerate(cut.sums)))
     first = next(a for a, v in enumerate(mine.balances) if v > 0)
     overflow = PathStep(
-        mine.path[0].hash, tuple(MAX_SUM if a == first else v for a, v in enumerate(mine.path[0].sums))
+        mine.path[0].hash,
+        tuple(MAX_SUM if a == first else v for a, v in enumerate(mine.path[0].sums)),
     )
     return {
-        # a node sum that is not its children's (the total understated with it)
+        # a node sum that is not its children's
         "node_sum_mismatch": (
             replace(
                 mine,
-                path=(*mine.path[:-1], less),
-                round_totals=(mine.round_totals[0] - 1, *mine.round_totals[1:]),
+                path=(*mine.path[:level], less, *mine.path[level + 1 :]),
+                round_totals=tuple(t - (a == asset) for a, t in enumerate(mine.round_totals)),
             ).dumps(),
             "invalid",
             "root",
         ),
-        # my own amount lowered in my leaf
+        # my own amount changed in my leaf
         "wrong_leaf_balance": (
-            replace(mine, balances=(mine.balances[0] - 1, *mine.balances[1:])).dumps(),
+            replace(mine, balances=(mine.balances[0] + 1, *mine.balances[1:])).dumps(),
             "invalid",
             "root",
         ),
