@@ -178,6 +178,15 @@ var ledgerAnchorVerifier = (() => {
     }
     return out;
   }
+  function parseDocument(text, maxBytes, fail2) {
+    if (new TextEncoder().encode(text).length > maxBytes) throw fail2("too large");
+    try {
+      return parseJson(text);
+    } catch (e) {
+      if (e instanceof FormatError) throw fail2(e.message.replace(/^proof bundle: /, ""));
+      throw e;
+    }
+  }
   function isObject(v) {
     return v !== null && typeof v === "object" && !Array.isArray(v);
   }
@@ -3301,14 +3310,7 @@ var ledgerAnchorVerifier = (() => {
   }
   function parseReceipt(text) {
     if (typeof text !== "string") throw bad("not text");
-    if (enc.encode(text).length > MAX_RECEIPT_BYTES) throw bad("too large");
-    let top;
-    try {
-      top = parseJson(text);
-    } catch (e) {
-      if (e instanceof FormatError) throw bad(e.message.replace(/^proof bundle: /, ""));
-      throw e;
-    }
+    const top = parseDocument(text, MAX_RECEIPT_BYTES, bad);
     if (!isObject(top) || top.format !== RECEIPT_FORMAT) {
       const fmt = isObject(top) ? top.format : void 0;
       throw bad(`unknown format ${JSON.stringify(fmt === void 0 ? null : fmt)} (expected '${RECEIPT_FORMAT}')`);

@@ -8,7 +8,7 @@
 //   rpc(method, params) -> Promise<result> (httpRpc / providerRpc of verify.mjs)
 //   pinned: the LiabilitiesRegistry address YOU trust (never the bundle's)
 // Failures throw VerifyError {kind: 'invalid'|'format'|'unusable'|'unpinned', step, detail}.
-import { FormatError, isObject, parseJson } from './json.mjs';
+import { isObject, parseDocument } from './json.mjs';
 import { accountCommitment, bytesToHex, concat, enc, hexToBytes, keccakHex, word } from './records.mjs';
 import { VerifyError } from './verify.mjs';
 import { LIABILITIES_CODE_HASH, LIABILITIES_CONTRACT_NAME, LIABILITIES_IMMUTABLE_RANGES } from './generated.mjs';
@@ -59,14 +59,7 @@ function amounts(v, where, bound, count) {
 // text -> bundle (the fields Python's LiabilityBundle has); VerifyError 'format' otherwise.
 export function parseLiabilityBundle(text) {
   if (typeof text !== 'string') throw fail('must be text');
-  if (enc.encode(text).length > MAX_BYTES) throw fail('too large');
-  let top;
-  try {
-    top = parseJson(text);
-  } catch (e) {
-    if (e instanceof FormatError) throw fail(e.message.replace(/^proof bundle: /, ''));
-    throw e;
-  }
+  const top = parseDocument(text, MAX_BYTES, fail);
   if (!isObject(top) || top.format !== LIABILITY_FORMAT) {
     const got = isObject(top) && typeof top.format === 'string' ? `'${top.format}'` : 'none';
     throw fail(`unknown format ${got} (this verifier reads '${LIABILITY_FORMAT}')`);

@@ -9,33 +9,23 @@ const TITLES = {
   invalid: 'INVALID', format: 'NOT A USABLE LIABILITY PROOF', unusable: 'CANNOT CHECK', unpinned: 'LIABILITIES REGISTRY NOT PINNED',
 };
 
+let show = null; // the page's verdict display (page.mjs), handed over by initLiabilityPage
+
 function render(verdict, title, lines, table = null) {
-  const out = $('liability-result');
-  out.textContent = '';
-  out.dataset.verdict = verdict;
-  out.className = 'result ' + verdict;
-  const h = document.createElement('strong');
-  h.textContent = title;
-  out.appendChild(h);
-  for (const line of lines) {
-    const d = document.createElement('div');
-    d.textContent = line;
-    out.appendChild(d);
-  }
-  if (table) {
-    const t = document.createElement('table');
-    t.id = 'liability-amounts';
-    for (const row of table) {
-      const tr = document.createElement('tr');
-      for (const cell of row) {
-        const td = document.createElement(row === table[0] ? 'th' : 'td');
-        td.textContent = cell;
-        tr.appendChild(td);
-      }
-      t.appendChild(tr);
+  show(verdict, title, lines, 'liability-result');
+  if (!table) return;
+  const t = document.createElement('table');
+  t.id = 'liability-amounts';
+  table.forEach((row, k) => {
+    const tr = document.createElement('tr');
+    for (const cell of row) {
+      const td = document.createElement(k === 0 ? 'th' : 'td');
+      td.textContent = cell;
+      tr.appendChild(td);
     }
-    out.appendChild(t);
-  }
+    t.appendChild(tr);
+  });
+  $('liability-result').appendChild(t);
 }
 
 function amountsTable(assets, balances, totals) {
@@ -90,7 +80,8 @@ async function onFile() {
   if (f) $('liability-bundle').value = await f.text();
 }
 
-export function initLiabilityPage() {
+export function initLiabilityPage(display) {
+  show = display;
   $('liability-code-hash').textContent = LIABILITIES_CODE_HASH;
   $('liability-form').addEventListener('submit', onVerifyLiability);
   $('liability-file').addEventListener('change', onFile);

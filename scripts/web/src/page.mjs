@@ -114,7 +114,7 @@ function init() {
   $('receipt-form').addEventListener('submit', onReceipt);
   $('bundle-file').addEventListener('change', onFile);
   $('wallet-note').textContent = window.ethereum ? 'a wallet was found in this browser' : 'no wallet found in this browser';
-  initLiabilityPage();
+  initLiabilityPage(show);
   document.body.dataset.ready = '1';
 }
 
