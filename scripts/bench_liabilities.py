@@ -261,17 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {"build": bench_build(args.accounts, args.proofs, args.repeat)}
-    if args.db:
-        result["db"] = bench_db(args.accounts, args.db_repeat)
-    if args.gas:
-        result["gas"] = bench_gas()
-    ok = (
-        result["build"]["build_s"] <= BUILD_BUDGET_S
-        and result["build"]["verify_ms"] <= VERIFY_BUDGET_S * 1000
-    )
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
+    if not args.json:
         b = result["build"]
         print(
             f"round over {b['accounts']:,} accounts x {b['assets']} assets "
@@ -280,16 +270,29 @@ def main(argv: list[str] | None = None) -> int:
             f"(budget {BUILD_BUDGET_S} s) [load {b['load']}]"
         )
         print(f"one proof verified in Python: {b['verify_ms']:.3f} ms median (budget 1 ms)")
-        if "db" in result:
+        sys.stdout.flush()
+    if args.db:
+        result["db"] = bench_db(args.accounts, args.db_repeat)
+        if not args.json:
             d = result["db"]
             print(
                 f"from SQLite ({d['balance_records']:,} balance records, filled in "
                 f"{d['fill_s']} s): read {d['read_s']} s {d['read_runs_s']}, whole build_round "
                 f"(read, build, store) {d['db_round_s']} s {d['db_round_runs_s']} "
-                f"[load {d['load']}]"
+                f"[load {d['load']}]",
+                flush=True,
             )
-        for key, value in result.get("gas", {}).items():
-            print(f"gas {key}: {value}")
+    if args.gas:
+        result["gas"] = bench_gas()
+        if not args.json:
+            for key, value in result["gas"].items():
+                print(f"gas {key}: {value}")
+    ok = (
+        result["build"]["build_s"] <= BUILD_BUDGET_S
+        and result["build"]["verify_ms"] <= VERIFY_BUDGET_S * 1000
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
     return 0 if ok else 1
 
 
