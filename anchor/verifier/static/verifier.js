@@ -181,6 +181,15 @@ var ledgerAnchorVerifier = (() => {
     }
     return out;
   }
+  function parseDocument(text, maxBytes, fail2) {
+    if (new TextEncoder().encode(text).length > maxBytes) throw fail2("too large");
+    try {
+      return parseJson(text);
+    } catch (e) {
+      if (e instanceof FormatError) throw fail2(e.message.replace(/^proof bundle: /, ""));
+      throw e;
+    }
+  }
   function isObject(v) {
     return v !== null && typeof v === "object" && !Array.isArray(v);
   }
@@ -937,6 +946,214 @@ var ledgerAnchorVerifier = (() => {
         {
           "name": "maintenance_margin",
           "tag": "u256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "ext",
+          "tag": "hex32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": true
+        }
+      ]
+    },
+    {
+      "kind": "instrument",
+      "code": 6,
+      "version": 1,
+      "fields": [
+        {
+          "name": "ts_ns",
+          "tag": "u64",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "market",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "instrument_type",
+          "tag": "enum",
+          "maxLen": 0,
+          "choices": [
+            "spot",
+            "perpetual",
+            "future",
+            "option"
+          ],
+          "optional": false
+        },
+        {
+          "name": "base_asset",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "settlement_asset",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "contract_size",
+          "tag": "u256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "initial_margin_bps",
+          "tag": "u32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "maintenance_margin_bps",
+          "tag": "u32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "expiry_ns",
+          "tag": "u64",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "strike",
+          "tag": "u256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "option_type",
+          "tag": "enum",
+          "maxLen": 0,
+          "choices": [
+            "none",
+            "call",
+            "put"
+          ],
+          "optional": false
+        },
+        {
+          "name": "ext",
+          "tag": "hex32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": true
+        }
+      ]
+    },
+    {
+      "kind": "journal",
+      "code": 7,
+      "version": 1,
+      "fields": [
+        {
+          "name": "ts_ns",
+          "tag": "u64",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "account",
+          "tag": "account",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "asset",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "amount",
+          "tag": "i256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "reason",
+          "tag": "enum",
+          "maxLen": 0,
+          "choices": [
+            "deposit",
+            "withdrawal",
+            "fee",
+            "funding",
+            "realized_pnl",
+            "liquidation",
+            "insurance_fund",
+            "transfer",
+            "option_settlement"
+          ],
+          "optional": false
+        },
+        {
+          "name": "reference",
+          "tag": "id",
+          "maxLen": 128,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "ext",
+          "tag": "hex32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": true
+        }
+      ]
+    },
+    {
+      "kind": "mark_price",
+      "code": 8,
+      "version": 1,
+      "fields": [
+        {
+          "name": "ts_ns",
+          "tag": "u64",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "market",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "mark_price",
+          "tag": "u256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "funding_rate",
+          "tag": "i256",
           "maxLen": 0,
           "choices": [],
           "optional": false
@@ -3397,14 +3614,7 @@ var ledgerAnchorVerifier = (() => {
   }
   function parseReceipt(text) {
     if (typeof text !== "string") throw bad("not text");
-    if (enc.encode(text).length > MAX_RECEIPT_BYTES) throw bad("too large");
-    let top;
-    try {
-      top = parseJson(text);
-    } catch (e) {
-      if (e instanceof FormatError) throw bad(e.message.replace(/^proof bundle: /, ""));
-      throw e;
-    }
+    const top = parseDocument(text, MAX_RECEIPT_BYTES, bad);
     if (!isObject(top) || top.format !== RECEIPT_FORMAT) {
       const fmt = isObject(top) ? top.format : void 0;
       throw bad(`unknown format ${JSON.stringify(fmt === void 0 ? null : fmt)} (expected '${RECEIPT_FORMAT}')`);

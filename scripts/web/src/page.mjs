@@ -1,6 +1,7 @@
 // The browser verifier page: wires verify.mjs to the DOM. Nothing is sent anywhere but to
 // the RPC you choose (or your wallet); the verdict is computed here, in your browser.
 import { PUBLISHED_CODE_HASH, ReceiptError, VerifyError, httpRpc, providerRpc, verifyMath, verifyOnline, verifyReceipt } from './verify.mjs';
+import { initLiabilityPage } from './liability_page.mjs';
 
 const $ = (id) => document.getElementById(id);
 const PIN_KEY = 'ledger-anchor.pins';
@@ -130,6 +131,7 @@ function init() {
   $('receipt-form').addEventListener('submit', onReceipt);
   $('bundle-file').addEventListener('change', onFile);
   $('wallet-note').textContent = window.ethereum ? 'a wallet was found in this browser' : 'no wallet found in this browser';
+  initLiabilityPage(show);
   document.body.dataset.ready = '1';
 }
 
