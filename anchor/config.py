@@ -129,6 +129,9 @@ class Config:
     nats_fetch_batch: int = 10_000  # messages per pull request and per database transaction
     nats_max_ack_pending: int = 40_000  # delivered, not yet acknowledged (server-side bound)
     nats_ack_wait_seconds: float = 60.0
+    # several chains (issue 18, anchor/config_chains.py): the ``[[chains]]`` tables as given,
+    # each key it leaves out taken from the top level; empty: the top-level chain alone
+    chains: tuple[dict[str, Any], ...] = ()
 
     def explorer_url(self, what: str, **values: str | int) -> str | None:
         """A link to the configured block explorer for a tx, address or block."""
@@ -146,6 +149,12 @@ _ENV_PREFIX = "ANCHOR_"
 def _coerce(name: str, raw: Any, current: Any) -> Any:
     if raw is None:
         return None
+    if name == "chains":
+        from anchor.config_chains import parse_chain_tables
+
+        if isinstance(raw, str):
+            raise ConfigError("config chains: only in the TOML file, as [[chains]] tables")
+        return parse_chain_tables(raw)
     annotation = {f.name: f.type for f in fields(Config)}[name]
     text = str(annotation)
     try:
@@ -229,6 +238,10 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("config rpc_outage_alarm_seconds: must be a positive number of seconds")
     if cfg.stall_alarm_seconds is not None and not _positive(cfg.stall_alarm_seconds):
         raise ConfigError("config stall_alarm_seconds: must be a positive number of seconds")
+    if cfg.chains:
+        from anchor.config_chains import chains_of
+
+        chains_of(cfg)  # names, ids, cadences and profiles checked once, at load
     return cfg
 
 
@@ -237,20 +250,9 @@ def with_profile(cfg: Config, *, explicit: set[str]) -> Config:
     contradicts the profile is refused)."""
     if not cfg.chain:
         return cfg
-    from anchor.chain_profiles import profile
+    from anchor.config_chains import profile_fill
 
-    p = profile(cfg.chain)
-    if cfg.chain_id is not None and int(cfg.chain_id) != p.chain_id:
-        raise ConfigError(
-            f"chain_id {cfg.chain_id} contradicts chain profile {p.name!r} ({p.chain_id})"
-        )
-    fill: dict[str, Any] = {"chain_id": p.chain_id, "chain": p.name}
-    if "explorer_base_url" not in explicit and p.explorer_base_url:
-        fill["explorer_base_url"] = p.explorer_base_url
-        fill["explorer_kind"] = p.explorer_kind
-    if "finality_depth" not in explicit:
-        fill["finality_depth"] = p.finality_depth
-    return replace(cfg, **fill)
+    return replace(cfg, **profile_fill(cfg.chain, cfg.chain_id, explicit, ""))
 
 
 def uses_poa(cfg: Config) -> bool:

@@ -12,6 +12,11 @@ leaf, what a single record costs) and ingest's bulk fast path (orjson + the core
 fast path, C when built), the ceiling for one process. The machine may be shared: each
 figure is followed by the 1/5-minute load average. Targets (issue 4): >= 100,000/s SQLite,
 >= 50,000/s PostgreSQL.
+
+The ceiling (issue 20), measured in the same run right after each of our runs: the database's
+own raw insert of the same ``records`` rows into a fresh database of the same schema
+(SQLite ``executemany`` in one transaction; PostgreSQL binary ``COPY``), see
+scripts/benchlib_ingest.py. Printed: its median, ours, and the ratio. Target: >= 70%.
 """
 
 from __future__ import annotations
@@ -24,10 +29,15 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from benchlib_ingest import raw_postgresql, raw_sqlite, records_rows  # noqa: E402
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
@@ -166,6 +176,7 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=5, help="runs per backend (best, median, worst shown)"
     )
+    ap.add_argument("--quick", action="store_true", help="3 runs per backend instead of 5")
     ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument(
         "--workers",
@@ -181,6 +192,8 @@ def main() -> None:
         "(wall rate and process CPU time)",
     )
     args = ap.parse_args()
+    if args.quick:
+        args.repeat = min(args.repeat, 3)
     from anchor.core.prepare import _accelerator
 
     if args.receipts:
@@ -215,29 +228,53 @@ def main() -> None:
         f"ingest fast path ({native}; orjson + validation + canonical + hash, no database): "
         f"{fast_rate(lines):,.0f} records/s {load()}"
     )
+    rows = records_rows(lines)  # the same rows, for the database's raw insert (the ceiling)
     for workers in args.workers:
         w = f"workers={workers}"
         if args.backend in ("sqlite", "both"):
-            runs = []
-            for _ in range(args.repeat):
+            runs, raw = [], []
+            for _ in range(args.repeat):  # ours, then the ceiling: the same minute
                 with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
                     runs.append(run(f"sqlite:///{tmp}/bench.sqlite", lines, workers))
+                with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+                    raw.append(raw_sqlite(f"sqlite:///{tmp}/raw.sqlite", rows))
             print(f"SQLite     ingest {args.n:,} ({w}): {summary(runs)} {load()}")
+            print(f"SQLite     {ceiling(runs, raw, 'executemany, one transaction')} {load()}")
         if args.backend in ("postgresql", "both"):
-            import psycopg
-
-            runs = []
+            runs, raw = [], []
             for _ in range(args.repeat):
-                name = f"anchor_bench_{uuid.uuid4().hex[:10]}"
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'CREATE DATABASE "{name}"')
-                try:
-                    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+                with pg_database() as url:
                     runs.append(run(url, lines, workers))
-                finally:
-                    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                with pg_database() as url:
+                    raw.append(raw_postgresql(url, rows))
             print(f"PostgreSQL ingest {args.n:,} ({w}): {summary(runs)} {load()}")
+            print(f"PostgreSQL {ceiling(runs, raw, 'binary COPY, one transaction')} {load()}")
+
+
+@contextmanager
+def pg_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (dropped after); yields its URL."""
+    import psycopg
+
+    name = f"anchor_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def ceiling(runs: list[tuple[float, float]], raw: list[float], how: str) -> str:
+    """Our median against the median of the database's raw insert of the same rows."""
+    ours = statistics.median(r[0] for r in runs)
+    top = statistics.median(raw)
+    return (
+        f"raw insert of the same records rows ({how}): {top:,.0f} rows/s median of "
+        f"{len(raw)} (runs {', '.join(f'{x:,.0f}' for x in raw)}); ingest {ours:,.0f}/s = "
+        f"{100 * ours / top:.0f}% of it"
+    )
 
 
 def summary(runs: list[tuple[float, float]]) -> str:

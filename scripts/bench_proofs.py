@@ -1,33 +1,39 @@
 #!/usr/bin/env python3
-"""Proofs over HTTP: throughput and latency of GET /v1/proofs/{record_id} on a big batch.
+"""Proofs over HTTP against the server stack's own ceiling, side by side in one run.
 
 1. Builds (or reuses, ``--reuse``) a SQLite database with N records (default 1,000,000)
    sealed into ONE batch, whose anchor fields are then filled as the transaction manager
    would (fixed tx/block values: serving speed does not depend on them).
 2. Starts the product's own server: ``anchor serve --role api --workers N`` (uvicorn
-   workers, each built by ``anchor.api.app:create_app_from_env``).
-3. Drives load from a SEPARATE process on loopback: ``wrk`` (Debian package) with a Lua
-   script asking for uniformly random record ids, or, without wrk, a small asyncio httpx
-   generator. Bounded in time (``--seconds``) and connections (``--connections``).
-4. Prints requests/s and latency percentiles (p50/p90/p99), then stops every process it
-   started (by PID).
+   workers, each built by ``anchor.api.app:create_app_from_env``); with ``--before DIR``
+   also the same command from another checkout (e.g. a worktree of main) over the same
+   database, for a before/after in the same run.
+3. Starts the CEILING: the same uvicorn stack, same worker count, answering every request
+   with a fixed JSON body of the bundles' median size and the same headers
+   (``scripts/bench_ceiling_app.py``, a benchmark fixture that computes nothing).
+4. Drives each in turn from a SEPARATE process on loopback with the same load generator and
+   connections: ``wrk`` (Debian: ``apt-get install -y wrk``) with a Lua script asking for
+   uniformly random record ids, or, without wrk, a slower asyncio httpx generator.
+   ``--rounds`` interleaves them (order reversed every other round); medians are reported.
+5. Prints, for each: requests/s, p50/p99, server CPU per request, and our ratio to the
+   ceiling (req/s and p99), with the load average; then stops every process it started
+   (by PID). ``--profile``: one more run of ours under py-spy (``pip install py-spy``),
+   and where the server CPU per proof goes, by part (scripts/benchlib_profile.py).
 
-Targets (issue 5): >= 5,000 proofs/s with p99 <= 20 ms for a 1M-record batch on 2 cores.
+Targets (issue 20): proofs >= 50% of the ceiling's requests/s with p99 <= 10 ms, 1M-record
+batch, ``--workers 2``, on 2 cores.
 
     .venv/bin/python scripts/bench_proofs.py [--records 1000000] [--reuse] [--seconds 15]
+        [--rounds 2] [--before /tmp/before-perf]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import random
-import re
 import shutil
-import signal
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +42,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from benchlib_http import (  # noqa: E402
+    Load,
+    anchor_serve_argv,
+    ceiling_argv,
+    clean_env,
+    free_port,
+    make_loads,
+    measure,
+    rss_mib,
+    server,
+    worker_pids,
+)
+from benchlib_profile import breakdown, parts, record  # noqa: E402
 
 API_KEY = "bench-operator-key"
 SEED = 5
@@ -76,141 +97,70 @@ def build(db_path: Path, n: int) -> None:
     print(f"setup: ingested {res.accepted:,} records in {t1 - t0:.1f} s, sealed in {t2 - t1:.1f} s")
 
 
-def worker_pids(pid: int) -> list[int]:
-    """The processes ``anchor serve --workers N`` started (its children)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """user + system CPU time of processes (Linux /proc), in seconds."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_up(url: str, timeout: float = 60) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError("server did not come up")
-
-
-WRK_LUA = """
-local n = {n}
-math.randomseed({seed})
-wrk.headers["X-API-Key"] = "{key}"
-request = function()
-  return wrk.format("GET", string.format("/v1/proofs/r{sid}-%08d", math.random(0, n - 1)))
-end
-done = function(summary, latency, requests)
-  io.write(string.format("JSON {{\\"requests\\": %d, \\"seconds\\": %f, \\"non2xx\\": %d, ", summary.requests, summary.duration / 1e6, summary.errors.status))
-  io.write(string.format("\\"errors\\": %d, \\"p50_ms\\": %f, \\"p90_ms\\": %f, \\"p99_ms\\": %f, \\"max_ms\\": %f}}\\n",
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
-end
-"""
-
-
-def load_wrk(url: str, n: int, seconds: int, connections: int) -> dict[str, float]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_LUA.format(n=n, seed=random.randrange(1 << 30), key=API_KEY, sid=SEED))
-        script = f.name
-    try:
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t1",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--timeout",
-                "5s",
-                "-s",
-                script,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script)
-    m = re.search(r"^JSON (\{.*\})$", out, re.M)
-    assert m, out
-    res = json.loads(m.group(1))
-    res["rps"] = res["requests"] / res["seconds"]
-    return res
-
-
-def load_httpx(url: str, n: int, seconds: int, connections: int) -> dict[str, float]:
-    """Fallback load generator (much heavier on the CPU than wrk: numbers are pessimistic)."""
-    import asyncio
+def bundle_size(url: str, n: int, sample: int = 200) -> int:
+    """Median size of the bundles of ``sample`` random records, as served."""
+    import random
 
     import httpx
 
-    lat: list[float] = []
-    bad = 0
+    sizes = []
+    with httpx.Client(base_url=url, headers={"X-API-Key": API_KEY}) as client:
+        for _ in range(sample):
+            r = client.get(f"/v1/proofs/{record_id(random.randrange(n))}")
+            assert r.status_code == 200, r.text
+            sizes.append(len(r.content))
+    return int(statistics.median(sizes))
 
-    async def worker(client: httpx.AsyncClient, stop: float) -> None:
-        nonlocal bad
-        while time.perf_counter() < stop:
-            t = time.perf_counter()
-            r = await client.get(f"/v1/proofs/{record_id(random.randrange(n))}")
-            lat.append(time.perf_counter() - t)
-            if r.status_code != 200:
-                bad += 1
 
-    async def main() -> float:
-        limits = httpx.Limits(max_connections=connections)
-        async with httpx.AsyncClient(
-            base_url=url, limits=limits, headers={"X-API-Key": API_KEY}
-        ) as c:
-            t0 = time.perf_counter()
-            stop = t0 + seconds
-            await asyncio.gather(*(worker(c, stop) for _ in range(connections)))
-            return time.perf_counter() - t0
+def native_in(tree: Path) -> bool:
+    out = subprocess.run(
+        [sys.executable, "-c", "import anchor.core.native as n; print(n.native_available())"],
+        env=clean_env(tree), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return out.stdout.strip() == "True"
 
-    took = asyncio.run(main())
-    lat.sort()
 
-    def pct(p: float) -> float:
-        return lat[min(len(lat) - 1, int(len(lat) * p))] * 1000
+def write_config(path: Path, db_url: str, port: int) -> Path:
+    path.write_text(
+        f'database_url = "{db_url}"\napi_key = "{API_KEY}"\napi_port = {port}\n', encoding="utf-8"
+    )
+    return path
 
-    return {
-        "requests": len(lat),
-        "seconds": took,
-        "rps": len(lat) / took,
-        "non2xx": bad,
-        "errors": 0,
-        "p50_ms": pct(0.5),
-        "p90_ms": pct(0.9),
-        "p99_ms": pct(0.99),
-        "max_ms": lat[-1] * 1000,
-    }
+
+def report(name: str, runs: list[dict], ceiling: list[dict] | None) -> None:
+    med = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms", "cpu_us")}
+    loads = "/".join(f"{r['load']:.1f}" for r in runs)
+    line = (
+        f"{name:<9} {med['rps']:>8,.0f} req/s  p50 {med['p50_ms']:6.2f} ms  "
+        f"p99 {med['p99_ms']:6.2f} ms  server CPU {med['cpu_us']:5.0f} us/request"
+    )
+    if ceiling is not None:
+        c_rps = statistics.median(r["rps"] for r in ceiling)
+        c_p99 = statistics.median(r["p99_ms"] for r in ceiling)
+        line += f"  | {100 * med['rps'] / c_rps:5.1f}% of the ceiling's req/s, p99 x{med['p99_ms'] / c_p99:.1f}"
+    bad = sum(r["non2xx"] + r["errors"] for r in runs)
+    print(f"{line}  [load {loads}]{f'  non-2xx/errors {bad}' if bad else ''}")
+
+
+def profile(
+    args: argparse.Namespace, load: Load, url: str, supervisor: int, pids: list[int],
+    ceiling: list[dict],
+) -> None:  # fmt: skip
+    """One more load run of ours with py-spy recording its workers; the breakdown."""
+    with tempfile.TemporaryDirectory(prefix="bench-proofs-") as tmp:
+        raw = Path(tmp) / "stacks.txt"
+        spy = record(args.py_spy, supervisor, args.seconds + 2, raw)
+        time.sleep(1)  # py-spy attached
+        res = measure(load, url, pids, args.records, args.seconds, args.connections)
+        err = spy.communicate(timeout=120)[1].decode(errors="replace")
+        if not raw.exists():
+            print(f"py-spy wrote nothing: {err.strip()[-300:]}")
+            return
+        ceiling_us = statistics.median(r["cpu_us"] for r in ceiling)
+        print(
+            f"profile run: {res['rps']:,.0f} req/s under py-spy [load {res['load']:.1f}]\n"
+            + breakdown(parts(raw), res["cpu_us"], ceiling_us)
+        )
 
 
 def main() -> None:
@@ -224,65 +174,84 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=15)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--warmup", type=int, default=5, help="seconds of load before measuring")
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds (medians shown)")
+    ap.add_argument(
+        "--before", type=Path, help="another checkout (e.g. main) to serve the same database"
+    )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="then one more run of ours under py-spy: server CPU per proof by part",
+    )
+    ap.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy", help="its path")
     args = ap.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     if not (args.reuse and args.db.exists()):
         build(args.db, args.records)
     db_url = f"sqlite:///{args.db}"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    config = args.db.with_suffix(".toml")
-    config.write_text(
-        f'database_url = "{db_url}"\napi_key = "{API_KEY}"\napi_port = {port}\n',
-        encoding="utf-8",
-    )
-    # the product's own command: N uvicorn workers built by anchor.api.app:create_app_from_env
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "anchor.cli", "serve", "--role", "api",
-            "--workers", str(args.workers), "--config", str(config),
-        ],
-        env={k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
-        | {"PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    try:
-        wait_up(url)
-        use_wrk = shutil.which("wrk") is not None
-        load = load_wrk if use_wrk else load_httpx
+    load_name, load = make_loads(API_KEY, SEED)
+    trees = [("ours", ROOT)] + ([("before", args.before.resolve())] if args.before else [])
+    for name, tree in trees:
+        if not native_in(tree):
+            print(f"warning: {name} ({tree}) runs without the C accelerator")
+    with contextlib.ExitStack() as stack:
+        urls: dict[str, str] = {}
+        procs: dict[str, subprocess.Popen[bytes]] = {}
+        for name, tree in trees:
+            port = free_port()
+            config = write_config(args.db.with_suffix(f".{name}.toml"), db_url, port)
+            urls[name] = f"http://127.0.0.1:{port}"
+            argv = anchor_serve_argv(config, args.workers)
+            procs[name] = stack.enter_context(server(argv, clean_env(tree), urls[name]))
+        size = bundle_size(urls["ours"], args.records)
+        port = free_port()
+        urls["ceiling"] = f"http://127.0.0.1:{port}"
+        env = clean_env(ROOT) | {"BENCH_CEILING_BYTES": str(size)}
+        procs["ceiling"] = stack.enter_context(
+            server(ceiling_argv(port, args.workers), env, urls["ceiling"])
+        )
+        pids = {name: worker_pids(p.pid) for name, p in procs.items()}
         print(
-            f"load: {'wrk' if use_wrk else 'httpx (fallback)'}, {args.connections} connections, "
-            f"{args.workers} server processes, {os.cpu_count()} cores, random ids of {args.records:,}, "
-            "server: anchor serve --role api --workers N; "
+            f"load: {load_name}, {args.connections} connections, {args.seconds} s per run, "
+            f"{args.rounds} interleaved rounds; {args.workers} server processes each; "
+            f"{os.cpu_count()} cores; random ids of {args.records:,} records in one batch; "
+            f"ceiling: fixed {size:,}-byte body (the bundles' median size); "
             f"load average before: {os.getloadavg()[0]:.1f}"
         )
+        order = list(urls)
+        runs: dict[str, list[dict]] = {name: [] for name in order}
         if args.warmup:
-            load(url, args.records, args.warmup, args.connections)
-        pids = worker_pids(server.pid)
-        cpu0 = cpu_seconds(pids)
-        res = load(url, args.records, args.seconds, args.connections)
-        cpu = cpu_seconds(pids) - cpu0
-        per = cpu / max(1, res["requests"]) * 1e6
-        print(
-            f"proofs over HTTP: {res['rps']:,.0f} proofs/s ({res['requests']:,} in "
-            f"{res['seconds']:.1f} s), p50 {res['p50_ms']:.2f} ms, p90 {res['p90_ms']:.2f} ms, "
-            f"p99 {res['p99_ms']:.2f} ms, max {res['max_ms']:.1f} ms; non-2xx {res['non2xx']}, "
-            f"socket errors {res['errors']}"
-        )
-        print(
-            f"server CPU: {per:.0f} us per proof (all server processes; the load generator "
-            f"and other processes on the machine not counted) -> at most "
-            f"{1e6 / per:,.0f} proofs/s per fully available core; machine load average "
-            f"{os.getloadavg()[0]:.1f}"
-        )
-        ok = res["rps"] >= 5000 and res["p99_ms"] <= 20 and not res["non2xx"]
-        print(f"target >= 5,000/s and p99 <= 20 ms: {'met' if ok else 'NOT met'}")
-    finally:
-        server.send_signal(signal.SIGTERM)  # stops its workers too
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            for name in order:
+                load(urls[name], args.records, args.warmup, args.connections)
+        for r in range(args.rounds):
+            for name in order if r % 2 == 0 else order[::-1]:
+                res = measure(load, urls[name], pids[name], args.records, args.seconds,
+                              args.connections)  # fmt: skip
+                runs[name].append(res)
+                print(
+                    f"  round {r + 1} {name:<8} {res['rps']:>8,.0f} req/s  p99 "
+                    f"{res['p99_ms']:6.2f} ms  {res['cpu_us']:5.0f} us CPU/request  "
+                    f"[load {res['load']:.1f}]"
+                )
+        print(f"medians of {args.rounds} (server CPU: all server processes; wrk not counted):")
+        for name in order:
+            report(name, runs[name], None if name == "ceiling" else runs["ceiling"])
+        if args.before:
+            a = statistics.median(r["rps"] for r in runs["before"])
+            b = statistics.median(r["rps"] for r in runs["ours"])
+            ca = statistics.median(r["cpu_us"] for r in runs["before"])
+            cb = statistics.median(r["cpu_us"] for r in runs["ours"])
+            print(f"ours vs before: x{b / a:.2f} req/s, {cb - ca:+.0f} us CPU/request")
+        print("peak worker RSS: " + ", ".join(
+            f"{name} {rss_mib(p):.0f} MiB" for name, p in pids.items()
+        ))  # fmt: skip
+        if args.profile:
+            profile(args, load, urls["ours"], procs["ours"].pid, pids["ours"], runs["ceiling"])
+        rps = statistics.median(r["rps"] for r in runs["ours"])
+        ceiling = statistics.median(r["rps"] for r in runs["ceiling"])
+        p99 = statistics.median(r["p99_ms"] for r in runs["ours"])
+        ok = rps >= 0.5 * ceiling and p99 <= 10
+        print(f"target >= 50% of the ceiling and p99 <= 10 ms: {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def main() -> None:
         chain = RegistryView(s.registry.client, finality_depth=0)
         with Database.open(s.db_url) as db:
             with timed("reconcile (clean)", results):
-                report = reconcile(db, s.targets, chain, workers=workers)
+                report = reconcile(db, s.targets, chain, workers=workers, keys=s.keys)
             assert report.ok and report.records == args.n, report.differences[:5]
             with db.connect() as conn:
                 conn.execute(
@@ -50,7 +50,7 @@ def main() -> None:
                     )
                 )
             with timed("reconcile (one balance altered)", results):
-                report = reconcile(db, s.targets, chain, workers=workers)
+                report = reconcile(db, s.targets, chain, workers=workers, keys=s.keys)
             found = [(d.kind, d.record_id, d.field) for d in report.differences]
             assert found == [("record_altered", "bal-00000007", "locked")], found
         print(

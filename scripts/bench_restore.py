@@ -19,6 +19,7 @@ Target: restore and verify of 1,000,000 records in <= 60 s.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -41,6 +42,7 @@ class Setup:
     registry: Any  # tests.fixtures.chain.DeployedRegistry
     devnet: Any
     batch: Any
+    keys: Any  # anchor.backup.crypto.BackupKeys: the bundles are encrypted, as in service
 
 
 def records(n: int) -> Iterator[dict[str, Any]]:
@@ -73,6 +75,7 @@ def timed(label: str, results: dict[str, float]) -> Iterator[None]:
 @contextmanager
 def prepared(n: int, results: dict[str, float]) -> Iterator[Setup]:
     """Everything up to (and including) the backup; cleaned up afterwards."""
+    from anchor.backup.crypto import load_backup_keys, new_key_entry
     from anchor.backup.jobs import run_backups
     from anchor.backup.targets import DirectoryTarget
     from anchor.chain.devnet import start_devnet, stop_devnet
@@ -101,13 +104,17 @@ def prepared(n: int, results: dict[str, float]) -> Iterator[Setup]:
             for name in ("target-a", "target-b"):
                 (workdir / name).mkdir()
                 targets.append(DirectoryTarget(workdir / name))
+            # a key of the run's own (bundles are always encrypted), from the environment
+            env = {"ANCHOR_BACKUP_KEYS": new_key_entry("bench")}
+            os.environ.update(env)
             cfg = Config(backup_targets=tuple(str(t.root) for t in targets))
+            keys = load_backup_keys(cfg, env)
             with timed("backup (bundle + 2 targets)", results):
                 report = run_backups(db, cfg)
             assert report.ok, report
         size = sum(f.stat().st_size for f in (workdir / "target-a").rglob("*.bundle"))
         print(f"{'bundle size':>28}: {size / 1e6:8.1f} MB", flush=True)
-        yield Setup(workdir, url, targets, reg, devnet, batch)
+        yield Setup(workdir, url, targets, reg, devnet, batch, keys)
     finally:
         if devnet is not None:
             stop_devnet(devnet)
@@ -132,11 +139,11 @@ def main() -> None:
     with prepared(args.n, results) as s:
         chain = RegistryView(s.registry.client, finality_depth=0)
         with timed("verify (2 targets)", results):
-            report = verify_targets(s.targets, chain, workers=workers)
+            report = verify_targets(s.targets, chain, workers=workers, keys=s.keys)
         assert report.ok, report.failures()
         restored_url = f"sqlite:///{s.workdir / 'restored.sqlite'}"
         with timed("restore into SQLite", results), Database.open(restored_url) as fresh:
-            r = restore(fresh, s.targets[:1], chain, workers=workers)
+            r = restore(fresh, s.targets[:1], chain, workers=workers, keys=s.keys)
         assert r.records == args.n
         if args.pg:
             from tests.fixtures.db import create_pg_database, drop_pg_database
@@ -144,7 +151,7 @@ def main() -> None:
             name, url = create_pg_database()
             try:
                 with timed("restore into PostgreSQL", results), Database.open(url) as fresh:
-                    restore(fresh, s.targets[:1], chain, workers=workers)
+                    restore(fresh, s.targets[:1], chain, workers=workers, keys=s.keys)
             finally:
                 drop_pg_database(name)
         total = results["verify (2 targets)"] + results["restore into SQLite"]

@@ -47,6 +47,10 @@ from anchor.core.samples import sample_record_objs  # noqa: E402
 
 OUT = ROOT / "tests" / "vectors"
 SEED = 20250101
+# the kinds of the first vectors; later kinds get their own cases (and their own random
+# stream), so the files of the first ones never change
+FIRST_KINDS = ("order_event", "book_snapshot", "trade", "balance", "position")
+LATER_KINDS = tuple(k for k in KINDS if k not in FIRST_KINDS)
 
 
 def _h(b: bytes) -> str:
@@ -71,10 +75,32 @@ def _respell(obj: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
 
 
 def _records(rnd: random.Random) -> tuple[dict[str, Any], dict[str, bytes]]:
-    objs = list(sample_record_objs(2 * len(KINDS), seed=SEED, accounts=6, id_prefix="vec"))
+    objs = list(
+        sample_record_objs(
+            2 * len(FIRST_KINDS), seed=SEED, accounts=6, id_prefix="vec", kinds=FIRST_KINDS
+        )
+    )
     salts: dict[str, bytes] = {}
+    cases = _cases(objs, rnd, salts, 0)
+    later = random.Random(SEED + 16)
+    objs = list(
+        sample_record_objs(
+            3 * len(LATER_KINDS), seed=SEED + 16, accounts=6, id_prefix="vec", kinds=LATER_KINDS
+        )
+    )
+    cases += _cases(objs, later, salts, len(cases))
+    doc = {
+        "about": "record -> canonical JSON and leaf; commitment = keccak256(salt || utf8(id))",
+        "cases": cases,
+    }
+    return doc, salts
+
+
+def _cases(
+    objs: list[dict[str, Any]], rnd: random.Random, salts: dict[str, bytes], first: int
+) -> list[dict[str, Any]]:
     cases = []
-    for i, obj in enumerate(objs):
+    for i, obj in enumerate(objs, start=first):
         text = json.dumps(_respell(obj, rnd))
         rec = parse_record(text)
         for a in rec.accounts():
@@ -95,11 +121,7 @@ def _records(rnd: random.Random) -> tuple[dict[str, Any], dict[str, bytes]]:
                 "leaf": _h(leaf_hash(enc)),
             }
         )
-    doc = {
-        "about": "record -> canonical JSON and leaf; commitment = keccak256(salt || utf8(id))",
-        "cases": cases,
-    }
-    return doc, salts
+    return cases
 
 
 def _trees(rnd: random.Random) -> dict[str, Any]:
@@ -145,22 +167,47 @@ def _rebuild(b: ProofBundle, record_obj: dict[str, Any]) -> ProofBundle:
     ).with_checksum()
 
 
-def _bundles(rnd: random.Random) -> tuple[dict[str, bytes], dict[str, bytes], dict[str, Any]]:
-    objs = list(sample_record_objs(40, seed=SEED + 1, accounts=5, id_prefix="bat"))
-    records = [parse_record(o) for o in objs]
+def _batch(records: list[Any], rnd: random.Random, first_seq: int, block: int) -> tuple[Any, ...]:
+    """A sealed and anchored batch of ``records``: salts, commitments, seqs, the tree, the
+    tree position of each input and the anchor."""
     salts = {a: rnd.randbytes(32) for r in records for a in r.accounts()}
     commits = {a: account_commitment(a, s) for a, s in salts.items()}
-    seqs = list(range(501, 501 + len(records)))
+    seqs = list(range(first_seq, first_seq + len(records)))
     tree = MerkleTree.from_leaves(leaf_hashes(zip(records, seqs, strict=True), commits))
     pos = tree.tree_order_of_inputs()
     final = AnchorInfo(
         chain_id=31337,
         contract="0x5fbdb2315678afecb367f032d93f642f64180aa3",
         tx_hash=rnd.randbytes(32),
-        block_number=42,
+        block_number=block,
         block_hash=rnd.randbytes(32),
         status="final",
     )
+    return salts, commits, seqs, tree, pos, final
+
+
+def _later_bundles() -> dict[str, bytes]:
+    """One valid bundle per later kind, from a batch of their own."""
+    rnd = random.Random(SEED + 17)
+    objs = sample_record_objs(12, seed=SEED + 17, accounts=5, id_prefix="bat", kinds=LATER_KINDS)
+    records = [parse_record(o) for o in objs]
+    salts, commits, seqs, tree, pos, final = _batch(records, rnd, 901, 57)
+    out: dict[str, bytes] = {}
+    for kind in LATER_KINDS:
+        i = next(j for j, r in enumerate(records) if r.kind == kind)
+        r = records[i]
+        own = {a: salts[a] for a in r.accounts()[:1]}
+        b = make_bundle(r, seqs[i], commits, own, tree.proof(pos[i]), tree.root, 5, final)
+        out[f"valid-{kind.replace('_', '-')}-final.json"] = b.to_json()
+    return out
+
+
+def _bundles(rnd: random.Random) -> tuple[dict[str, bytes], dict[str, bytes], dict[str, Any]]:
+    objs = list(
+        sample_record_objs(40, seed=SEED + 1, accounts=5, id_prefix="bat", kinds=FIRST_KINDS)
+    )
+    records = [parse_record(o) for o in objs]
+    salts, commits, seqs, tree, pos, final = _batch(records, rnd, 501, 42)
 
     def bundle(i: int, anchor: AnchorInfo | None) -> ProofBundle:
         r = records[i]
@@ -177,7 +224,7 @@ def _bundles(rnd: random.Random) -> tuple[dict[str, bytes], dict[str, bytes], di
         )
 
     valid: dict[str, bytes] = {}
-    for kind in KINDS:
+    for kind in FIRST_KINDS:
         i = next(j for j, r in enumerate(records) if r.kind == kind)
         valid[f"valid-{kind.replace('_', '-')}-final.json"] = bundle(i, final).to_json()
     valid["valid-balance-pending.json"] = bundle(3, None).to_json()
@@ -257,6 +304,7 @@ def generate() -> dict[str, bytes]:
     records, _ = _records(rnd)
     files = {"records.json": _dump(records), "trees.json": _dump(_trees(rnd))}
     valid, broken, index = _bundles(rnd)
+    valid.update(_later_bundles())
     files.update({f"bundles/{k}": v for k, v in valid.items()})
     files.update({f"broken/{k}": v for k, v in broken.items()})
     files["broken/index.json"] = _dump(dict(sorted(index.items())))

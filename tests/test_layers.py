@@ -19,6 +19,7 @@ that reason; an exception that is no longer needed fails too, so the list stays 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import anchor
@@ -37,6 +38,7 @@ TOP_LEVEL = {
     "anchor.runtime": BASE,
     "anchor.logs": BASE,
     "anchor.chain_profiles": BASE,  # plain data the configuration is completed from
+    "anchor.config_chains": BASE,  # the chains of the configuration (issue 18)
 }
 PACKAGES = ("core", "verifier", "chain", "store", "backup", "service", "api")
 
@@ -186,3 +188,190 @@ def test_the_checker_sees_lazy_and_type_checking_imports(tmp_path: Path) -> None
         "anchor.chain.fees",
         "anchor.errors",
     }
+
+
+# --------------------------------------------------------------------------- persistence
+
+STORE = PACKAGE / "store"
+
+# SQL as this code base writes it: upper-case keywords in a string literal. Prose in
+# messages and docstrings does not match (docstrings are not looked at at all).
+_SQL = re.compile(
+    r"\bSELECT\s+(?:DISTINCT\s+)?[\w*(.,\s]+?\bFROM\b"
+    r"|\bSELECT\s+(?:1|COUNT|MAX|MIN|COALESCE|pg_\w+)\b"
+    r"|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
+    r"|\bCREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX|VIEW)\b|\bALTER\s+TABLE\b|\bDROP\s+TABLE\b"
+    r"|\bCOPY\s+\w+\s*\(|\bPRAGMA\s+\w+|\b(?:RELEASE\s+|ROLLBACK\s+TO\s+)?SAVEPOINT\s+\w+"
+)
+# calls that hand back database rows
+_ROW_CALLS = {"fetchone", "fetchall", "fetchmany", "first", "one", "one_or_none", "all"}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the docstring constants of a module, its classes and functions."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                out.add(id(body[0].value))
+    return out
+
+
+def sql_strings(source: str) -> list[tuple[int, str]]:
+    """(line, text) of every string literal of ``source`` that holds SQL; an f-string is
+    judged on its literal parts joined."""
+    tree = ast.parse(source)
+    docs = _docstrings(tree)
+    inside_fstrings = {
+        id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values
+    }
+    found = []
+    for node in ast.walk(tree):
+        text = None
+        if isinstance(node, ast.JoinedStr):
+            text = " ".join(
+                v.value
+                for v in node.values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            )
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docs
+            and id(node) not in inside_fstrings
+        ):
+            text = node.value
+        if text is not None and _SQL.search(text):
+            found.append((node.lineno, text.strip()[:60]))
+    return found
+
+
+def _row_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _ROW_CALLS
+    )
+
+
+def positional_row_reads(source: str) -> list[tuple[int, str]]:
+    """(line, expression) where a database row is read by position: ``x[<int>]`` on the
+    result of a row-returning call (``cur.fetchone()[0]``), on a name assigned from one
+    (``row = ....first()``), or on the loop variable over one (``for r in cur.fetchall()``,
+    ``for r in rows`` with ``rows = cur.fetchall()``)."""
+    tree = ast.parse(source)
+    found = []
+    for scope in ast.walk(tree):
+        if not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        rows: set[str] = set()
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Assign) and _row_call(node.value):
+                rows.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for node in ast.walk(scope):
+            if (
+                isinstance(node, ast.For | ast.comprehension)
+                and isinstance(node.target, ast.Name)
+                and (
+                    _row_call(node.iter)
+                    or (isinstance(node.iter, ast.Name) and node.iter.id in rows)
+                )
+            ):
+                rows.add(node.target.id)
+        for node in ast.walk(scope):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, int)
+                and (
+                    _row_call(node.value)
+                    or (isinstance(node.value, ast.Name) and node.value.id in rows)
+                )
+            ):
+                found.append((node.lineno, ast.unparse(node)))
+    return sorted(set(found))
+
+
+def _outside_store() -> dict[str, Path]:
+    return {m: p for m, p in all_modules().items() if STORE not in p.parents}
+
+
+def test_no_sql_outside_the_store() -> None:
+    bad = [
+        f"{module}:{line}: {text!r}"
+        for module, path in _outside_store().items()
+        for line, text in sql_strings(path.read_text(encoding="utf-8"))
+    ]
+    assert not bad, "SQL outside anchor/store (move it into a store repository):\n" + "\n".join(bad)
+
+
+def test_no_row_read_by_position_outside_the_store() -> None:
+    bad = [
+        f"{module}:{line}: {expr}"
+        for module, path in _outside_store().items()
+        for line, expr in positional_row_reads(path.read_text(encoding="utf-8"))
+    ]
+    assert not bad, "rows read by position (use the store's named rows):\n" + "\n".join(bad)
+
+
+def test_the_sql_checks_see_what_they_must_and_nothing_else() -> None:
+    source = (
+        '"""Docstring: SELECT a FROM b is prose here."""\n'
+        "def f(cur, table, ph):\n"
+        '    """INSERT INTO t in a docstring is fine."""\n'
+        '    cur.execute("SELECT seq, leaf FROM records WHERE seq = ?")\n'
+        '    cur.execute(f"SELECT COUNT(*) FROM {table}")\n'
+        '    cur.execute(f"UPDATE accounts SET eth_address = {ph}")\n'
+        '    cur.execute("SAVEPOINT anchor_chunk")\n'
+        '    raise ValueError("select a target from the list; update the file")\n'
+        "    n = cur.fetchone()[0]\n"
+        "    row = cur.first()\n"
+        "    rows = cur.fetchall()\n"
+        "    out = [r[1] for r in rows]\n"
+        "    for r in cur.fetchmany(10):\n"
+        "        print(r[2])\n"
+        "    parts = text.split()\n"
+        "    return row[3], parts[0], n\n"
+    )
+    assert [line for line, _ in sql_strings(source)] == [4, 5, 6, 7]
+    assert positional_row_reads(source) == [
+        (9, "cur.fetchone()[0]"),
+        (12, "r[1]"),
+        (14, "r[2]"),
+        (16, "row[3]"),
+    ]
+
+
+# outside the store, SQLAlchemy is only a type (a Connection handed to the store) and errors
+_SQLALCHEMY_OUTSIDE_STORE = {"sqlalchemy.engine", "sqlalchemy.exc"}
+
+
+def query_builder_imports(source: str) -> list[str]:
+    """The SQLAlchemy / SQLModel modules ``source`` imports beyond types and errors (query
+    builders: ``sa.select``, ``sa.text``, ``sqlmodel.select``, ...)."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module]
+        out += [
+            n
+            for n in names
+            if n.split(".")[0] in ("sqlalchemy", "sqlmodel") and n not in _SQLALCHEMY_OUTSIDE_STORE
+        ]
+    return out
+
+
+def test_no_query_builder_outside_the_store() -> None:
+    bad = [
+        f"{module}: imports {name}"
+        for module, path in _outside_store().items()
+        for name in query_builder_imports(path.read_text(encoding="utf-8"))
+    ]
+    assert not bad, "queries outside anchor/store (move them into a repository):\n" + "\n".join(bad)
+    assert query_builder_imports(
+        "import sqlalchemy as sa\nfrom sqlmodel import select\nfrom sqlalchemy.exc import DataError\n"
+    ) == ["sqlalchemy", "sqlmodel"]

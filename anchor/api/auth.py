@@ -25,15 +25,15 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from anchor.api.deps import get_config, get_db
 from anchor.config import Config
-from anchor.errors import AnchorError, InputError, NotFoundError
-from anchor.store.auth_models import TOKEN_API, TOKEN_SESSION, AccountToken, AuthChallenge
+from anchor.errors import AnchorError, InputError
+from anchor.store import auth_repo
+from anchor.store.auth_models import TOKEN_API, TOKEN_SESSION, AuthChallenge
 from anchor.store.db import Database
 
 __all__ = [
@@ -94,22 +94,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def hash_token(token: str) -> bytes:
     """sha256 of the token's UTF-8 bytes: what the database keeps."""
     return hashlib.sha256(token.encode("utf-8")).digest()
-
-
-def _account_exists(conn: Any, account_id: str) -> bool:
-    row = conn.execute(
-        sa.text("SELECT 1 FROM accounts WHERE account_id = :a"), {"a": account_id}
-    ).first()
-    return row is not None
 
 
 def issue_token(
@@ -123,18 +110,7 @@ def issue_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     expires = now + ttl if ttl is not None else None
-    with db.session() as s:
-        if not _account_exists(s.connection(), account_id):
-            raise NotFoundError("unknown account")
-        s.add(
-            AccountToken(
-                account_id=account_id,
-                token_hash=hash_token(token),
-                kind=kind,
-                created_at=now,
-                expires_at=expires,
-            )
-        )
+    auth_repo.add_token(db, account_id, hash_token(token), kind, now, expires)
     return IssuedToken(token=token, account_id=account_id, kind=kind, expires_at=expires)
 
 
@@ -142,40 +118,17 @@ def account_for_token(db: Database, token: str) -> str | None:
     """The account a live token belongs to, or None (unknown, expired or revoked)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         return None
-    with db.connect(write=False) as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT account_id, expires_at, revoked_at FROM account_tokens "
-                "WHERE token_hash = :h"
-            ),
-            {"h": hash_token(token)},
-        ).first()
+    row = auth_repo.token_by_hash(db, hash_token(token))
     if row is None or row.revoked_at is not None:
         return None
-    expires = _utc(_as_datetime(row.expires_at))
-    if expires is not None and expires <= utcnow():
+    if row.expires_at is not None and row.expires_at <= utcnow():
         return None
-    return str(row.account_id)
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    # raw SQL on SQLite returns ISO text; on PostgreSQL a datetime
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
+    return row.account_id
 
 
 def revoke_token(db: Database, token: str) -> bool:
     """Revoke a token (e.g. a logout); True when a live token was revoked."""
-    with db.connect() as conn:
-        result = conn.execute(
-            sa.text(
-                "UPDATE account_tokens SET revoked_at = :now "
-                "WHERE token_hash = :h AND revoked_at IS NULL"
-            ),
-            {"now": utcnow(), "h": hash_token(token)},
-        )
-        return bool(result.rowcount)
+    return auth_repo.revoke_token(db, hash_token(token), utcnow())
 
 
 # --------------------------------------------------------------------------- addresses
@@ -200,25 +153,7 @@ def link_eth_address(db: Database, account_id: str, address: str | None) -> str 
     """Link (or, with None, unlink) an Ethereum address to an account. One address belongs
     to at most one account."""
     cs = checksum_address(address) if address is not None else None
-    with db.connect() as conn:
-        if not _account_exists(conn, account_id):
-            raise NotFoundError("unknown account")
-        if cs is not None:
-            other = conn.execute(
-                sa.text(
-                    "SELECT account_id FROM accounts WHERE (eth_address = :cs "
-                    "OR eth_address = :lc) AND account_id <> :a"
-                ),
-                {"cs": cs, "lc": cs.lower(), "a": account_id},
-            ).first()
-            if other is not None:
-                from anchor.errors import ConflictError
-
-                raise ConflictError("address is already linked to another account")
-        conn.execute(
-            sa.text("UPDATE accounts SET eth_address = :cs WHERE account_id = :a"),
-            {"cs": cs, "a": account_id},
-        )
+    auth_repo.link_eth_address(db, account_id, cs)
     return cs
 
 
@@ -323,43 +258,21 @@ def issue_challenge(
         issued_at=now,
         expiration_time=now + ttl,
     )
-    with db.session() as s:
-        conn = s.connection()
-        open_now = conn.execute(
-            sa.text(
-                "SELECT COUNT(*) FROM auth_challenges WHERE address = :a AND used_at IS NULL "
-                "AND expires_at > :t"
-            ),
-            {"a": cs, "t": utcnow()},
-        ).scalar()
-        if int(open_now or 0) >= MAX_OPEN_CHALLENGES:
-            raise TooManyChallenges(
-                f"address: {MAX_OPEN_CHALLENGES} open challenges already; use one or wait"
-            )
-        # keep the table small: challenges expired for a while are dropped, and when it is
-        # full every expired one; a table still full refuses new challenges
-        conn.execute(
-            sa.text("DELETE FROM auth_challenges WHERE expires_at < :t"),
-            {"t": utcnow() - timedelta(days=1)},
+    challenge = AuthChallenge(
+        nonce=msg.nonce,
+        address=cs,
+        message_hash=hashlib.sha256(msg.text().encode("utf-8")).digest(),
+        issued_at=msg.issued_at,
+        expires_at=msg.expiration_time,
+    )
+    limits = auth_repo.ChallengeLimits(MAX_OPEN_CHALLENGES, max_rows, timedelta(days=1))
+    full = auth_repo.add_challenge(db, challenge, utcnow(), limits)
+    if full == "address":
+        raise TooManyChallenges(
+            f"address: {MAX_OPEN_CHALLENGES} open challenges already; use one or wait"
         )
-        rows = int(conn.execute(sa.text("SELECT COUNT(*) FROM auth_challenges")).scalar() or 0)
-        if rows >= max_rows:
-            conn.execute(
-                sa.text("DELETE FROM auth_challenges WHERE expires_at < :t OR used_at IS NOT NULL"),
-                {"t": utcnow()},
-            )
-            rows = int(conn.execute(sa.text("SELECT COUNT(*) FROM auth_challenges")).scalar() or 0)
-            if rows >= max_rows:
-                raise TooManyChallenges("sign-in: too many open challenges; try again later")
-        s.add(
-            AuthChallenge(
-                nonce=msg.nonce,
-                address=cs,
-                message_hash=hashlib.sha256(msg.text().encode("utf-8")).digest(),
-                issued_at=msg.issued_at,
-                expires_at=msg.expiration_time,
-            )
-        )
+    if full == "table":
+        raise TooManyChallenges("sign-in: too many open challenges; try again later")
     return msg
 
 
@@ -390,40 +303,22 @@ def login(
     msg = parse_siwe(message)
     now = now or utcnow()
     digest = hashlib.sha256(message.encode("utf-8")).digest()
-    with db.connect(write=False) as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT address, message_hash, expires_at, used_at FROM auth_challenges "
-                "WHERE nonce = :n"
-            ),
-            {"n": msg.nonce},
-        ).first()
+    row = auth_repo.challenge_by_nonce(db, msg.nonce)
     if row is None or not secrets.compare_digest(bytes(row.message_hash), digest):
         raise AuthError("challenge: unknown nonce or message not as issued")
     if row.used_at is not None:
         raise AuthError("challenge: already used")
-    expires = _utc(_as_datetime(row.expires_at))
+    expires = row.expires_at
     if expires is None or expires <= now or msg.expiration_time <= now:
         raise AuthError("challenge: expired")
     signer = _recover(message, signature)
     if signer.lower() != str(row.address).lower():
         raise AuthError("signature: not signed by the address in the message")
-    with db.connect() as conn:
-        account = conn.execute(
-            sa.text("SELECT account_id FROM accounts WHERE eth_address = :cs OR eth_address = :lc"),
-            {"cs": signer, "lc": signer.lower()},
-        ).first()
-        if account is None:
-            raise AuthError("address: not linked to any account")
-        used = conn.execute(
-            sa.text(
-                "UPDATE auth_challenges SET used_at = :now WHERE nonce = :n AND used_at IS NULL"
-            ),
-            {"now": now, "n": msg.nonce},
-        )
-        if used.rowcount != 1:
-            raise AuthError("challenge: already used")
-        account_id = str(account.account_id)
+    account_id = auth_repo.use_challenge(db, msg.nonce, signer, now)
+    if account_id is None:
+        raise AuthError("address: not linked to any account")
+    if account_id is False:
+        raise AuthError("challenge: already used")
     return issue_token(db, account_id, kind=TOKEN_SESSION, ttl=session_ttl)
 
 

@@ -1,7 +1,8 @@
 """Read-only batch endpoints: ``GET /v1/batches`` and ``GET /v1/batches/{id}``.
 
 The chain fields (tx hash, block, chain id, contract, times) are filled by the transaction
-manager; they are ``null`` until then. ``explorer`` links come from the config.
+manager; they are ``null`` until then, and show the batch's most advanced anchor; ``anchors``
+lists its anchor on each chain (issue 18). ``explorer`` links come from the config.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from anchor.errors import NotFoundError
 from anchor.store import queries
 from anchor.store.db import Database
 from anchor.store.models import Batch
+from anchor.store.tx_views import anchors_of
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
@@ -36,8 +38,45 @@ def _time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat()
 
 
-def batch_json(batch: Batch, config: Config | None = None) -> dict[str, Any]:
-    """The public JSON form of a batch (no record content, no salts)."""
+def anchors_json(jobs: list[Any], config: Config | None) -> list[dict[str, Any]]:
+    """A batch's anchor on each chain (issue 18): its state there, transaction and block,
+    with that chain's explorer links."""
+    from anchor.config_chains import chains_of
+
+    chains = {c.chain_id: c for c in chains_of(config)} if config is not None else {}
+    out = []
+    for job in jobs:
+        chain = chains.get(job.chain_id)
+        mined = job.state in ("included", "final")
+        tx = job.tx_hash if mined or job.state == "failed" else None
+        out.append(
+            {
+                "chain": chain.name if chain else None,
+                "chain_id": job.chain_id,
+                "contract": job.contract,
+                "state": job.state,
+                "tx_hash": tx,
+                "block_number": job.block_number if mined else None,
+                "block_hash": job.block_hash if mined else None,
+                "reorgs": job.reorgs,
+                "included_at": _time(job.included_at),
+                "final_at": _time(job.final_at),
+                "explorer": {
+                    "tx": chain.explorer_url("tx", tx=tx) if chain and tx else None,
+                    "block": chain.explorer_url("block", block=job.block_number)
+                    if chain and mined and job.block_number is not None
+                    else None,
+                },
+            }
+        )
+    return out
+
+
+def batch_json(
+    batch: Batch, config: Config | None = None, jobs: list[Any] | None = None
+) -> dict[str, Any]:
+    """The public JSON form of a batch (no record content, no salts); ``anchors``: its
+    anchor on each chain (``jobs``, the transaction manager's, when given)."""
     tx = _hex(batch.tx_hash)
     links: dict[str, str | None] = {}
     if config is not None:
@@ -66,6 +105,7 @@ def batch_json(batch: Batch, config: Config | None = None) -> dict[str, Any]:
         "anchored_at": _time(batch.anchored_at),
         "final_at": _time(batch.final_at),
         "explorer": links,
+        "anchors": anchors_json(jobs or [], config),
     }
 
 
@@ -78,8 +118,9 @@ def list_batches(
     config: Config = Depends(get_config),
 ) -> dict[str, Any]:
     batches = queries.list_batches(db, state=state, limit=limit, before_id=before)
+    jobs = anchors_of(db, [b.id for b in batches])
     return {
-        "batches": [batch_json(b, config) for b in batches],
+        "batches": [batch_json(b, config, jobs.get(b.id)) for b in batches],
         "next_before": batches[-1].id if len(batches) == limit else None,
     }
 
@@ -93,4 +134,4 @@ def get_batch(
     batch = queries.get_batch(db, batch_id)
     if batch is None:
         raise NotFoundError(f"batch {batch_id} not found")
-    return batch_json(batch, config)
+    return batch_json(batch, config, anchors_of(db, [batch_id]).get(batch_id))

@@ -105,11 +105,17 @@ async def explorer_anchors(
     config: ConfigDep,
     page: int = Query(1, ge=1, le=1_000_000),
     per_page: int = Query(50, ge=1, le=500),
+    chain: str | None = Query(
+        None, max_length=32, description="the chain's name in the config (default: the first)"
+    ),
 ) -> JSONResponse:
     """Anchors from the chain's events (cached, read incrementally) beside our batch records,
     every mismatch named; newest first, ``per_page`` a page; ``series``: the last
-    anchors, oldest first, for the chart."""
-    report = await run_in_threadpool(collect_anchors, db, config)
+    anchors, oldest first, for the chart. With several chains, ``chain`` picks one and
+    ``chains`` lists them all (name, chain id, registry)."""
+    from anchor.config_chains import chains_of
+
+    report = await run_in_threadpool(lambda: collect_anchors(db, config, chain=chain))
     newest = tuple(reversed(report.anchors))
     total = len(newest)
     pages = max(1, -(-total // per_page))
@@ -132,6 +138,11 @@ async def explorer_anchors(
             "pages": pages,
             "per_page": per_page,
             "series": series,
+            "chains": [
+                {"name": c.name, "chain_id": c.chain_id, "contract": c.contract_address}
+                for c in chains_of(config)
+            ],
+            "chain_name": chain or chains_of(config)[0].name,
         }
     )
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +32,7 @@ from anchor.api.proofs import NOT_FOUND, Viewer, load_proof
 from anchor.api.ratelimit import RateLimiter
 from anchor.config import Config
 from anchor.errors import ConflictError, InputError, NotFoundError
+from anchor.store import auth_repo
 from anchor.store.db import Database
 
 __all__ = ["latest_balance_proofs", "router"]
@@ -206,11 +206,7 @@ def logout(request: Request, db: DbDep, _account: AccountDep) -> Response:
 @router.get("/v1/me", tags=["me"], responses=_NEEDS_TOKEN)
 def me(account: AccountDep, db: DbDep) -> MeResponse:
     """The caller's account."""
-    with db.connect(write=False) as conn:
-        row = conn.execute(
-            sa.text("SELECT eth_address FROM accounts WHERE account_id = :a"), {"a": account}
-        ).first()
-    return MeResponse(account_id=account, eth_address=None if row is None else row.eth_address)
+    return MeResponse(account_id=account, eth_address=auth_repo.eth_address_of(db, account))
 
 
 def latest_balance_proofs(
@@ -218,28 +214,18 @@ def latest_balance_proofs(
 ) -> dict[str, Any]:
     """The bundles of ``account_id``'s latest anchored balance per asset (with its salt),
     and the newer balance records that are not anchored yet (status only)."""
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT r.record_id, r.seq, r.canonical, b.state FROM record_accounts ra "
-                "JOIN records r ON r.seq = ra.seq "
-                "LEFT JOIN batches b ON r.seq >= b.first_seq AND r.seq <= b.last_seq "
-                "WHERE ra.account_id = :a AND r.kind = 'balance' ORDER BY r.seq DESC"
-            ),
-            {"a": account_id},
-        )
-        chosen: dict[str, str] = {}
-        pending: list[dict[str, Any]] = []
-        for record_id, _seq, canonical, state in rows:
-            asset = str(json.loads(canonical).get("asset", ""))
-            if asset in chosen:
-                continue
-            if state in ("included", "final"):
-                chosen[asset] = str(record_id)
-            else:
-                pending.append(
-                    {"record_id": record_id, "asset": asset, "state": state or "unbatched"}
-                )
+    chosen: dict[str, str] = {}
+    pending: list[dict[str, Any]] = []
+    for row in auth_repo.balance_records(db, account_id):
+        asset = str(json.loads(row.canonical).get("asset", ""))
+        if asset in chosen:
+            continue
+        if row.state in ("included", "final"):
+            chosen[asset] = row.record_id
+        else:
+            pending.append(
+                {"record_id": row.record_id, "asset": asset, "state": row.state or "unbatched"}
+            )
     viewer = Viewer(account_id=account_id)
     proofs: list[Any] = []
     for asset in sorted(chosen):
@@ -279,15 +265,7 @@ def my_proof(
 ) -> Response:
     """The bundle of one record that mentions the caller's account."""
     try:
-        with db.connect(write=False) as conn:
-            mine = conn.execute(
-                sa.text(
-                    "SELECT 1 FROM record_accounts ra JOIN records r ON r.seq = ra.seq "
-                    "WHERE r.record_id = :r AND ra.account_id = :a"
-                ),
-                {"r": record_id, "a": account},
-            ).first()
-        if mine is None:
+        if not auth_repo.record_names_account(db, record_id, account):
             raise NotFoundError(NOT_FOUND)
         outcome = load_proof(db, record_id, Viewer(account_id=account), config)
     except NotFoundError:

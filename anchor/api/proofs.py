@@ -35,10 +35,7 @@ Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~20
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +43,9 @@ from anchor.config import Config
 from anchor.core.merkle import node_index_of_leaf, process_proof, proof_node_indices
 from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle, parse_bundle
 from anchor.core.records import Record, parse_record
-from anchor.errors import AnchorError, InputError, NotFoundError, StorageError
+from anchor.errors import InputError, NotFoundError, StorageError
 from anchor.store.db import Database
+from anchor.store.proof_reads import PRIVATE_KINDS, ProofBatch, ProofReader, proof_reader
 
 __all__ = [
     "NOT_FOUND",
@@ -58,7 +56,6 @@ __all__ = [
     "load_proof",
 ]
 
-PRIVATE_KINDS = frozenset({"balance", "position"})
 NODE = 32
 NOT_FOUND = "no proof available for this record id"
 _STATUS_OF_STATE = {"included": "included", "final": "final"}
@@ -102,22 +99,6 @@ class ProofOutcome:
             "state": self.state,
             "batch_id": self.batch_id,
         }
-
-
-@dataclass(frozen=True)
-class _BatchRow:
-    id: int
-    root: bytes
-    leaf_count: int
-    first_seq: int
-    last_seq: int
-    chunk_nodes: int
-    state: str
-    tx_hash: bytes | None
-    block_number: int | None
-    block_hash: bytes | None
-    chain_id: int | None
-    contract: str | None
 
 
 # --------------------------------------------------------------------------- caches
@@ -191,99 +172,13 @@ COMMITMENTS = _Cache(200_000)
 # --------------------------------------------------------------------------- reads
 
 
-class _Rows:
-    """Raw DB-API reads (SQL written with ``?``; turned into ``%s`` for psycopg)."""
-
-    def __init__(self, dbapi: Any, backend: str) -> None:
-        self.dbapi = dbapi
-        self.pg = backend == "postgresql"
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.pg else sql
-
-    def one(self, sql: str, params: Sequence[Any]) -> Any:
-        cur = self.dbapi.cursor()
-        try:
-            cur.execute(self._sql(sql), tuple(params))
-            return cur.fetchone()
-        finally:
-            cur.close()
-
-    def all(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        cur = self.dbapi.cursor()
-        try:
-            cur.execute(self._sql(sql), tuple(params))
-            return list(cur.fetchall())
-        finally:
-            cur.close()
-
-
-class _Held(threading.local):
-    """Per thread: a read connection held open per database (used only by the event-loop
-    thread of an API process, so one connection per process and database)."""
-
-    def __init__(self) -> None:
-        self.by_db: weakref.WeakKeyDictionary[Database, Any] = weakref.WeakKeyDictionary()
-
-
-_HELD = _Held()
-_SQLITE_MMAP = 1 << 30  # address space only; the OS page cache holds the pages anyway
-
-
-def _held_connection(db: Database) -> Any:
-    held = _HELD.by_db.get(db)
-    if held is not None:
-        return held
-    raw: Any = db.engine.raw_connection()
-    # Detached: never handed back to the pool (it is closed when dropped), so the
-    # autocommit mode below never leaks into the store's own transactions.
-    raw.detach()
-    if db.backend == "postgresql":
-        raw.dbapi_connection.autocommit = True  # each read sees the latest commit
-    elif db.backend == "sqlite":
-        # random record lookups over a big file: pages through mmap, not a read() each
-        cur = raw.dbapi_connection.cursor()
-        try:
-            cur.execute(f"PRAGMA mmap_size = {_SQLITE_MMAP}")
-        finally:
-            cur.close()
-    _HELD.by_db[db] = raw
-    return raw
-
-
-def _drop_held(db: Database) -> None:
-    raw = _HELD.by_db.pop(db, None)
-    if raw is not None:
-        with contextlib.suppress(Exception):
-            raw.close()
-
-
-@contextlib.contextmanager
-def _reader(db: Database, *, held: bool) -> Iterator[_Rows]:
-    """Rows from a pooled connection in a read transaction, or (``held``) from this
-    thread's held autocommit connection: a few microseconds instead of a pool checkout
-    and a BEGIN/COMMIT per request."""
-    if not held:
-        with db.connect(write=False) as conn:
-            yield _Rows(conn.connection.dbapi_connection, db.backend)
-        return
-    try:
-        raw = _held_connection(db)
-        yield _Rows(raw.dbapi_connection, db.backend)
-    except AnchorError:
-        raise
-    except Exception as exc:
-        _drop_held(db)  # a broken connection is not reused; the next request reconnects
-        raise StorageError(f"database read failed ({type(exc).__name__})") from None
-
-
 _NEAR = 64  # leaves looked at on each side when the search misses (damaged leaf level)
 
 
 class _Tree:
     """Node reads of one stored batch tree, through the chunk cache."""
 
-    def __init__(self, rows: _Rows, url: str, batch: _BatchRow) -> None:
+    def __init__(self, rows: ProofReader, url: str, batch: ProofBatch) -> None:
         self.rows = rows
         self.batch = batch
         self.prefix = (url, batch.id, batch.root)
@@ -294,15 +189,9 @@ class _Tree:
         missing = [no for no in set(chunk_nos) if no not in local]
         if not missing:
             return
-        marks = ",".join("?" * len(missing))
-        found = self.rows.all(
-            f"SELECT chunk_no, data FROM tree_chunks WHERE batch_id = ? AND chunk_no IN ({marks})",
-            (self.batch.id, *sorted(missing)),
-        )
-        for no, data in found:
-            blob = bytes(data)
-            self.local[int(no)] = blob
-            CHUNKS.put(self.prefix, int(no), blob)
+        for no, blob in self.rows.tree_chunks(self.batch.id, sorted(missing)):
+            CHUNKS.put(self.prefix, no, blob)  # counted against the bound (first)
+            self.local[no] = blob  # kept for this request even if the cache started over
         if any(no not in self.local for no in missing):
             raise StorageError(f"batch {self.batch.id}: stored tree chunks are missing")
 
@@ -403,7 +292,7 @@ class _Tree:
         raise StorageError(f"batch {self.batch.id}: the record's leaf is not in the stored tree")
 
 
-def anchor_info(batch: _BatchRow | Any, config: Config | None = None) -> AnchorInfo:
+def anchor_info(batch: ProofBatch | Any, config: Config | None = None) -> AnchorInfo:
     """The anchor fields of a batch as they are NOW (pending unless included/final with
     every field known). Missing chain id / contract fall back to the configuration."""
     status = _STATUS_OF_STATE.get(str(batch.state))
@@ -438,54 +327,6 @@ def anchor_info(batch: _BatchRow | Any, config: Config | None = None) -> AnchorI
     )
 
 
-_BATCH_SQL = (
-    "SELECT id, root, leaf_count, first_seq, last_seq, chunk_nodes, state, tx_hash, "
-    "block_number, block_hash, chain_id, contract FROM batches "
-    "WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1"
-)
-
-
-# the record and (LEFT JOIN) the batch whose seq range may hold it, in one statement, and
-# whether the viewer may see it: the operator, or a public kind, or a private one that names
-# the viewer's account. Decided by the database before anything is parsed; for a record the
-# viewer may not see, neither its text nor its batch is read, and an unknown id gives a row
-# of NULLs, so both cost the same (scripts/bench_oracle.py measures them).
-_RECORD_BATCH_SQL = (
-    "SELECT x.seq, x.canonical, x.leaf, b.id, b.root, b.leaf_count, b.first_seq, b.last_seq, "
-    "b.chunk_nodes, b.state, b.tx_hash, b.block_number, b.block_hash, b.chain_id, b.contract, "
-    "x.visible FROM (SELECT r.seq, r.leaf, r.canonical, (? OR r.kind NOT IN ("
-    + ", ".join(f"'{k}'" for k in sorted(PRIVATE_KINDS))
-    + ") OR EXISTS (SELECT 1 FROM record_accounts ra WHERE ra.seq = r.seq "
-    "AND ra.account_id = ?)) AS visible FROM (SELECT ? AS rid) q "
-    "LEFT JOIN records r ON r.record_id = q.rid) x "
-    "LEFT JOIN batches b ON x.visible AND b.id = (SELECT id FROM batches "
-    "WHERE first_seq <= x.seq ORDER BY first_seq DESC LIMIT 1)"
-)
-
-
-def _batch_of(rows: _Rows, seq: int) -> _BatchRow | None:
-    return _batch_row(rows.one(_BATCH_SQL, (seq,)), seq)
-
-
-def _batch_row(r: Sequence[Any] | None, seq: int) -> _BatchRow | None:
-    if r is None or r[0] is None or int(r[4]) < seq:
-        return None
-    return _BatchRow(
-        id=int(r[0]),
-        root=bytes(r[1]),
-        leaf_count=int(r[2]),
-        first_seq=int(r[3]),
-        last_seq=int(r[4]),
-        chunk_nodes=int(r[5]),
-        state=str(r[6]),
-        tx_hash=None if r[7] is None else bytes(r[7]),
-        block_number=None if r[8] is None else int(r[8]),
-        block_hash=None if r[9] is None else bytes(r[9]),
-        chain_id=None if r[10] is None else int(r[10]),
-        contract=None if r[11] is None else str(r[11]),
-    )
-
-
 def _may_see(record: Record, viewer: Viewer) -> bool:
     if record.kind not in PRIVATE_KINDS or viewer.operator:
         return True
@@ -493,7 +334,7 @@ def _may_see(record: Record, viewer: Viewer) -> bool:
 
 
 def _accounts(
-    rows: _Rows, url: str, accounts: tuple[str, ...], salts_for: set[str]
+    rows: ProofReader, url: str, accounts: tuple[str, ...], salts_for: set[str]
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """Commitments of every account of the record (cached), salts of ``salts_for`` only."""
     commitments: dict[str, bytes] = {}
@@ -504,15 +345,11 @@ def _accounts(
     want = [a for a in accounts if a not in commitments or a in salts_for]
     salts: dict[str, bytes] = {}
     if want:
-        marks = ",".join("?" * len(want))
-        for a, salt, c in rows.all(
-            f"SELECT account_id, salt, commitment FROM accounts WHERE account_id IN ({marks})",
-            want,
-        ):
-            commitments[str(a)] = bytes(c)
-            COMMITMENTS.put((url, str(a)), bytes(c))
-            if a in salts_for:
-                salts[str(a)] = bytes(salt)
+        for k in rows.account_keys(want):
+            commitments[k.account_id] = k.commitment
+            COMMITMENTS.put((url, k.account_id), k.commitment)
+            if k.account_id in salts_for:
+                salts[k.account_id] = k.salt
     if len(commitments) != len(set(accounts)):
         raise StorageError("an account of the record is missing from the accounts table")
     return commitments, salts
@@ -536,16 +373,14 @@ def load_proof(
     not mention. ``held``: read through this thread's held connection (the API's event
     loop only).
     """
-    with _reader(db, held=held) as rows:
-        params = (bool(viewer.operator), viewer.account_id or "", record_id)
-        row = rows.one(_RECORD_BATCH_SQL, params)
-        if row is None or row[0] is None or not row[15]:
+    with proof_reader(db, held=held) as rows:
+        found = rows.record(record_id, operator=viewer.operator, account_id=viewer.account_id or "")
+        if found is None:
             raise NotFoundError(NOT_FOUND)
-        seq, leaf = int(row[0]), bytes(row[2])
-        record = parse_record(str(row[1]))
+        seq, leaf, batch = found.seq, found.leaf, found.batch
+        record = parse_record(found.canonical)
         if not _may_see(record, viewer):
             raise NotFoundError(NOT_FOUND)
-        batch = _batch_row(row[3:15], seq)
         if batch is None:
             return ProofOutcome(record_id, "pending", "unbatched", None)
         info = anchor_info(batch, config)
@@ -567,8 +402,13 @@ def load_proof(
         if len(leaf) != NODE:
             raise StorageError(f"record {record_id!r}: the stored leaf is not 32 bytes")
         path = tree.path(node_index)
+    from anchor.api.proof_anchors import chain_anchors
+
+    anchors = chain_anchors(db, batch.id, config)  # several chains: a v2 bundle
     try:  # the core recomputes the leaf from the record and hashes the path to the root
-        bundle = make_bundle(record, seq, commitments, salts, path, batch.root, batch.id, info)
+        bundle = make_bundle(
+            record, seq, commitments, salts, path, batch.root, batch.id, info, anchors=anchors
+        )
     except InputError as exc:  # what is stored does not match: never served
         if process_proof(leaf, path) != batch.root:
             raise StorageError(

@@ -14,18 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
-
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from anchor.backup.bundle import Receipt, content_name, encode_bundle, encode_receipt
 from anchor.backup.layout import bundle_key, receipt_key
 from anchor.backup.source import BatchMismatch, BatchRow, bundle_from_db, list_batches
 from anchor.backup.targets import Target, TargetConflict, TargetUnavailable, open_target
 from anchor.errors import StorageError
-from anchor.store.backup_models import KIND_BUNDLE, KIND_RECEIPT, BackupObject
+from anchor.store.backup_models import KIND_BUNDLE, KIND_RECEIPT
+from anchor.store.backup_objects import known_objects, record_object
 
 if TYPE_CHECKING:
     from anchor.config import Config
@@ -86,36 +83,6 @@ class BackupReport:
         }
 
 
-def _record(
-    db: Database, batch_id: int, target: str, kind: str, key: str, sha: str, size: int
-) -> None:
-    table = BackupObject.__table__  # type: ignore[attr-defined]
-    try:
-        with db.connect(write=True) as conn:
-            exists = conn.execute(
-                sa.select(table.c.id).where(
-                    table.c.batch_id == batch_id,
-                    table.c.target == target,
-                    table.c.kind == kind,
-                    table.c.sha256 == sha,
-                )
-            ).first()
-            if exists is None:
-                conn.execute(
-                    table.insert().values(
-                        batch_id=batch_id,
-                        target=target,
-                        kind=kind,
-                        key=key,
-                        sha256=sha,
-                        size=size,
-                        written_at=datetime.now(UTC),
-                    )
-                )
-    except IntegrityError:
-        pass  # another process recorded the same object at the same moment
-
-
 def _receipt_of(batch: BatchRow, bundle_name: str, config: Config) -> Receipt | None:
     if batch.state != "final" or batch.tx_hash is None or batch.block_hash is None:
         return None
@@ -168,12 +135,9 @@ def run_backups(
     from anchor.backup.crypto import sealer_for
 
     sealer = sealer_for(config)  # encrypted, or plaintext by explicit opt-out only
-    table = BackupObject.__table__  # type: ignore[attr-defined]
     with db.connect(write=False) as conn:
         batches = list_batches(conn)
-        rows = conn.execute(
-            sa.select(table.c.batch_id, table.c.target, table.c.kind, table.c.sha256)
-        ).all()
+        rows = known_objects(conn)
     bundles: dict[tuple[int, str], str] = {}
     bundle_names: dict[int, str] = {}
     receipts: set[tuple[int, str, str]] = set()
@@ -207,7 +171,7 @@ def run_backups(
             failures.append(Failure(t.name, batch_id, "conflict", str(exc)))
             log.debug("backup conflict: %s", exc)
             return False
-        _record(db, batch_id, t.name, kind, key, sha, len(data))
+        record_object(db, batch_id, t.name, kind, key, sha, len(data))
         written.append(Written(batch_id, t.name, kind, key, result))
         return True
 

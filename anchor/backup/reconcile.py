@@ -38,6 +38,7 @@ from anchor.backup.reconcile_report import BatchSummary, Difference, ReconcileRe
 from anchor.backup.source import BatchMismatch, BatchRow, bundle_from_db, list_batches
 from anchor.backup.targets import Target
 from anchor.core.hashing import keccak256
+from anchor.store.batch_rows import RecordRow, record_by_id, records_by_seq, salts_of
 
 if TYPE_CHECKING:
     from anchor.backup.crypto import BackupKeys
@@ -68,46 +69,18 @@ def _record_id(canonical: bytes) -> str:
         return "?"
 
 
-# a stored record row as read for reconciliation:
-# (seq, record_id, kind, version, canonical bytes, content_hash, leaf)
-Row = tuple[int, str, str, int, bytes, bytes, bytes]
 # a leaf still to compare once the reference is rebuilt: (reference index, stored leaf,
 # record id, seq)
 LeafCheck = tuple[int, bytes, str, int]
 
 
-def _read_rows(conn: Any, lo: int, hi: int) -> dict[int, Row]:
-    cur = conn.connection.dbapi_connection.cursor()
-    ph = "?" if conn.dialect.name == "sqlite" else "%s"
-    try:
-        cur.execute(
-            "SELECT seq, record_id, kind, version, canonical, content_hash, leaf FROM records"
-            f" WHERE seq >= {ph} AND seq <= {ph}",
-            (lo, hi),
-        )
-        out: dict[int, Row] = {}
-        while True:
-            rows = cur.fetchmany(50_000)
-            if not rows:
-                return out
-            for r in rows:
-                c = r[4]
-                out[r[0]] = (
-                    r[0], r[1], r[2], r[3],
-                    c.encode() if isinstance(c, str) else bytes(c),
-                    bytes(r[5]), bytes(r[6]),
-                )  # fmt: skip
-    finally:
-        cur.close()
-
-
-def _columns_agree(row: Row) -> bool:
+def _columns_agree(row: RecordRow) -> bool:
     """Do the stored record_id, kind and version columns say what the canonical JSON says?"""
-    c = row[4]
-    version = b'"version":' + str(row[3]).encode()
+    c = row.canonical
+    version = b'"version":' + str(row.version).encode()
     return (
-        (b'"record_id":"' + row[1].encode() + b'"') in c
-        and (b'"kind":"' + row[2].encode() + b'"') in c
+        (b'"record_id":"' + row.record_id.encode() + b'"') in c
+        and (b'"kind":"' + row.kind.encode() + b'"') in c
         and (version + b"," in c or version + b"}" in c)
     )
 
@@ -128,7 +101,7 @@ def _compare_content(conn: Any, b: BatchRow, ref: Bundle, out: list[Difference])
                 )
             )
     lo, hi = min(b.first_seq, ref.first_seq), max(b.last_seq, ref.last_seq)
-    db_rows = _read_rows(conn, lo, hi)
+    db_rows = records_by_seq(conn, lo, hi)
     k = keccak256
     checks: list[LeafCheck] = []
     missing: list[int] = []  # reference indices not found at their seq
@@ -138,19 +111,19 @@ def _compare_content(conn: Any, b: BatchRow, ref: Bundle, out: list[Difference])
         if row is None:
             missing.append(i)
             continue
-        if row[4] != canonical:
+        if row.canonical != canonical:
             ref_rid = _record_id(canonical)
-            if row[1] != ref_rid or _record_id(row[4]) != ref_rid:
+            if row.record_id != ref_rid or _record_id(row.canonical) != ref_rid:
                 missing.append(i)  # another record at this seq: stays in db_rows
                 continue
-            for f in _fields(row[4], canonical):
+            for f in _fields(row.canonical, canonical):
                 out.append(Difference("record_altered", bid, ref_rid, f, detail=f"seq {seq}"))
         elif not _columns_agree(row):
             obj = orjson.loads(canonical)
             for cname, cdb, cref in (
-                ("record_id", row[1], obj["record_id"]),
-                ("kind", row[2], obj["kind"]),
-                ("version", row[3], obj["version"]),
+                ("record_id", row.record_id, obj["record_id"]),
+                ("kind", row.kind, obj["kind"]),
+                ("version", row.version, obj["version"]),
             ):
                 if cdb != cref:
                     out.append(
@@ -158,40 +131,42 @@ def _compare_content(conn: Any, b: BatchRow, ref: Bundle, out: list[Difference])
                             "record_altered", bid, str(obj["record_id"]), cname, detail=f"seq {seq}"
                         )
                     )
-        if row[5] != k(canonical):
+        if row.content_hash != k(canonical):
             out.append(
-                Difference("record_altered", bid, row[1], "content_hash", detail=f"seq {seq}")
+                Difference(
+                    "record_altered", bid, row.record_id, "content_hash", detail=f"seq {seq}"
+                )
             )
-        checks.append((i, row[6], row[1], seq))
+        checks.append((i, row.leaf, row.record_id, seq))
         del db_rows[seq]
     # reference records not at their seq: moved elsewhere, or deleted
-    by_rid = {r[1]: r for r in db_rows.values()}
+    by_rid = {r.record_id: r for r in db_rows.values()}
     for i in missing:
         rid = _record_id(ref.records[i])
         seq = ref.seqs[i]
         found = by_rid.pop(rid, None)
         if found is None:
-            found = _find_record(conn, rid)
+            found = record_by_id(conn, rid)
         if found is None:
             out.append(Difference("record_deleted", bid, rid, detail=f"seq {seq}"))
             continue
-        db_rows.pop(found[0], None)
+        db_rows.pop(found.seq, None)
         out.append(
             Difference(
-                "record_altered", bid, rid, "seq", detail=f"anchored at seq {seq}, now {found[0]}"
+                "record_altered", bid, rid, "seq", detail=f"anchored at seq {seq}, now {found.seq}"
             )
         )
-        if found[4] != ref.records[i]:
-            for f in _fields(found[4], ref.records[i]):
+        if found.canonical != ref.records[i]:
+            for f in _fields(found.canonical, ref.records[i]):
                 out.append(Difference("record_altered", bid, rid, f))
     for row in sorted(db_rows.values()):
-        if row[1] in by_rid:
+        if row.record_id in by_rid:
             out.append(
                 Difference(
                     "record_inserted",
                     bid,
-                    row[1],
-                    detail=f"seq {row[0]}: not in the anchored batch",
+                    row.record_id,
+                    detail=f"seq {row.seq}: not in the anchored batch",
                 )
             )
     _compare_salts(conn, bid, ref, out)
@@ -216,44 +191,9 @@ def _compare_leaves(
             out.append(Difference("record_altered", b.id, rid, "leaf", detail=f"seq {seq}"))
 
 
-def _find_record(conn: Any, record_id: str) -> Row | None:
-    ph = "?" if conn.dialect.name == "sqlite" else "%s"
-    cur = conn.connection.dbapi_connection.cursor()
-    try:
-        cur.execute(
-            "SELECT seq, record_id, kind, version, canonical, content_hash, leaf"
-            f" FROM records WHERE record_id = {ph}",
-            (record_id,),
-        )
-        r = cur.fetchone()
-    finally:
-        cur.close()
-    if r is None:
-        return None
-    c = r[4]
-    return (
-        int(r[0]), str(r[1]), str(r[2]), int(r[3]),
-        c.encode() if isinstance(c, str) else bytes(c), bytes(r[5]), bytes(r[6]),
-    )  # fmt: skip
-
-
 def _compare_salts(conn: Any, bid: int, ref: Bundle, out: list[Difference]) -> None:
-    ph = "?" if conn.dialect.name == "sqlite" else "%s"
-    raw = conn.connection.dbapi_connection
-    cur = raw.cursor()
-    try:
-        wanted = sorted(ref.salts)
-        found: dict[str, bytes] = {}
-        step = 500
-        for i in range(0, len(wanted), step):
-            part = wanted[i : i + step]
-            marks = ",".join([ph] * len(part))
-            cur.execute(
-                f"SELECT account_id, salt FROM accounts WHERE account_id IN ({marks})", part
-            )
-            found.update((str(a), bytes(s)) for a, s in cur.fetchall())
-    finally:
-        cur.close()
+    wanted = sorted(ref.salts)
+    found = salts_of(conn, wanted)
     for a in wanted:
         salt = found.get(a)
         if salt is None:

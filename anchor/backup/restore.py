@@ -12,6 +12,9 @@ so proofs are served from the restored database exactly as from the original.
 A batch with no acceptable bundle stops the restore (batch ids are sequential; later
 batches cannot be placed after a hole): the error names the batch and why each candidate was
 refused. Batches restored before it stay (each was verified against the chain).
+``up_to_batch=N`` (``anchor restore --up-to-batch N``) restores exactly batches 1..N, the
+books as of batch N; N must be anchored on chain.
+
 Not restored: account ``eth_address`` links and user credentials (not in bundles), the
 transaction manager's attempt history. Batches sealed but not anchored cannot be verified
 and are reported, not restored.
@@ -19,24 +22,27 @@ and are reported, not restored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from anchor.backup.bundle import Bundle, RebuiltBatch
-from anchor.backup.catalog import RebuildCache, list_target, read_bundle
+from anchor.backup.catalog import RebuildCache, TargetListing, list_target, read_bundle
 from anchor.backup.chainview import ZERO32, ChainView
 from anchor.backup.source import parse_iso
 from anchor.backup.targets import Target
 from anchor.core.hashing import keccak256
+from anchor.core.prepare import Prepared
 from anchor.errors import StorageError
-from anchor.store.bulk import bulk_insert
+from anchor.store.batches import NewBatch, insert_batch
+from anchor.store.queries import first_table_with_rows
+from anchor.store.record_writer import NewAccount, RecordWriter
 
 if TYPE_CHECKING:
     from anchor.backup.crypto import BackupKeys
 
-__all__ = ["RestoreRefused", "RestoreReport", "restore"]
+__all__ = ["RestoreRefused", "RestoreReport", "accepted_bundles", "restore"]
 
 CHUNK_NODES = 256  # the store's default (anchor.service.seal.DEFAULT_CHUNK_NODES)
 
@@ -70,61 +76,9 @@ class RestoreReport:
 
 
 def _check_empty(db: Any) -> None:
-    with db.connect(write=False) as conn:
-        raw = conn.connection.dbapi_connection
-        cur = raw.cursor()
-        try:
-            for table in ("records", "batches", "accounts", "tree_chunks"):
-                cur.execute(f"SELECT COUNT(*) FROM {table}")
-                if int(cur.fetchone()[0]):
-                    raise RestoreRefused(f"the target database is not empty ({table} has rows)")
-        finally:
-            cur.close()
-
-
-def _esc(text: str) -> str:
-    """Escape a value for PostgreSQL's COPY text format."""
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        return (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
-
-
-class _Writer:
-    def __init__(self, db: Any, raw: Any) -> None:
-        self.pg = db.backend == "postgresql"
-        self.raw = raw
-
-    def ts(self, text: str) -> Any:
-        dt = parse_iso(text)
-        if self.pg:
-            return dt
-        # SQLAlchemy's SQLite DateTime storage form (naive UTC), as the store writes it
-        return dt.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-    def copy_text(self, table: str, columns: Sequence[str], lines: Iterable[str]) -> None:
-        """PostgreSQL: ``COPY ... FROM STDIN`` of ready-made text-format lines (much faster
-        than per-row conversion for a million rows)."""
-        cur = self.raw.cursor()
-        try:
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                buf: list[str] = []
-                for line in lines:
-                    buf.append(line)
-                    if len(buf) >= 20_000:
-                        copy.write("".join(buf).encode("utf-8"))
-                        buf = []
-                if buf:
-                    copy.write("".join(buf).encode("utf-8"))
-        finally:
-            cur.close()
-
-    def insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        bulk_insert(self.raw, "postgresql" if self.pg else "sqlite", table, columns, rows)
+    table = first_table_with_rows(db, ("records", "batches", "accounts", "tree_chunks"))
+    if table is not None:
+        raise RestoreRefused(f"the target database is not empty ({table} has rows)")
 
 
 def _write_batch(
@@ -134,142 +88,70 @@ def _write_batch(
     chain: ChainView,
     salts_seen: dict[str, bytes],
 ) -> int:
-    """One transaction: accounts, records, links, the batch and its tree chunks."""
+    """One transaction: accounts, records, links (the store's one record writer, as
+    ingest), the batch and its tree chunks (its one batch writer, as seal)."""
     assert rebuilt.meta is not None
     facts = chain.anchor_facts(bundle.batch_id)
     new_accounts = []
     for account_id, salt in sorted(bundle.salts.items()):
         known = salts_seen.get(account_id)
         if known is None:
-            new_accounts.append((account_id, salt))
+            new_accounts.append(NewAccount(account_id, salt, rebuilt.commitments[account_id]))
         elif known != salt:
             raise RestoreRefused(
                 f"batch {bundle.batch_id}: account salt differs from an earlier batch's bundle"
             )
+    # records in seq order (the store's physical order): first_seq, first_seq + 1, ... (the
+    # candidate was refused otherwise)
+    order = sorted(range(len(bundle.seqs)), key=bundle.seqs.__getitem__)
+    first = bundle.first_seq
+    sealed_dt = parse_iso(bundle.sealed_at)
     with db.connect(write=True) as conn:
-        w = _Writer(db, conn.connection.dbapi_connection)
-        sealed_at = w.ts(bundle.sealed_at)
-        w.insert(
-            "accounts",
-            ("account_id", "salt", "commitment", "created_at"),
-            [(a, s, rebuilt.commitments[a], sealed_at) for a, s in new_accounts],
-        )
+        w = RecordWriter(db, conn)
+        w.insert_accounts(new_accounts, w.timestamp(sealed_dt))
         k = keccak256
-        rows = []
-        links: list[tuple[str, int]] = []
+        records: list[Prepared] = []
+        times: list[Any] = []
         ts_cache: dict[str, Any] = {}
-        for i, (seq, canonical) in enumerate(zip(bundle.seqs, bundle.records, strict=True)):
+        for i in order:
+            canonical = bundle.records[i]
             record_id, kind, version, accounts = rebuilt.meta[i]
             at = bundle.received_at[i]
             when = ts_cache.get(at)
             if when is None:
-                when = ts_cache[at] = w.ts(at)
-            rows.append(
-                (
-                    seq,
-                    record_id,
-                    kind,
-                    version,
-                    canonical.decode("ascii"),
-                    k(canonical),
-                    rebuilt.leaves[i],
-                    when,
-                )
+                when = ts_cache[at] = w.timestamp(parse_iso(at))
+            times.append(when)
+            records.append(
+                (i, record_id, kind, version, canonical.decode("ascii"), k(canonical), accounts, ())
             )
-            links.extend((a, seq) for a in accounts)
-        # records in seq order (the store's physical order)
-        rows.sort(key=lambda r: r[0])
-        links.sort(key=lambda r: (r[1], r[0]))
-        record_cols = (
-            "seq",
-            "record_id",
-            "kind",
-            "version",
-            "canonical",
-            "content_hash",
-            "leaf",
-            "received_at",
-        )
-        if w.pg:
-            # text COPY: bytea as \\x-hex, time stamps as the bundle's ISO text (validated
-            # above), backslashes escaped; canonical JSON and ids hold no tab or newline
-            w.copy_text(
-                "records",
-                record_cols,
-                (
-                    f"{r[0]}\t{_esc(r[1])}\t{r[2]}\t{r[3]}\t{_esc(r[4])}"
-                    f"\t\\\\x{r[5].hex()}\t\\\\x{r[6].hex()}\t{r[7].isoformat()}\n"
-                    for r in rows
-                ),
-            )
-            w.copy_text(
-                "record_accounts",
-                ("account_id", "seq"),
-                (f"{_esc(a)}\t{seq}\n" for a, seq in links),
-            )
-        else:
-            w.insert("records", record_cols, rows)
-            w.insert("record_accounts", ("account_id", "seq"), links)
-        anchor: tuple[Any, ...]
-        if facts is not None:
-            state = "final" if facts.final else "included"
-            anchor = (
-                facts.tx_hash,
-                facts.block_number,
-                facts.block_hash,
-                chain.chain_id,
-                chain.contract,
-            )
-        else:
-            state, anchor = "sealed", (None, None, None, None, None)
+        leaves = b"".join([rebuilt.leaves[i] for i in order])
+        w.insert_records(records, first, leaves, times)
         now = datetime.now(UTC)
-        w.insert(
-            "batches",
-            (
-                "id",
-                "root",
-                "leaf_count",
-                "first_seq",
-                "last_seq",
-                "chunk_nodes",
-                "sealed_at",
-                "state",
-                "tx_hash",
-                "block_number",
-                "block_hash",
-                "chain_id",
-                "contract",
-                "anchored_at",
-                "final_at",
+        anchored = facts is not None
+        insert_batch(
+            db,
+            conn,
+            NewBatch(
+                id=bundle.batch_id,
+                root=rebuilt.root,
+                leaf_count=bundle.leaf_count,
+                first_seq=bundle.first_seq,
+                last_seq=bundle.last_seq,
+                chunk_nodes=CHUNK_NODES,
+                sealed_at=sealed_dt,
+                state=("final" if facts.final else "included") if facts else "sealed",
+                tx_hash=facts.tx_hash if facts else None,
+                block_number=facts.block_number if facts else None,
+                block_hash=facts.block_hash if facts else None,
+                chain_id=chain.chain_id if anchored else None,
+                contract=chain.contract if anchored else None,
+                anchored_at=now if anchored else None,
+                final_at=now if facts and facts.final else None,
             ),
-            [
-                (
-                    bundle.batch_id,
-                    rebuilt.root,
-                    bundle.leaf_count,
-                    bundle.first_seq,
-                    bundle.last_seq,
-                    CHUNK_NODES,
-                    sealed_at,
-                    state,
-                    *anchor,
-                    w.ts(now.isoformat()) if facts else None,
-                    w.ts(now.isoformat()) if facts and facts.final else None,
-                )
-            ],
+            rebuilt.nodes,
         )
-        size = CHUNK_NODES * 32
-        nodes = rebuilt.nodes
-        w.insert(
-            "tree_chunks",
-            ("batch_id", "chunk_no", "data"),
-            [
-                (bundle.batch_id, no, nodes[start : start + size])
-                for no, start in enumerate(range(0, len(nodes), size))
-            ],
-        )
-    for a, s in new_accounts:
-        salts_seen[a] = s
+    for a in new_accounts:
+        salts_seen[a.account_id] = a.salt
     return len(new_accounts)
 
 
@@ -292,6 +174,112 @@ def _check_keys(listings: Sequence[Any], last: int, keys: BackupKeys | None) -> 
             break
 
 
+def _accept_batch(
+    batch_id: int,
+    listings: Sequence[TargetListing],
+    chain: ChainView,
+    cache: RebuildCache,
+    prev_last_seq: int,
+    keys: BackupKeys | None,
+    progress: Callable[[str], None] | None,
+    restored: Sequence[int],
+) -> tuple[Bundle, RebuiltBatch, list[str]]:
+    """The first bundle of ``batch_id`` whose records rebuild the root on chain, its rebuilt
+    batch and why the candidates before it were refused; RestoreRefused when none."""
+    chain_root = chain.root_of(batch_id)
+    if chain_root == ZERO32:
+        raise RestoreRefused(f"batch {batch_id}: not anchored on chain")
+    reasons: list[str] = []
+    for listing in listings:
+        for key in listing.bundles.get(batch_id, []):
+            read = read_bundle(listing.target, key, keys=keys)
+            where = f"batch {batch_id} on {listing.name} ({key.name[:12]})"
+            if read.status != "ok" or read.bundle is None:
+                reasons.append(f"{where}: {read.status}: {read.problem}")
+                continue
+            bundle = read.bundle
+            if progress:
+                progress(f"batch {batch_id}: verifying {bundle.leaf_count} records")
+            rebuilt = cache.rebuild(read)
+            if isinstance(rebuilt, str):
+                reasons.append(f"{where}: records do not rebuild: {rebuilt}")
+                continue
+            if rebuilt.root != chain_root:
+                reasons.append(f"{where}: recomputed root differs from the root on chain")
+                continue
+            if bundle.root != chain_root:
+                reasons.append(f"{where}: header root differs from the root on chain")
+                continue
+            if bundle.first_seq <= prev_last_seq:
+                reasons.append(f"{where}: seq range overlaps the previous batch")
+                continue
+            if sorted(bundle.seqs) != list(range(bundle.first_seq, bundle.last_seq + 1)):
+                reasons.append(f"{where}: its seqs are not the range first_seq..last_seq")
+                continue
+            cache.forget(key.name)
+            return bundle, rebuilt, reasons
+    raise RestoreRefused(
+        f"batch {batch_id}: no bundle accepted (restored batches {list(restored) or 'none'}"
+        f" kept): " + "; ".join(reasons or ["no readable bundle"])
+    )
+
+
+def _last_batch(chain: ChainView, up_to_batch: int | None) -> int:
+    """The last batch to restore: the last on chain, or ``up_to_batch`` (which must be
+    anchored on chain)."""
+    last_on_chain = chain.last_batch_id()
+    if up_to_batch is None:
+        return last_on_chain
+    if up_to_batch < 1:
+        raise RestoreRefused(f"--up-to-batch {up_to_batch}: batch ids start at 1")
+    if up_to_batch > last_on_chain:
+        raise RestoreRefused(
+            f"--up-to-batch {up_to_batch}: the registry's last anchored batch is {last_on_chain}"
+        )
+    return up_to_batch
+
+
+def _listings(sources: Sequence[Target], notes: list[str]) -> list[TargetListing]:
+    if not sources:
+        raise RestoreRefused("no backup source given")
+    listings = [list_target(t) for t in sources]
+    notes.extend(f"source {x.name} unavailable: {x.error}" for x in listings if x.error)
+    if all(x.error for x in listings):
+        raise RestoreRefused("; ".join(notes))
+    return listings
+
+
+def accepted_bundles(
+    sources: Sequence[Target],
+    chain: ChainView,
+    *,
+    keys: BackupKeys | None = None,
+    up_to_batch: int | None = None,
+    notes: list[str] | None = None,
+) -> Iterator[Bundle]:
+    """The bundles of batches 1.. (up to ``up_to_batch``) whose records rebuild the root on
+    chain, in batch order; stops (with a note) at a batch anchored on chain but in no
+    backup. RestoreRefused when a batch's every bundle is refused."""
+    notes = [] if notes is None else notes
+    listings = _listings(sources, notes)
+    last = _last_batch(chain, up_to_batch)
+    _check_keys(listings, last, keys)
+    on_targets = {b for x in listings for b in x.bundles}
+    cache = RebuildCache(workers=1)
+    prev_last_seq = 0
+    done: list[int] = []
+    for batch_id in range(1, last + 1):
+        if batch_id not in on_targets:
+            notes.append(f"anchored on chain but in no backup: batches {batch_id}..{last}")
+            return
+        bundle, _, _ = _accept_batch(
+            batch_id, listings, chain, cache, prev_last_seq, keys, None, done
+        )
+        prev_last_seq = bundle.last_seq
+        done.append(batch_id)
+        yield bundle
+
+
 def restore(
     db: Any,
     sources: Sequence[Target],
@@ -300,74 +288,39 @@ def restore(
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     keys: BackupKeys | None = None,
+    up_to_batch: int | None = None,
 ) -> RestoreReport:
-    """Restore every anchored batch the ``sources`` hold into the empty ``db``."""
+    """Restore every anchored batch the ``sources`` hold into the empty ``db``; with
+    ``up_to_batch``, exactly the batches 1..up_to_batch (each verified on chain)."""
     if not sources:
         raise RestoreRefused("no backup source given")
     _check_empty(db)
-    listings = [list_target(t) for t in sources]
-    notes = [f"source {x.name} unavailable: {x.error}" for x in listings if x.error]
-    if all(x.error for x in listings):
-        raise RestoreRefused("; ".join(notes))
+    notes: list[str] = []
+    listings = _listings(sources, notes)
     on_targets = sorted({b for x in listings for b in x.bundles})
-    last_on_chain = chain.last_batch_id()
-    _check_keys(listings, last_on_chain, keys)
+    last = _last_batch(chain, up_to_batch)
+    _check_keys(listings, last, keys)
     restored: list[int] = []
     refused: list[str] = []
     records = accounts = 0
     salts_seen: dict[str, bytes] = {}
     cache = RebuildCache(workers=workers, with_meta=True)
     prev_last_seq = 0
-    unanchored = tuple(b for b in on_targets if b > last_on_chain)
-    for batch_id in range(1, last_on_chain + 1):
+    unanchored = tuple(b for b in on_targets if b > chain.last_batch_id())
+    for batch_id in range(1, last + 1):
         if batch_id not in on_targets:
             break
-        chain_root = chain.root_of(batch_id)
-        if chain_root == ZERO32:
-            raise RestoreRefused(f"batch {batch_id}: not anchored on chain")
-        reasons: list[str] = []
-        accepted = False
-        for listing in listings:
-            for key in listing.bundles.get(batch_id, []):
-                read = read_bundle(listing.target, key, keys=keys)
-                where = f"batch {batch_id} on {listing.name} ({key.name[:12]})"
-                if read.status != "ok" or read.bundle is None:
-                    reasons.append(f"{where}: {read.status}: {read.problem}")
-                    continue
-                bundle = read.bundle
-                if progress:
-                    progress(f"batch {batch_id}: verifying {bundle.leaf_count} records")
-                rebuilt = cache.rebuild(read)
-                if isinstance(rebuilt, str):
-                    reasons.append(f"{where}: records do not rebuild: {rebuilt}")
-                    continue
-                if rebuilt.root != chain_root:
-                    reasons.append(f"{where}: recomputed root differs from the root on chain")
-                    continue
-                if bundle.root != chain_root:
-                    reasons.append(f"{where}: header root differs from the root on chain")
-                    continue
-                if bundle.first_seq <= prev_last_seq:
-                    reasons.append(f"{where}: seq range overlaps the previous batch")
-                    continue
-                if progress:
-                    progress(f"batch {batch_id}: writing")
-                accounts += _write_batch(db, bundle, rebuilt, chain, salts_seen)
-                records += bundle.leaf_count
-                prev_last_seq = bundle.last_seq
-                restored.append(batch_id)
-                accepted = True
-                cache.forget(key.name)
-                break
-            if accepted:
-                break
-        if not accepted:
-            raise RestoreRefused(
-                f"batch {batch_id}: no bundle accepted (restored batches {restored or 'none'}"
-                f" kept): " + "; ".join(reasons or ["no readable bundle"])
-            )
+        bundle, rebuilt, reasons = _accept_batch(
+            batch_id, listings, chain, cache, prev_last_seq, keys, progress, restored
+        )
+        if progress:
+            progress(f"batch {batch_id}: writing")
+        accounts += _write_batch(db, bundle, rebuilt, chain, salts_seen)
+        records += bundle.leaf_count
+        prev_last_seq = bundle.last_seq
+        restored.append(batch_id)
         refused.extend(reasons)
-    chain_only = tuple(b for b in range(len(restored) + 1, last_on_chain + 1))
+    chain_only = tuple(b for b in range(len(restored) + 1, last + 1))
     return RestoreReport(
         batches=tuple(restored),
         records=records,

@@ -12,6 +12,7 @@ from anchor.errors import ConfigError
 
 if TYPE_CHECKING:
     from anchor.config import Config
+    from anchor.config_chains import ChainConfig
 
 MIN_BUMP_PERCENT = Decimal("12.5")  # below this, nodes refuse a replacement
 ANCHOR_GAS_BUDGET = 100_000  # gas an anchor may use (service.tx_context.DEFAULT_GAS_LIMIT)
@@ -31,22 +32,36 @@ class TxSettings:
     fee_bump_percent: Decimal = Decimal(25)
     rebroadcast_seconds: float = 15.0
     max_fee_wei: int = 500 * 10**9
+    name: str = "primary"  # the chain's name in the configuration (logs, crash hook)
+    every: int = 1  # cadence: prepare once this many batches wait
 
     @classmethod
     def from_config(cls, config: Config) -> TxSettings:
-        if config.chain_id is None or not config.contract_address:
-            raise ConfigError("anchoring needs chain_id and contract_address in the config")
+        """The settings of the configuration's primary chain."""
+        from anchor.config_chains import chains_of
+
+        return cls.from_chain(chains_of(config)[0])
+
+    @classmethod
+    def from_chain(cls, chain: ChainConfig) -> TxSettings:
+        """The settings of one configured chain."""
+        if chain.chain_id is None or not chain.contract_address:
+            raise ConfigError(
+                f"anchoring on chain {chain.name!r} needs chain_id and contract_address"
+            )
         return cls(
-            chain_id=int(config.chain_id),
-            contract=str(config.contract_address),
-            start_block=max(0, int(config.contract_start_block)),
-            finality_depth=config.finality_depth,
-            confirmations=max(1, int(config.confirmations)),
-            stuck_after_seconds=float(config.stuck_after_seconds),
-            stuck_after_blocks=int(config.stuck_after_blocks),
-            fee_bump_percent=Decimal(str(config.fee_bump_percent)),
-            rebroadcast_seconds=float(config.rebroadcast_seconds),
-            max_fee_wei=max_fee_wei(config),
+            chain_id=int(chain.chain_id),
+            contract=str(chain.contract_address),
+            start_block=max(0, int(chain.contract_start_block)),
+            finality_depth=chain.finality_depth,
+            confirmations=max(1, int(chain.confirmations)),
+            stuck_after_seconds=float(chain.stuck_after_seconds),
+            stuck_after_blocks=int(chain.stuck_after_blocks),
+            fee_bump_percent=Decimal(str(chain.fee_bump_percent)),
+            rebroadcast_seconds=float(chain.rebroadcast_seconds),
+            max_fee_wei=max_fee_wei(chain),
+            name=chain.name,
+            every=max(1, int(chain.every)),
         )
 
     @property
@@ -54,7 +69,7 @@ class TxSettings:
         return max(self.fee_bump_percent, MIN_BUMP_PERCENT)
 
 
-def max_fee_wei(config: Config) -> int:
+def max_fee_wei(config: Config | ChainConfig) -> int:
     """The highest max fee per gas an attempt may offer: ``max_fee_gwei_cap``, lowered so
     that ``ANCHOR_GAS_BUDGET`` gas costs at most ``max_tx_fee_eth`` when that is set."""
     cap = int(Decimal(str(config.max_fee_gwei_cap)) * 10**9)

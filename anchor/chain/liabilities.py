@@ -3,9 +3,10 @@ path as the AnchorRegistry's, another salt), anchoring a round, reading rounds, 
 exchange's reserves (native and ERC-20 balances of declared wallets at one block).
 
 Knows no database: it takes and returns values. Anchoring a round is an operator's command
-that happens rarely, so it signs, sends and waits for the receipt itself (the batch
-transaction manager's fee bumping is not needed for it; a stuck round is sent again by
-re-running the command, which finds the round already anchored or anchors it).
+that happens rarely, so it signs, sends and waits for the receipt itself, outside the batch
+transaction manager (no stored signed bytes, no fee bumping, no reorg watch); a round sent but
+not recorded (a crash, a timeout) is adopted by re-running the command, which finds the
+round's ``RoundAnchored`` event (:meth:`LiabilitiesClient.find_round_anchored`).
 """
 
 from __future__ import annotations
@@ -152,6 +153,36 @@ class LiabilitiesClient:
                 [s.hash for s in path],
                 [list(s.sums) for s in path],
             ).call(block_identifier=block)
+        )
+
+    def find_round_anchored(self, round_id: int, *, from_block: int = 0) -> AnchoredRound | None:
+        """Where the ``RoundAnchored`` event of ``round_id`` was emitted (None when its log is
+        out of reach): what a re-run adopts when a round was sent but not recorded."""
+        topic = Web3.to_hex(
+            keccak(text="RoundAnchored(uint64,bytes32,uint64,uint64,bytes32[],uint256[])")
+        )
+        try:
+            logs = self.w3.eth.get_logs(
+                {
+                    "address": self.address,
+                    "fromBlock": from_block,
+                    "toBlock": "latest",
+                    "topics": [topic, "0x" + round_id.to_bytes(32, "big").hex()],
+                }
+            )
+            if not logs:
+                return None
+            tx_hash = logs[-1]["transactionHash"]
+            receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        except (Web3RPCError, ValueError) as exc:
+            raise ChainError(
+                f"cannot read the RoundAnchored event of round {round_id}: {exc}"
+            ) from None
+        return AnchoredRound(
+            Web3.to_hex(tx_hash),
+            int(receipt["blockNumber"]),
+            Web3.to_hex(receipt["blockHash"]),
+            int(receipt["gasUsed"]),
         )
 
     def anchor_round(

@@ -17,6 +17,7 @@ import typer
 
 from anchor.cli import (
     backup,
+    books,
     chain,
     config,
     consume,
@@ -46,7 +47,7 @@ app = typer.Typer(
 
 # Every command group, in the order ``anchor --help`` lists them.
 GROUPS: tuple[ModuleType, ...] = (verify, verify_liability, trust, chain, ingest, db, serve)
-GROUPS += (service, liabilities, consume, proofs, backup, demo, config)
+GROUPS += (service, liabilities, consume, proofs, backup, books, demo, config)
 
 
 def _version() -> str:

@@ -245,6 +245,9 @@ def register(app: typer.Typer) -> None:
         contract: str | None = ContractOpt,
         workers: int = WorkersOpt,
         as_json: bool = JsonOpt,
+        up_to_batch: int | None = typer.Option(
+            None, "--up-to-batch", help="restore exactly batches 1..N (the books as of batch N)"
+        ),
     ) -> None:
         """Rebuild records, accounts and batches from bundles into an empty database.
 
@@ -260,7 +263,13 @@ def register(app: typer.Typer) -> None:
         targets = [open_target(s) for s in sources]
         with Database.open(into) as db, _progress_status(not as_json) as progress:
             report = restore(
-                db, targets, chain, workers=_workers(workers), progress=progress, keys=_keys(cfg)
+                db,
+                targets,
+                chain,
+                workers=_workers(workers),
+                progress=progress,
+                keys=_keys(cfg),
+                up_to_batch=up_to_batch,
             )
         complete = not report.chain_only
         if as_json:

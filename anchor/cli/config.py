@@ -50,6 +50,10 @@ def redacted(cfg: Any) -> dict[str, Any]:
             value = REDACTED
         elif f.name in URL_FIELDS and value:
             value = [_url(v) for v in value] if isinstance(value, tuple) else _url(value)
+        elif f.name == "chains" and value:  # each chain as it takes effect, its URLs redacted
+            from anchor.config_chains import chains_of
+
+            value = [redacted(c) for c in chains_of(cfg)]
         elif isinstance(value, tuple):
             value = list(value)
         out[f.name] = value

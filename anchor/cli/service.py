@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Batches and their anchoring state (sealed → submitted → included → final)."""
         with _opened(config, database_url) as (cfg, db):
-            rows = _batch_rows(db, limit)
+            rows = _batch_rows(db, limit, cfg)
         if as_json:
             for row in rows:
                 typer.echo(json.dumps(row))
@@ -132,29 +132,68 @@ def _seal_and_anchor(db: Database, config: Config, *, wait: str, timeout: float)
             anchorer.tx.run_once()
         else:
             counts = anchorer.anchor_until(
-                lambda c: _unanchored(db) == 0 and not any(c.get(s, 0) for s in open_states),
+                lambda c: (
+                    _unanchored(db, config) == 0 and not any(c.get(s, 0) for s in open_states)
+                ),
                 timeout=timeout,
             )
             typer.echo("anchor states: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
-        remaining = _unanchored(db)
+        remaining = _unanchored(db, config)
         if remaining and wait != "none":
             raise typer.Exit(1)
     finally:
         leader.release()
 
 
-def _unanchored(db: Database) -> int:
-    from anchor.store.tx_repo import sealed_count
+def _unanchored(db: Database, config: Config) -> int:
+    from anchor.config_chains import chains_of
+    from anchor.store.tx_views import unanchored_count
 
-    return sealed_count(db)
+    ids = [int(c.chain_id) for c in chains_of(config) if c.chain_id is not None]
+    return unanchored_count(db, ids)
 
 
-def _batch_rows(db: Database, limit: int) -> list[dict[str, Any]]:
-    from anchor.store.tx_repo import batch_overview
+def _batch_rows(db: Database, limit: int, config: Config) -> list[dict[str, Any]]:
+    """One row per batch: its overall state (its most advanced anchor) and, under
+    ``chains``, its anchor on each configured chain with the gas and fee it cost."""
+    from anchor.config_chains import chains_of
+    from anchor.store.ops import batch_costs
+    from anchor.store.tx_views import batch_overview
 
+    overview = batch_overview(db, limit)
+    costs = batch_costs(db, [row.batch.id for row in overview])
+    # the configured chains, then any other chain a job names (a config without chain ids)
+    names: dict[int, str | None] = {
+        c.chain_id: c.name for c in chains_of(config) if c.chain_id is not None
+    }
+    for row in overview:
+        for chain_id in row.txs:
+            names.setdefault(chain_id, None)
+    primary = next(iter(names), None)
     rows = []
-    for row in batch_overview(db, limit):
-        b, tx = row.batch, row.tx
+    for row in overview:
+        b = row.batch
+        tx = row.txs.get(primary) if primary is not None else None
+        per_chain = []
+        for chain_id, name in names.items():
+            job = row.txs.get(chain_id)
+            gas, price = costs.get((chain_id, b.id), (None, None))
+            per_chain.append(
+                {
+                    "name": name,
+                    "chain_id": chain_id,
+                    "state": job.state if job else None,
+                    "nonce": job.nonce if job else None,
+                    "attempts": row.attempts.get(chain_id, 0),
+                    "tx_hash": job.tx_hash if job else None,
+                    "block_number": job.block_number if job else None,
+                    "reorgs": job.reorgs if job else 0,
+                    "gas_used": gas,
+                    "gas_price_wei": price,
+                    "fee_wei": None if gas is None or price is None else gas * price,
+                    "error": job.last_error if job else None,
+                }
+            )
         rows.append(
             {
                 "id": b.id,
@@ -163,13 +202,14 @@ def _batch_rows(db: Database, limit: int) -> list[dict[str, Any]]:
                 "anchor": tx.state if tx else None,
                 "root": "0x" + bytes(b.root).hex(),
                 "nonce": tx.nonce if tx else None,
-                "attempts": row.attempts,
+                "attempts": row.attempts.get(primary or 0, 0),
                 "tx_hash": "0x" + bytes(b.tx_hash).hex() if b.tx_hash else None,
                 "block_number": b.block_number,
                 "sealed_at": b.sealed_at.isoformat() if b.sealed_at else None,
                 "final_at": b.final_at.isoformat() if b.final_at else None,
                 "reorgs": tx.reorgs if tx else 0,
                 "error": tx.last_error if tx else None,
+                "chains": per_chain,
             }
         )
     return rows
@@ -180,8 +220,12 @@ def _print_batches(rows: list[dict[str, Any]], config: Config) -> None:
     from rich.table import Table
 
     colors = {"sealed": "yellow", "submitted": "cyan", "included": "blue", "final": "green"}
+    several = any(len(r["chains"]) > 1 for r in rows)
     table = Table(title="batches (newest first)")
-    for name in ("id", "records", "state", "tx", "block", "attempts", "sealed", "note"):
+    columns = ["id", "records", "state", "tx", "block", "attempts", "sealed", "note"]
+    if several:
+        columns.insert(3, "chains")
+    for name in columns:
         table.add_column(name, justify="right" if name in ("id", "records", "block") else "left")
     for r in rows:
         state = r["state"]
@@ -191,10 +235,18 @@ def _print_batches(rows: list[dict[str, Any]], config: Config) -> None:
             state = f"[{colors.get(state, 'white')}]{state}[/]"
         tx = r["tx_hash"] or ""
         link = config.explorer_url("tx", tx=tx) if tx else None
+        chains = [
+            " ".join(
+                f"{c['name'] or c['chain_id']}:"
+                f"[{colors.get(c['state'] or '', 'white')}]{c['state'] or '-'}[/]"
+                for c in r["chains"]
+            )
+        ]
         table.add_row(
             str(r["id"]),
             f"{r['records']:,}",
             state,
+            *(chains if several else []),
             (tx[:10] + "…" + tx[-6:]) if tx else "",
             "" if r["block_number"] is None else str(r["block_number"]),
             str(r["attempts"]),
@@ -222,6 +274,7 @@ def _alarm_rows(db: Database, show_all: bool) -> list[dict[str, Any]]:
             "id": a.id,
             "kind": a.kind,
             "batch_id": a.batch_id,
+            "chain_id": a.chain_id,
             "message": a.message,
             "count": a.count,
             "created_at": a.created_at.isoformat(),

@@ -1,5 +1,9 @@
-"""``anchor verify FILE (--offline | --rpc URL [--contract 0x.. | --trust-file F])`` and
-``anchor verify-receipt FILE --signer 0x..``.
+"""``anchor verify FILE (--offline | --rpc URL [--rpc URL ...] [--contract 0x.. | --trust-file F]
+[--require K])`` and ``anchor verify-receipt FILE --signer 0x..``.
+
+A bundle anchored on several chains (v2) is checked on each chain an ``--rpc`` serves, against
+the registry pinned for that chain: by default every anchor it names must hold; ``--require
+K`` accepts K valid final anchors on pinned registries (:mod:`anchor.verifier.policy`).
 
 FILE is one bundle in any JSON formatting, or the balance-proof response of
 ``GET /v1/me/balance-proofs``: each of its bundles is verified on its own, one line each,
@@ -50,7 +54,21 @@ def verify_command(
         bool, typer.Option("--offline", help="math only: leaf and root; no chain check")
     ] = False,
     rpc: Annotated[
-        str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain the root is anchored on")
+        list[str] | None,
+        typer.Option(
+            "--rpc",
+            help="JSON-RPC URL of a chain the root is anchored on (repeat it, one per chain, "
+            "for a bundle anchored on several)",
+        ),
+    ] = None,
+    require: Annotated[
+        int | None,
+        typer.Option(
+            "--require",
+            min=1,
+            help="accept K valid final anchors on pinned registries (default: every anchor "
+            "the bundle names must hold)",
+        ),
     ] = None,
     contract: Annotated[
         str | None,
@@ -91,8 +109,12 @@ def verify_command(
     from anchor.errors import AnchorError
     from anchor.verifier.trust import TrustStore
 
-    if offline == (rpc is not None):
+    rpcs = list(rpc or [])
+    if offline == bool(rpcs):
         typer.echo("error: give exactly one of --offline or --rpc URL", err=True)
+        raise typer.Exit(EXIT_UNUSABLE)
+    if offline and require is not None:
+        typer.echo("error: --require applies to the chain check (--rpc), not --offline", err=True)
         raise typer.Exit(EXIT_UNUSABLE)
     try:
         data = _read(file)
@@ -101,7 +123,7 @@ def verify_command(
         raise typer.Exit(EXIT_UNUSABLE) from None
     try:
         document = read_bundle_document(data)
-        trust = TrustStore.load(trust_file) if rpc is not None and contract is None else None
+        trust = TrustStore.load(trust_file) if rpcs and contract is None else None
     except AnchorError as exc:
         typer.echo(f"error: {exc.diagnostics()}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from None
@@ -111,7 +133,8 @@ def verify_command(
             _verify_one(
                 body,
                 f"{label}: " if document.several else "",
-                rpc=rpc,
+                rpcs=rpcs,
+                require=require,
                 contract=contract,
                 trust=trust,
                 finality_depth=finality_depth,
@@ -136,7 +159,8 @@ def _verify_one(
     data: bytes,
     prefix: str,
     *,
-    rpc: str | None,
+    rpcs: list[str],
+    require: int | None,
     contract: str | None,
     trust: TrustStore | None,
     finality_depth: int | None,
@@ -147,12 +171,13 @@ def _verify_one(
     from anchor.verifier.verify import verify_bundle_offline, verify_bundle_online
 
     try:
-        if rpc is not None:
+        if rpcs:
             result = verify_bundle_online(
                 data,
-                rpc,
+                rpcs[0] if len(rpcs) == 1 else rpcs,
                 contract=contract,
                 trust=trust,
+                require=require,
                 finality_depth=finality_depth,
                 timeout=timeout,
             )

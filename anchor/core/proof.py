@@ -1,4 +1,5 @@
-"""Proof bundle v1 (``"format": "ledger-anchor-proof/1"``): build, serialize, parse strictly.
+"""Proof bundles v1 and v2 (``"format": "ledger-anchor-proof/1"`` and ``/2``: v2 lists the
+anchors on several chains): build, serialize, parse strictly.
 
 :func:`make_bundle` builds a bundle from a record and its path; the types and their one
 canonical serialization are in :mod:`anchor.core.proof_bundle`, the strict parser
@@ -10,17 +11,21 @@ reference.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from anchor.core.leaves import _abi_encode
 from anchor.core.merkle import process_proof
 from anchor.core.proof_bundle import (
     FORMAT,
+    FORMAT_V2,
     MAX_BUNDLE_BYTES,
     MAX_PROOF_LEN,
     STATUSES,
     AnchorInfo,
     DisclosedAccount,
     ProofBundle,
+    check_anchor_list,
+    principal_anchor,
 )
 from anchor.core.proof_parse import parse_bundle
 from anchor.core.records import (
@@ -37,6 +42,7 @@ from anchor.errors import InputError
 
 __all__ = [
     "FORMAT",
+    "FORMAT_V2",
     "MAX_BUNDLE_BYTES",
     "MAX_PROOF_LEN",
     "STATUSES",
@@ -57,8 +63,11 @@ def make_bundle(
     root: bytes,
     batch_id: int,
     anchor: AnchorInfo | None = None,
+    *,
+    anchors: Sequence[AnchorInfo] | None = None,
 ) -> ProofBundle:
-    """Build a bundle for a requester owning the accounts in ``salts`` (and only those).
+    """Build a bundle for a requester owning the accounts in ``salts`` (and only those):
+    v1 with ``anchor``, or v2 listing ``anchors`` (one per chain; sorted by chain id here).
 
     ``commitments`` maps every account of the record to its commitment. The proof must lead
     from the record's leaf to ``root`` (checked: InputError otherwise).
@@ -95,6 +104,10 @@ def make_bundle(
         root=bytes(root),
         anchor=anchor or AnchorInfo(),
     )
+    if anchors is not None:
+        listed = tuple(sorted(anchors, key=lambda a: a.chain_id or 0))
+        check_anchor_list(listed)
+        bundle = replace(bundle, format=FORMAT_V2, anchors=listed, anchor=principal_anchor(listed))
     # (the bundle is ours until returned: its checksum is set in place, the body rendered once)
     object.__setattr__(bundle, "checksum", bundle.computed_checksum())
     return bundle

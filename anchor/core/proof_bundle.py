@@ -1,5 +1,11 @@
-"""Proof bundle v1 (``"format": "ledger-anchor-proof/1"``): the types and their one
-canonical serialization.
+"""Proof bundles v1 (``"format": "ledger-anchor-proof/1"``) and v2
+(``"ledger-anchor-proof/2"``): the types and their one canonical serialization.
+
+v2 (issue 18: a root anchored on several chains) is v1 with the member ``anchor`` replaced by
+``anchors``: a list of 1 to :data:`MAX_ANCHORS` anchor objects (the same six members as v1's
+``anchor``), in increasing ``chainId`` order, one per chain, each naming its chain and
+contract (status ``pending`` leaves the transaction fields null). Nothing else differs; a v1
+bundle stays readable and verifiable as it always was.
 
 A bundle is self-contained: the record (accounts shown only as commitments), the salts of
 the requesting user's own accounts, the seq, OpenZeppelin's ``leafEncoding`` and ``value``
@@ -30,6 +36,9 @@ from anchor.errors import ProofFormatError
 
 __all__ = [
     "FORMAT",
+    "FORMATS",
+    "FORMAT_V2",
+    "MAX_ANCHORS",
     "MAX_BUNDLE_BYTES",
     "MAX_PROOF_LEN",
     "STATUSES",
@@ -39,6 +48,9 @@ __all__ = [
 ]
 
 FORMAT: Final = "ledger-anchor-proof/1"
+FORMAT_V2: Final = "ledger-anchor-proof/2"
+FORMATS: Final = (FORMAT, FORMAT_V2)
+MAX_ANCHORS: Final = 16
 STATUSES: Final = ("pending", "included", "final")
 MAX_BUNDLE_BYTES: Final = 1 << 20
 MAX_PROOF_LEN: Final = 64
@@ -57,6 +69,7 @@ _KEYS: Final = (
     "anchor",
     "checksum",
 )
+_KEYS_V2: Final = tuple("anchors" if k == "anchor" else k for k in _KEYS)
 _ANCHOR_KEYS: Final = ("chainId", "contract", "txHash", "blockNumber", "blockHash", "status")
 _ACCOUNT_KEYS: Final = ("field", "accountId", "salt")
 _H32: Final = re.compile(r"0x[0-9a-f]{64}\Z")
@@ -110,6 +123,32 @@ class AnchorInfo:
         }
 
 
+_RANK: Final = {"final": 2, "included": 1, "pending": 0}
+
+
+def check_anchor_list(anchors: Sequence[AnchorInfo]) -> None:
+    """v2's rules for ``anchors``: 1 to MAX_ANCHORS entries, each naming its chain and
+    contract, chain ids strictly increasing (one anchor per chain). ProofFormatError."""
+    if not 1 <= len(anchors) <= MAX_ANCHORS:
+        raise ProofFormatError(f"anchors: must list 1 to {MAX_ANCHORS} anchors")
+    previous = -1
+    for i, a in enumerate(anchors):
+        if a.chain_id is None or a.contract is None:
+            raise ProofFormatError(f"anchors[{i}]: chainId and contract must be given")
+        if a.chain_id <= previous:
+            raise ProofFormatError(
+                f"anchors[{i}]: chainId must be greater than the previous one (one anchor per "
+                "chain, in increasing chainId order)"
+            )
+        previous = a.chain_id
+
+
+def principal_anchor(anchors: Sequence[AnchorInfo]) -> AnchorInfo:
+    """The most advanced anchor of a list (final, then included, then pending; ties: the
+    lowest chain id): what ``ProofBundle.anchor`` holds for a v2 bundle."""
+    return max(anchors, key=lambda a: (_RANK[a.status], -(a.chain_id or 0)))
+
+
 @dataclass(frozen=True)
 class DisclosedAccount:
     """One of the requester's own accounts: which record field holds it, its id and salt."""
@@ -124,7 +163,9 @@ class DisclosedAccount:
 
 @dataclass(frozen=True)
 class ProofBundle:
-    """A parsed or freshly built proof bundle (v1)."""
+    """A parsed or freshly built proof bundle. v1: ``anchor`` is its one anchor and
+    ``anchors`` is empty; v2: ``anchors`` lists every anchor (what is serialized) and
+    ``anchor`` is the most advanced of them (:func:`principal_anchor`)."""
 
     batch_id: int
     seq: int
@@ -138,6 +179,20 @@ class ProofBundle:
     anchor: AnchorInfo
     checksum: bytes = b""
     format: str = FORMAT
+    anchors: tuple[AnchorInfo, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ProofFormatError(f"format: unknown proof bundle format {self.format!r}")
+        if self.format == FORMAT and self.anchors:
+            raise ProofFormatError(f"anchors: a {FORMAT} bundle has one anchor")
+        if self.format == FORMAT_V2:
+            check_anchor_list(self.anchors)
+
+    @property
+    def all_anchors(self) -> tuple[AnchorInfo, ...]:
+        """Every anchor the bundle names (v1: its one anchor)."""
+        return self.anchors if self.format == FORMAT_V2 else (self.anchor,)
 
     def _obj(self, *, with_checksum: bool) -> dict[str, Any]:
         obj: dict[str, Any] = {
@@ -151,8 +206,11 @@ class ProofBundle:
             "leaf": "0x" + self.leaf.hex(),
             "proof": ["0x" + p.hex() for p in self.proof],
             "root": "0x" + self.root.hex(),
-            "anchor": self.anchor.to_obj(),
         }
+        if self.format == FORMAT_V2:
+            obj["anchors"] = [a.to_obj() for a in self.anchors]
+        else:
+            obj["anchor"] = self.anchor.to_obj()
         if with_checksum:
             obj["checksum"] = "0x" + self.checksum.hex()
         return obj
@@ -173,19 +231,18 @@ class ProofBundle:
                 )
                 + "\n  ]"
             )
-        a = self.anchor
-        anchor = (
-            f'{{\n    "chainId": {_num(a.chain_id)},\n    "contract": {_str_or_null(a.contract)},'
-            f'\n    "txHash": {_hex_str(a.tx_hash)},\n    "blockNumber": {_num(a.block_number)},'
-            f'\n    "blockHash": {_hex_str(a.block_hash)},\n    "status": {e(a.status)}\n  }}'
-        )
+        if self.format == FORMAT_V2:
+            member = '"anchors": [\n' + ",\n".join(_anchor_block(a, "    ") for a in self.anchors)
+            member += "\n  ]"
+        else:
+            member = '"anchor": ' + _anchor_block(self.anchor, "  ").lstrip()
         return (
             f'{{\n  "format": {e(self.format)},\n  "batchId": {int.__repr__(self.batch_id)},'
             f'\n  "seq": {int.__repr__(self.seq)},\n  "record": {rec},\n  "accounts": {accounts},'
             f'\n  "leafEncoding": {_json_str_list_cached(self.leaf_encoding)},'
             f'\n  "value": {_json_str_list(self.value)},\n  "leaf": "0x{self.leaf.hex()}",'
             f'\n  "proof": {_hex_list(self.proof)},'
-            f'\n  "root": "0x{self.root.hex()}",\n  "anchor": {anchor}\n}}\n'
+            f'\n  "root": "0x{self.root.hex()}",\n  {member}\n}}\n'
         )
 
     def _body(self) -> bytes:
@@ -207,8 +264,18 @@ class ProofBundle:
         return out
 
     def with_anchor(self, anchor: AnchorInfo) -> ProofBundle:
-        """A copy with new anchor fields (and a fresh checksum)."""
+        """A copy with new anchor fields (and a fresh checksum); v1 only."""
+        if self.format != FORMAT:
+            raise ProofFormatError("with_anchor: a v2 bundle takes with_anchors")
         return replace(self, anchor=anchor).with_checksum()
+
+    def with_anchors(self, anchors: Sequence[AnchorInfo]) -> ProofBundle:
+        """A v2 copy listing ``anchors`` (sorted by chain id; a fresh checksum)."""
+        listed = tuple(sorted(anchors, key=lambda a: a.chain_id or 0))
+        check_anchor_list(listed)
+        return replace(
+            self, format=FORMAT_V2, anchors=listed, anchor=principal_anchor(listed)
+        ).with_checksum()
 
     def to_obj(self) -> dict[str, Any]:
         return self._obj(with_checksum=True)
@@ -265,6 +332,16 @@ def _record_block(r: RedactedRecord) -> str:
         else:
             out.append(prefix + _enc_str(r.record_id))
     return "{\n" + ",\n".join(out) + "\n  }"
+
+
+def _anchor_block(a: AnchorInfo, indent: str) -> str:
+    """One anchor object as ``json.dumps(bundle, indent=2)`` writes it at ``indent``."""
+    i = indent + "  "
+    return (
+        f'{indent}{{\n{i}"chainId": {_num(a.chain_id)},\n{i}"contract": {_str_or_null(a.contract)},'
+        f'\n{i}"txHash": {_hex_str(a.tx_hash)},\n{i}"blockNumber": {_num(a.block_number)},'
+        f'\n{i}"blockHash": {_hex_str(a.block_hash)},\n{i}"status": {_enc_str(a.status)}\n{indent}}}'
+    )
 
 
 def _num(v: int | None) -> str:

@@ -19,14 +19,19 @@ from anchor.core.proof_bundle import (
     _H32,
     _H32_RUN,
     _KEYS,
+    _KEYS_V2,
     _U64,
-    FORMAT,
+    FORMAT_V2,
+    FORMATS,
+    MAX_ANCHORS,
     MAX_BUNDLE_BYTES,
     MAX_PROOF_LEN,
     STATUSES,
     AnchorInfo,
     DisclosedAccount,
     ProofBundle,
+    check_anchor_list,
+    principal_anchor,
 )
 from anchor.core.records import account_fields, parse_account_id, parse_redacted
 from anchor.errors import ProofFormatError, RecordError
@@ -143,7 +148,7 @@ def _parse_fast(raw: bytes) -> ProofBundle:
     for speed; exact field sets and order, and every rendering detail, are enforced by the
     final byte-for-byte comparison with the canonical serialization. Raises on any doubt."""
     top = _FAST_LOADS(raw.decode("ascii"))
-    if type(top) is not dict or len(top) != len(_KEYS) or top["format"] != FORMAT:
+    if type(top) is not dict or len(top) != len(_KEYS) or top["format"] not in FORMATS:
         raise _NotFast
     batch_id = _u64(top["batchId"])
     seq = _u64(top["seq"])
@@ -185,20 +190,11 @@ def _parse_fast(raw: bytes) -> ProofBundle:
     hexes = "".join(path) + top["leaf"] + top["root"] + top["checksum"]
     if len(hexes) != 66 * (len(path) + 3) or not _H32_RUN.match(hexes):
         raise _NotFast
-    an = top["anchor"]
-    if type(an) is not dict or len(an) != len(_ANCHOR_KEYS):
+    v2 = top["format"] == FORMAT_V2
+    listed = top["anchors"] if v2 else [top["anchor"]]
+    if type(listed) is not list or not 1 <= len(listed) <= MAX_ANCHORS:
         raise _NotFast
-    contract = an["contract"]
-    if contract is not None and (type(contract) is not str or not _ADDR.match(contract)):
-        raise _NotFast
-    anchor = AnchorInfo(
-        chain_id=_u64n(an["chainId"]),
-        contract=contract,
-        tx_hash=_h32f(an["txHash"]),
-        block_number=_u64n(an["blockNumber"]),
-        block_hash=_h32f(an["blockHash"]),
-        status=an["status"],
-    )
+    anchors = tuple(_anchor_fast(an) for an in listed)
     n = len(path)
     blob = bytes.fromhex(hexes.replace("0x", ""))
     bundle = ProofBundle(
@@ -211,13 +207,31 @@ def _parse_fast(raw: bytes) -> ProofBundle:
         leaf=blob[32 * n : 32 * n + 32],
         proof=tuple([blob[i : i + 32] for i in range(0, 32 * n, 32)]),
         root=blob[32 * n + 32 : 32 * n + 64],
-        anchor=anchor,
+        anchor=principal_anchor(anchors) if v2 else anchors[0],
         checksum=blob[32 * n + 64 :],
+        format=top["format"],
+        anchors=anchors if v2 else (),
     )
     canon = bundle.to_json()
     if raw != canon and raw != canon[:-1]:
         raise _NotFast
     return bundle
+
+
+def _anchor_fast(an: Any) -> AnchorInfo:
+    if type(an) is not dict or len(an) != len(_ANCHOR_KEYS):
+        raise _NotFast
+    contract = an["contract"]
+    if contract is not None and (type(contract) is not str or not _ADDR.match(contract)):
+        raise _NotFast
+    return AnchorInfo(
+        chain_id=_u64n(an["chainId"]),
+        contract=contract,
+        tx_hash=_h32f(an["txHash"]),
+        block_number=_u64n(an["blockNumber"]),
+        block_hash=_h32f(an["blockHash"]),
+        status=an["status"],
+    )
 
 
 def _parse_strict(raw: bytes, *, canonical_bytes: bool = True) -> ProofBundle:
@@ -243,11 +257,13 @@ def _parse_strict(raw: bytes, *, canonical_bytes: bool = True) -> ProofBundle:
     if not isinstance(top, dict):
         raise _fail("must be a JSON object")
     fmt = top.get("format")
-    if fmt != FORMAT:
+    if fmt not in FORMATS:
+        known = " and ".join(repr(f) for f in FORMATS)
         if isinstance(fmt, str) and fmt.startswith("ledger-anchor-proof/"):
-            raise _fail(f"unsupported format version {fmt!r} (this verifier reads {FORMAT!r})")
-        raise _fail(f"unknown format {fmt!r} (expected {FORMAT!r})")
-    top = _obj(top, "", _KEYS)
+            raise _fail(f"unsupported format version {fmt!r} (this verifier reads {known})")
+        raise _fail(f"unknown format {fmt!r} (expected {known})")
+    v2 = fmt == FORMAT_V2
+    top = _obj(top, "", _KEYS_V2 if v2 else _KEYS)
     batch_id = _int(top["batchId"], "batchId")
     seq = _int(top["seq"], "seq")
     assert batch_id is not None and seq is not None
@@ -282,30 +298,19 @@ def _parse_strict(raw: bytes, *, canonical_bytes: bool = True) -> ProofBundle:
         raise _fail(f"proof must be an array of at most {MAX_PROOF_LEN} hashes")
     proof = tuple(_h32n(p, f"proof[{i}]") for i, p in enumerate(top["proof"]))
     root = _h32n(top["root"], "root")
-    an = _obj(top["anchor"], "anchor", _ANCHOR_KEYS)
-    contract = an["contract"]
-    if contract is not None and (not isinstance(contract, str) or not _ADDR.match(contract)):
-        raise _fail("anchor.contract: malformed address (expected 0x and 40 lowercase hex digits)")
-    status = an["status"]
-    if status not in STATUSES:
-        raise _fail(f"anchor.status: must be one of {', '.join(STATUSES)}")
-    # the field checks raise their own "proof bundle: ..." errors; only AnchorInfo's own
-    # consistency checks need the prefix (wrapping both said "proof bundle: proof bundle:")
-    chain_id = _int(an["chainId"], "anchor.chainId", nullable=True)
-    tx_hash = _h32(an["txHash"], "anchor.txHash", nullable=True)
-    block_number = _int(an["blockNumber"], "anchor.blockNumber", nullable=True)
-    block_hash = _h32(an["blockHash"], "anchor.blockHash", nullable=True)
-    try:
-        anchor = AnchorInfo(
-            chain_id=chain_id,
-            contract=contract,
-            tx_hash=tx_hash,
-            block_number=block_number,
-            block_hash=block_hash,
-            status=status,
-        )
-    except ProofFormatError as exc:
-        raise _fail(str(exc)) from None
+    if v2:
+        listed = top["anchors"]
+        if not isinstance(listed, list) or not 1 <= len(listed) <= MAX_ANCHORS:
+            raise _fail(f"anchors must be an array of 1 to {MAX_ANCHORS} anchor objects")
+        anchors = tuple(_anchor_strict(an, f"anchors[{i}]") for i, an in enumerate(listed))
+        try:
+            check_anchor_list(anchors)
+        except ProofFormatError as exc:
+            raise _fail(str(exc)) from None
+        anchor = principal_anchor(anchors)
+    else:
+        anchor = _anchor_strict(top["anchor"], "anchor")
+        anchors = ()
     checksum = _h32n(top["checksum"], "checksum")
     bundle = ProofBundle(
         batch_id=batch_id,
@@ -319,6 +324,8 @@ def _parse_strict(raw: bytes, *, canonical_bytes: bool = True) -> ProofBundle:
         root=root,
         anchor=anchor,
         checksum=checksum,
+        format=fmt,
+        anchors=anchors,
     )
     if not canonical_bytes:
         return bundle
@@ -333,3 +340,36 @@ def _parse_strict(raw: bytes, *, canonical_bytes: bool = True) -> ProofBundle:
             "reformatted or edited"
         )
     return bundle
+
+
+def _anchor_strict(value: Any, where: str) -> AnchorInfo:
+    """One anchor object (v1's ``anchor``, or an entry of v2's ``anchors``)."""
+    an = _obj(value, where, _ANCHOR_KEYS)
+    contract = an["contract"]
+    if contract is not None and (not isinstance(contract, str) or not _ADDR.match(contract)):
+        raise _fail(
+            f"{where}.contract: malformed address (expected 0x and 40 lowercase hex digits)"
+        )
+    status = an["status"]
+    if status not in STATUSES:
+        raise _fail(f"{where}.status: must be one of {', '.join(STATUSES)}")
+    # the field checks raise their own "proof bundle: ..." errors; only AnchorInfo's own
+    # consistency checks need the prefix (wrapping both said "proof bundle: proof bundle:")
+    chain_id = _int(an["chainId"], f"{where}.chainId", nullable=True)
+    tx_hash = _h32(an["txHash"], f"{where}.txHash", nullable=True)
+    block_number = _int(an["blockNumber"], f"{where}.blockNumber", nullable=True)
+    block_hash = _h32(an["blockHash"], f"{where}.blockHash", nullable=True)
+    try:
+        return AnchorInfo(
+            chain_id=chain_id,
+            contract=contract,
+            tx_hash=tx_hash,
+            block_number=block_number,
+            block_hash=block_hash,
+            status=status,
+        )
+    except ProofFormatError as exc:
+        message = str(exc)
+        if where != "anchor":
+            message = message.replace("anchor:", f"{where}:", 1)
+        raise _fail(message) from None

@@ -68,6 +68,20 @@ _INT_RANGE: Final = {
 
 SIDES: Final = ("buy", "sell")
 ACTIONS: Final = ("new", "amend", "cancel", "fill")
+INSTRUMENT_TYPES: Final = ("spot", "perpetual", "future", "option")
+OPTION_TYPES: Final = ("none", "call", "put")
+# why a journal entry changes a balance (every change that is not a trade)
+REASONS: Final = (
+    "deposit",
+    "withdrawal",
+    "fee",
+    "funding",
+    "realized_pnl",
+    "liquidation",
+    "insurance_fund",
+    "transfer",
+    "option_settlement",
+)
 
 
 @dataclass(frozen=True)
@@ -185,6 +199,53 @@ _SCHEMAS: Final[dict[tuple[str, int], Schema]] = {
             _EXT,
         ),
     ),
+    # the books' replay kinds (docs/records.md, "Books"): what an instrument is, every
+    # balance change that is not a trade, and the mark price / funding rate of a market
+    ("instrument", 1): Schema(
+        "instrument",
+        6,
+        1,
+        (
+            FieldSpec("ts_ns", "u64"),
+            FieldSpec("market", "id", max_len=32),
+            FieldSpec("instrument_type", "enum", choices=INSTRUMENT_TYPES),
+            FieldSpec("base_asset", "id", max_len=32),
+            FieldSpec("settlement_asset", "id", max_len=32),
+            FieldSpec("contract_size", "u256"),
+            FieldSpec("initial_margin_bps", "u32"),
+            FieldSpec("maintenance_margin_bps", "u32"),
+            FieldSpec("expiry_ns", "u64"),
+            FieldSpec("strike", "u256"),
+            FieldSpec("option_type", "enum", choices=OPTION_TYPES),
+            _EXT,
+        ),
+    ),
+    ("journal", 1): Schema(
+        "journal",
+        7,
+        1,
+        (
+            FieldSpec("ts_ns", "u64"),
+            FieldSpec("account", "account"),
+            FieldSpec("asset", "id", max_len=32),
+            FieldSpec("amount", "i256"),
+            FieldSpec("reason", "enum", choices=REASONS),
+            FieldSpec("reference", "id", max_len=128),
+            _EXT,
+        ),
+    ),
+    ("mark_price", 1): Schema(
+        "mark_price",
+        8,
+        1,
+        (
+            FieldSpec("ts_ns", "u64"),
+            FieldSpec("market", "id", max_len=32),
+            FieldSpec("mark_price", "u256"),
+            FieldSpec("funding_rate", "i256"),
+            _EXT,
+        ),
+    ),
 }
 
 # Native field tags per schema, indexed like SCHEMA_INDEX: u uint, i int256, s string,
@@ -197,7 +258,16 @@ NATIVE_TAGS: Final = tuple(
     "".join(_NATIVE_TAG[f.tag] for f in _SCHEMAS[key].fields) for key in SCHEMA_LIST
 )
 
-KINDS: Final[tuple[str, ...]] = ("order_event", "book_snapshot", "trade", "balance", "position")
+KINDS: Final[tuple[str, ...]] = (
+    "order_event",
+    "book_snapshot",
+    "trade",
+    "balance",
+    "position",
+    "instrument",
+    "journal",
+    "mark_price",
+)
 KIND_CODES: Final[Mapping[str, int]] = MappingProxyType(
     {k: s.code for (k, _), s in _SCHEMAS.items()}
 )

@@ -5,8 +5,11 @@ calls. It owns no thread and no timer: :mod:`anchor.service.scheduler` decides w
 Every job works from the database, so a process killed at any point continues where the last
 commit left off when it starts again.
 
+Every configured chain (:func:`anchor.config_chains.chains_of`) has its own transaction
+manager (:mod:`anchor.service.chains`); :attr:`Anchorer.tx` is the primary chain's.
+
 ``fence`` (the leader lease's check, see :mod:`anchor.service.leader`) goes to the transaction
-manager, which asks it before signing and broadcasting. The stall alarms of
+managers, which ask it before signing and broadcasting. The stall alarms of
 :mod:`anchor.service.watchdog` are fed from every tick (:meth:`Anchorer.tick`) and, in a
 standby, from :meth:`Anchorer.watch`.
 """
@@ -16,12 +19,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from anchor.chain.fees import TxSettings, is_network_error
+from anchor.config_chains import chains_of
 from anchor.errors import ConfigError
+from anchor.service.chains import ChainSet, load_chain_key, make_chain_web3
 from anchor.service.crash import crash_point
 from anchor.service.metrics import observe_seal
 from anchor.service.txmanager import TickReport, TxManager, batch_counts
@@ -54,42 +58,32 @@ def tick_seconds(config: Config) -> float:
 
 
 def load_key(config: Config) -> SigningKey:
-    """The anchorer's key: the keystore file when configured, else the env variable."""
-    from anchor.chain.keys import load_signing_key
-
-    return load_signing_key(
-        keystore=config.keystore_path,
-        password_env=config.keystore_password_env,
-        key_env=config.private_key_env,
-    )
+    """The primary chain's anchoring key: the keystore file when configured, else the env
+    variable."""
+    return load_chain_key(chains_of(config)[0])
 
 
 def make_chain(config: Config) -> Any:
-    """A web3 for the anchorer: short timeouts and few retries (the next tick retries)."""
-    from anchor.chain.client import RetryPolicy, make_web3
-
-    if not config.rpc_url:
-        raise ConfigError("anchoring needs rpc_url in the config")
-    from anchor.config import uses_poa
-
-    return make_web3(
-        config.rpc_url,
-        policy=RetryPolicy(timeout=5.0, retries=2, backoff_factor=0.1),
-        poa=uses_poa(config),
-    )
+    """A web3 for the primary chain's manager: short timeouts and few retries."""
+    return make_chain_web3(chains_of(config)[0])
 
 
 @dataclass
 class TickSummary:
-    """What one anchorer tick did."""
+    """What one anchorer tick did: ``chain`` is the primary chain's pass, ``chains`` every
+    chain's by name (None: skipped this tick)."""
 
     sealed: list[int] = field(default_factory=list)
     chain: TickReport | None = None
+    chains: dict[str, TickReport | None] = field(default_factory=dict)
     backup_error: str | None = None
 
 
 class Anchorer:
-    """Seal, anchor and back up, against one database and one chain."""
+    """Seal, anchor (on every configured chain) and back up, against one database.
+
+    ``w3`` and ``key`` replace the primary chain's RPC and key; ``clients`` (chain name →
+    (web3, key)) any chain's (tests hand real anvils in)."""
 
     def __init__(
         self,
@@ -98,14 +92,20 @@ class Anchorer:
         *,
         w3: Any | None = None,
         key: SigningKey | None = None,
+        clients: Mapping[str, tuple[Any, SigningKey]] | None = None,
         backups: bool = True,
         fence: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.config = config
-        self._w3 = w3
-        self._key = key
-        self._tx: TxManager | None = None
+        self.chain_configs = chains_of(config)
+        self._clients = dict(clients or {})
+        primary = self.chain_configs[0].name
+        if (w3 is not None or key is not None) and primary not in self._clients:
+            w3 = w3 if w3 is not None else make_chain_web3(self.chain_configs[0])
+            key = key if key is not None else load_chain_key(self.chain_configs[0])
+            self._clients[primary] = (w3, key)
+        self._chains: ChainSet | None = None
         self._backups = backups
         self.fence = fence
         self.watchdog = Watchdog(db, config)
@@ -113,14 +113,26 @@ class Anchorer:
 
     # -- pieces, built lazily so a missing RPC or key shows up as a clear error at use --
     @property
-    def tx(self) -> TxManager:
-        if self._tx is None:
-            w3 = self._w3 if self._w3 is not None else make_chain(self.config)
-            key = self._key if self._key is not None else load_key(self.config)
-            self._tx = TxManager(
-                self.db, w3, key, TxSettings.from_config(self.config), fence=self.fence
+    def chains(self) -> ChainSet:
+        """Every chain's manager (built at first use)."""
+        if self._chains is None:
+            self._chains = ChainSet(
+                self.db, self.config, self.chain_configs, clients=self._clients, fence=self.fence
             )
-        return self._tx
+        return self._chains
+
+    @property
+    def managers(self) -> list[TxManager]:
+        return self.chains.managers
+
+    @property
+    def tx(self) -> TxManager:
+        """The primary chain's manager."""
+        return self.chains.managers[0]
+
+    def close(self) -> None:
+        if self._chains is not None:
+            self._chains.close()
 
     # -- sealing -------------------------------------------------------------------------
     def seal_pending(self, *, minimum: int = 1) -> list[Batch]:
@@ -150,21 +162,14 @@ class Anchorer:
 
     # -- the tick ------------------------------------------------------------------------
     def tick(self) -> TickSummary:
-        """Seal if the size trigger is reached, then one transaction-manager pass, then
-        backups (if the backup module is installed; its errors never stop anchoring), then
-        the watchdog. While the registry address holds no (or other) code, the pass is
-        skipped quietly: the ``registry_code_missing`` alarm says why."""
+        """Seal if the size trigger is reached, then one transaction-manager pass per chain
+        (:meth:`ChainSet.run`), then backups (if the backup module is installed; its errors
+        never stop anchoring), then the watchdog. While a chain's registry address holds no
+        (or other) code, its pass is skipped quietly: ``registry_code_missing`` says why."""
         summary = TickSummary()
         summary.sealed = [b.id for b in self.seal_pending(minimum=self.config.seal_size_trigger)]
-        tx = self.tx
-        if self.watchdog.registry_ok(tx):
-            try:
-                summary.chain = tx.run_once()
-            except Exception as exc:
-                if is_network_error(exc) or not self.watchdog.tick_failed(tx, exc):
-                    raise
-            else:
-                self.watchdog.rpc_seen(summary.chain)
+        summary.chains = self.chains.run()
+        summary.chain = summary.chains.get(self.chain_configs[0].name)
         if self._backups:
             summary.backup_error = run_backups(self.db, self.config)
         self.watchdog.check()
@@ -187,10 +192,12 @@ class Anchorer:
         timeout: float,
         poll: float = 0.2,
     ) -> dict[str, int]:
-        """Tick until ``done(state counts)`` or ``timeout`` seconds; returns the counts."""
+        """Tick every chain until ``done(state counts)`` or ``timeout`` seconds; returns the
+        counts (over every chain)."""
         deadline = time.monotonic() + timeout
         while True:
-            self.tx.run_once()
+            for manager in self.managers:
+                manager.run_once()
             counts = batch_counts(self.db)
             if done(counts) or time.monotonic() >= deadline:
                 return counts

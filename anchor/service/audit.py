@@ -21,11 +21,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from anchor.config import Config
 from anchor.errors import AnchorError
 from anchor.store.anchor_events import ScanState, cached_events, save_scan, scan_state
+from anchor.store.batch_rows import audit_batches
 from anchor.store.db import Database
 
 __all__ = [
@@ -151,28 +150,20 @@ class AnchorsReport:
 
 
 def _db_batches(db: Database) -> dict[int, DbSide]:
-    out: dict[int, DbSide] = {}
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT b.id, b.root, b.leaf_count, b.state, b.tx_hash, b.block_number,"
-                " b.block_hash, b.sealed_at, b.final_at, r.received_at AS first_received"
-                " FROM batches b LEFT JOIN records r ON r.seq = b.first_seq ORDER BY b.id"
-            )
+    return {
+        r.id: DbSide(
+            root=_hex(r.root) or "",
+            leaf_count=r.leaf_count,
+            state=r.state,
+            tx_hash=_hex(r.tx_hash),
+            block_number=r.block_number,
+            block_hash=_hex(r.block_hash),
+            sealed_at=r.sealed_at,
+            ingested_at=_unix(r.first_received),
+            final_at=_unix(r.final_at),
         )
-        for r in rows:
-            out[int(r.id)] = DbSide(
-                root=_hex(bytes(r.root)) or "",
-                leaf_count=int(r.leaf_count),
-                state=str(r.state),
-                tx_hash=_hex(r.tx_hash),
-                block_number=None if r.block_number is None else int(r.block_number),
-                block_hash=_hex(r.block_hash),
-                sealed_at=None if r.sealed_at is None else str(r.sealed_at),
-                ingested_at=_unix(r.first_received),
-                final_at=_unix(r.final_at),
-            )
-    return out
+        for r in audit_batches(db)
+    }
 
 
 def _refresh(
@@ -207,15 +198,79 @@ def _refresh(
     return cached_events(db, head.chain_id, contract, from_block), new, head.finalized_block
 
 
+def chain_config(config: Config, name: str | None) -> Config:
+    """``config`` seen from one of its chains (issue 18): that chain's RPC, id, registry,
+    finality and explorer at the top level. ``name`` None: the primary chain."""
+    from dataclasses import replace
+
+    from anchor.config_chains import chains_of
+    from anchor.errors import InputError
+
+    chains = chains_of(config)
+    chosen = chains[0] if name is None else next((c for c in chains if c.name == name), None)
+    if chosen is None:
+        raise InputError(
+            f"chain: no chain named {name!r} (one of {', '.join(c.name for c in chains)})"
+        )
+    return replace(
+        config,
+        chains=(),
+        chain=chosen.chain,
+        rpc_url=chosen.rpc_url,
+        chain_id=chosen.chain_id,
+        contract_address=chosen.contract_address,
+        contract_start_block=chosen.contract_start_block,
+        finality_depth=chosen.finality_depth,
+        explorer_kind=chosen.explorer_kind,
+        explorer_base_url=chosen.explorer_base_url,
+    )
+
+
+def _chain_side(db: Database, ours: dict[int, DbSide], chain_id: int) -> dict[int, DbSide]:
+    """Our records of each batch as that chain's anchor job has them (several chains)."""
+    from dataclasses import replace
+
+    from anchor.store.tx_views import anchors_of
+
+    jobs = {
+        t.batch_id: t
+        for ts in anchors_of(db, list(ours)).values()
+        for t in ts
+        if t.chain_id == chain_id
+    }
+    out = {}
+    for batch_id, side in ours.items():
+        job = jobs.get(batch_id)
+        mined = job is not None and job.state in ("included", "final")
+        state = "sealed" if job is None or job.state in ("pending", "conflict") else job.state
+        out[batch_id] = replace(
+            side,
+            state="submitted" if state == "failed" else state,
+            tx_hash=job.tx_hash if job is not None and (mined or job.state == "failed") else None,
+            block_number=job.block_number if mined and job is not None else None,
+            block_hash=job.block_hash if mined and job is not None else None,
+            final_at=side.final_at if job is not None and job.state == "final" else None,
+        )
+    return out
+
+
 def collect_anchors(
-    db: Database, config: Config, *, from_block: int | None = None, max_age: float = 10.0
+    db: Database,
+    config: Config,
+    *,
+    from_block: int | None = None,
+    max_age: float = 10.0,
+    chain: str | None = None,
 ) -> AnchorsReport:
-    """Join the chain's Anchored events with our batch table, batch id by batch id.
+    """Join the chain's Anchored events with our batch table, batch id by batch id (on the
+    chain named ``chain``; None: the primary one).
 
     When the chain cannot be read, the report carries ``error`` and only our side (every
     row then gets the status of an unreadable chain, ``pending``)."""
+    several = bool(config.chains)
+    config = chain_config(config, chain)
     error: str | None = None
-    chain: dict[int, ChainSide] = {}
+    chain_events: dict[int, ChainSide] = {}
     latest: int | None = None
     finalized: int | None = None
     scanned: int | None = None
@@ -230,7 +285,7 @@ def collect_anchors(
         for ev in events:
             if ev.duplicates:
                 extra.append(f"batch {ev.batch_id}: more than one Anchored event")
-            chain[ev.batch_id] = ChainSide(
+            chain_events[ev.batch_id] = ChainSide(
                 root=_hex(ev.root) or "",
                 leaf_count=ev.leaf_count,
                 tx_hash=_hex(ev.tx_hash) or "",
@@ -244,9 +299,11 @@ def collect_anchors(
     # our side after the chain's: a batch is in the database before it is on chain, so on a
     # live service every batch the chain shows is already in this read
     ours = _db_batches(db)
+    if several and config.chain_id is not None:
+        ours = _chain_side(db, ours, config.chain_id)
     rows: list[AnchorRow] = []
-    for batch_id in sorted(set(ours) | set(chain)):
-        c, o = chain.get(batch_id), ours.get(batch_id)
+    for batch_id in sorted(set(ours) | set(chain_events)):
+        c, o = chain_events.get(batch_id), ours.get(batch_id)
         if error is not None:
             status, problems = "pending", ["chain not readable: cannot compare"]
         else:

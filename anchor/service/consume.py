@@ -50,12 +50,12 @@ from anchor.service.consume_bus import (
     settings_from_config,
 )
 from anchor.service.consume_load import Refusal, Written
+from anchor.service.consume_wire import WireConnection, WireMsg
 from anchor.service.consume_writer import WriterProcess
 from anchor.service.ingest import DEFAULT_CHUNK
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
-    from nats.aio.msg import Msg
 
     from anchor.config import Config
     from anchor.store.db import Database
@@ -85,6 +85,7 @@ class Consumer:
         self.on_ready = on_ready
         self.dead_subject = ""
         self._nc: Client | None = None
+        self._wire: WireConnection | None = None
         self._failures = 0
         self._last_settled = 0.0
         self._in_flight = 0
@@ -100,14 +101,16 @@ class Consumer:
         nc = await connect(self.s.url, f"anchor-consume-{os.getpid()}")
         self._nc = nc
         executor = ThreadPoolExecutor(1, thread_name_prefix="anchor-consume-write")
-        puller = Puller(nc, self.s)
+        wire = self._wire = WireConnection(self.s.url, f"anchor-consume-data-{os.getpid()}")
+        puller = Puller(wire, self.s)
         try:
             self.dead_subject = await prepare(nc, self.s)
+            await wire.connect()
             loop = asyncio.get_running_loop()
             self._writer = await loop.run_in_executor(
                 executor, lambda: WriterProcess(self.db.url, chunk_size=self.chunk_size)
             )
-            await puller.start()
+            puller.start()
             log.info(
                 "consuming %s %s as %r; dead letters to %s; writer process %s",
                 self.s.stream,
@@ -120,10 +123,9 @@ class Consumer:
                 self.on_ready()
             await self._loop(puller, executor, stop)
         finally:
-            await _quietly(puller.stop())
             # what was pulled and not written goes back at once (else after ack_wait)
-            for msg in puller.buffer:
-                await _quietly(msg.nak())
+            await _quietly(wire.send(b"".join(m.nak_frame() for m in puller.buffer)))
+            await _quietly(wire.close())
             executor.shutdown(wait=True)
             if self._writer is not None:
                 self._writer.close()
@@ -180,7 +182,7 @@ class Consumer:
         return self._writer.write(payloads)
 
     async def _settle(
-        self, msgs: list[Msg], future: asyncio.Future[Written], started: float
+        self, msgs: list[WireMsg], future: asyncio.Future[Written], started: float
     ) -> None:
         """After the load's commit: dead letters first, then every acknowledgement."""
         try:
@@ -190,7 +192,7 @@ class Consumer:
             metrics.IN_FLIGHT.set(self._in_flight)
 
     async def _settle_load(
-        self, msgs: list[Msg], future: asyncio.Future[Written], started: float
+        self, msgs: list[WireMsg], future: asyncio.Future[Written], started: float
     ) -> None:
         try:
             written = await future
@@ -205,18 +207,21 @@ class Consumer:
                 exc,
                 delay,
             )
-            for msg in msgs:
-                await _quietly(msg.nak(delay=delay))
+            await _quietly(self._wire_send(msgs, b"".join(m.nak_frame(delay) for m in msgs)))
             await asyncio.sleep(delay)
             return
         self._failures = 0
         metrics.WRITE_SECONDS.observe(time.monotonic() - started)
         dead_ok = await self._dead_letters(msgs, written.refused)
-        for i, msg in enumerate(msgs):
-            if i in written.refused and i not in dead_ok:
-                await _quietly(msg.nak(delay=5.0))  # not stored, not dead-lettered: again later
-                continue
-            await msg.ack()
+        refused = written.refused
+        if not refused:
+            frames = b"".join([m.ack_frame() for m in msgs])
+        else:  # one not stored and not dead-lettered comes again later
+            frames = b"".join(
+                m.nak_frame(5.0) if i in refused and i not in dead_ok else m.ack_frame()
+                for i, m in enumerate(msgs)
+            )
+        await self._wire_send(msgs, frames)
         now = time.monotonic()
         span = now - self._last_settled if now - self._last_settled < 5.0 else now - started
         self._last_settled = now
@@ -236,7 +241,12 @@ class Consumer:
                 self.dead_subject,
             )
 
-    async def _dead_letters(self, msgs: list[Msg], refused: dict[int, Refusal]) -> set[int]:
+    async def _wire_send(self, msgs: list[WireMsg], frames: bytes) -> None:
+        """Acknowledgements (or refusals) of a load, in one write."""
+        if msgs and self._wire is not None:
+            await self._wire.send(frames)
+
+    async def _dead_letters(self, msgs: list[WireMsg], refused: dict[int, Refusal]) -> set[int]:
         """Publish the refused messages to the dead-letter subject; the indexes JetStream
         confirmed (a repeat of an earlier dead letter is confirmed as a duplicate)."""
         if not refused:
@@ -256,15 +266,14 @@ class Consumer:
             results = await asyncio.gather(*sends, return_exceptions=True)
             for (i, why), result in zip(part, results, strict=True):
                 if isinstance(result, BaseException):
-                    log.error("dead letter for %s failed: %s", msgs[i].subject, result)
+                    log.error("dead letter for %r failed: %s", msgs[i].subject, result)
                     continue
                 done.add(i)
                 metrics.DEAD_LETTERS.labels(why.error).inc()
         return done
 
-    def _dead_headers(self, msg: Msg, why: Refusal) -> dict[str, str]:
-        meta = msg.metadata
-        seq = meta.sequence.stream if meta.sequence else 0
+    def _dead_headers(self, msg: WireMsg, why: Refusal) -> dict[str, str]:
+        seq = msg.stream_seq
         headers = {
             "Nats-Msg-Id": f"anchor-dead.{self.s.stream}.{seq}",
             "Anchor-Error": why.error,
@@ -272,9 +281,9 @@ class Consumer:
             "Anchor-Problem": _header(why.problem),
             "Anchor-Stream": self.s.stream,
             "Anchor-Stream-Seq": str(seq),
-            "Anchor-Subject": _header(msg.subject),
+            "Anchor-Subject": _header(msg.subject.decode("utf-8", "replace")),
         }
-        original = (msg.headers or {}).get("Nats-Msg-Id")
+        original = msg.headers.get("Nats-Msg-Id")
         if original:
             headers["Anchor-Msg-Id"] = _header(original)
         return headers

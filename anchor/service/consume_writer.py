@@ -1,8 +1,8 @@
 """The consumer's writer: :func:`~anchor.service.consume_load.write_load` in a child process.
 
-Why a process: the consumer's NATS side (nats-py parses every message and sends every
-acknowledgement in Python, ~12 CPU-us a message on the project's machine) and ingest's
-validation both need the interpreter's lock; on one interpreter they take turns. In a child
+Why a process: the consumer's NATS side (every message split and every acknowledgement
+framed in Python: :mod:`anchor.service.consume_wire`) and ingest's validation both need the
+interpreter's lock; on one interpreter they take turns. In a child
 of its own, ingest runs exactly as the bulk import does -- validating the next chunk on one
 thread while the database writes this one -- while the parent pulls and acknowledges, on
 another core when there is one free. (When every core is busy anyway, it changes nothing:

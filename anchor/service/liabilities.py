@@ -259,20 +259,35 @@ def anchor_round(
 ) -> store.RoundRow:
     """Write the round's root and totals to the LiabilitiesRegistry behind ``client`` (an
     :class:`anchor.chain.liabilities.LiabilitiesClient`), then mark it anchored. A round the
-    contract already holds with the same root is only recorded; another root there is
-    refused."""
+    contract already holds exactly as stored here (root, cut-off, leaf count, assets, totals:
+    it was sent, then the process stopped before recording it) is adopted from its
+    ``RoundAnchored`` event; anything else there for this round id is refused."""
     if round_row.state == "anchored":
         return round_row
     on_chain = client.round_of(round_row.round_id)
-    if on_chain.root == round_row.root:
-        raise ConflictError(
-            f"round {round_row.round_id} is on chain already but not recorded here: "
-            "check the transaction by hand"
-        )
     if on_chain.root != bytes(32):
-        raise ConflictError(
-            f"the contract holds another root for round {round_row.round_id}: refusing"
+        ours = (
+            round_row.root,
+            round_row.cutoff_batch_id,
+            round_row.leaf_count,
+            tuple(round_row.assets),
+            tuple(round_row.totals),
         )
+        theirs = (
+            on_chain.root,
+            on_chain.cutoff_batch_id,
+            on_chain.leaf_count,
+            on_chain.assets,
+            on_chain.totals,
+        )
+        found = client.find_round_anchored(round_row.round_id) if theirs == ours else None
+        if found is None:
+            raise ConflictError(
+                f"the contract holds another round {round_row.round_id} than the one stored "
+                "here (root, cut-off, leaf count, assets or totals differ, or its event is out "
+                "of reach): refusing"
+            )
+        return _record_anchored(db, round_row, found, client.address, chain_id)
     done = client.anchor_round(
         key,
         round_id=round_row.round_id,
@@ -282,11 +297,17 @@ def anchor_round(
         assets=round_row.assets,
         totals=round_row.totals,
     )
+    return _record_anchored(db, round_row, done, client.address, chain_id)
+
+
+def _record_anchored(
+    db: Database, round_row: store.RoundRow, done: Any, contract: str, chain_id: int
+) -> store.RoundRow:
     store.mark_anchored(
         db,
         round_row.round_id,
         chain_id=chain_id,
-        contract=client.address,
+        contract=contract,
         tx_hash=done.tx_hash,
         block_number=done.block_number,
         block_hash=done.block_hash,

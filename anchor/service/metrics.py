@@ -154,6 +154,7 @@ class DatabaseCollector(Collector):
             "Fees paid for anchor transactions (ETH or the chain's coin)",
             value=totals.fees_gwei / 1e9,
         )
+        yield from self._per_chain()
         now = datetime.now(UTC)
         day = ops.spend_since(db, now - timedelta(days=1)) / 1e9
         week = ops.spend_since(db, now - timedelta(days=7)) / 1e9
@@ -181,6 +182,39 @@ class DatabaseCollector(Collector):
             alarms.add_metric([kind], open_by_kind.get(kind, 0))
         yield alarms
         yield from self._backups()
+
+    def _per_chain(self) -> Iterator[Metric]:
+        """Gas, fees and anchor jobs by state, per chain (issue 18)."""
+        from anchor.config_chains import chains_of
+        from anchor.store import ops
+        from anchor.store.tx_views import state_counts
+
+        names = {c.chain_id: c.name for c in chains_of(self.config) if c.chain_id is not None}
+        labels = ["chain_id", "chain"]
+        gas = CounterMetricFamily(
+            "anchor_chain_gas_used", "Gas used by anchor transactions, per chain", labels=labels
+        )
+        fees = CounterMetricFamily(
+            "anchor_chain_fees_paid_eth",
+            "Fees paid for anchor transactions, per chain (its own coin)",
+            labels=labels,
+        )
+        anchors = CounterMetricFamily(
+            "anchor_chain_anchors_paid", "Anchor transactions paid, per chain", labels=labels
+        )
+        for t in ops.cost_totals_by_chain(self.db):
+            chain = [str(t.chain_id), names.get(t.chain_id or 0, "")]
+            gas.add_metric(chain, t.gas_used)
+            fees.add_metric(chain, t.fees_gwei / 1e9)
+            anchors.add_metric(chain, t.anchors)
+        jobs = GaugeMetricFamily(
+            "anchor_chain_jobs", "Anchor jobs by chain and state", labels=[*labels, "state"]
+        )
+        for chain_id, name in names.items():
+            counts = state_counts(self.db, chain_id)
+            for state in sorted(set(counts) | {"pending", "submitted", "included", "final"}):
+                jobs.add_metric([str(chain_id), name, state], counts.get(state, 0))
+        yield from (gas, fees, anchors, jobs)
 
     def _latency(self, values: list[float]) -> Metric:
         buckets = []

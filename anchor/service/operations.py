@@ -58,8 +58,9 @@ class Operations:
             self.notifier.close()
 
     def after_tick(self, anchorer: Anchorer, summary: TickSummary) -> None:
-        if summary.chain is not None:
-            count_rpc_errors("anchorer", len(summary.chain.errors))
+        for report in summary.chains.values():
+            if report is not None:
+                count_rpc_errors("anchorer", len(report.errors))
         for step in (self._costs, self._budgets, self._webhooks):
             try:
                 step(anchorer)
@@ -70,12 +71,24 @@ class Operations:
 
     # -- steps -------------------------------------------------------------------------
     def _costs(self, anchorer: Anchorer) -> None:
+        now = time.monotonic()
+        balances = now - self._balance_at >= BALANCE_EVERY
+        for tx in anchorer.managers:  # each chain's costs and balance (a chain down: the next)
+            try:
+                self._chain_costs(tx, balances=balances)
+            except Exception as exc:
+                if not _is_rpc(exc):
+                    raise
+                count_rpc_errors("operations")
+        if balances:
+            self._balance_at = now
+
+    def _chain_costs(self, tx: Any, *, balances: bool) -> None:
         from anchor.store.ops import costs_missing, record_cost, set_balance
 
-        tx = anchorer.tx
         w3: Any = tx.w3
         chain_id = tx.settings.chain_id
-        for missing in costs_missing(self.db):
+        for missing in costs_missing(self.db, chain_id):
             receipt = w3.eth.get_transaction_receipt(missing.tx_hash)
             price = receipt.get("effectiveGasPrice")
             if price is None:
@@ -83,16 +96,14 @@ class Operations:
             record_cost(
                 self.db,
                 batch_id=missing.batch_id,
-                chain_id=missing.chain_id or chain_id,
+                chain_id=chain_id,
                 tx_hash="0x" + missing.tx_hash.hex(),
                 gas_used=int(receipt["gasUsed"]),
                 gas_price_wei=int(price),
             )
-        now = time.monotonic()
-        if now - self._balance_at >= BALANCE_EVERY:
+        if balances:
             address = tx.key.address
             set_balance(self.db, chain_id, address, int(w3.eth.get_balance(address)))
-            self._balance_at = now
 
     def _budgets(self, _anchorer: Anchorer) -> None:
         from anchor.store.alarms import sync_alarms

@@ -205,6 +205,7 @@ class AnchorScheduler:
     def shutdown(self, *, wait: bool = True) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
+        self.anchorer.close()  # the chains' threads (several chains)
         if self.leader is not None:
             self.leader.release()
 

@@ -20,24 +20,33 @@ O(log n) chunk reads, never a rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
-import sqlalchemy as sa
-from sqlmodel import Session
+from sqlalchemy.engine import Connection
 
 from anchor.core.merkle import MerkleTree, node_index_of_leaf, process_proof, proof_node_indices
 from anchor.core.records import Record, parse_record
 from anchor.errors import ConflictError, InputError, NotFoundError, StorageError
+from anchor.store.batches import (
+    NewBatch,
+    SealPlan,
+    account_keys,
+    batch_holding,
+    insert_batch,
+    last_batch,
+    leaf_runs,
+    record_leaf,
+    seal_plan,
+    tree_chunks,
+)
 from anchor.store.db import LOCK_SEAL, Database
 from anchor.store.models import Batch, BatchState
-from anchor.store.queries import batch_of_seq_in
 
 NODE = 32
 DEFAULT_CHUNK_NODES = 256  # 8 KiB per chunk row
-_FETCH = 50_000
 _MAX_ATTEMPTS = 20
 
 
@@ -45,101 +54,11 @@ class NotSealedError(NotFoundError):
     """The record exists but is not in a batch yet."""
 
 
-def _scalar(raw: Any, sql: str, params: tuple[Any, ...] = ()) -> Any:
-    cur = raw.cursor()
-    try:
-        cur.execute(sql, params)
-        row = cur.fetchone()
-        return None if row is None else row[0]
-    finally:
-        cur.close()
-
-
-def _leaf_runs(db: Database, raw: Any, first: int, last: int) -> Iterator[bytes]:
-    """The batch's leaves in seq order as concatenated runs of up to ``_FETCH`` leaves,
-    streamed (PostgreSQL: a server-side cursor)."""
-    if db.backend == "postgresql":
-        cur = raw.cursor(name="anchor_seal_leaves")
-        cur.itersize = _FETCH
-        sql = "SELECT leaf FROM records WHERE seq BETWEEN %s AND %s ORDER BY seq"
-    else:
-        cur = raw.cursor()
-        sql = "SELECT leaf FROM records WHERE seq BETWEEN ? AND ? ORDER BY seq"
-    try:
-        cur.execute(sql, (first, last))
-        while True:
-            rows = cur.fetchmany(_FETCH)
-            if not rows:
-                break
-            run = b"".join([bytes(r[0]) for r in rows])
-            if len(run) != NODE * len(rows) or any(len(r[0]) != NODE for r in rows):
-                raise StorageError("a stored leaf is not 32 bytes")
-            yield run
-    finally:
-        cur.close()
-
-
-def _write_chunks(
-    db: Database, raw: Any, batch_id: int, nodes: memoryview, chunk_nodes: int
-) -> None:
-    size = chunk_nodes * NODE
-
-    def rows() -> Iterator[tuple[int, int, bytes]]:
-        for no, start in enumerate(range(0, len(nodes), size)):
-            yield (batch_id, no, bytes(nodes[start : start + size]))
-
-    cur = raw.cursor()
-    try:
-        if db.backend == "postgresql":
-            with cur.copy("COPY tree_chunks (batch_id, chunk_no, data) FROM STDIN") as copy:
-                for row in rows():
-                    copy.write_row(row)
-        else:
-            cur.executemany(
-                "INSERT INTO tree_chunks (batch_id, chunk_no, data) VALUES (?, ?, ?)", rows()
-            )
-    finally:
-        cur.close()
-
-
-@dataclass(frozen=True)
-class _Plan:
-    prev_last: int
-    next_id: int
-    first: int
-    last: int
-    n: int
-
-
-def _plan(db: Database, raw: Any, max_records: int | None) -> _Plan | None:
-    mark = "%s" if db.backend == "postgresql" else "?"
-    prev_last = int(_scalar(raw, "SELECT COALESCE(MAX(last_seq), 0) FROM batches") or 0)
-    next_id = int(_scalar(raw, "SELECT COALESCE(MAX(id), 0) FROM batches") or 0) + 1
-    first = _scalar(raw, f"SELECT MIN(seq) FROM records WHERE seq > {mark}", (prev_last,))
-    if first is None:
-        return None
-    first = int(first)
-    cut = None
-    if max_records is not None:
-        cut = _scalar(
-            raw,
-            f"SELECT seq FROM records WHERE seq >= {mark} ORDER BY seq LIMIT 1 OFFSET {mark}",
-            (first, max_records - 1),
-        )
-    last = int(cut) if cut is not None else int(_scalar(raw, "SELECT MAX(seq) FROM records"))
-    n = int(
-        _scalar(
-            raw, f"SELECT COUNT(*) FROM records WHERE seq BETWEEN {mark} AND {mark}", (first, last)
-        )
-    )
-    return _Plan(prev_last, next_id, first, last, n)
-
-
-def _build(db: Database, raw: Any, plan: _Plan) -> MerkleTree:
+def _build(db: Database, conn: Connection, plan: SealPlan) -> MerkleTree:
     """The batch's tree, from its stored leaves read into one contiguous buffer."""
     buf = bytearray(plan.n * NODE)
     at = 0
-    for run in _leaf_runs(db, raw, plan.first, plan.last):
+    for run in leaf_runs(db, conn, plan.first, plan.last):
         if at + len(run) > len(buf):
             raise StorageError(f"more than the {plan.n} leaves expected")
         buf[at : at + len(run)] = run
@@ -174,13 +93,12 @@ def seal(
     for _attempt in range(_MAX_ATTEMPTS):
         # phase 1: plan and build from a snapshot, without the write lock
         with db.connect(write=False) as conn:
-            raw = conn.connection.dbapi_connection
-            plan = _plan(db, raw, max_records)
+            plan = seal_plan(db, conn, max_records)
             if plan is None:
                 return None
             if progress:
                 progress("read")
-            tree = _build(db, raw, plan)
+            tree = _build(db, conn, plan)
         if progress:
             progress("tree")
         root = tree.root
@@ -188,41 +106,27 @@ def seal(
         # phase 2: one write transaction, only if nobody sealed in between
         with db.connect(write=True) as conn:
             db.xact_lock(conn, LOCK_SEAL)
-            raw = conn.connection.dbapi_connection
-            now_last = int(_scalar(raw, "SELECT COALESCE(MAX(last_seq), 0) FROM batches") or 0)
-            now_id = int(_scalar(raw, "SELECT COALESCE(MAX(id), 0) FROM batches") or 0) + 1
-            if (now_last, now_id) != (plan.prev_last, plan.next_id):
+            if last_batch(conn) != (plan.prev_last, plan.next_id):
                 del tree
                 continue  # another sealer won; rebuild on the new state
             if progress:
                 progress("write")
-            conn.execute(
-                sa.insert(Batch).values(
-                    id=plan.next_id,
-                    root=root,
-                    leaf_count=plan.n,
-                    first_seq=plan.first,
-                    last_seq=plan.last,
-                    chunk_nodes=chunk_nodes,
-                    sealed_at=sealed_at,
-                    state=BatchState.SEALED.value,
-                )
+            new = NewBatch(
+                id=plan.next_id,
+                root=root,
+                leaf_count=plan.n,
+                first_seq=plan.first,
+                last_seq=plan.last,
+                chunk_nodes=chunk_nodes,
+                sealed_at=sealed_at,
+                state=BatchState.SEALED.value,
             )
             with tree.nodes_view() as nodes:
-                _write_chunks(db, raw, plan.next_id, nodes, chunk_nodes)
+                insert_batch(db, conn, new, nodes)
             del tree
         if progress:
             progress("done")
-        return Batch(
-            id=plan.next_id,
-            root=root,
-            leaf_count=plan.n,
-            first_seq=plan.first,
-            last_seq=plan.last,
-            chunk_nodes=chunk_nodes,
-            sealed_at=sealed_at,
-            state=BatchState.SEALED.value,
-        )
+        return Batch(**asdict(new))
     raise ConflictError(f"seal: other sealers won {_MAX_ATTEMPTS} times in a row; try again")
 
 
@@ -253,7 +157,7 @@ class ProofMaterial:
 class _ChunkReader:
     """Reads a batch's tree nodes chunk by chunk, counting the chunks it fetched."""
 
-    def __init__(self, conn: sa.Connection, batch: Batch) -> None:
+    def __init__(self, conn: Connection, batch: Batch) -> None:
         self.conn = conn
         self.batch = batch
         self.cache: dict[int, bytes] = {}
@@ -263,14 +167,7 @@ class _ChunkReader:
         wanted = sorted(set(chunk_nos) - self.cache.keys())
         if not wanted:
             return
-        rows = self.conn.execute(
-            sa.text(
-                "SELECT chunk_no, data FROM tree_chunks WHERE batch_id = :b AND chunk_no IN :c"
-            ).bindparams(sa.bindparam("c", expanding=True)),
-            {"b": self.batch.id, "c": wanted},
-        ).all()
-        for no, data in rows:
-            self.cache[int(no)] = bytes(data)
+        self.cache.update(tree_chunks(self.conn, self.batch.id, wanted))
         self.reads += len(wanted)
         missing = [c for c in wanted if c not in self.cache]
         if missing:
@@ -320,32 +217,19 @@ def get_proof_material(
     batch yet, :class:`StorageError` when the stored tree does not reproduce the root.
     """
     with db.connect(write=False) as conn:
-        row = conn.execute(
-            sa.text("SELECT seq, canonical, leaf FROM records WHERE record_id = :r"),
-            {"r": record_id},
-        ).first()
-        if row is None:
+        stored = record_leaf(conn, record_id)
+        if stored is None:
             raise NotFoundError(f"record {record_id!r} not found")
-        seq, canonical, leaf = int(row[0]), str(row[1]), bytes(row[2])
-        with Session(bind=conn) as session:
-            batch = batch_of_seq_in(session, seq)
+        seq, canonical, leaf = stored.seq, stored.canonical, stored.leaf
+        batch = batch_holding(conn, seq)
         if batch is None:
             raise NotSealedError(f"record {record_id!r} is not sealed into a batch yet")
         record = parse_record(canonical)
         accounts = record.accounts()
-        acc_rows = (
-            conn.execute(
-                sa.text(
-                    "SELECT account_id, salt, commitment FROM accounts WHERE account_id IN :a"
-                ).bindparams(sa.bindparam("a", expanding=True)),
-                {"a": list(accounts)},
-            ).all()
-            if accounts
-            else []
-        )
+        keys = account_keys(conn, accounts)
         want = set(accounts) if salts_for == "all" else set(salts_for) & set(accounts)
-        salts = {str(a): bytes(s) for a, s, _ in acc_rows if a in want}
-        commitments = {str(a): bytes(c) for a, _, c in acc_rows}
+        salts = {k.account_id: k.salt for k in keys if k.account_id in want}
+        commitments = {k.account_id: k.commitment for k in keys}
 
         reader = _ChunkReader(conn, batch)
         tree_index = _find_tree_index(reader, leaf)

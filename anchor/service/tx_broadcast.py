@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from anchor.chain.fees import Fees, SendOutcome, bumped, classify_send_error
-from anchor.service.crash import crash_point
 from anchor.service.tx_confirm import record_receipt
 from anchor.service.tx_context import DEFAULT_GAS_LIMIT, ChainUnavailable, TxContext, log, short
 from anchor.service.tx_prepare import ZERO_ROOT, adopt, conflict, funds_alarm, sign_attempt
@@ -33,13 +32,13 @@ class _Pass:
 def broadcast(ctx: TxContext) -> tuple[int, int]:
     """Send stored attempts that were never sent or are due for a rebroadcast; replace
     stuck ones at the same nonce with higher fees. Returns (sent, bumped)."""
-    txs = tx_repo.submitted_txs(ctx.db)
+    txs = tx_repo.submitted_txs(ctx.db, ctx.chain_id)
     if not txs:
         return 0, 0
     run = _Pass(ctx, head=ctx.chain.block_number())
     sent = 0
     for tx in txs:
-        attempt = tx_repo.live_attempt(ctx.db, tx.batch_id)
+        attempt = tx_repo.live_attempt(ctx.db, ctx.chain_id, tx.batch_id)
         if attempt is None:
             continue
         now = utcnow()
@@ -60,7 +59,7 @@ def broadcast(ctx: TxContext) -> tuple[int, int]:
 
 def find_receipt(ctx: TxContext, tx: AnchorTx) -> bool:
     """Look for a receipt of any attempt of ``tx``; record it when found."""
-    for attempt in tx_repo.receipt_candidates(ctx.db, tx.batch_id):
+    for attempt in tx_repo.receipt_candidates(ctx.db, ctx.chain_id, tx.batch_id):
         receipt = ctx.chain.receipt(attempt.tx_hash)
         if receipt is not None:
             record_receipt(ctx, tx.batch_id, attempt, receipt)
@@ -92,7 +91,9 @@ def _bump(run: _Pass, tx: AnchorTx, attempt: AnchorAttempt, *, reason: str) -> A
                 ctx.db,
                 ALARM_FEE_CAP,
                 tx.batch_id,
-                f"batch {tx.batch_id}: not mined and the fee cap ({cap} wei) is reached",
+                f"batch {tx.batch_id} on {ctx.name}: not mined and the fee cap ({cap} wei) is "
+                "reached",
+                chain_id=ctx.chain_id,
             )
             return None
         new = Fees(max_fee=cap, tip=min(new.tip, cap))
@@ -104,8 +105,9 @@ def _bump(run: _Pass, tx: AnchorTx, attempt: AnchorAttempt, *, reason: str) -> A
     if replacement is None:
         return None
     log.warning(
-        "batch %s: %s; replacement %s at nonce %s (tip %s -> %s, cap %s -> %s)",
+        "batch %s on %s: %s; replacement %s at nonce %s (tip %s -> %s, cap %s -> %s)",
         tx.batch_id,
+        ctx.name,
         reason,
         replacement.tx_hash,
         tx.nonce,
@@ -114,7 +116,7 @@ def _bump(run: _Pass, tx: AnchorTx, attempt: AnchorAttempt, *, reason: str) -> A
         old.max_fee,
         new.max_fee,
     )
-    crash_point("after_sign")
+    ctx.crash_point("after_sign")
     return replacement
 
 
@@ -141,12 +143,14 @@ def _send(run: _Pass, tx: AnchorTx, attempt: AnchorAttempt, *, retry: bool = Tru
                 return _send(run, tx, replacement, retry=False)
             return False
         if outcome is not SendOutcome.KNOWN:
-            log.error("batch %s: broadcast refused: %s", tx.batch_id, short(exc))
-            tx_repo.note_error(ctx.db, tx.batch_id, f"broadcast refused: {short(exc)}")
+            log.error("batch %s on %s: broadcast refused: %s", tx.batch_id, ctx.name, short(exc))
+            tx_repo.note_error(
+                ctx.db, ctx.chain_id, tx.batch_id, f"broadcast refused: {short(exc)}"
+            )
             return False
-    crash_point("after_broadcast")
+    ctx.crash_point("after_broadcast")
     tx_repo.record_broadcast(ctx.db, attempt, head=run.head, now=utcnow())
-    log.info("batch %s: broadcast %s", tx.batch_id, attempt.tx_hash)
+    log.info("batch %s on %s: broadcast %s", tx.batch_id, ctx.name, attempt.tx_hash)
     return True
 
 
@@ -167,7 +171,8 @@ def _nonce_too_low(ctx: TxContext, tx: AnchorTx) -> None:
         return  # a receipt not indexed yet, or a reorg in progress: look again next tick
     tx_repo.release_nonce(
         ctx.db,
+        ctx.chain_id,
         tx.batch_id,
-        f"nonce {tx.nonce} of {ctx.sender} was used by another transaction; "
+        f"nonce {tx.nonce} of {ctx.sender} on {ctx.name} was used by another transaction; "
         f"batch {tx.batch_id} is signed again at a new nonce",
     )

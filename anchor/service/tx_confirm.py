@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from anchor.chain.finality import ChainHead
 from anchor.chain.txchain import Receipt
-from anchor.service.crash import crash_point
 from anchor.service.tx_context import RECHECK_FINAL, TxContext, log
 from anchor.service.tx_reorg import check_final, moved, reorged
 from anchor.store import tx_blocks, tx_repo
@@ -20,16 +19,16 @@ def confirm(ctx: TxContext) -> tuple[int, int, int]:
     """Receipts, reorgs, finality. Returns (included, final, reorged)."""
     head = ctx.chain.head(finality_depth=ctx.settings.finality_depth)
     included = final = reorg_count = 0
-    for tx in tx_repo.submitted_txs(ctx.db):
-        for attempt in tx_repo.receipt_candidates(ctx.db, tx.batch_id):
+    for tx in tx_repo.submitted_txs(ctx.db, ctx.chain_id):
+        for attempt in tx_repo.receipt_candidates(ctx.db, ctx.chain_id, tx.batch_id):
             receipt = ctx.chain.receipt(attempt.tx_hash)
             if receipt is None:
                 continue
-            crash_point("after_receipt")
+            ctx.crash_point("after_receipt")
             if record_receipt(ctx, tx.batch_id, attempt, receipt):
                 included += 1
             break
-    blocks = tx_blocks.blocks_to_check(ctx.db, final_limit=RECHECK_FINAL)
+    blocks = tx_blocks.blocks_to_check(ctx.db, ctx.chain_id, final_limit=RECHECK_FINAL)
     for tx in blocks.included:
         outcome = _check_included(ctx, tx, head)
         final += outcome == "final"
@@ -61,8 +60,10 @@ def record_receipt(ctx: TxContext, batch_id: int, attempt: AnchorAttempt, receip
     )
     if not recorded:
         return False
-    log.info("batch %s: included in block %s (%s)", batch_id, number, attempt.tx_hash)
-    crash_point("after_include")
+    log.info(
+        "batch %s on %s: included in block %s (%s)", batch_id, ctx.name, number, attempt.tx_hash
+    )
+    ctx.crash_point("after_include")
     return receipt.status == 1
 
 
@@ -82,8 +83,14 @@ def _check_included(ctx: TxContext, tx: AnchorTx, head: ChainHead) -> str:
         return "moved"
     confirmations = head.latest - number + 1
     if number <= head.finalized and confirmations >= ctx.settings.confirmations:
-        if not tx_blocks.mark_final(ctx.db, tx.batch_id):
+        if not tx_blocks.mark_final(ctx.db, ctx.chain_id, tx.batch_id):
             return "raced"
-        log.info("batch %s: final (block %s <= finalized %s)", tx.batch_id, number, head.finalized)
+        log.info(
+            "batch %s on %s: final (block %s <= finalized %s)",
+            tx.batch_id,
+            ctx.name,
+            number,
+            head.finalized,
+        )
         return "final"
     return "included"

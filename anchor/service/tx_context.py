@@ -36,7 +36,8 @@ class LeaseLost(ChainError):
 
 @dataclass
 class TxContext:
-    """One anchorer's database, chain, registry, settings and fence (None: no fence)."""
+    """One chain's manager: the database, the chain, registry, settings and fence (None: no
+    fence)."""
 
     db: Database
     chain: TxChain
@@ -47,6 +48,21 @@ class TxContext:
     @property
     def sender(self) -> str:
         return self.chain.sender
+
+    @property
+    def chain_id(self) -> int:
+        return self.settings.chain_id
+
+    @property
+    def name(self) -> str:
+        """The chain's name in the configuration."""
+        return self.settings.name
+
+    def crash_point(self, step: str) -> None:
+        """The fault-injection hook at ``step`` of this chain's manager."""
+        from anchor.service.crash import crash_point
+
+        crash_point(step, self.name)
 
     @property
     def contract(self) -> str:

@@ -16,14 +16,16 @@ __all__ = ["check_final", "moved", "reorged"]
 
 def moved(ctx: TxContext, tx: AnchorTx, number: int, block_hash: str) -> None:
     """The same transaction, mined in another block."""
-    if tx_blocks.mark_moved(ctx.db, tx.batch_id, number, block_hash):
-        log.warning("batch %s: reorg moved its transaction to block %s", tx.batch_id, number)
+    if tx_blocks.mark_moved(ctx.db, ctx.chain_id, tx.batch_id, number, block_hash):
+        log.warning(
+            "batch %s on %s: reorg moved its transaction to block %s", tx.batch_id, ctx.name, number
+        )
 
 
 def reorged(ctx: TxContext, tx: AnchorTx, why: str, *, from_state: str = TX_INCLUDED) -> None:
     """Back to broadcast: the stored bytes stay valid while the nonce is unused."""
-    if tx_blocks.mark_reorged(ctx.db, tx.batch_id, from_state=from_state):
-        log.warning("batch %s: reorg (%s): anchoring it again", tx.batch_id, why)
+    if tx_blocks.mark_reorged(ctx.db, ctx.chain_id, tx.batch_id, from_state=from_state):
+        log.warning("batch %s on %s: reorg (%s): anchoring it again", tx.batch_id, ctx.name, why)
 
 
 def check_final(ctx: TxContext, tx: AnchorTx) -> int:
@@ -36,8 +38,9 @@ def check_final(ctx: TxContext, tx: AnchorTx) -> int:
         ctx.db,
         ALARM_REORG_BELOW_FINALITY,
         tx.batch_id,
-        f"batch {tx.batch_id}: final block {tx.block_number} ({tx.block_hash}) is no longer "
-        "canonical: a reorg below the finalized height",
+        f"batch {tx.batch_id} on {ctx.name}: final block {tx.block_number} ({tx.block_hash}) "
+        "is no longer canonical: a reorg below the finalized height",
+        chain_id=ctx.chain_id,
     )
     if tx.tx_hash is not None:
         receipt = ctx.chain.receipt(tx.tx_hash)

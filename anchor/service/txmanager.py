@@ -50,7 +50,7 @@ from anchor.service.tx_broadcast import broadcast
 from anchor.service.tx_confirm import confirm
 from anchor.service.tx_context import ChainUnavailable, LeaseLost, TxContext, log
 from anchor.service.tx_prepare import prepare
-from anchor.store import tx_repo
+from anchor.store import tx_repo, tx_views
 
 if TYPE_CHECKING:
     from anchor.chain.keys import SigningKey
@@ -109,6 +109,15 @@ class TxManager:
         return self.ctx.settings
 
     @property
+    def name(self) -> str:
+        """The chain's name in the configuration."""
+        return self.settings.name
+
+    @property
+    def chain_id(self) -> int:
+        return self.settings.chain_id
+
+    @property
     def sender(self) -> str:
         """The anchorer's address."""
         return self.ctx.sender
@@ -158,12 +167,12 @@ class TxManager:
         if report.errors:
             if self._down_since is None or now - self._down_logged >= OUTAGE_LOG_EVERY:
                 since = "" if self._down_since is None else f" for {now - self._down_since:.0f} s"
-                log.warning("chain unavailable%s: %s", since, report.errors[0])
+                log.warning("chain unavailable%s (%s): %s", since, self.name, report.errors[0])
                 self._down_logged = now
             if self._down_since is None:
                 self._down_since = now
         elif self._down_since is not None:
-            log.warning("chain reachable again after %.0f s", now - self._down_since)
+            log.warning("chain %s reachable again after %.0f s", self.name, now - self._down_since)
             self._down_since = None
 
     def _check_chain_id(self) -> None:
@@ -172,19 +181,26 @@ class TxManager:
         actual = self.ctx.chain.rpc_chain_id()
         if actual != self.settings.chain_id:
             raise ConfigError(
-                f"the RPC serves chain id {actual}, the config says {self.settings.chain_id}"
+                f"the RPC of chain {self.name!r} serves chain id {actual}, the config says "
+                f"{self.settings.chain_id}"
             )
         self._chain_checked = True
 
 
-def retry_failed(db: Database, batch_id: int) -> None:
-    """Operator action: anchor a batch again whose transaction reverted (status 0). Its old
-    attempts are abandoned; the next tick signs a new one at a new nonce. A batch whose id holds
-    a different root on chain (conflict) cannot be retried: that is never overwritten."""
-    tx_repo.reset_failed(db, batch_id)
-    log.warning("batch %s: failed anchor reset by the operator; it is signed again", batch_id)
+def retry_failed(db: Database, batch_id: int, chain_id: int | None = None) -> list[int]:
+    """Operator action: anchor a batch again whose transaction reverted (status 0), on
+    ``chain_id`` or every chain where it did; the chain ids reset. Its old attempts are
+    abandoned; the next tick signs a new one at a new nonce. A batch whose id holds a
+    different root on chain (conflict) cannot be retried: that is never overwritten."""
+    chains = tx_repo.reset_failed(db, batch_id, chain_id)
+    log.warning(
+        "batch %s: failed anchor reset by the operator on chain(s) %s; it is signed again",
+        batch_id,
+        ", ".join(map(str, chains)),
+    )
+    return chains
 
 
-def batch_counts(db: Database) -> dict[str, int]:
-    """How many anchor jobs are in each state."""
-    return tx_repo.state_counts(db)
+def batch_counts(db: Database, chain_id: int | None = None) -> dict[str, int]:
+    """How many anchor jobs are in each state (on ``chain_id``, or on every chain)."""
+    return tx_views.state_counts(db, chain_id)

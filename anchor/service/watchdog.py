@@ -73,9 +73,14 @@ class Watchdog:
         *,
         cadence: float | None = None,
         lease_name: str = lease_store.ANCHORER_LEASE,
+        chain_id: int | None = None,
+        chain_name: str | None = None,
     ) -> None:
         self.db = db
         self.config = config
+        # the chain whose RPC and registry this watchdog checks (its alarms carry the id)
+        self.chain_id = chain_id
+        self.chain_name = chain_name
         self.lease_name = lease_name
         self.set_cadence(cadence if cadence is not None else config.seal_interval_seconds)
         self._last_check = float("-inf")
@@ -93,11 +98,16 @@ class Watchdog:
         self.scheduled = bool(cadence)
 
     # -- alarms --------------------------------------------------------------------------
-    def _raise(self, kind: str, message: str) -> None:
-        raise_alarm_now(self.db, kind, None, message, lock=LOCK_ALARMS)
+    def _raise(self, kind: str, message: str, *, chain: bool = False) -> None:
+        """Raise ``kind``; ``chain``: about this watchdog's chain (its id on the alarm)."""
+        chain_id = self.chain_id if chain else None
+        if chain and self.chain_name is not None:
+            message = f"chain {self.chain_name}: {message}"
+        raise_alarm_now(self.db, kind, None, message, lock=LOCK_ALARMS, chain_id=chain_id)
 
-    def _resolve(self, kind: str) -> None:
-        resolve_alarms_now(self.db, kind, None, lock=LOCK_ALARMS)
+    def _resolve(self, kind: str, *, chain: bool = False) -> None:
+        chain_id = self.chain_id if chain else None
+        resolve_alarms_now(self.db, kind, None, lock=LOCK_ALARMS, chain_id=chain_id)
 
     # -- the RPC (leader) ----------------------------------------------------------------
     def rpc_seen(self, report: TickReport) -> None:
@@ -116,12 +126,13 @@ class Watchdog:
                 self._raise(
                     ALARM_RPC_UNREACHABLE,
                     f"the RPC has failed for {down:.0f} s ({self._down_error})",
+                    chain=True,
                 )
                 self._rpc_written, self._rpc_open = now, True
             return
         self._down_since = None
         if self._rpc_open is not False:
-            self._resolve(ALARM_RPC_UNREACHABLE)
+            self._resolve(ALARM_RPC_UNREACHABLE, chain=True)
             self._rpc_open = False
 
     # -- the registry's code (leader) ----------------------------------------------------
@@ -144,7 +155,9 @@ class Watchdog:
         try:
             check_runtime_code(tx.w3, tx.contract)
         except AlarmError as exc:
-            self._raise(ALARM_REGISTRY_CODE, f"{exc}; anchoring is stopped until it is back")
+            self._raise(
+                ALARM_REGISTRY_CODE, f"{exc}; anchoring is stopped until it is back", chain=True
+            )
             self._code_ok = False
             return False
         except Exception as exc:
@@ -152,7 +165,7 @@ class Watchdog:
                 return None
             raise
         if self._code_ok is not True:
-            self._resolve(ALARM_REGISTRY_CODE)
+            self._resolve(ALARM_REGISTRY_CODE, chain=True)
         self._code_ok = True
         return True
 

@@ -132,7 +132,7 @@ def poll_alarms(
         body = {
             "service": "ledger-anchor",
             "event": ev.event,
-            "chain_id": chain_id,
+            "chain_id": ev.chain_id if ev.chain_id is not None else chain_id,
             "alarm": {
                 "id": ev.alarm_id,
                 "kind": ev.kind,

@@ -39,34 +39,51 @@ __all__ = [
 log = logging.getLogger("anchor.txmanager")
 
 
-def raise_alarm(session: Session, kind: str, batch_id: int | None, message: str) -> Alarm:
-    """Persist an alarm (one open row per kind and batch; repeats count up) and log it."""
+def raise_alarm(
+    session: Session, kind: str, batch_id: int | None, message: str, *, chain_id: int | None = None
+) -> Alarm:
+    """Persist an alarm (one open row per kind, batch and chain; repeats count up) and log
+    it. ``chain_id``: the chain it concerns (None: no chain in particular)."""
     existing = session.exec(
         select(Alarm).where(
             Alarm.kind == kind,
             Alarm.batch_id == batch_id if batch_id is not None else col(Alarm.batch_id).is_(None),
+            Alarm.chain_id == chain_id if chain_id is not None else col(Alarm.chain_id).is_(None),
             col(Alarm.resolved_at).is_(None),
         )
     ).first()
     now = utcnow()
+    where = "" if chain_id is None else f", chain {chain_id}"
     if existing is not None:
         existing.count += 1
         existing.last_seen_at = now
         existing.message = message
         session.add(existing)
-        log.debug("alarm %s (batch %s) again: %s", kind, batch_id, message)
+        log.debug("alarm %s (batch %s%s) again: %s", kind, batch_id, where, message)
         return existing
-    alarm = Alarm(kind=kind, batch_id=batch_id, message=message, created_at=now, last_seen_at=now)
+    alarm = Alarm(
+        kind=kind,
+        batch_id=batch_id,
+        chain_id=chain_id,
+        message=message,
+        created_at=now,
+        last_seen_at=now,
+    )
     session.add(alarm)
-    log.error("ALARM %s (batch %s): %s", kind, batch_id, message)
+    log.error("ALARM %s (batch %s%s): %s", kind, batch_id, where, message)
     return alarm
 
 
-def resolve_alarms(session: Session, kind: str, batch_id: int | None = None) -> int:
-    """Mark the open alarms of ``kind`` (for ``batch_id`` when given) resolved."""
+def resolve_alarms(
+    session: Session, kind: str, batch_id: int | None = None, *, chain_id: int | None = None
+) -> int:
+    """Mark the open alarms of ``kind`` (for ``batch_id`` / ``chain_id`` when given)
+    resolved."""
     query = select(Alarm).where(Alarm.kind == kind, col(Alarm.resolved_at).is_(None))
     if batch_id is not None:
         query = query.where(Alarm.batch_id == batch_id)
+    if chain_id is not None:
+        query = query.where(Alarm.chain_id == chain_id)
     rows = session.exec(query).all()
     for alarm in rows:
         alarm.resolved_at = utcnow()
@@ -76,24 +93,35 @@ def resolve_alarms(session: Session, kind: str, batch_id: int | None = None) -> 
 
 
 def raise_alarm_now(
-    db: Database, kind: str, batch_id: int | None, message: str, *, lock: str | None = None
+    db: Database,
+    kind: str,
+    batch_id: int | None,
+    message: str,
+    *,
+    lock: str | None = None,
+    chain_id: int | None = None,
 ) -> None:
     """:func:`raise_alarm` in a transaction of its own, under the advisory lock ``lock`` when
     given (several processes raising the same alarm then leave one open row)."""
     with db.session() as s:
         if lock is not None:
             db.xact_lock(s, lock)
-        raise_alarm(s, kind, batch_id, message)
+        raise_alarm(s, kind, batch_id, message, chain_id=chain_id)
 
 
 def resolve_alarms_now(
-    db: Database, kind: str, batch_id: int | None = None, *, lock: str | None = None
+    db: Database,
+    kind: str,
+    batch_id: int | None = None,
+    *,
+    lock: str | None = None,
+    chain_id: int | None = None,
 ) -> int:
     """:func:`resolve_alarms` in a transaction of its own (under ``lock`` when given)."""
     with db.session() as s:
         if lock is not None:
             db.xact_lock(s, lock)
-        return resolve_alarms(s, kind, batch_id)
+        return resolve_alarms(s, kind, batch_id, chain_id=chain_id)
 
 
 def sync_alarms(db: Database, kinds: Iterable[str], wanted: Mapping[str, str]) -> None:

@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from anchor.store.db import Database
 from anchor.store.models import Batch, StoredRecord
-from anchor.store.tx_models import Alarm, as_utc, utcnow
+from anchor.store.tx_models import Alarm, AnchorTx, as_utc, utcnow
 
 __all__ = [
     "AlarmEvent",
@@ -22,8 +22,10 @@ __all__ = [
     "CostTotals",
     "PipelineCounts",
     "alarm_counts",
+    "batch_costs",
     "claim_notification",
     "cost_totals",
+    "cost_totals_by_chain",
     "costs_missing",
     "final_latencies",
     "latest_balance",
@@ -38,13 +40,14 @@ _Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class AnchorCost(SQLModel, table=True):
-    """What anchoring one batch cost, from its receipt."""
+    """What anchoring one batch on one chain cost, from its receipt (keyed by chain and batch
+    since migration 0010)."""
 
     __tablename__ = "anchor_costs"
     __table_args__ = (sa.Index("ix_anchor_costs_recorded_at", "recorded_at"),)
 
+    chain_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
     batch_id: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
-    chain_id: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     tx_hash: str = Field(sa_column=sa.Column(sa.String(66), nullable=False))
     gas_used: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     gas_price_wei: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
@@ -87,6 +90,7 @@ class CostTotals:
     anchors: int
     gas_used: int
     fees_gwei: float
+    chain_id: int | None = None  # None: every chain
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,10 @@ class AlarmEvent:
     message: str
     count: int
     at: datetime
+    chain_id: int | None = None  # the chain the alarm concerns (None: no chain in particular)
 
 
+_txs = AnchorTx.__table__  # type: ignore[attr-defined]
 _records = StoredRecord.__table__  # type: ignore[attr-defined]
 _batches = Batch.__table__  # type: ignore[attr-defined]
 _alarms = Alarm.__table__  # type: ignore[attr-defined]
@@ -168,21 +174,23 @@ def final_latencies(db: Database, *, limit: int = 10_000) -> list[float]:
     return out
 
 
-def costs_missing(db: Database, *, limit: int = 20) -> list[MissingCost]:
-    """Included or final batches whose cost is not recorded yet (oldest first)."""
-    have = sa.exists().where(_costs.c.batch_id == _batches.c.id)
+def costs_missing(db: Database, chain_id: int, *, limit: int = 20) -> list[MissingCost]:
+    """Batches included or final on ``chain_id`` whose cost there is not recorded yet
+    (oldest first)."""
+    have = sa.exists().where(_costs.c.chain_id == chain_id, _costs.c.batch_id == _txs.c.batch_id)
     with db.connect(write=False) as conn:
         rows = conn.execute(
-            sa.select(_batches.c.id, _batches.c.chain_id, _batches.c.tx_hash)
+            sa.select(_txs.c.batch_id, _txs.c.tx_hash)
             .where(
-                _batches.c.state.in_(("included", "final")),
-                _batches.c.tx_hash.is_not(None),
+                _txs.c.chain_id == chain_id,
+                _txs.c.state.in_(("included", "final")),
+                _txs.c.tx_hash.is_not(None),
                 ~have,
             )
-            .order_by(_batches.c.id)
+            .order_by(_txs.c.batch_id)
             .limit(limit)
         ).all()
-    return [MissingCost(int(r.id), r.chain_id, bytes(r.tx_hash)) for r in rows]
+    return [MissingCost(int(r.batch_id), chain_id, bytes.fromhex(str(r.tx_hash)[2:])) for r in rows]
 
 
 def record_cost(
@@ -206,6 +214,7 @@ def record_cost(
 
 
 def cost_totals(db: Database) -> CostTotals:
+    """Anchors, gas and fees over every chain."""
     with db.connect(write=False) as conn:
         r = conn.execute(
             sa.select(
@@ -215,6 +224,35 @@ def cost_totals(db: Database) -> CostTotals:
             )
         ).one()
     return CostTotals(int(r.n), int(r.gas), float(r.fees))
+
+
+def cost_totals_by_chain(db: Database) -> list[CostTotals]:
+    """Anchors, gas and fees per chain (by chain id)."""
+    with db.connect(write=False) as conn:
+        rows = conn.execute(
+            sa.select(
+                _costs.c.chain_id,
+                sa.func.count().label("n"),
+                sa.func.coalesce(sa.func.sum(_costs.c.gas_used), 0).label("gas"),
+                sa.func.coalesce(sa.func.sum(_costs.c.fee_gwei), 0.0).label("fees"),
+            )
+            .group_by(_costs.c.chain_id)
+            .order_by(_costs.c.chain_id)
+        ).all()
+    return [CostTotals(int(r.n), int(r.gas), float(r.fees), int(r.chain_id)) for r in rows]
+
+
+def batch_costs(db: Database, batch_ids: list[int]) -> dict[tuple[int, int], tuple[int, int]]:
+    """(chain id, batch id) → (gas used, gas price in wei) of the given batches' anchors."""
+    with db.connect(write=False) as conn:
+        rows = conn.execute(
+            sa.select(
+                _costs.c.chain_id, _costs.c.batch_id, _costs.c.gas_used, _costs.c.gas_price_wei
+            ).where(_costs.c.batch_id.in_(batch_ids))
+        ).all()
+    return {
+        (int(r.chain_id), int(r.batch_id)): (int(r.gas_used), int(r.gas_price_wei)) for r in rows
+    }
 
 
 def spend_since(db: Database, since: datetime) -> float:
@@ -267,6 +305,7 @@ def pending_alarm_events(db: Database, *, since: datetime, limit: int = 100) -> 
         _alarms.c.count,
         _alarms.c.created_at,
         _alarms.c.resolved_at,
+        _alarms.c.chain_id,
     )
     with db.connect(write=False) as conn:
         ups = conn.execute(
@@ -290,6 +329,7 @@ def pending_alarm_events(db: Database, *, since: datetime, limit: int = 100) -> 
             str(r.message),
             int(r._mapping["count"]),
             as_utc(r.created_at) or r.created_at,
+            r.chain_id,
         )
         for r in ups
     ]
@@ -302,6 +342,7 @@ def pending_alarm_events(db: Database, *, since: datetime, limit: int = 100) -> 
             str(r.message),
             int(r._mapping["count"]),
             as_utc(r.resolved_at) or r.resolved_at,
+            r.chain_id,
         )
         for r in downs
     ]

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from anchor.store.db import Database
-from anchor.store.models import Account, Batch, RecordAccount, StoredRecord
+from anchor.store.models import Account, Batch, StoredRecord, TreeChunk
 
 MAX_PAGE = 1_000
 
@@ -93,44 +93,20 @@ def get_record(db: Database, record_id: str) -> StoredRecord | None:
         return s.exec(select(StoredRecord).where(StoredRecord.record_id == record_id)).first()
 
 
-def records_of_batch(
-    db: Database, batch_id: int, *, after_seq: int | None = None, limit: int = 100
-) -> list[StoredRecord]:
-    """The records of a batch in seq order (page with ``after_seq``)."""
-    with db.session(write=False) as s:
-        batch = s.get(Batch, batch_id)
-        if batch is None:
-            return []
-        lo = batch.first_seq if after_seq is None else max(batch.first_seq, after_seq + 1)
-        q = (
-            select(StoredRecord)
-            .where(StoredRecord.seq >= lo, StoredRecord.seq <= batch.last_seq)
-            .order_by(col(StoredRecord.seq))
-            .limit(_limit(limit))
-        )
-        return list(s.exec(q).all())
-
-
-def records_of_account(
-    db: Database, account_id: str, *, after_seq: int | None = None, limit: int = 100
-) -> list[StoredRecord]:
-    """The records mentioning ``account_id``, in seq order (page with ``after_seq``)."""
-    q = (
-        select(StoredRecord)
-        .join(RecordAccount, col(RecordAccount.seq) == col(StoredRecord.seq))
-        .where(RecordAccount.account_id == account_id)
-    )
-    if after_seq is not None:
-        q = q.where(StoredRecord.seq > after_seq)
-    q = q.order_by(col(StoredRecord.seq)).limit(_limit(limit))
-    with db.session(write=False) as s:
-        return list(s.exec(q).all())
-
-
 def get_account(db: Database, account_id: str) -> Account | None:
     """The account row, salt included: never return the salt to anyone but its owner."""
     with db.session(write=False) as s:
         return s.get(Account, account_id)
+
+
+def first_table_with_rows(db: Database, tables: Sequence[str]) -> str | None:
+    """The first of ``tables`` (of records, accounts, batches, tree_chunks) that has a row."""
+    models = {m.__tablename__: m for m in (StoredRecord, Account, Batch, TreeChunk)}
+    with db.session(write=False) as s:
+        for name in tables:
+            if s.exec(select(models[name]).limit(1)).first() is not None:
+                return name
+    return None
 
 
 def stats(db: Database) -> StoreStats:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 
 from anchor.store.alarms import raise_alarm
-from anchor.store.models import Batch, BatchState
 from anchor.store.tx_models import (
     ALARM_TX_REVERTED,
     ATTEMPT_LIVE,
@@ -26,7 +25,7 @@ from anchor.store.tx_models import (
     AnchorTx,
     utcnow,
 )
-from anchor.store.tx_repo import attempts_of, unhex
+from anchor.store.tx_repo import attempts_of, job_key, sync_batch
 
 if TYPE_CHECKING:
     from anchor.store.db import Database
@@ -60,16 +59,16 @@ def record_receipt(
     block_hash: str,
     reverted: str,
 ) -> bool:
-    """A receipt of ``attempt``: it is mined (the others replaced); status 1 → the job and
-    the batch are included; else the job failed and ``tx_reverted`` is raised with the
-    message ``reverted``. False when the job was not submitted any more (nothing written)."""
+    """A receipt of ``attempt``: it is mined (the others replaced); status 1 → the job is
+    included; else the job failed and ``tx_reverted`` is raised with the message
+    ``reverted``. False when the job was not submitted any more (nothing written)."""
     now = utcnow()
+    chain_id = attempt.chain_id
     with db.session() as s:
-        tx = s.get(AnchorTx, batch_id, with_for_update=True)
-        batch = s.get(Batch, batch_id)
-        if tx is None or batch is None or tx.state != TX_SUBMITTED:
+        tx = s.get(AnchorTx, job_key(chain_id, batch_id), with_for_update=True)
+        if tx is None or tx.state != TX_SUBMITTED:
             return False
-        for other in attempts_of(s, batch_id):
+        for other in attempts_of(s, chain_id, batch_id):
             if other.id == attempt.id:
                 other.status = ATTEMPT_MINED
             elif other.status in (ATTEMPT_LIVE, ATTEMPT_MINED):
@@ -77,37 +76,38 @@ def record_receipt(
             s.add(other)
         tx.tx_hash, tx.block_number, tx.block_hash = attempt.tx_hash, block_number, block_hash
         tx.updated_at = now
-        batch.tx_hash = unhex(attempt.tx_hash)
         if status != 1:
             tx.state = TX_FAILED
             tx.last_error = reverted
-            raise_alarm(s, ALARM_TX_REVERTED, batch_id, reverted)
+            raise_alarm(s, ALARM_TX_REVERTED, batch_id, reverted, chain_id=chain_id)
         else:
             tx.state = TX_INCLUDED
             tx.included_at = now
-            batch.state = BatchState.INCLUDED.value
-            batch.block_number = block_number
-            batch.block_hash = unhex(block_hash)
-            batch.anchored_at = now
         s.add(tx)
-        s.add(batch)
+        s.flush()
+        sync_batch(s, batch_id)
     return True
 
 
-def blocks_to_check(db: Database, *, final_limit: int) -> BlocksToCheck:
-    """Included jobs and the ``final_limit`` newest final ones, in one read transaction."""
+def blocks_to_check(db: Database, chain_id: int, *, final_limit: int) -> BlocksToCheck:
+    """Included jobs of ``chain_id`` and its ``final_limit`` newest final ones, in one read
+    transaction."""
     with db.session(write=False) as s:
         included = list(
             s.exec(
                 select(AnchorTx)
-                .where(AnchorTx.state == TX_INCLUDED)
+                .where(AnchorTx.chain_id == chain_id, AnchorTx.state == TX_INCLUDED)
                 .order_by(col(AnchorTx.batch_id))
             ).all()
         )
         recent_final = list(
             s.exec(
                 select(AnchorTx)
-                .where(AnchorTx.state == TX_FINAL, col(AnchorTx.block_number).is_not(None))
+                .where(
+                    AnchorTx.chain_id == chain_id,
+                    AnchorTx.state == TX_FINAL,
+                    col(AnchorTx.block_number).is_not(None),
+                )
                 .order_by(col(AnchorTx.block_number).desc(), col(AnchorTx.batch_id).desc())
                 .limit(final_limit)
             ).all()
@@ -115,51 +115,49 @@ def blocks_to_check(db: Database, *, final_limit: int) -> BlocksToCheck:
     return BlocksToCheck(included=included, recent_final=recent_final)
 
 
-def mark_final(db: Database, batch_id: int) -> bool:
-    """An included job becomes final (and its batch); False when it was not included."""
+def mark_final(db: Database, chain_id: int, batch_id: int) -> bool:
+    """An included job becomes final; False when it was not included."""
     with db.session() as s:
-        current = s.get(AnchorTx, batch_id, with_for_update=True)
-        batch = s.get(Batch, batch_id)
-        if current is None or batch is None or current.state != TX_INCLUDED:
+        current = s.get(AnchorTx, job_key(chain_id, batch_id), with_for_update=True)
+        if current is None or current.state != TX_INCLUDED:
             return False
         current.state = TX_FINAL
         current.final_at = utcnow()
         current.updated_at = current.final_at
-        batch.state = BatchState.FINAL.value
-        batch.final_at = current.final_at
         s.add(current)
-        s.add(batch)
+        s.flush()
+        sync_batch(s, batch_id)
     return True
 
 
 # -- reorgs --------------------------------------------------------------------------------
-def mark_moved(db: Database, batch_id: int, block_number: int, block_hash: str) -> bool:
+def mark_moved(
+    db: Database, chain_id: int, batch_id: int, block_number: int, block_hash: str
+) -> bool:
     """A reorg mined the same transaction in another block: record it (one more reorg)."""
     with db.session() as s:
-        current = s.get(AnchorTx, batch_id, with_for_update=True)
-        batch = s.get(Batch, batch_id)
-        if current is None or batch is None:
+        current = s.get(AnchorTx, job_key(chain_id, batch_id), with_for_update=True)
+        if current is None:
             return False
         current.block_number, current.block_hash = block_number, block_hash
         current.reorgs += 1
         current.updated_at = utcnow()
-        batch.block_number, batch.block_hash = block_number, unhex(block_hash)
         s.add(current)
-        s.add(batch)
+        s.flush()
+        sync_batch(s, batch_id)
     return True
 
 
-def mark_reorged(db: Database, batch_id: int, *, from_state: str) -> bool:
+def mark_reorged(db: Database, chain_id: int, batch_id: int, *, from_state: str) -> bool:
     """The job's block is gone: back to broadcast with its mined attempt live again (the
     stored bytes stay valid while the nonce is unused), or back to pending when there is none
     to revive. False when the job was not in ``from_state`` (nothing written)."""
     with db.session() as s:
-        current = s.get(AnchorTx, batch_id, with_for_update=True)
-        batch = s.get(Batch, batch_id)
-        if current is None or batch is None or current.state != from_state:
+        current = s.get(AnchorTx, job_key(chain_id, batch_id), with_for_update=True)
+        if current is None or current.state != from_state:
             return False
         revived = False
-        for attempt in attempts_of(s, batch_id):
+        for attempt in attempts_of(s, chain_id, batch_id):
             if attempt.status == ATTEMPT_MINED:
                 attempt.status = ATTEMPT_LIVE
                 attempt.broadcast_count = 0
@@ -175,9 +173,7 @@ def mark_reorged(db: Database, batch_id: int, *, from_state: str) -> bool:
         current.included_at = current.final_at = None
         current.reorgs += 1
         current.updated_at = utcnow()
-        batch.state = BatchState.SUBMITTED.value if revived else BatchState.SEALED.value
-        batch.tx_hash = batch.block_number = batch.block_hash = None
-        batch.anchored_at = batch.final_at = None
         s.add(current)
-        s.add(batch)
+        s.flush()
+        sync_batch(s, batch_id)
     return True

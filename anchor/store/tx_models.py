@@ -1,5 +1,5 @@
-"""Tables of the transaction manager: one anchor job per batch, its signed attempts, the nonce
-cursor per sender, and alarms (with every alarm kind, the watchdog's stall alarms included).
+"""Tables of the transaction manager: one anchor job per batch and chain, its signed attempts,
+the nonce cursor per chain and sender, and alarms (with every alarm kind, the watchdog's stall alarms included).
 
 Write-ahead: an attempt row (raw signed bytes + hash) is committed before the bytes are sent,
 and the nonce cursor moves in the same commit. Every attempt of a batch shares one nonce, so at
@@ -71,13 +71,14 @@ def _ts(nullable: bool = False) -> Column[datetime]:
 
 
 class AnchorTx(SQLModel, table=True):
-    """The anchoring of one batch: its nonce, state and the attempt that was mined."""
+    """The anchoring of one batch on one chain: its nonce, state and the attempt that was
+    mined (keyed by chain and batch since migration 0010)."""
 
     __tablename__ = "anchor_txs"
-    __table_args__ = (Index("ix_anchor_txs_state", "state"),)
+    __table_args__ = (Index("ix_anchor_txs_state", "chain_id", "state"),)
 
+    chain_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     batch_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    chain_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     contract: str = Field(sa_column=Column(String(42), nullable=False))
     sender: str = Field(sa_column=Column(String(42), nullable=False))
     root: str = Field(sa_column=Column(String(66), nullable=False))
@@ -97,18 +98,19 @@ class AnchorTx(SQLModel, table=True):
 
 
 class AnchorAttempt(SQLModel, table=True):
-    """One signed transaction for a batch, stored before it is ever sent."""
+    """One signed transaction for a batch on one chain, stored before it is ever sent."""
 
     __tablename__ = "anchor_attempts"
     __table_args__ = (
         UniqueConstraint("tx_hash", name="uq_anchor_attempts_tx_hash"),
-        Index("ix_anchor_attempts_batch_id", "batch_id"),
+        Index("ix_anchor_attempts_chain_batch", "chain_id", "batch_id"),
     )
 
     id: int | None = Field(
         default=None, sa_column=Column(_Id, primary_key=True, autoincrement=True)
     )
     batch_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    chain_id: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
     nonce: int = Field(sa_column=Column(BigInteger, nullable=False))
     tx_hash: str = Field(sa_column=Column(String(66), nullable=False))
     raw_tx: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -149,6 +151,8 @@ class Alarm(SQLModel, table=True):
     )
     kind: str = Field(sa_column=Column(String(32), nullable=False))
     batch_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # the chain it concerns (migration 0010); None: no chain in particular
+    chain_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     message: str = Field(sa_column=Column(Text, nullable=False))
     count: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

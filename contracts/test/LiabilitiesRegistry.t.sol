@@ -307,6 +307,27 @@ contract LiabilitiesRegistryTest is SumTreeBuilder {
         assertTrue(!_verify(1, w, 0), "above MAX_AMOUNT");
     }
 
+    function test_aUserLeftOutOrTwoUsersOnOneLeafDoNotVerify() public {
+        // user 1 is left out: the operator shows them user 0's leaf and path with user 1's
+        // commitment (salt, records and balances of user 0), or user 0's leaf unchanged
+        Tree memory t = _tree(1, _amounts());
+        _anchorTree(1, 1, t);
+        bytes32 mine = t.leaves[1].accountCommitment;
+        (bytes32[] memory hs, uint256[][] memory ss) = _path(t, 0);
+        assertTrue(registry.verifyLiability(1, t.leaves[0], 0, hs, ss), "user 0's own leaf");
+        t.leaves[0].accountCommitment = mine;
+        assertTrue(!registry.verifyLiability(1, t.leaves[0], 0, hs, ss), "user 1's commitment on user 0's leaf");
+        assertTrue(!registry.verifyLiability(1, t.leaves[0], 1, hs, ss), "... at user 1's index");
+    }
+
+    function test_aSumThatOverflowsTheBoundDoesNotVerify() public {
+        // every input is at most MAX_SUM, but the parent's sum would exceed it
+        Tree memory t = _tree(1, _amounts());
+        _anchorTree(1, 1, t);
+        t.sibSums[0][0][0] = registry.MAX_SUM(); // leaf 0 holds 5 of asset 0
+        assertTrue(!_verify(1, t, 0), "a sum above 2^160 - 1");
+    }
+
     function test_aWrongPathLengthDoesNotVerify() public {
         Tree memory t = _tree(1, _amounts());
         _anchorTree(1, 1, t);

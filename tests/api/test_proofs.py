@@ -217,6 +217,26 @@ def test_path_equals_the_store_proof_material(svc: Svc) -> None:
         assert outcome.bundle.root == material.batch.root
 
 
+def test_loaded_tree_chunks_count_against_the_cache_bound(svc: Svc) -> None:
+    """Every chunk read into the cache is counted (the bound that keeps a worker's memory
+    in check applies), and a cache that starts over still serves the request at hand."""
+    from anchor.api.proofs import CHUNKS
+
+    CHUNKS.clear()
+    rec = svc.first("trade")
+    assert load_proof(svc.db, rec.record_id, Viewer(operator=True)).bundle is not None
+    assert len(CHUNKS) == 1  # 60 leaves: the whole tree is chunk 0
+    size = CHUNKS.size
+    try:
+        CHUNKS.size = 1  # full: the next batch's chunk makes it start over
+        CHUNKS.put(("elsewhere", 0, b""), 0, b"x")
+        assert load_proof(svc.db, rec.record_id, Viewer(operator=True)).bundle is not None
+        assert len(CHUNKS) <= 1
+    finally:
+        CHUNKS.size = size
+        CHUNKS.clear()
+
+
 def test_a_tampered_tree_chunk_is_reported_not_served(svc: Svc) -> None:
     from anchor.api.proofs import CHUNKS
 
@@ -306,11 +326,11 @@ def test_the_held_read_connection_never_returns_to_the_pool(db: Database) -> Non
     store's write transactions) keep their transactional mode."""
     import gc
 
-    from anchor.api import proofs
+    from anchor.store import proof_reads
 
-    held = proofs._held_connection(db)
-    assert proofs._held_connection(db) is held
-    proofs._drop_held(db)
+    held = proof_reads.held_connection(db)
+    assert proof_reads.held_connection(db) is held
+    proof_reads.drop_held(db)
     del held
     gc.collect()
     for _ in range(3):

@@ -33,6 +33,7 @@ EXPECTED = [
     "backup status",
     "backup verify",
     "batches",
+    "books",
     "config",
     "config show",
     "consume",

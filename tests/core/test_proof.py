@@ -105,8 +105,13 @@ BAD_BUNDLES: list[tuple[str, Any, str]] = [
     ("unknown format", lambda o: o.update(format="something/1"), "unknown format"),
     (
         "unknown version",
-        lambda o: o.update(format="ledger-anchor-proof/2"),
+        lambda o: o.update(format="ledger-anchor-proof/9"),
         "unsupported format version",
+    ),
+    (  # v2 lists "anchors" (issue 18): a v1 body relabelled v2 is refused
+        "v1 body as v2",
+        lambda o: o.update(format="ledger-anchor-proof/2"),
+        "missing field 'anchors'",
     ),
     ("missing field", lambda o: o.pop("proof"), "missing field 'proof'"),
     ("unknown field", lambda o: o.update(extra=1), "unknown field 'extra'"),

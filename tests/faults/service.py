@@ -51,6 +51,7 @@ class Service:
         crash_at: str | None = None,
         port: int | None = None,
         tick: float = 0.2,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         env = {
             "ANCHOR_TEST_ANCHORER_KEY": key_hex,
@@ -59,6 +60,7 @@ class Service:
         }
         if crash_at:
             env["ANCHOR_CRASH_AT"] = crash_at
+        env.update(extra_env or {})
         args = ["serve", "--role", role, "--config", str(config)]
         if port is not None:
             args += ["--port", str(port)]

@@ -50,6 +50,7 @@ class Env:
     anchorer: Anchorer
     seed: int = 0
     ingested: int = field(default=0)
+    several: bool = False  # several chains: a tick runs every chain's manager
 
     @property
     def w3(self) -> Any:
@@ -74,6 +75,8 @@ class Env:
         return [b.id for b in self.anchorer.seal_pending()]
 
     def tick(self) -> Any:
+        if self.several:
+            return self.anchorer.chains.run()
         return self.anchorer.tx.run_once()
 
     def tick_until(
@@ -104,22 +107,32 @@ class Env:
         assert found is not None
         return found
 
-    def txs(self) -> list[AnchorTx]:
+    def txs(self, chain_id: int | None = None) -> list[AnchorTx]:
+        """The anchor jobs on ``chain_id`` (default: this env's registry's chain)."""
+        chain = self.reg.chain_id if chain_id is None else chain_id
         with self.db.session(write=False) as s:
-            return list(s.exec(select(AnchorTx).order_by(col(AnchorTx.batch_id))).all())
+            return list(
+                s.exec(
+                    select(AnchorTx)
+                    .where(AnchorTx.chain_id == chain)
+                    .order_by(col(AnchorTx.batch_id))
+                ).all()
+            )
 
-    def tx(self, batch_id: int) -> AnchorTx:
+    def tx(self, batch_id: int, chain_id: int | None = None) -> AnchorTx:
+        chain = self.reg.chain_id if chain_id is None else chain_id
         with self.db.session(write=False) as s:
-            found = s.get(AnchorTx, batch_id)
+            found = s.get(AnchorTx, {"chain_id": chain, "batch_id": batch_id})
         assert found is not None
         return found
 
-    def attempts(self, batch_id: int) -> list[AnchorAttempt]:
+    def attempts(self, batch_id: int, chain_id: int | None = None) -> list[AnchorAttempt]:
+        chain = self.reg.chain_id if chain_id is None else chain_id
         with self.db.session(write=False) as s:
             return list(
                 s.exec(
                     select(AnchorAttempt)
-                    .where(AnchorAttempt.batch_id == batch_id)
+                    .where(AnchorAttempt.batch_id == batch_id, AnchorAttempt.chain_id == chain)
                     .order_by(col(AnchorAttempt.id))
                 ).all()
             )
@@ -135,9 +148,16 @@ class Env:
         batches = self.batches()
         return bool(batches) and all(b.state in states for b in batches)
 
-    def check_anchored_once(self) -> None:
-        """Every record in exactly one batch, every batch's root on chain, each batch
-        anchored by exactly one Anchored event."""
+    def jobs_in(self, chain_id: int, *states: str) -> bool:
+        """Every batch has a job on ``chain_id`` in one of ``states``."""
+        jobs = {t.batch_id: t.state for t in self.txs(chain_id)}
+        batches = self.batches()
+        return bool(batches) and all(jobs.get(b.id) in states for b in batches)
+
+    def check_anchored_once(self, reg: Any = None) -> None:
+        """Every record in exactly one batch, every batch's root on chain (``reg``'s, by
+        default this env's), each batch anchored by exactly one Anchored event."""
+        reg = self.reg if reg is None else reg
         batches = self.batches()
         assert batches, "no batch"
         assert batches[0].first_seq == 1
@@ -145,12 +165,12 @@ class Env:
             assert cur.first_seq == prev.last_seq + 1
         assert batches[-1].last_seq == self.ingested
         assert sum(b.leaf_count for b in batches) == self.ingested
-        events = self.reg.client.anchored_events(from_block=0)
+        events = reg.client.anchored_events(from_block=0)
         by_id: dict[int, int] = {}
         for event in events:
             by_id[event.batch_id] = by_id.get(event.batch_id, 0) + 1
         for b in batches:
-            assert self.reg.client.root_of(b.id) == bytes(b.root), f"batch {b.id} root"
+            assert reg.client.root_of(b.id) == bytes(b.root), f"batch {b.id} root"
             assert by_id.get(b.id) == 1, f"batch {b.id} anchored {by_id.get(b.id)} times"
         assert len(events) == len(batches)
 
@@ -159,3 +179,32 @@ def make_env(db: Database, reg: Any, **overrides: Any) -> Env:
     config = make_config(reg, db.url, **overrides)
     anchorer = Anchorer(db, config, w3=reg.w3, key=reg.anchorer, backups=False)
     return Env(db=db, reg=reg, config=config, anchorer=anchorer)
+
+
+def chain_table(name: str, reg: Any, **extra: Any) -> dict[str, Any]:
+    """A ``[[chains]]`` table for a deployed registry."""
+    return {
+        "name": name,
+        "rpc_url": reg.rpc_url,
+        "chain_id": reg.chain_id,
+        "contract_address": reg.address,
+        **extra,
+    }
+
+
+def fast_web3(reg: Any) -> Any:
+    """A web3 with the anchorer's short timeouts (an RPC that is down fails fast)."""
+    from anchor.chain.client import RetryPolicy, make_web3
+
+    return make_web3(reg.rpc_url, policy=RetryPolicy(timeout=5.0, retries=2, backoff_factor=0.1))
+
+
+def make_two_chain_env(
+    db: Database, a: Any, b: Any, *, a_extra: Any = None, b_extra: Any = None, **overrides: Any
+) -> Env:
+    """An env anchoring on two registries (chains named ``a`` and ``b``, ``a`` primary)."""
+    chains = [chain_table("a", a, **(a_extra or {})), chain_table("b", b, **(b_extra or {}))]
+    config = make_config(a, db.url, chains=chains, **overrides)
+    clients = {"a": (fast_web3(a), a.anchorer), "b": (fast_web3(b), b.anchorer)}
+    anchorer = Anchorer(db, config, clients=clients, backups=False)
+    return Env(db=db, reg=a, config=config, anchorer=anchorer, several=True)

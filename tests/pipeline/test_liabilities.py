@@ -382,6 +382,37 @@ def test_attack_totals_on_chain_that_differ_from_the_root_sum_and_a_replayed_pro
     assert done.exit_code == 1 and "invalid: latest" in done.output
 
 
+def test_a_round_sent_but_not_recorded_is_adopted_by_a_rerun(world: World) -> None:
+    """The process stopped after the round's transaction was mined and before it recorded
+    it: re-running the command adopts the transaction from the RoundAnchored event, and
+    sends nothing."""
+    row = build_round(world.db, world.round1.cutoff_batch_id, pad_to=16)
+    sent = world.client.anchor_round(
+        world.anchorer,
+        round_id=row.round_id,
+        cutoff_batch_id=row.cutoff_batch_id,
+        root=row.root,
+        leaf_count=row.leaf_count,
+        assets=row.assets,
+        totals=row.totals,
+    )
+    nonce = world.w3.eth.get_transaction_count(world.anchorer.address)
+    done = anchor_round(world.db, row, world.client, world.anchorer, chain_id=world.chain_id)
+    assert done.state == "anchored"
+    assert (done.tx_hash, done.block_number, done.block_hash, done.gas_used) == (
+        sent.tx_hash,
+        sent.block_number,
+        sent.block_hash,
+        sent.gas_used,
+    )
+    assert world.w3.eth.get_transaction_count(world.anchorer.address) == nonce  # nothing sent
+    with RpcClient(world.rpc_url) as rpc:
+        bundle = parse_liability_bundle(prove_liability(world.db, done, ALICE).dumps())
+        assert bundle.anchor is not None and bundle.anchor["tx_hash"] == sent.tx_hash
+        result = verify_liability_online(bundle, rpc, contract=world.client.address)
+        assert result.round_id == row.round_id
+
+
 def test_a_stored_round_deeper_than_its_blocks_proves_every_account(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,10 +29,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-async def _connect() -> Any:
+async def _connect(url: str = NATS_URL) -> Any:
     import nats
 
-    return await nats.connect(NATS_URL, connect_timeout=3, max_reconnect_attempts=0)
+    return await nats.connect(url, connect_timeout=3, max_reconnect_attempts=0)
 
 
 def nats_available() -> tuple[bool, str]:
@@ -54,17 +54,17 @@ class Bus:
     """One test's stream ``T_<hex>`` with subjects ``t<hex>.>`` (records are published on
     ``t<hex>.records.<kind>``; dead letters default to ``t<hex>.dead``, in the same stream)."""
 
-    def __init__(self) -> None:
+    def __init__(self, url: str = NATS_URL) -> None:
         tag = uuid.uuid4().hex[:10]
         self.stream = f"T_{tag}"
         self.prefix = f"t{tag}"
         self.records = f"{self.prefix}.records.>"
         self.dead = f"{self.prefix}.dead"
-        self.url = NATS_URL
+        self.url = url
 
     def create(self) -> None:
         async def go() -> None:
-            nc = await _connect()
+            nc = await _connect(self.url)
             try:
                 await nc.jetstream().add_stream(name=self.stream, subjects=[f"{self.prefix}.>"])
             finally:
@@ -76,7 +76,7 @@ class Bus:
         async def go() -> None:
             from nats.js.errors import NotFoundError
 
-            nc = await _connect()
+            nc = await _connect(self.url)
             try:
                 for name in (self.stream, f"{self.stream}_DEAD"):
                     with contextlib.suppress(NotFoundError):
@@ -104,7 +104,7 @@ class Bus:
         ack of each (else plain publishes, flushed, then wait until the stream holds them)."""
 
         async def go() -> int:
-            nc = await _connect()
+            nc = await _connect(self.url)
             js = nc.jetstream()
             subject = f"{self.prefix}.records.x"
             count = 0
@@ -131,7 +131,7 @@ class Bus:
 
     def consumer_info(self, durable: str = "anchor") -> Any:
         async def go() -> Any:
-            nc = await _connect()
+            nc = await _connect(self.url)
             try:
                 return await nc.jetstream().consumer_info(self.stream, durable)
             finally:
@@ -158,7 +158,7 @@ class Bus:
         """The messages on the dead-letter subject, in order (headers and payload)."""
 
         async def go() -> list[Any]:
-            nc = await _connect()
+            nc = await _connect(self.url)
             js = nc.jetstream()
             try:
                 sub = await js.pull_subscribe(self.dead, stream=self.stream)

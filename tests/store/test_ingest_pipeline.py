@@ -1,4 +1,4 @@
-"""The two-thread bulk load (anchor.service.ingest): chunk k+1 is validated, and its leaves
+"""The two-thread bulk load (anchor.service.ingest, ingest_load, ingest_prepare): chunk k+1 is validated, and its leaves
 and SQLite payload computed, on a thread while chunk k is written. What that thread computes
 ahead must never end up in the store when it no longer holds, errors on either side must
 stop both, and SQLite's one-statement chunks must store exactly what row-by-row inserts do.
@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from anchor.errors import RecordError
-from anchor.service import ingest as ingest_mod
+from anchor.service import ingest_load, ingest_prepare
 from anchor.service.ingest import ingest
+from anchor.store import record_writer
 from anchor.store.db import Database
 from tests.core.accel import needs_native
 from tests.store.sample import balance, lines, mixed, trade
@@ -39,21 +40,21 @@ def test_leaves_computed_ahead_are_used_only_while_they_hold(
     stored = mixed(60)
     ingest(db, lines(stored))
     computed_on: list[str] = []
-    real = ingest_mod._leaf_hashes
+    real = ingest_load.leaf_hashes
 
     def leaf_hashes(*args: Any) -> bytes:
         computed_on.append(threading.current_thread().name)
         return real(*args)
 
-    monkeypatch.setattr(ingest_mod, "_leaf_hashes", leaf_hashes)
-    prepare = ingest_mod._prepare_chunk
+    monkeypatch.setattr(ingest_load, "leaf_hashes", leaf_hashes)
+    prepare = ingest_prepare.prepare_chunk
 
     def slow_prepare(chunk: Any) -> Any:
         # let the database thread take each chunk's new accounts before the next is staged
         time.sleep(0.05)
         return prepare(chunk)
 
-    monkeypatch.setattr(ingest_mod, "_prepare_chunk", slow_prepare)
+    monkeypatch.setattr(ingest_prepare, "prepare_chunk", slow_prepare)
     items: list[Any] = [*lines(mixed(400)[60:160])]
     items += [b'{"kind":"balance"}', *lines([balance(5000 + i) for i in range(40)]), b"nope"]
     items += lines(stored[:60])  # duplicates
@@ -117,7 +118,7 @@ def test_sqlite_one_statement_chunks_store_what_row_inserts_store(
             r["account"] = f'a"{i % 3}\\'
     stores = []
     for one_statement in (True, False):
-        monkeypatch.setattr(ingest_mod, "_sqlite_json", lambda v=one_statement: v)
+        monkeypatch.setattr(record_writer, "sqlite_json", lambda v=one_statement: v)
         db = Database.open(make_db_url("sqlite"))
         try:
             result = ingest(db, lines(records), chunk_size=64)
@@ -143,7 +144,7 @@ def test_native_prepared_records_are_not_tracked_by_the_gc() -> None:
     """The native fast path untracks its all-atomic tuples at once (see fp_untrack_atomic):
     a bulk load's records in flight then never reach the GC's older generations."""
     items = lines(mixed(40))
-    _count, prepared = ingest_mod._prepare_chunk((1, items))
+    _count, prepared = ingest_prepare.prepare_chunk((1, items))
     assert len(prepared) == 40
     for p in prepared:
         assert type(p) is tuple

@@ -133,3 +133,71 @@ def test_0005_keeps_links_and_drops_their_foreign_keys(db_url: str) -> None:
                 assert "WITHOUT ROWID" in ddl
     finally:
         db.close()
+
+
+def test_0010_keys_anchor_jobs_by_chain_and_keeps_every_row(db_url: str) -> None:
+    """A database at version 9 with a single-chain anchor job, attempts and a cost: 0010
+    keys them by chain (the job's own chain id), keeps every row, and a second chain's job
+    for the same batch can then be stored beside the first."""
+    db = Database(db_url)
+    try:
+        with db.connect() as conn:
+            migrations._meta.create_all(conn, checkfirst=True)
+            for m in migrations.discover():
+                if m.version > 9:
+                    break
+                m.upgrade(conn)
+                conn.execute(
+                    migrations.schema_version.insert().values(
+                        version=m.version, name=m.name, applied_at=datetime.now(UTC)
+                    )
+                )
+        now = datetime.now(UTC)
+        with db.connect() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO anchor_txs (batch_id, chain_id, contract, sender, root, "
+                    "leaf_count, state, nonce, gas_limit, tx_hash, reorgs, created_at, "
+                    "updated_at) VALUES (1, 31337, :c, :c, :r, 5, 'final', 0, 90000, :t, 0, "
+                    ":n, :n)"
+                ),
+                {"c": "0x" + "11" * 20, "r": "0x" + "22" * 32, "t": "0x" + "33" * 32, "n": now},
+            )
+            for i, status in enumerate(("replaced", "mined")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO anchor_attempts (batch_id, nonce, tx_hash, raw_tx, "
+                        "max_fee_per_gas, max_priority_fee_per_gas, status, created_at, "
+                        "broadcast_count) VALUES (1, 0, :h, :raw, 2, 1, :s, :n, 1)"
+                    ),
+                    {"h": f"0x{i:064x}", "raw": b"raw", "s": status, "n": now},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO anchor_costs (batch_id, chain_id, tx_hash, gas_used, "
+                    "gas_price_wei, fee_gwei, recorded_at) VALUES (1, 31337, :t, 50000, 7, "
+                    "0.00035, :n)"
+                ),
+                {"t": "0x" + "33" * 32, "n": now},
+            )
+        assert db.migrate() >= 10
+        insp = sa.inspect(db.engine)
+        for table in ("anchor_txs", "anchor_costs"):
+            pk = set(insp.get_pk_constraint(table)["constrained_columns"])
+            assert pk == {"chain_id", "batch_id"}, table
+        with db.connect() as conn:
+            jobs = conn.execute(sa.text("SELECT chain_id, batch_id, state FROM anchor_txs")).all()
+            assert [tuple(j) for j in jobs] == [(31337, 1, "final")]
+            chains = conn.execute(sa.text("SELECT chain_id FROM anchor_attempts")).all()
+            assert [c for (c,) in chains] == [31337, 31337]
+            assert conn.execute(sa.text("SELECT chain_id FROM anchor_costs")).scalar() == 31337
+            conn.execute(  # the same batch on another chain: a job of its own
+                sa.text(
+                    "INSERT INTO anchor_txs (batch_id, chain_id, contract, sender, root, "
+                    "leaf_count, state, gas_limit, reorgs, created_at, updated_at) VALUES "
+                    "(1, 8453, :c, :c, :r, 5, 'pending', 0, 0, :n, :n)"
+                ),
+                {"c": "0x" + "11" * 20, "r": "0x" + "22" * 32, "n": now},
+            )
+    finally:
+        db.close()

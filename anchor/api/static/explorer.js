@@ -8,7 +8,7 @@
 const V = window.ledgerAnchorVerifier;
 const $ = (id) => document.getElementById(id);
 const SVG = 'http://www.w3.org/2000/svg';
-const state = { page: 1, pages: 1, data: null, chainRows: null, highlight: null };
+const state = { page: 1, pages: 1, data: null, chainRows: null, highlight: null, chain: null };
 
 function el(tag, attrs, text) {
   const node = document.createElement(tag);
@@ -117,7 +117,22 @@ function renderChart(series) {
   box.appendChild(root);
 }
 
+// Several chains (issue 18): a selector, one chain's anchors at a time.
+function renderChains(data) {
+  const chains = data.chains || [];
+  $('chains').hidden = chains.length < 2;
+  const select = $('chain-select');
+  if (select.options.length !== chains.length) {
+    select.textContent = '';
+    for (const c of chains) {
+      select.appendChild(el('option', { value: c.name }, `${c.name} (chain ${c.chain_id})`));
+    }
+  }
+  select.value = data.chain_name || '';
+}
+
 function renderInfo(data) {
+  renderChains(data);
   const c = data.chain;
   $('chain-id').textContent = c.chain_id ?? '—';
   const contract = $('contract');
@@ -142,7 +157,8 @@ function renderInfo(data) {
 
 async function loadAnchors(page) {
   try {
-    const r = await fetch(`/v1/explorer/anchors?page=${page}`, { headers: { accept: 'application/json' } });
+    const chain = state.chain ? `&chain=${encodeURIComponent(state.chain)}` : '';
+    const r = await fetch(`/v1/explorer/anchors?page=${page}${chain}`, { headers: { accept: 'application/json' } });
     if (!r.ok) throw new Error('HTTP ' + r.status);
     const data = await r.json();
     state.data = data;
@@ -279,6 +295,7 @@ async function verify(ev) {
 $('verify-form').addEventListener('submit', verify);
 $('trust-form').addEventListener('submit', readChain);
 $('find-form').addEventListener('submit', find);
+$('chain-select').addEventListener('change', (ev) => { state.chain = ev.target.value; loadAnchors(1); });
 $('newer').addEventListener('click', () => loadAnchors(Math.max(1, state.page - 1)));
 $('older').addEventListener('click', () => loadAnchors(Math.min(state.pages, state.page + 1)));
 loadAnchors(1);

@@ -28,10 +28,13 @@ var ledgerAnchorVerifier = (() => {
     PUBLISHED_CODE_HASH: () => PUBLISHED_CODE_HASH,
     ReceiptError: () => ReceiptError,
     VerifyError: () => VerifyError,
+    checkAnchor: () => checkAnchor,
     concat: () => concat,
+    hexInt: () => hexInt,
     httpRpc: () => httpRpc,
     mathVerdict: () => mathVerdict,
     parseReceipt: () => parseReceipt,
+    pinList: () => pinList,
     providerRpc: () => providerRpc,
     readAnchors: () => readAnchors,
     receiptVerdict: () => receiptVerdict,
@@ -177,6 +180,15 @@ var ledgerAnchorVerifier = (() => {
       throw new FormatError(`not valid JSON: trailing data at char ${i}`);
     }
     return out;
+  }
+  function parseDocument(text, maxBytes, fail2) {
+    if (new TextEncoder().encode(text).length > maxBytes) throw fail2("too large");
+    try {
+      return parseJson(text);
+    } catch (e) {
+      if (e instanceof FormatError) throw fail2(e.message.replace(/^proof bundle: /, ""));
+      throw e;
+    }
   }
   function isObject(v) {
     return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -946,6 +958,214 @@ var ledgerAnchorVerifier = (() => {
           "optional": true
         }
       ]
+    },
+    {
+      "kind": "instrument",
+      "code": 6,
+      "version": 1,
+      "fields": [
+        {
+          "name": "ts_ns",
+          "tag": "u64",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "market",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "instrument_type",
+          "tag": "enum",
+          "maxLen": 0,
+          "choices": [
+            "spot",
+            "perpetual",
+            "future",
+            "option"
+          ],
+          "optional": false
+        },
+        {
+          "name": "base_asset",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "settlement_asset",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "contract_size",
+          "tag": "u256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "initial_margin_bps",
+          "tag": "u32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "maintenance_margin_bps",
+          "tag": "u32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "expiry_ns",
+          "tag": "u64",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "strike",
+          "tag": "u256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "option_type",
+          "tag": "enum",
+          "maxLen": 0,
+          "choices": [
+            "none",
+            "call",
+            "put"
+          ],
+          "optional": false
+        },
+        {
+          "name": "ext",
+          "tag": "hex32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": true
+        }
+      ]
+    },
+    {
+      "kind": "journal",
+      "code": 7,
+      "version": 1,
+      "fields": [
+        {
+          "name": "ts_ns",
+          "tag": "u64",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "account",
+          "tag": "account",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "asset",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "amount",
+          "tag": "i256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "reason",
+          "tag": "enum",
+          "maxLen": 0,
+          "choices": [
+            "deposit",
+            "withdrawal",
+            "fee",
+            "funding",
+            "realized_pnl",
+            "liquidation",
+            "insurance_fund",
+            "transfer",
+            "option_settlement"
+          ],
+          "optional": false
+        },
+        {
+          "name": "reference",
+          "tag": "id",
+          "maxLen": 128,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "ext",
+          "tag": "hex32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": true
+        }
+      ]
+    },
+    {
+      "kind": "mark_price",
+      "code": 8,
+      "version": 1,
+      "fields": [
+        {
+          "name": "ts_ns",
+          "tag": "u64",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "market",
+          "tag": "id",
+          "maxLen": 32,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "mark_price",
+          "tag": "u256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "funding_rate",
+          "tag": "i256",
+          "maxLen": 0,
+          "choices": [],
+          "optional": false
+        },
+        {
+          "name": "ext",
+          "tag": "hex32",
+          "maxLen": 0,
+          "choices": [],
+          "optional": true
+        }
+      ]
     }
   ];
   var CONTRACT_NAME = "AnchorRegistry";
@@ -1145,10 +1365,13 @@ var ledgerAnchorVerifier = (() => {
 
   // src/bundle.mjs
   var FORMAT = "ledger-anchor-proof/1";
+  var FORMAT_V2 = "ledger-anchor-proof/2";
   var MAX_BUNDLE_BYTES = 1 << 20;
+  var MAX_ANCHORS = 16;
   var MAX_PROOF_LEN = 64;
   var U64 = (1n << 64n) - 1n;
   var KEYS = ["format", "batchId", "seq", "record", "accounts", "leafEncoding", "value", "leaf", "proof", "root", "anchor", "checksum"];
+  var KEYS2 = KEYS.map((k) => k === "anchor" ? "anchors" : k);
   var ANCHOR_KEYS = ["chainId", "contract", "txHash", "blockNumber", "blockHash", "status"];
   var ACCOUNT_KEYS = ["field", "accountId", "salt"];
   var STATUSES = ["pending", "included", "final"];
@@ -1180,11 +1403,12 @@ var ledgerAnchorVerifier = (() => {
     if (enc.encode(text).length > MAX_BUNDLE_BYTES) throw fail(`too large (maximum ${MAX_BUNDLE_BYTES} bytes)`);
     const top = parseJson(text);
     if (!isObject(top)) throw fail("must be a JSON object");
-    if (top.format !== FORMAT) {
-      if (typeof top.format === "string" && top.format.startsWith("ledger-anchor-proof/")) throw fail(`unsupported format version '${top.format}' (this verifier reads '${FORMAT}')`);
-      throw fail(`unknown format (expected '${FORMAT}')`);
+    if (top.format !== FORMAT && top.format !== FORMAT_V2) {
+      if (typeof top.format === "string" && top.format.startsWith("ledger-anchor-proof/")) throw fail(`unsupported format version '${top.format}' (this verifier reads '${FORMAT}' and '${FORMAT_V2}')`);
+      throw fail(`unknown format (expected '${FORMAT}' and '${FORMAT_V2}')`);
     }
-    exactKeys(top, "", KEYS);
+    const v2 = top.format === FORMAT_V2;
+    exactKeys(top, "", v2 ? KEYS2 : KEYS);
     const batchId = u64(top.batchId, "batchId");
     const seq = u64(top.seq, "seq");
     if (!isObject(top.record)) throw fail("record must be an object");
@@ -1204,29 +1428,53 @@ var ledgerAnchorVerifier = (() => {
     if (!Array.isArray(top.proof) || top.proof.length > MAX_PROOF_LEN) throw fail(`proof must be an array of at most ${MAX_PROOF_LEN} hashes`);
     const proof = top.proof.map((p, k) => h32(p, `proof[${k}]`));
     const root = h32(top.root, "root");
-    const an = exactKeys(top.anchor, "anchor", ANCHOR_KEYS);
-    if (an.contract !== null && (typeof an.contract !== "string" || !ADDR.test(an.contract))) throw fail("anchor.contract: malformed address (expected 0x and 40 lowercase hex digits)");
-    if (!STATUSES.includes(an.status)) throw fail(`anchor.status: must be one of ${STATUSES.join(", ")}`);
-    const anchor = {
-      chainId: u64(an.chainId, "anchor.chainId", true),
-      contract: an.contract,
-      txHash: h32(an.txHash, "anchor.txHash", true),
-      blockNumber: u64(an.blockNumber, "anchor.blockNumber", true),
-      blockHash: h32(an.blockHash, "anchor.blockHash", true),
-      status: an.status
-    };
-    if (anchor.status !== "pending" && [anchor.chainId, anchor.contract, anchor.txHash, anchor.blockNumber, anchor.blockHash].includes(null)) {
-      throw fail(`anchor: status '${anchor.status}' needs chainId, contract, txHash, blockNumber and blockHash`);
+    let anchors;
+    if (v2) {
+      if (!Array.isArray(top.anchors) || top.anchors.length < 1 || top.anchors.length > MAX_ANCHORS) throw fail(`anchors must be an array of 1 to ${MAX_ANCHORS} anchor objects`);
+      anchors = top.anchors.map((an, k) => parseAnchor(an, `anchors[${k}]`));
+      let previous = -1n;
+      anchors.forEach((a, k) => {
+        if (a.chainId === null || a.contract === null) throw fail(`anchors[${k}]: chainId and contract must be given`);
+        if (a.chainId <= previous) throw fail(`anchors[${k}]: chainId must be greater than the previous one (one anchor per chain, in increasing chainId order)`);
+        previous = a.chainId;
+      });
+    } else {
+      anchors = [parseAnchor(top.anchor, "anchor")];
     }
+    const anchor = v2 ? principalAnchor(anchors) : anchors[0];
     const checksum = h32(top.checksum, "checksum");
-    const bundle = { batchId, seq, record, accounts, leafEncoding, value, leaf, proof, root, anchor, checksum };
+    const bundle = { format: top.format, batchId, seq, record, accounts, leafEncoding, value, leaf, proof, root, anchor, anchors, checksum };
     const where = firstDifference(top, canonicalObj(bundle, true));
     if (where !== null) throw fail(`${where} is not in canonical form (the bundle may be pretty-printed, but no member may be written differently)`);
     return bundle;
   }
+  function parseAnchor(value, where) {
+    const an = exactKeys(value, where, ANCHOR_KEYS);
+    if (an.contract !== null && (typeof an.contract !== "string" || !ADDR.test(an.contract))) throw fail(`${where}.contract: malformed address (expected 0x and 40 lowercase hex digits)`);
+    if (!STATUSES.includes(an.status)) throw fail(`${where}.status: must be one of ${STATUSES.join(", ")}`);
+    const anchor = {
+      chainId: u64(an.chainId, `${where}.chainId`, true),
+      contract: an.contract,
+      txHash: h32(an.txHash, `${where}.txHash`, true),
+      blockNumber: u64(an.blockNumber, `${where}.blockNumber`, true),
+      blockHash: h32(an.blockHash, `${where}.blockHash`, true),
+      status: an.status
+    };
+    if (anchor.status !== "pending" && [anchor.chainId, anchor.contract, anchor.txHash, anchor.blockNumber, anchor.blockHash].includes(null)) {
+      throw fail(`${where}: status '${anchor.status}' needs chainId, contract, txHash, blockNumber and blockHash`);
+    }
+    return anchor;
+  }
+  var RANK = { final: 2, included: 1, pending: 0 };
+  function principalAnchor(anchors) {
+    let best = anchors[0];
+    for (const a of anchors) if (RANK[a.status] > RANK[best.status]) best = a;
+    return best;
+  }
   function canonicalObj(b, withChecksum) {
+    const v2 = b.format === FORMAT_V2;
     const obj2 = {
-      format: FORMAT,
+      format: v2 ? FORMAT_V2 : FORMAT,
       batchId: b.batchId,
       seq: b.seq,
       record: canonicalRecordObj(b.record),
@@ -1235,14 +1483,79 @@ var ledgerAnchorVerifier = (() => {
       value: [...b.value],
       leaf: b.leaf,
       proof: [...b.proof],
-      root: b.root,
-      anchor: { ...b.anchor }
+      root: b.root
     };
+    if (v2) obj2.anchors = b.anchors.map((a) => ({ ...a }));
+    else obj2.anchor = { ...b.anchor };
     if (withChecksum) obj2.checksum = b.checksum;
     return obj2;
   }
   function computedChecksum(b) {
     return keccakHex(enc.encode(dumps(canonicalObj(b, false)) + "\n"));
+  }
+
+  // src/multi.mjs
+  var describe = (e) => e instanceof VerifyError ? e.kind === "invalid" ? `${e.step}: ${e.detail}` : e.detail : String(e && e.message ? e.message : e);
+  async function verifyAnchors(b, root, { chains, require: require2 = null, codeHash, finalityDepth = null, fallbackDepth }) {
+    const anchors = b.anchors;
+    if (require2 !== null && !(require2 >= 1 && require2 <= anchors.length)) {
+      throw new VerifyError("unusable", "input", `require ${require2}: the bundle names ${anchors.length} anchor(s); ask for 1 to ${anchors.length}`);
+    }
+    const byChain = /* @__PURE__ */ new Map();
+    const down = [];
+    let opened = false;
+    const open = async () => {
+      for (const c of chains) {
+        try {
+          const served = hexInt(await c.rpc("eth_chainId", []), "eth_chainId");
+          if (byChain.has(String(served))) throw new VerifyError("unusable", "input", `two RPCs serve chain ${served}: give one per chain`);
+          byChain.set(String(served), { rpc: c.rpc, pins: pinList(c.pinned || []) });
+        } catch (e) {
+          if (require2 === null || e instanceof VerifyError && e.detail.startsWith("two RPCs")) throw e;
+          down.push(describe(e));
+        }
+      }
+      opened = true;
+    };
+    const held = [];
+    const failed = [];
+    for (const a of anchors) {
+      try {
+        if (a.txHash === null || a.blockNumber === null || a.blockHash === null) {
+          throw new VerifyError("invalid", "anchor", `the bundle is not anchored yet (status ${a.status}): nothing to check on chain`);
+        }
+        if (!opened) await open();
+        const chain = byChain.get(String(a.chainId));
+        if (!chain) {
+          const why = down.length ? ` (${down.join("; ")})` : "";
+          throw new VerifyError("unusable", "input", `no RPC given for chain ${a.chainId}, where the bundle names an anchor: add an RPC URL of chain ${a.chainId}${why}`);
+        }
+        if (chain.pins.length === 0) throw new VerifyError("unpinned", "pin", `registry not pinned for chain ${a.chainId}`);
+        held.push(await checkAnchor(b, root, a, { rpc: chain.rpc, pins: chain.pins, codeHash, finalityDepth, fallbackDepth }));
+      } catch (e) {
+        if (require2 === null) throw e;
+        failed.push([a, e]);
+      }
+    }
+    if (require2 !== null && held.length < require2) {
+      if (held.length === 0 && failed.length && failed.every(([, e]) => e instanceof VerifyError && e.kind === "unpinned")) throw failed[0][1];
+      const detail = failed.map(([a, e]) => `chain ${a.chainId}: ${describe(e)}`).join("; ");
+      throw new VerifyError("invalid", "policy", `${held.length} of the ${anchors.length} anchors hold, ${require2} required (${detail})`);
+    }
+    const policy = require2 === null ? "every anchor named" : `require ${require2}`;
+    const list = held.map((h) => `chain ${h.chainId}: registry ${h.contract}, block ${h.blockNumber}, final (${h.finalityRule})`).join("; ");
+    return {
+      ...held[0],
+      valid: true,
+      anchors: held,
+      named: anchors.length,
+      required: require2,
+      recordId: b.record.recordId,
+      kind: b.record.kind,
+      batchId: b.batchId,
+      root,
+      summary: `valid: record ${b.record.recordId} (${b.record.kind}) is in batch ${b.batchId}, root ${root}; ${held.length} of the ${anchors.length} anchors hold (policy: ${policy}), pinned by you, code = the published ${CONTRACT_NAME}: ${list}`
+    };
   }
 
   // node_modules/@noble/hashes/_md.js
@@ -3268,7 +3581,7 @@ var ledgerAnchorVerifier = (() => {
   var DOMAIN = { name: "ledger-anchor ingest receipts", version: "1" };
   var DOMAIN_TYPE = "EIP712Domain(string name,string version)";
   var RECEIPT_TYPE = "IngestReceipt(bytes32 loadRoot,uint64 firstSeq,uint64 count,uint64 ingestedAt,uint64 deadline)";
-  var KEYS2 = ["format", "recordId", "leaf", "seq", "ingestedAt", "deadline", "load", "signer", "signature"];
+  var KEYS3 = ["format", "recordId", "leaf", "seq", "ingestedAt", "deadline", "load", "signer", "signature"];
   var LOAD_KEYS = ["root", "firstSeq", "count", "proof"];
   var H322 = /^0x[0-9a-f]{64}$/;
   var ADDR2 = /^0x[0-9a-f]{40}$/;
@@ -3301,19 +3614,12 @@ var ledgerAnchorVerifier = (() => {
   }
   function parseReceipt(text) {
     if (typeof text !== "string") throw bad("not text");
-    if (enc.encode(text).length > MAX_RECEIPT_BYTES) throw bad("too large");
-    let top;
-    try {
-      top = parseJson(text);
-    } catch (e) {
-      if (e instanceof FormatError) throw bad(e.message.replace(/^proof bundle: /, ""));
-      throw e;
-    }
+    const top = parseDocument(text, MAX_RECEIPT_BYTES, bad);
     if (!isObject(top) || top.format !== RECEIPT_FORMAT) {
       const fmt = isObject(top) ? top.format : void 0;
       throw bad(`unknown format ${JSON.stringify(fmt === void 0 ? null : fmt)} (expected '${RECEIPT_FORMAT}')`);
     }
-    obj(top, "", KEYS2);
+    obj(top, "", KEYS3);
     const rid = top.recordId;
     if (typeof rid !== "string" || rid.length === 0 || rid.length > 128) throw bad("recordId must be a string of 1 to 128 characters");
     const load = obj(top.load, "load", LOAD_KEYS);
@@ -3539,22 +3845,42 @@ var ledgerAnchorVerifier = (() => {
       }
     };
   }
-  async function verifyOnline(text, { rpc, pinned = [], codeHash = PUBLISHED_CODE_HASH, finalityDepth = null, fallbackDepth = DEFAULT_FALLBACK_DEPTH } = {}) {
+  async function verifyOnline(text, { rpc, pinned = [], codeHash = PUBLISHED_CODE_HASH, finalityDepth = null, fallbackDepth = DEFAULT_FALLBACK_DEPTH, chains = null, require: require2 = null } = {}) {
     const { bundle: b, root } = verifyMath(text);
+    if (b.format === FORMAT_V2 || chains !== null) {
+      return verifyAnchors(b, root, { chains: chains ?? [{ rpc, pinned }], require: require2, codeHash, finalityDepth, fallbackDepth });
+    }
     const a = b.anchor;
     if (a.txHash === null || a.chainId === null || a.contract === null || a.blockNumber === null || a.blockHash === null) {
       throw invalid("anchor", `the bundle is not anchored yet (status ${a.status}): nothing to check on chain`);
     }
-    const pins = [];
-    for (const p of pinned) {
-      if (typeof p !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(p.trim())) throw unusable2(`pinned registry '${p}' is not 0x followed by 40 hex digits`);
-      pins.push(p.trim().toLowerCase());
-    }
+    const pins = pinList(pinned);
     const chainId = hexInt(await rpc("eth_chainId", []), "eth_chainId");
     if (chainId !== a.chainId) {
       throw unusable2(`wrong chain: the RPC serves chain ${chainId}, the bundle was anchored on chain ${a.chainId}; use an RPC of chain ${a.chainId}`);
     }
     if (pins.length === 0) throw new VerifyError("unpinned", "pin", `registry not pinned for chain ${chainId}`);
+    const res = await checkAnchor(b, root, a, { rpc, pins, codeHash, finalityDepth, fallbackDepth });
+    return {
+      ...res,
+      valid: true,
+      recordId: b.record.recordId,
+      kind: b.record.kind,
+      batchId: b.batchId,
+      root,
+      summary: `valid: record ${b.record.recordId} (${b.record.kind}) is in batch ${b.batchId}, root ${root}, anchored in registry ${res.contract} (pinned by you; code = the published ${CONTRACT_NAME}) on chain ${res.chainId} in block ${res.blockNumber}, final (${res.finalityRule})`
+    };
+  }
+  function pinList(pinned) {
+    const pins = [];
+    for (const p of pinned) {
+      if (typeof p !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(p.trim())) throw unusable2(`pinned registry '${p}' is not 0x followed by 40 hex digits`);
+      pins.push(p.trim().toLowerCase());
+    }
+    return pins;
+  }
+  async function checkAnchor(b, root, a, { rpc, pins, codeHash = PUBLISHED_CODE_HASH, finalityDepth = null, fallbackDepth = DEFAULT_FALLBACK_DEPTH }) {
+    const chainId = a.chainId;
     if (!pins.includes(a.contract)) {
       throw invalid("contract", `the bundle names registry ${a.contract}, which is not the registry you pinned for chain ${chainId} (${pins.join(", ")})`);
     }
@@ -3610,22 +3936,7 @@ var ledgerAnchorVerifier = (() => {
       }
     }
     if (rBlock > fin) throw invalid("finality", `block ${rBlock} is not final yet (final up to block ${fin}; ${rule})`);
-    return {
-      valid: true,
-      recordId: b.record.recordId,
-      kind: b.record.kind,
-      batchId: b.batchId,
-      root,
-      chainId,
-      contract: address,
-      codeHash: actual,
-      blockNumber: rBlock,
-      blockHash: rHash,
-      blockTime,
-      finalizedBlock: fin,
-      finalityRule: rule,
-      summary: `valid: record ${b.record.recordId} (${b.record.kind}) is in batch ${b.batchId}, root ${root}, anchored in registry ${address} (pinned by you; code = the published ${CONTRACT_NAME}) on chain ${chainId} in block ${rBlock}, final (${rule})`
-    };
+    return { chainId, contract: address, codeHash: actual, blockNumber: rBlock, blockHash: rHash, blockTime, finalizedBlock: fin, finalityRule: rule };
   }
   function mathVerdict(text) {
     try {

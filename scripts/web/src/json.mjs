@@ -107,6 +107,18 @@ export function parseJson(text) {
   return out;
 }
 
+// A whole document of another format than the proof bundle: a string of at most maxBytes
+// (UTF-8), parsed strictly; problems are reported through fail(message) (the format's error).
+export function parseDocument(text, maxBytes, fail) {
+  if (new TextEncoder().encode(text).length > maxBytes) throw fail('too large');
+  try {
+    return parseJson(text);
+  } catch (e) {
+    if (e instanceof FormatError) throw fail(e.message.replace(/^proof bundle: /, ''));
+    throw e;
+  }
+}
+
 export function isObject(v) {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

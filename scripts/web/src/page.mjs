@@ -1,6 +1,7 @@
 // The browser verifier page: wires verify.mjs to the DOM. Nothing is sent anywhere but to
 // the RPC you choose (or your wallet); the verdict is computed here, in your browser.
 import { PUBLISHED_CODE_HASH, ReceiptError, VerifyError, httpRpc, providerRpc, verifyMath, verifyOnline, verifyReceipt } from './verify.mjs';
+import { initLiabilityPage } from './liability_page.mjs';
 
 const $ = (id) => document.getElementById(id);
 const PIN_KEY = 'ledger-anchor.pins';
@@ -59,7 +60,8 @@ async function onVerify(ev) {
     }
     const depth = depthText === '' ? null : Number.parseInt(depthText, 10);
     if (depth !== null && !(depth >= 0)) throw new VerifyError('unusable', 'input', 'finality depth must be a number of blocks');
-    const res = await verifyOnline(text, { rpc, pinned: pinned ? [pinned] : [], finalityDepth: depth });
+    const { chains, require } = moreChains(rpc, pinned);
+    const res = await verifyOnline(text, { rpc, pinned: pinned ? [pinned] : [], finalityDepth: depth, chains, require });
     if ($('remember').checked) savePin(pinned);
     const when = new Date(res.blockTime * 1000).toISOString();
     show('valid', 'VALID', [
@@ -76,6 +78,22 @@ async function onVerify(ev) {
       show('unusable', 'CANNOT CHECK', [`unexpected problem: ${e && e.message ? e.message : e}`]);
     }
   }
+}
+
+// The extra chains typed for a v2 bundle (one "RPC-URL registry" per line) and the policy.
+function moreChains(rpc, pinned) {
+  const lines = $('more-chains').value.split('\n').map((l) => l.trim()).filter(Boolean);
+  const requireText = $('require').value.trim();
+  const require = requireText === '' ? null : Number.parseInt(requireText, 10);
+  if (require !== null && !(require >= 1)) throw new VerifyError('unusable', 'input', 'anchors required must be a number of at least 1');
+  if (lines.length === 0 && require === null) return { chains: null, require };
+  const chains = [{ rpc, pinned: pinned ? [pinned] : [] }];
+  for (const line of lines) {
+    const [url, registry, ...rest] = line.split(/\s+/);
+    if (!registry || rest.length) throw new VerifyError('unusable', 'input', `more chains: '${line}' is not an RPC URL and a registry address`);
+    chains.push({ rpc: httpRpc(url), pinned: [registry] });
+  }
+  return { chains, require };
 }
 
 const RECEIPT_TITLES = { invalid: 'INVALID RECEIPT', format: 'NOT A USABLE RECEIPT', unusable: 'CANNOT CHECK' };
@@ -113,6 +131,7 @@ function init() {
   $('receipt-form').addEventListener('submit', onReceipt);
   $('bundle-file').addEventListener('change', onFile);
   $('wallet-note').textContent = window.ethereum ? 'a wallet was found in this browser' : 'no wallet found in this browser';
+  initLiabilityPage(show);
   document.body.dataset.ready = '1';
 }
 

@@ -6,7 +6,7 @@
 // informational). docs/receipt-format.md is the reference.
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { FormatError, isObject, parseJson } from './json.mjs';
+import { isObject, parseDocument } from './json.mjs';
 import { abiEncode, bytesToHex, concat, enc, hexToBytes, keccakHex, leafHash, processProof, word } from './records.mjs';
 
 export const RECEIPT_FORMAT = 'ledger-anchor-ingest-receipt/1';
@@ -49,14 +49,7 @@ function hex(v, where, re) {
 
 export function parseReceipt(text) {
   if (typeof text !== 'string') throw bad('not text');
-  if (enc.encode(text).length > MAX_RECEIPT_BYTES) throw bad('too large');
-  let top;
-  try {
-    top = parseJson(text);
-  } catch (e) {
-    if (e instanceof FormatError) throw bad(e.message.replace(/^proof bundle: /, ''));
-    throw e;
-  }
+  const top = parseDocument(text, MAX_RECEIPT_BYTES, bad);
   if (!isObject(top) || top.format !== RECEIPT_FORMAT) {
     const fmt = isObject(top) ? top.format : undefined;
     throw bad(`unknown format ${JSON.stringify(fmt === undefined ? null : fmt)} (expected '${RECEIPT_FORMAT}')`);

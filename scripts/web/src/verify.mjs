@@ -6,8 +6,10 @@
 // verifyOnline(text, {rpc, pinned, codeHash, finalityDepth, fallbackDepth}) -> result
 //   rpc(method, params) -> Promise<result>: fetch to a URL, or window.ethereum.request
 //   pinned: the registry addresses YOU trust for the chain (never the bundle's)
+//   a v2 bundle (several chains): {chains: [{rpc, pinned}, ...], require} (multi.mjs)
 // Failures throw VerifyError {kind: 'invalid'|'format'|'unusable'|'unpinned', step, detail}.
-import { parseBundle, computedChecksum } from './bundle.mjs';
+import { FORMAT_V2, parseBundle, computedChecksum } from './bundle.mjs';
+import { verifyAnchors } from './multi.mjs';
 import { FormatError } from './json.mjs';
 import {
   abiEncode, accountCommitment, concat, enc, hexToBytes, keccakHex, leafHash, leafTypes, leafValues,
@@ -67,7 +69,7 @@ const selector = (sig) => keccakHex(enc.encode(sig)).slice(0, 10);
 const topic = (sig) => keccakHex(enc.encode(sig));
 const hexWord = (n) => [...word(BigInt(n))].map((x) => x.toString(16).padStart(2, '0')).join('');
 
-function hexInt(v, what) {
+export function hexInt(v, what) {
   if (typeof v !== 'string' || !/^0x[0-9a-fA-F]+$/.test(v)) throw unusable(`RPC returned a malformed quantity for ${what}`);
   return BigInt(v);
 }
@@ -121,22 +123,44 @@ export function providerRpc(provider) {
   };
 }
 
-export async function verifyOnline(text, { rpc, pinned = [], codeHash = PUBLISHED_CODE_HASH, finalityDepth = null, fallbackDepth = DEFAULT_FALLBACK_DEPTH } = {}) {
+export async function verifyOnline(text, { rpc, pinned = [], codeHash = PUBLISHED_CODE_HASH, finalityDepth = null, fallbackDepth = DEFAULT_FALLBACK_DEPTH, chains = null, require = null } = {}) {
   const { bundle: b, root } = verifyMath(text);
+  if (b.format === FORMAT_V2 || chains !== null) {
+    // several chains (multi.mjs): one {rpc, pinned} per chain, a policy over the anchors
+    return verifyAnchors(b, root, { chains: chains ?? [{ rpc, pinned }], require, codeHash, finalityDepth, fallbackDepth });
+  }
   const a = b.anchor;
   if (a.txHash === null || a.chainId === null || a.contract === null || a.blockNumber === null || a.blockHash === null) {
     throw invalid('anchor', `the bundle is not anchored yet (status ${a.status}): nothing to check on chain`);
   }
-  const pins = [];
-  for (const p of pinned) {
-    if (typeof p !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(p.trim())) throw unusable(`pinned registry '${p}' is not 0x followed by 40 hex digits`);
-    pins.push(p.trim().toLowerCase());
-  }
+  const pins = pinList(pinned);
   const chainId = hexInt(await rpc('eth_chainId', []), 'eth_chainId');
   if (chainId !== a.chainId) {
     throw unusable(`wrong chain: the RPC serves chain ${chainId}, the bundle was anchored on chain ${a.chainId}; use an RPC of chain ${a.chainId}`);
   }
   if (pins.length === 0) throw new VerifyError('unpinned', 'pin', `registry not pinned for chain ${chainId}`);
+  const res = await checkAnchor(b, root, a, { rpc, pins, codeHash, finalityDepth, fallbackDepth });
+  return {
+    ...res, valid: true, recordId: b.record.recordId, kind: b.record.kind, batchId: b.batchId, root,
+    summary: `valid: record ${b.record.recordId} (${b.record.kind}) is in batch ${b.batchId}, root ${root}, anchored in ` +
+      `registry ${res.contract} (pinned by you; code = the published ${CONTRACT_NAME}) on chain ${res.chainId} in block ${res.blockNumber}, final (${res.finalityRule})`,
+  };
+}
+
+// The registry addresses a user typed for a chain, checked and lowercased.
+export function pinList(pinned) {
+  const pins = [];
+  for (const p of pinned) {
+    if (typeof p !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(p.trim())) throw unusable(`pinned registry '${p}' is not 0x followed by 40 hex digits`);
+    pins.push(p.trim().toLowerCase());
+  }
+  return pins;
+}
+
+// One anchor `a` of bundle `b` (whose math gave `root`), over `rpc` (an RPC of the anchor's
+// chain), against `pins` (the registries pinned there): Python's check_anchor, step by step.
+export async function checkAnchor(b, root, a, { rpc, pins, codeHash = PUBLISHED_CODE_HASH, finalityDepth = null, fallbackDepth = DEFAULT_FALLBACK_DEPTH }) {
+  const chainId = a.chainId;
   if (!pins.includes(a.contract)) {
     throw invalid('contract', `the bundle names registry ${a.contract}, which is not the registry you pinned for chain ${chainId} (${pins.join(', ')})`);
   }
@@ -199,12 +223,7 @@ export async function verifyOnline(text, { rpc, pinned = [], codeHash = PUBLISHE
     }
   }
   if (rBlock > fin) throw invalid('finality', `block ${rBlock} is not final yet (final up to block ${fin}; ${rule})`);
-  return {
-    valid: true, recordId: b.record.recordId, kind: b.record.kind, batchId: b.batchId, root, chainId, contract: address,
-    codeHash: actual, blockNumber: rBlock, blockHash: rHash, blockTime, finalizedBlock: fin, finalityRule: rule,
-    summary: `valid: record ${b.record.recordId} (${b.record.kind}) is in batch ${b.batchId}, root ${root}, anchored in ` +
-      `registry ${address} (pinned by you; code = the published ${CONTRACT_NAME}) on chain ${chainId} in block ${rBlock}, final (${rule})`,
-  };
+  return { chainId, contract: address, codeHash: actual, blockNumber: rBlock, blockHash: rHash, blockTime, finalizedBlock: fin, finalityRule: rule };
 }
 
 // Python's verdict classes, for the parity tests: {verdict: 'valid'|'invalid'|'format', step}

@@ -1,0 +1,432 @@
+"""The books' replay: balances, positions, collateral and margin from the anchored records.
+
+Pure and streaming: :func:`replay` (or :class:`Replay` fed record by record) reads records
+in sequence order -- canonical JSON objects as the store and the backups hold them -- and
+keeps only the current state: balances per account and asset, positions per account and
+market (size, entry cost, realized PnL), open orders and book levels (in
+:mod:`anchor.core.books_orders`), the last mark of each market, and the expectations still
+open (a trade's fee and PnL entries, funding payments, an under-margined position). Every
+check of docs/records.md ("Books") that fails is a :class:`anchor.core.books_checks.Break`
+naming the record ids and the arithmetic. Integers only: amounts are in the smallest unit,
+prices in settlement-asset units per contract, rates in parts per 10^9 (funding) and basis
+points (margin).
+
+``provenance=True`` also keeps, per balance, position and open order, the ids of the
+records it derives from since the last snapshot that matched it (``anchor books
+--at-batch``), so each line can be proven record by record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from anchor.core.books_checks import (
+    BalanceLine,
+    BooksReport,
+    Break,
+    PositionLine,
+)
+from anchor.core.books_orders import OrderBooks
+
+__all__ = ["FUNDING_SCALE", "MARGIN_SCALE", "Replay", "replay"]
+
+FUNDING_SCALE: Final = 10**9  # funding_rate is in parts per 10^9 of the notional
+MARGIN_SCALE: Final = 10_000  # margin rates are in basis points
+# reasons whose entries of one (reference, asset) sum to zero: money moves, never appears
+_ZERO_SUM: Final = frozenset(
+    {"fee", "funding", "liquidation", "insurance_fund", "transfer", "option_settlement"}
+)
+_KEEP_IDS: Final = 12  # record ids kept per open expectation (the first ones)
+
+
+class _Instrument:
+    __slots__ = ("base", "expiry", "im", "kind", "mm", "option", "rid", "settle", "size", "strike")
+
+    def __init__(self, rid: str, f: Mapping[str, Any]) -> None:
+        self.rid = rid
+        self.kind = f["instrument_type"]
+        self.base = f["base_asset"]
+        self.settle = f["settlement_asset"]
+        self.size = int(f["contract_size"])
+        self.im = int(f["initial_margin_bps"])
+        self.mm = int(f["maintenance_margin_bps"])
+        self.expiry = int(f["expiry_ns"])
+        self.strike = int(f["strike"])
+        self.option = f["option_type"]
+
+
+class _Pos:
+    __slots__ = ("cost", "realized", "rids", "size")
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.cost = 0  # signed: sum of price x quantity of the open part (negative short)
+        self.realized = 0
+        self.rids: list[str] = []
+
+    @property
+    def entry(self) -> int:
+        return abs(self.cost) // abs(self.size) if self.size else 0
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -((-a) // b)
+
+
+def margin(size: int, mark: int, bps: int) -> int:
+    """``ceil(|size| x mark x bps / 10^4)``: a margin requirement at a mark price."""
+    return _ceil_div(abs(size) * mark * bps, MARGIN_SCALE)
+
+
+def funding_payment(size: int, mark: int, rate: int) -> int:
+    """What a position receives (negative: pays) at a funding rate:
+    ``floor(-size x mark x rate / 10^9)`` -- payers round up, the remainder goes to the
+    insurance fund under the same reference."""
+    return (-size * mark * rate) // FUNDING_SCALE
+
+
+def option_payoff(inst: _Instrument, settle_price: int) -> int:
+    if inst.option == "call":
+        return max(0, settle_price - inst.strike)
+    return max(0, inst.strike - settle_price)
+
+
+class Replay:
+    """Books replayed record by record (:meth:`apply`), then :meth:`finish`."""
+
+    def __init__(self, *, provenance: bool = False) -> None:
+        self.provenance = provenance
+        self.breaks: list[Break] = []
+        self.orders = OrderBooks(self.breaks.append)
+        self.instruments: dict[str, _Instrument] = {}
+        self.balances: dict[tuple[str, str], int] = {}
+        self.bal_rids: dict[tuple[str, str], list[str]] = {}
+        self.positions: dict[tuple[str, str], _Pos] = {}
+        self.holders: dict[str, set[str]] = {}  # market -> accounts with a position
+        self.marks: dict[str, tuple[int, str]] = {}  # market -> (mark price, record id)
+        # open expectations, (reference, account) -> [amount still to come, record ids]
+        self.fees: dict[tuple[str, str], list[Any]] = {}
+        self.pnl: dict[tuple[str, str], list[Any]] = {}
+        self.funding: dict[tuple[str, str], list[Any]] = {}
+        self.groups: dict[tuple[str, str], list[Any]] = {}  # (reference, asset) -> sum, ids
+        # (account, market) -> (mark record id, arithmetic, seq)
+        self.under: dict[tuple[str, str], tuple[str, str, int]] = {}
+        self.totals: dict[str, dict[str, int]] = {}
+        self.unknown_markets: set[str] = set()
+        self.records = 0
+        self.seq = 0
+        self.batch: int | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def _break(self, check: str, rids: tuple[str, ...], detail: str) -> None:
+        self.breaks.append(Break(check, rids, detail, self.seq))
+
+    def _total(self, asset: str, name: str, amount: int) -> None:
+        t = self.totals.get(asset)
+        if t is None:
+            t = self.totals[asset] = {"deposits": 0, "withdrawals": 0, "realized_pnl": 0}
+        t[name] += amount
+
+    def _add(self, account: str, asset: str, delta: int, rid: str) -> None:
+        key = (account, asset)
+        before = self.balances.get(key, 0)
+        after = self.balances[key] = before + delta
+        if self.provenance:
+            self.bal_rids.setdefault(key, []).append(rid)
+        if after < 0 <= before:
+            self._break(
+                "negative_balance",
+                (rid,),
+                f"{account} {asset}: {before} {delta:+d} = {after}",
+            )
+
+    def _instrument(self, market: str, rid: str) -> _Instrument | None:
+        inst = self.instruments.get(market)
+        if inst is None and market not in self.unknown_markets:
+            self.unknown_markets.add(market)
+            self._break("unknown_reference", (rid,), f"market {market}: no instrument record")
+        return inst
+
+    def _expect(self, table: dict[tuple[str, str], list[Any]], key: tuple[str, str],
+                amount: int, rid: str) -> None:  # fmt: skip
+        """Add ``amount`` to what is still expected under ``key`` (a journal entry
+        subtracts what it brings); the entry goes when it reaches zero. Each entry is
+        ``[amount, record ids, seq where it opened]``."""
+        e = table.get(key)
+        if e is None:
+            if amount:
+                table[key] = [amount, [rid], self.seq]
+            return
+        e[0] += amount
+        if len(e[1]) < _KEEP_IDS:
+            e[1].append(rid)
+        if e[0] == 0:
+            del table[key]
+
+    # ------------------------------------------------------------------ replay
+    def apply(self, seq: int, batch_id: int | None, obj: Mapping[str, Any]) -> None:
+        """Replay one record (its canonical JSON object) at ``seq`` of ``batch_id``."""
+        self.seq = seq
+        self.batch = batch_id
+        self.records += 1
+        self.orders.seq = seq
+        kind = obj["kind"]
+        rid = obj["record_id"]
+        if kind == "order_event":
+            self._check_market(obj["market"], rid)
+            self.orders.order_event(rid, obj)  # type: ignore[arg-type]
+        elif kind == "trade":
+            self._trade(rid, obj)
+        elif kind == "journal":
+            self._journal(rid, obj)
+        elif kind == "balance":
+            self._balance_snapshot(rid, obj)
+        elif kind == "position":
+            self._position_snapshot(rid, obj)
+        elif kind == "book_snapshot":
+            self.orders.book_snapshot(rid, obj)  # type: ignore[arg-type]
+        elif kind == "mark_price":
+            self._mark(rid, obj)
+        elif kind == "instrument":
+            self.instruments[obj["market"]] = _Instrument(rid, obj)
+
+    def _check_market(self, market: str, rid: str) -> None:
+        if market not in self.instruments:
+            self._instrument(market, rid)
+
+    def _position(self, account: str, market: str) -> _Pos:
+        p = self.positions.get((account, market))
+        if p is None:
+            p = self.positions[(account, market)] = _Pos()
+        return p
+
+    def _fill(self, account: str, market: str, qty: int, price: int, rid: str) -> int:
+        """A position takes a signed fill; the PnL it realizes (entry cost taken off
+        pro rata, rounded down in size)."""
+        p = self._position(account, market)
+        if self.provenance:
+            p.rids.append(rid)
+        realized = 0
+        if p.size == 0 or (p.size > 0) == (qty > 0):
+            p.size += qty
+            p.cost += qty * price
+        else:
+            closing = min(abs(qty), abs(p.size))
+            sign = 1 if p.size > 0 else -1
+            removed = sign * (abs(p.cost) * closing // abs(p.size))
+            realized = sign * price * closing - removed
+            p.cost -= removed
+            p.size -= sign * closing
+            p.realized += realized
+            rest = abs(qty) - closing
+            if p.size == 0:
+                p.cost = 0
+            if rest:
+                p.size = -sign * rest
+                p.cost = -sign * rest * price
+        holders = self.holders.setdefault(market, set())
+        if p.size:
+            holders.add(account)
+        else:
+            holders.discard(account)
+            self.under.pop((account, market), None)
+        return realized
+
+    def _trade(self, rid: str, f: Mapping[str, Any]) -> None:
+        self.orders.trade(rid, f)  # type: ignore[arg-type]
+        market = f["market"]
+        inst = self._instrument(market, rid)
+        if inst is None:
+            return
+        buyer, seller = f["buyer"], f["seller"]
+        qty, price = int(f["quantity"]), int(f["price"])
+        settle = inst.settle
+        if inst.kind == "spot":
+            self._add(buyer, inst.base, qty * inst.size, rid)
+            self._add(seller, inst.base, -qty * inst.size, rid)
+        if inst.kind in ("spot", "option"):  # paid in full at the trade (an option's premium)
+            self._add(buyer, settle, -qty * price, rid)
+            self._add(seller, settle, qty * price, rid)
+        if inst.kind != "spot":
+            for account, signed in ((buyer, qty), (seller, -qty)):
+                realized = self._fill(account, market, signed, price, rid)
+                if inst.kind != "option":
+                    self._expect(self.pnl, (rid, account), realized, rid)
+        self._expect(self.fees, (rid, buyer), -int(f["buyer_fee"]), rid)
+        self._expect(self.fees, (rid, seller), -int(f["seller_fee"]), rid)
+
+    def _journal(self, rid: str, f: Mapping[str, Any]) -> None:
+        account, asset, ref = f["account"], f["asset"], f["reference"]
+        amount, reason = int(f["amount"]), f["reason"]
+        self._add(account, asset, amount, rid)
+        if reason == "deposit" or reason == "withdrawal":
+            if (amount > 0) != (reason == "deposit") or amount == 0:
+                self._break("journal_sign", (rid,), f"{reason} of {amount} {asset} for {account}")
+            self._total(asset, reason + "s", amount)
+            return
+        if reason == "realized_pnl":
+            self._total(asset, "realized_pnl", amount)
+            self._expect(self.pnl, (ref, account), -amount, rid)
+            return
+        if reason == "fee" and (ref, account) in self.fees:
+            self._expect(self.fees, (ref, account), -amount, rid)
+        elif reason == "funding" and (ref, account) in self.funding:
+            self._expect(self.funding, (ref, account), -amount, rid)
+        elif reason == "option_settlement":
+            self._settle_option(rid, account, ref, amount)
+        elif reason == "liquidation":
+            for key in [k for k in self.under if k[0] == account]:
+                del self.under[key]
+        self._expect(self.groups, (ref, asset), amount, rid)
+
+    def _settle_option(self, rid: str, account: str, market: str, amount: int) -> None:
+        inst = self._instrument(market, rid)
+        p = self.positions.get((account, market))
+        mark = self.marks.get(market)
+        if inst is None or inst.kind != "option" or p is None or mark is None:
+            self._break(
+                "option_settlement", (rid,), f"{account}: no option position in {market} to settle"
+            )
+            return
+        payoff = option_payoff(inst, mark[0])
+        expected = p.size * payoff
+        if amount != expected:
+            self._break(
+                "option_settlement",
+                (mark[1], rid),
+                f"{account} {market}: size {p.size} x payoff {payoff} = {expected}, entry"
+                f" says {amount}",
+            )
+        self._fill(account, market, -p.size, mark[0], rid)
+
+    def _mark(self, rid: str, f: Mapping[str, Any]) -> None:
+        market = f["market"]
+        mark, rate = int(f["mark_price"]), int(f["funding_rate"])
+        self.marks[market] = (mark, rid)
+        inst = self._instrument(market, rid)
+        if inst is None or inst.kind == "spot" or inst.kind == "option":
+            return
+        for (account, m), (mark_rid, detail, _) in list(self.under.items()):
+            if m == market:
+                self._break("margin", (mark_rid, rid), detail + ", no liquidation before " + rid)
+                del self.under[(account, m)]
+        for account in sorted(self.holders.get(market, ())):
+            p = self.positions[(account, market)]
+            if rate:
+                self._expect(self.funding, (rid, account), funding_payment(p.size, mark, rate), rid)
+            collateral = self.balances.get((account, inst.settle), 0)
+            equity = collateral + p.size * mark - p.cost
+            need = margin(p.size, mark, inst.mm)
+            if equity < need:
+                self.under[(account, market)] = (
+                    rid,
+                    f"{account} {market}: collateral {collateral} + size {p.size} x mark {mark}"
+                    f" - cost {p.cost} = {equity} < maintenance {need}",
+                    self.seq,
+                )
+
+    def _balance_snapshot(self, rid: str, f: Mapping[str, Any]) -> None:
+        key = (f["account"], f["asset"])
+        shown = int(f["available"]) + int(f["locked"])
+        have = self.balances.get(key, 0)
+        if shown != have:
+            self._break(
+                "balance_snapshot",
+                (rid,),
+                f"{key[0]} {key[1]}: available {f['available']} + locked {f['locked']} = {shown},"
+                f" replay gives {have} (difference {shown - have:+d})",
+            )
+        elif self.provenance:
+            self.bal_rids[key] = [rid]
+
+    def _position_snapshot(self, rid: str, f: Mapping[str, Any]) -> None:
+        account, market = f["account"], f["market"]
+        p = self.positions.get((account, market)) or _Pos()
+        inst = self.instruments.get(market)
+        mark = self.marks.get(market, (0, ""))[0]
+        want = {
+            "size": p.size,
+            "entry_price": p.entry,
+            "collateral": self.balances.get((account, f["collateral_asset"]), 0),
+            "initial_margin": margin(p.size, mark, inst.im) if inst else 0,
+            "maintenance_margin": margin(p.size, mark, inst.mm) if inst else 0,
+        }
+        bad = [f"{k}: snapshot {f[k]}, replay {v}" for k, v in want.items() if int(f[k]) != v]
+        if bad:
+            self._break("position_snapshot", (rid,), f"{account} {market}: " + "; ".join(bad))
+        elif self.provenance and (account, market) in self.positions:
+            p.rids = [rid]
+
+    # ------------------------------------------------------------------ the end
+    def finish(self, *, complete: bool = True, settle_from: int | None = None) -> BooksReport:
+        """The report. ``complete``: the history ends here, so every expectation still
+        open (a fee, PnL or funding entry, a fill, a sum not back to zero, a liquidation)
+        is a break; else (a prefix, ``--at-batch``) it is a note. ``settle_from``: those
+        opened at or after this seq (the last batch: their entries may be in the next)
+        are notes too."""
+        notes: list[str] = []
+        open_items: list[tuple[str, tuple[str, ...], str, int]] = []
+        for (ref, account), (left, rids, at) in self.fees.items():
+            open_items.append(("trade_fee", tuple(rids), f"trade {ref} {account}: fee entries"
+                               f" differ from the trade's fee by {left:+d}", at))  # fmt: skip
+        for (ref, account), (left, rids, at) in self.pnl.items():
+            open_items.append(("realized_pnl", tuple(rids), f"trade {ref} {account}: realized"
+                               f" PnL entries differ from the fills' PnL by {left:+d}", at))  # fmt: skip
+        for (ref, account), (left, rids, at) in self.funding.items():
+            open_items.append(("funding", tuple(rids), f"mark {ref} {account}: funding entries"
+                               f" differ from size x mark x rate by {left:+d}", at))  # fmt: skip
+        for (ref, asset), (left, rids, at) in self.groups.items():
+            open_items.append(("conservation", tuple(rids), f"reference {ref} {asset}: entries"
+                               f" sum to {left:+d}, not 0", at))  # fmt: skip
+        for mark_rid, detail, at in self.under.values():
+            open_items.append(("margin", (mark_rid,), detail + ", no liquidation followed", at))
+        open_items += self.orders.waiting()
+        late = settle_from if complete and settle_from is not None else 0
+        for check, rids, detail, at in sorted(open_items, key=lambda x: x[3]):
+            if complete and (late == 0 or at < late):
+                self.breaks.append(Break(check, rids, detail, at))
+            else:
+                notes.append(f"still open at seq {self.seq}: {check}: {detail}")
+        totals = {a: dict(t) for a, t in sorted(self.totals.items())}
+        for (_, asset), amount in self.balances.items():
+            totals.setdefault(asset, {"deposits": 0, "withdrawals": 0, "realized_pnl": 0})
+            totals[asset]["balances"] = totals[asset].get("balances", 0) + amount
+        balances, positions, orders = [], [], []
+        if self.provenance:
+            balances = [
+                BalanceLine(a, s, v, tuple(self.bal_rids.get((a, s), ())))
+                for (a, s), v in sorted(self.balances.items())
+            ]
+            positions = [
+                PositionLine(a, m, p.size, p.entry, p.realized, tuple(p.rids))
+                for (a, m), p in sorted(self.positions.items())
+                if p.size or p.realized
+            ]
+            orders = self.orders.lines()
+        return BooksReport(
+            records=self.records,
+            last_seq=self.seq,
+            last_batch=self.batch,
+            breaks=tuple(sorted(self.breaks, key=lambda b: b.seq)),
+            totals=totals,
+            balances=tuple(balances),
+            positions=tuple(positions),
+            open_orders=tuple(orders),
+            notes=tuple(notes),
+        )
+
+
+def replay(
+    items: Iterable[tuple[int, int | None, Mapping[str, Any]]],
+    *,
+    provenance: bool = False,
+    complete: bool = True,
+    settle_from: int | None = None,
+) -> BooksReport:
+    """Replay ``(seq, batch_id, canonical object)`` items in the order given (seq order)."""
+    r = Replay(provenance=provenance)
+    apply = r.apply
+    for seq, batch_id, obj in items:
+        apply(seq, batch_id, obj)
+    return r.finish(complete=complete, settle_from=settle_from)
