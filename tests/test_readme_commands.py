@@ -230,6 +230,24 @@ def _reconcile_json(d: Demo, r: subprocess.CompletedProcess[str]) -> None:
     assert {b["status"] for b in report["per_batch"]} <= {"ok", "pending"}
 
 
+def _books(d: Demo, r: subprocess.CompletedProcess[str]) -> None:
+    out = _ok(r)  # exit 0: no break
+    assert re.search(r"replayed [1-9]\d* records \(to seq \d+\): no break", out), out
+    for check in ("balance_snapshot", "conservation", "trade_fee", "funding", "book_level"):
+        assert re.search(rf"│ {check}\s+│\s+0 │", out), (check, out)
+
+
+def _books_at_batch(d: Demo, r: subprocess.CompletedProcess[str]) -> None:
+    report = json.loads(_ok(r))
+    assert report["ok"] and report["breaks"] == [], report["breaks"]
+    assert report["at_batch"] == report["last_batch"] == 1 and report["source"] == "database"
+    lines = report["balances"]
+    assert lines and all(line["record_ids"] for line in lines), lines[:3]
+    # BTC comes in by deposits only and moves between accounts (spot trades): it adds up
+    btc = sum(int(line["balance"]) for line in lines if line["asset"] == "BTC")
+    assert btc == int(report["totals"]["BTC"]["deposits"]) > 0, report["totals"]
+
+
 def _restore(d: Demo, r: subprocess.CompletedProcess[str]) -> None:
     assert re.search(r"restored [1-9]\d* batches, [1-9]\d* records", _ok(r)), r.stdout
     assert (d.cwd / "restored.sqlite").is_file()
@@ -262,6 +280,8 @@ CHECKS: dict[str, Check] = {
     "anchor backup status": _backup_status,
     "anchor reconcile": _reconcile,
     "anchor reconcile --json": _reconcile_json,
+    "anchor books": _books,
+    "anchor books --at-batch 1 --json": _books_at_batch,
     "anchor restore --from $DEMO_DIR/backup-a --into sqlite:///restored.sqlite": _restore,
     "anchor contract source --rpc $DEMO_RPC --address $DEMO_CONTRACT -o contract-source": _contract_source,
 }  # fmt: skip
@@ -353,6 +373,7 @@ def test_every_readme_command_works_against_the_demo(tmp_path: Path) -> None:
         _verify_proof(d, again.run("anchor verify proof.json --rpc $DEMO_RPC"))
         assert again.values["DEMO_RECORD"] != d.values["DEMO_RECORD"]
         _reconcile(again, again.run("anchor reconcile"))
+        _books(again, again.run("anchor books"))  # the two runs' books: still no break
     finally:
         _stop(demo, log2)
     assert len(list(data_dir.glob("*.sqlite"))) == 1

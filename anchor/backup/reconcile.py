@@ -16,6 +16,11 @@ For each batch id (in the database, anchored on chain, or on a target):
   in the batch's seq range the reference does not hold is *inserted* (after anchoring).
   Account salts are compared too (named by account id, values never shown). The batch
   row's ``leaf_count``/``first_seq``/``last_seq`` are compared with the reference's.
+* lost writes — a batch on chain that the database does not hold (a database recovered
+  from an older copy): each record of its verified bundle the database does not hold at
+  all is *missing* (``record_missing``: anchored, lost); one it holds with other content
+  is *altered* (the fields named), one at another seq too. A record it holds unchanged
+  (ingested before the copy, sealed after) is not listed: only its batch is.
 * no intact bundle — the database's own records are rebuilt and compared with the root on
   chain instead (this says *whether* the batch changed; naming records needs a backup).
 
@@ -220,6 +225,30 @@ def _check_db_alone(
         )
 
 
+def _lost_batch(conn: Any, bid: int, ref: Bundle, out: list[Difference]) -> None:
+    """The records of batch ``bid`` (on chain, not in the database), as the verified bundle
+    ``ref`` holds them, compared with the database's records of the same id."""
+    for seq, canonical in zip(ref.seqs, ref.records, strict=True):
+        rid = _record_id(canonical)
+        row = record_by_id(conn, rid)
+        if row is None:
+            out.append(
+                Difference(
+                    "record_missing",
+                    bid,
+                    rid,
+                    detail=f"seq {seq}: anchored, not in the database (a lost write)",
+                )
+            )
+            continue
+        if row.seq != seq:
+            detail = f"anchored at seq {seq}, now {row.seq}"
+            out.append(Difference("record_altered", bid, rid, "seq", detail=detail))
+        if row.canonical != canonical:
+            for f in _fields(row.canonical, canonical):
+                out.append(Difference("record_altered", bid, rid, f, detail=f"seq {seq}"))
+
+
 def reconcile(
     db: Any,
     targets: Sequence[Target],
@@ -360,6 +389,9 @@ def reconcile(
                 elif expected is not None:
                     _check_db_alone(conn, b, expected, workers, out)
                     records += b.leaf_count
+            elif reference is not None and reference[0].bundle is not None:
+                _lost_batch(conn, bid, reference[0].bundle, out)
+                records += len(reference[0].bundle.seqs)
             for name in decoded:
                 cache.forget(name)
             summaries.append(

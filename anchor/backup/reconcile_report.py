@@ -15,7 +15,8 @@ __all__ = ["BatchSummary", "Difference", "ReconcileReport"]
 @dataclass(frozen=True)
 class Difference:
     """One thing that differs. ``kind`` is one of: record_altered, record_deleted,
-    record_inserted, account_altered, account_deleted, batch_altered, batch_missing_in_db,
+    record_inserted, record_missing (anchored in a batch the database lost: a lost write),
+    account_altered, account_deleted, batch_altered, batch_missing_in_db,
     batch_missing_on_chain, bundle_missing, bundle_altered, bundle_mismatching,
     target_unavailable, batch_unverified."""
 

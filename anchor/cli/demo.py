@@ -1,9 +1,11 @@
 """`anchor demo`: the whole pipeline on one machine, in one command.
 
 Starts a local devnet (anvil), deploys the registry, starts the service (API + anchorer) with
-a built-in sample exchange feed (order-book events, snapshots, trades, balances and positions
-for a few hundred accounts), waits for the first final anchor and prints where to look. Ctrl-C
-stops everything it started, by PID.
+a built-in feed of a small, consistent exchange (:mod:`anchor.core.exchange_feed`: deposits,
+orders matched by its engine, trades with fees, funding on a perpetual, an option expiring,
+withdrawals, snapshots -- for a few hundred accounts, so `anchor books` finds no break), waits
+for the first final anchor and prints where to look. Ctrl-C stops everything it started, by
+PID. A run continues the previous run's books with accounts and markets of its own.
 """
 
 from __future__ import annotations
@@ -35,24 +37,28 @@ def _free_port() -> int:
 
 @dataclass
 class FeedState:
-    """A running synthetic exchange: record ids keep counting up across ticks."""
+    """A running exchange (:func:`anchor.core.exchange_feed.demo_feed`): whole steps of its
+    matching engine per tick, so that wherever the demo stops the books have no break."""
 
     run: str
     accounts: int
     sent: int = 0
-    tick: int = 0
+    steps: Iterator[list[dict[str, Any]]] | None = None
 
     def next_records(self, n: int) -> list[dict[str, Any]]:
-        from anchor.core.samples import sample_record_objs
+        from anchor.core.exchange_feed import demo_feed
 
-        objs = list(
-            sample_record_objs(
-                n, seed=self.tick, accounts=self.accounts, id_prefix=f"{self.run}-t{self.tick}-"
-            )
-        )
-        self.tick += 1
+        if self.steps is None:
+            self.steps = demo_feed(self.run, accounts=self.accounts)
+        objs: list[dict[str, Any]] = []
+        while len(objs) < n:
+            objs += next(self.steps)
         self.sent += len(objs)
         return objs
+
+
+def _user_balance(obj: dict[str, Any]) -> bool:
+    return obj["kind"] == "balance" and str(obj["account"]).startswith("user-")
 
 
 def feed_lines(records: list[dict[str, Any]]) -> Iterator[bytes]:
@@ -119,7 +125,7 @@ def run_demo(
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    run = f"demo{int(time.time())}"
+    run = f"d{int(time.time()):x}"  # names this run's records, accounts and markets
     db_path = (data_dir / DATABASE_NAME).absolute()
     console.print(f"[bold]ledger-anchor demo[/] — data in {data_dir}")
     for note in notes:
@@ -195,7 +201,7 @@ def run_demo(
         )
         config_path = write_config(data_dir, env)
         env["ANCHOR_CONFIG"] = str(config_path)
-        sample = write_sample_file(data_dir, run, accounts)
+        sample = write_sample_file(data_dir, run)
         log = (data_dir / "service.log").open("ab")
         service = subprocess.Popen(
             [sys.executable, "-m", "anchor.cli", "serve", "--role", "all"],
@@ -220,12 +226,14 @@ def run_demo(
             while duration is None or time.monotonic() - started < duration:
                 records = feed.next_records(rate)
                 if not first:
-                    first = records
+                    first = records[:1]  # DEMO_RECORD
+                if len(first) == 1:  # and a user's balance snapshot: DEMO_BALANCE_RECORD
+                    first += [r for r in records if _user_balance(r)][:1]
                 body = b"".join(feed_lines(records))
                 resp = client.post("/v1/records/bulk", content=body, headers=headers)
                 if resp.status_code >= 300:
                     console.print(f"[red]ingest refused ({resp.status_code}): {resp.text[:300]}[/]")
-                if not announced:
+                if not announced and len(first) == 2:
                     announced = _announce(
                         client,
                         api,
@@ -276,12 +284,16 @@ def _announce(
     config_path: Path,
     sample: Path,
 ) -> bool:
-    """Once this run's first records are final on chain, print where to look. True when
-    printed. (A continued run's older batches are final long before.)"""
+    """Once ``first`` (this run's first record and the first balance snapshot of a user) is
+    final on chain, print where to look. True when printed. (A continued run's older
+    batches are final long before.)"""
     rid = first[0]["record_id"]
-    proof = client.get(f"/v1/proofs/{rid}", headers={"Authorization": f"Bearer {api_key}"})
-    if proof.status_code != 200 or proof.json()["anchor"]["status"] != "final":
-        return False
+    for r in first[::-1]:  # the later one first: batches become final in order
+        proof = client.get(
+            f"/v1/proofs/{r['record_id']}", headers={"Authorization": f"Bearer {api_key}"}
+        )
+        if proof.status_code != 200 or proof.json()["anchor"]["status"] != "final":
+            return False
     resp = client.get("/v1/batches")
     if resp.status_code != 200:
         return False
@@ -296,7 +308,7 @@ def _announce(
     )
     chain_id, contract = registry
     # a user's own balance proof: the operator issues the account a token (shown once)
-    balance = next((r for r in first if r.get("kind") == "balance"), None)
+    balance = next((r for r in first if _user_balance(r)), None)
     token = None
     if balance is not None:
         issued = client.post(
@@ -363,7 +375,7 @@ def register(app: typer.Typer) -> None:
         data_dir: Path = typer.Option(Path(".anchor/demo"), help="Where the demo keeps its files."),
         interval: float = typer.Option(5.0, help="Seconds between seals."),
         rate: int = typer.Option(200, help="Sample records fed per second."),
-        accounts: int = typer.Option(300, help="Sample accounts."),
+        accounts: int = typer.Option(300, min=2, help="Accounts of the sample exchange."),
         duration: float | None = typer.Option(
             None, help="Stop after this many seconds (default: run until Ctrl-C)."
         ),

@@ -133,12 +133,13 @@ def write_config(data_dir: Path, env: Mapping[str, str]) -> Path:
     return path
 
 
-def write_sample_file(data_dir: Path, run: str, accounts: int) -> Path:
-    """A few sample records (NDJSON) to try ``anchor ingest`` with; new ids each run."""
-    from anchor.core.samples import sample_record_objs
+def write_sample_file(data_dir: Path, run: str) -> Path:
+    """A few sample records (NDJSON) to try ``anchor ingest`` with; new ids each run. They
+    keep the books consistent: deposits of walk-in accounts, each with its balance snapshot."""
+    from anchor.core.exchange_feed import walk_in_records
 
     path = data_dir / "sample.ndjson"
-    objs = sample_record_objs(20, seed=7, accounts=accounts, id_prefix=f"{run}-file-")
+    objs = walk_in_records(run)
     path.write_text("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in objs))
     return path
 

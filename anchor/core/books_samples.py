@@ -20,7 +20,7 @@ from typing import Any
 
 from anchor.core.books import Replay, margin
 
-__all__ = ["FEE_ACCOUNT", "INSURANCE_ACCOUNT", "exchange_history"]
+__all__ = ["FEE_ACCOUNT", "INSURANCE_ACCOUNT", "exchange_history", "exchange_steps"]
 
 FEE_ACCOUNT = "exchange-fees"
 INSURANCE_ACCOUNT = "insurance-fund"
@@ -215,13 +215,15 @@ class _Engine:
                 self.journal(account, "USDC", p.size * 1_000, "option_settlement", _OPTION)
 
 
-def exchange_history(
+def exchange_steps(
     steps: int, seed: int = 0, *, accounts: int = 12, prefix: str = "x"
-) -> Iterator[dict[str, Any]]:
-    """A consistent exchange history of about ``4 * steps`` records (objects, JSON-ready)."""
+) -> Iterator[list[dict[str, Any]]]:
+    """The history of :func:`exchange_history`, one list per step of the engine (the opening,
+    each step, the close): a history cut after any list replays without a break (a trade
+    comes with its fee and PnL entries, a mark with its funding payments)."""
     e = _Engine(seed, accounts, prefix)
     e.open()
-    yield from e.out
+    yield e.out
     r = e.rnd
     for step in range(steps):
         e.out = []
@@ -236,7 +238,16 @@ def exchange_history(
             e.snapshots()
         if step % 50 == 49:
             e.mid[_SPOT] = e.mid[_PERP]
-        yield from e.out
+        if e.out:
+            yield e.out
     e.out = []
     e.close()
-    yield from e.out
+    yield e.out
+
+
+def exchange_history(
+    steps: int, seed: int = 0, *, accounts: int = 12, prefix: str = "x"
+) -> Iterator[dict[str, Any]]:
+    """A consistent exchange history of about ``4 * steps`` records (objects, JSON-ready)."""
+    for records in exchange_steps(steps, seed, accounts=accounts, prefix=prefix):
+        yield from records
