@@ -228,7 +228,7 @@ def _check_db_alone(
 def _lost_batch(conn: Any, bid: int, ref: Bundle, out: list[Difference]) -> None:
     """The records of batch ``bid`` (on chain, not in the database), as the verified bundle
     ``ref`` holds them, compared with the database's records of the same id."""
-    for seq, canonical in zip(ref.seqs, ref.records, strict=True):
+    for seq, canonical in sorted(zip(ref.seqs, ref.records, strict=True)):  # in seq order
         rid = _record_id(canonical)
         row = record_by_id(conn, rid)
         if row is None:
