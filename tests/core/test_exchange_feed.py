@@ -65,3 +65,11 @@ def test_a_break_in_the_feed_is_named() -> None:
     assert [(b.check, b.record_ids) for b in report.breaks] == [
         ("balance_snapshot", (snap["record_id"],))
     ]
+
+
+def test_a_run_stopped_after_any_step_leaves_nothing_open() -> None:
+    steps = list(itertools.islice(demo_feed("d1", accounts=4, steps_per_round=40), 90))
+    for cut in range(1, len(steps) + 1, 7):
+        books = [o for step in steps[:cut] for o in step] + _run("d2", 3, accounts=4)
+        report = _replay(books)
+        assert report.ok and report.notes == (), (cut, report.breaks[:3], report.notes[:3])
