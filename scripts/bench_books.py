@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import sys
 import time
@@ -55,15 +56,16 @@ def main() -> int:
         pass
     r = Replay()
     apply = r.apply
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with path.open("rb") as f:
         for seq, line in enumerate(f, start=1):
             apply(seq, 1, loads(line))
     report = r.finish(complete=False)  # a prefix of a longer history
-    took = time.perf_counter() - start
+    took, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"replayed {report.records} records in {took:.1f} s ({report.records / took:,.0f}/s),"
+        f"replayed {report.records} records in {took:.1f} s ({report.records / took:,.0f}/s,"
+        f" {cpu:.1f} s of CPU; load average {os.getloadavg()[0]:.1f}),"
         f" {len(report.breaks)} breaks, peak RSS {peak_mb:.0f} MB"
     )
     return 0 if report.ok else 1  # breaks found before the cut

@@ -103,7 +103,8 @@ class Replay:
         self.balances: dict[tuple[str, str], int] = {}
         self.bal_rids: dict[tuple[str, str], list[str]] = {}
         self.positions: dict[tuple[str, str], _Pos] = {}
-        self.holders: dict[str, set[str]] = {}  # market -> accounts with a position
+        # market -> account -> its open position (a mark price touches only these)
+        self.holders: dict[str, dict[str, _Pos]] = {}
         self.marks: dict[str, tuple[int, str]] = {}  # market -> (mark price, record id)
         # open expectations, (reference, account) -> [amount still to come, record ids]
         self.fees: dict[tuple[str, str], list[Any]] = {}
@@ -173,19 +174,20 @@ class Replay:
         self.orders.seq = seq
         kind = obj["kind"]
         rid = obj["record_id"]
-        if kind == "order_event":
+        # the most frequent kinds first: a history is mostly journal entries and snapshots
+        if kind == "journal":
+            self._journal(rid, obj)
+        elif kind == "book_snapshot":
+            self.orders.book_snapshot(rid, obj)  # type: ignore[arg-type]
+        elif kind == "order_event":
             self._check_market(obj["market"], rid)
             self.orders.order_event(rid, obj)  # type: ignore[arg-type]
         elif kind == "trade":
             self._trade(rid, obj)
-        elif kind == "journal":
-            self._journal(rid, obj)
         elif kind == "balance":
             self._balance_snapshot(rid, obj)
         elif kind == "position":
             self._position_snapshot(rid, obj)
-        elif kind == "book_snapshot":
-            self.orders.book_snapshot(rid, obj)  # type: ignore[arg-type]
         elif kind == "mark_price":
             self._mark(rid, obj)
         elif kind == "instrument":
@@ -225,11 +227,13 @@ class Replay:
             if rest:
                 p.size = -sign * rest
                 p.cost = -sign * rest * price
-        holders = self.holders.setdefault(market, set())
+        holders = self.holders.get(market)
+        if holders is None:
+            holders = self.holders[market] = {}
         if p.size:
-            holders.add(account)
+            holders[account] = p
         else:
-            holders.discard(account)
+            holders.pop(account, None)
             self.under.pop((account, market), None)
         return realized
 
@@ -259,26 +263,51 @@ class Replay:
     def _journal(self, rid: str, f: Mapping[str, Any]) -> None:
         account, asset, ref = f["account"], f["asset"], f["reference"]
         amount, reason = int(f["amount"]), f["reason"]
-        self._add(account, asset, amount, rid)
-        if reason == "deposit" or reason == "withdrawal":
+        key = (account, asset)
+        balances = self.balances
+        before = balances.get(key, 0)
+        after = balances[key] = before + amount
+        if self.provenance:
+            self.bal_rids.setdefault(key, []).append(rid)
+        if after < 0 <= before:
+            self._break(
+                "negative_balance", (rid,), f"{account} {asset}: {before} {amount:+d} = {after}"
+            )
+        if reason == "funding":  # the most frequent: one entry per position at each mark
+            e = self.funding.get((ref, account))
+            if e is not None:  # _expect inlined
+                e[0] -= amount
+                if len(e[1]) < _KEEP_IDS:
+                    e[1].append(rid)
+                if e[0] == 0:
+                    del self.funding[(ref, account)]
+        elif reason == "deposit" or reason == "withdrawal":
             if (amount > 0) != (reason == "deposit") or amount == 0:
                 self._break("journal_sign", (rid,), f"{reason} of {amount} {asset} for {account}")
             self._total(asset, reason + "s", amount)
             return
-        if reason == "realized_pnl":
+        elif reason == "realized_pnl":
             self._total(asset, "realized_pnl", amount)
             self._expect(self.pnl, (ref, account), -amount, rid)
             return
-        if reason == "fee" and (ref, account) in self.fees:
+        elif reason == "fee" and (ref, account) in self.fees:
             self._expect(self.fees, (ref, account), -amount, rid)
-        elif reason == "funding" and (ref, account) in self.funding:
-            self._expect(self.funding, (ref, account), -amount, rid)
         elif reason == "option_settlement":
             self._settle_option(rid, account, ref, amount)
         elif reason == "liquidation":
-            for key in [k for k in self.under if k[0] == account]:
-                del self.under[key]
-        self._expect(self.groups, (ref, asset), amount, rid)
+            for k in [k for k in self.under if k[0] == account]:
+                del self.under[k]
+        groups = self.groups
+        g = groups.get((ref, asset))
+        if g is None:
+            if amount:
+                groups[(ref, asset)] = [amount, [rid], self.seq]
+            return
+        g[0] += amount
+        if len(g[1]) < _KEEP_IDS:
+            g[1].append(rid)
+        if g[0] == 0:
+            del groups[(ref, asset)]
 
     def _settle_option(self, rid: str, account: str, market: str, amount: int) -> None:
         inst = self._instrument(market, rid)
@@ -307,17 +336,39 @@ class Replay:
         inst = self._instrument(market, rid)
         if inst is None or inst.kind == "spot" or inst.kind == "option":
             return
-        for (account, m), (mark_rid, detail, _) in list(self.under.items()):
-            if m == market:
-                self._break("margin", (mark_rid, rid), detail + ", no liquidation before " + rid)
-                del self.under[(account, m)]
-        for account in sorted(self.holders.get(market, ())):
-            p = self.positions[(account, market)]
+        if self.under:
+            for (account, m), (mark_rid, detail, _) in list(self.under.items()):
+                if m == market:
+                    self._break(
+                        "margin", (mark_rid, rid), detail + ", no liquidation before " + rid
+                    )
+                    del self.under[(account, m)]
+        holders = self.holders.get(market)
+        if not holders:
+            return
+        # the hot loop: every position of the market, in account order. Inlined:
+        # funding_payment, margin and _expect (a new key takes [amount, [rid], seq]).
+        funding, get_balance, settle, mm, seq = (
+            self.funding,
+            self.balances.get,
+            inst.settle,
+            inst.mm,
+            self.seq,
+        )
+        for account in sorted(holders):
+            p = holders[account]
+            size = p.size
+            value = size * mark
             if rate:
-                self._expect(self.funding, (rid, account), funding_payment(p.size, mark, rate), rid)
-            collateral = self.balances.get((account, inst.settle), 0)
-            equity = collateral + p.size * mark - p.cost
-            need = margin(p.size, mark, inst.mm)
+                key = (rid, account)
+                pay = (-value * rate) // FUNDING_SCALE
+                if key in funding:  # the same mark record id twice
+                    self._expect(funding, key, pay, rid)
+                elif pay:
+                    funding[key] = [pay, [rid], seq]
+            collateral = get_balance((account, settle), 0)
+            equity = collateral + value - p.cost
+            need = -((-(size if size > 0 else -size) * mark * mm) // MARGIN_SCALE)
             if equity < need:
                 self.under[(account, market)] = (
                     rid,

@@ -16,6 +16,7 @@ from anchor.core.books_checks import Break, OrderLine
 __all__ = ["OrderBooks"]
 
 Emit = Callable[[Break], None]
+_NO_LEVEL = (0, 0)  # a price level without orders
 
 
 class _Order:
@@ -64,7 +65,8 @@ class OrderBooks:
     def book_snapshot(self, rid: str, f: dict[str, Any]) -> None:
         market, side, price = f["market"], f["side"], int(f["price"])
         qty, count = int(f["quantity"]), int(f["order_count"])
-        lv = self.levels.get(market, {}).get((side, price), [0, 0])
+        book = self.levels.get(market)
+        lv = book.get((side, price), _NO_LEVEL) if book is not None else _NO_LEVEL
         if lv[0] != qty or lv[1] != count:
             self._break(
                 "book_level",

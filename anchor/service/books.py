@@ -32,6 +32,24 @@ __all__ = ["books_from_backups", "books_from_store"]
 
 Progress = Callable[[str], None] | None
 
+_orjson_loads: Callable[[bytes | str], Any] | None
+try:
+    from orjson import loads as _orjson_loads
+except ImportError:  # pragma: no cover - orjson is a server dependency
+    _orjson_loads = None
+
+
+def _decode(canonical: str | bytes) -> Any:
+    """A record's canonical JSON object: orjson when there (about 3x faster than the json
+    module, which took a third of a replay), the json module for what orjson refuses (an
+    integer past 64 bits); both give the same object for canonical text."""
+    if _orjson_loads is not None:
+        try:
+            return _orjson_loads(canonical)
+        except ValueError:
+            pass
+    return json.loads(canonical)
+
 
 def _run(
     items: Iterator[tuple[int, int, Mapping[str, Any]]],
@@ -85,7 +103,7 @@ def books_from_store(
         spans = prefix
     if not spans:
         notes.append("no anchored batch: nothing to replay")
-    rows = ((r.seq, r.batch_id, json.loads(r.canonical)) for r in records_in_spans(db, spans))
+    rows = ((r.seq, r.batch_id, _decode(r.canonical)) for r in records_in_spans(db, spans))
     return _run(rows, at_batch=at_batch, notes=notes, progress=progress)
 
 
@@ -107,6 +125,6 @@ def books_from_backups(
             sources, chain, keys=keys, up_to_batch=at_batch, notes=notes
         ):
             for seq, canonical in sorted(zip(bundle.seqs, bundle.records, strict=True)):
-                yield seq, bundle.batch_id, json.loads(canonical)
+                yield seq, bundle.batch_id, _decode(canonical)
 
     return _run(rows(), at_batch=at_batch, notes=notes, progress=progress)
