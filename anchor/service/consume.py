@@ -207,7 +207,7 @@ class Consumer:
                 exc,
                 delay,
             )
-            await _quietly(self._wire_send(msgs, b"".join(m.nak_frame(delay) for m in msgs)))
+            await _quietly(self._send(b"".join(m.nak_frame(delay) for m in msgs)))
             await asyncio.sleep(delay)
             return
         self._failures = 0
@@ -221,7 +221,7 @@ class Consumer:
                 m.nak_frame(5.0) if i in refused and i not in dead_ok else m.ack_frame()
                 for i, m in enumerate(msgs)
             )
-        await self._wire_send(msgs, frames)
+        await self._send(frames)
         now = time.monotonic()
         span = now - self._last_settled if now - self._last_settled < 5.0 else now - started
         self._last_settled = now
@@ -241,9 +241,9 @@ class Consumer:
                 self.dead_subject,
             )
 
-    async def _wire_send(self, msgs: list[WireMsg], frames: bytes) -> None:
+    async def _send(self, frames: bytes) -> None:
         """Acknowledgements (or refusals) of a load, in one write."""
-        if msgs and self._wire is not None:
+        if frames and self._wire is not None:
             await self._wire.send(frames)
 
     async def _dead_letters(self, msgs: list[WireMsg], refused: dict[int, Refusal]) -> set[int]:

@@ -42,12 +42,9 @@ class WireMsg:
     """A message as delivered: subject and reply subject as bytes, the raw header block
     (``None`` when it had none), the payload."""
 
-    __slots__ = ("_conn", "data", "raw_headers", "reply", "subject")
+    __slots__ = ("data", "raw_headers", "reply", "subject")
 
-    def __init__(
-        self, conn: WireConnection, subject: bytes, reply: bytes, raw: bytes | None, data: bytes
-    ) -> None:
-        self._conn = conn
+    def __init__(self, subject: bytes, reply: bytes, raw: bytes | None, data: bytes) -> None:
         self.subject = subject
         self.reply = reply
         self.raw_headers = raw
@@ -96,12 +93,6 @@ class WireMsg:
         if delay:
             body += b" " + json.dumps({"delay": int(delay * 1e9)}).encode()
         return b"PUB %s %d\r\n%s\r\n" % (self.reply, len(body), body)
-
-    async def ack(self) -> None:
-        await self._conn.send(self.ack_frame())
-
-    async def nak(self, delay: float | None = None) -> None:
-        await self._conn.send(self.nak_frame(delay))
 
 
 class WireConnection:
@@ -262,7 +253,7 @@ class WireConnection:
                     break
                 cut = start + int(parts[-2])
                 reply = parts[2] if len(parts) == 5 else b""
-                msg = WireMsg(self, parts[0], reply, buf[start:cut], buf[cut:end])
+                msg = WireMsg(parts[0], reply, buf[start:cut], buf[cut:end])
             elif starts(b"MSG ", pos):  # subject sid [reply] bytes
                 parts = buf[pos + 4 : eol].split(b" ")
                 start = eol + 2
@@ -270,7 +261,7 @@ class WireConnection:
                 if end + 2 > size:
                     break
                 reply = parts[2] if len(parts) == 4 else b""
-                msg = WireMsg(self, parts[0], reply, None, buf[start:end])
+                msg = WireMsg(parts[0], reply, None, buf[start:end])
             else:
                 line = buf[pos:eol]
                 pos = eol + 2

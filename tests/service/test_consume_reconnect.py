@@ -18,16 +18,11 @@ import pytest
 from anchor.config import load_config
 from anchor.service.consume import ConsumerThread
 from anchor.store.db import Database
+from tests.api.server import free_port
 from tests.service.bus import Bus, payload, wait_for
 from tests.service.test_consume import count
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _listening(port: int) -> bool:
@@ -40,7 +35,7 @@ def _listening(port: int) -> bool:
 
 class PrivateNats:
     def __init__(self, store: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.store = store
         self.proc: subprocess.Popen[bytes] | None = None
 
