@@ -65,7 +65,7 @@ def test_one_chain_down_for_60_s_the_other_keeps_anchoring_then_the_backlog(
 
 
 def _two_chain_config(path: Path, a: Any, b: Any, db_url: str) -> Path:
-    write_config(path, a, db_url)
+    write_config(path, a, db_url, leader_lease_seconds=3.0)  # see test_kill9: one service at a time
     with path.open("a", encoding="utf-8") as f:
         for name, reg in (("a", a), ("b", b)):
             f.write(
