@@ -146,7 +146,9 @@ class TxManager:
             if self._down_since is None:
                 self._down_since = now
         elif self._down_since is not None:
-            log.warning("chain %s reachable again after %.0f s", self.ctx.name, now - self._down_since)
+            log.warning(
+                "chain %s reachable again after %.0f s", self.ctx.name, now - self._down_since
+            )
             self._down_since = None
 
     def _check_chain_id(self) -> None:
