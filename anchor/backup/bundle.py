@@ -54,6 +54,7 @@ __all__ = [
     "decode_receipt",
     "encode_bundle",
     "encode_receipt",
+    "format_object",
     "rebuild",
 ]
 
@@ -108,6 +109,23 @@ GZIP_LEVEL: Final = 6
 class BundleFormatError(InputError):
     """A backup bundle or receipt that cannot be read: unknown format, bad field, truncated,
     trailing data, not canonical, or a root that the records do not rebuild."""
+
+
+def format_object(
+    text: bytes, fmt: str, keys: frozenset[str], *, what: str, not_json: str
+) -> dict[str, Any]:
+    """``text`` parsed as a JSON object whose ``format`` is ``fmt`` and whose fields are exactly
+    ``keys``; else a :class:`BundleFormatError` naming ``what`` (``not_json``: its text when
+    ``text`` is not JSON at all)."""
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise BundleFormatError(f"{what}: {not_json}") from None
+    if not isinstance(obj, dict) or obj.get("format") != fmt:
+        raise BundleFormatError(f"{what}: unknown format")
+    if set(obj) != keys:
+        raise BundleFormatError(f"{what}: unknown or missing fields {sorted(set(obj) ^ keys)}")
+    return obj
 
 
 @dataclass(frozen=True)
@@ -441,16 +459,7 @@ def decode_receipt(data: bytes) -> Receipt:
     """Parse a receipt object strictly."""
     if not data.endswith(b"\n") or data.count(b"\n") != 1:
         raise BundleFormatError("receipt: expected one JSON line")
-    try:
-        obj = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        raise BundleFormatError("receipt: not JSON") from None
-    if not isinstance(obj, dict) or obj.get("format") != RECEIPT_FORMAT:
-        raise BundleFormatError("receipt: unknown format")
-    if set(obj) != _RECEIPT_KEYS:
-        raise BundleFormatError(
-            f"receipt: unknown or missing fields {sorted(set(obj) ^ _RECEIPT_KEYS)}"
-        )
+    obj = format_object(data, RECEIPT_FORMAT, _RECEIPT_KEYS, what="receipt", not_json="not JSON")
     if not isinstance(obj["bundle"], str) or len(obj["bundle"]) != 64:
         raise BundleFormatError("receipt: bundle must be a sha256 hex name")
     if not isinstance(obj["contract"], str) or not isinstance(obj["state"], str):

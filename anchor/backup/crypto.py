@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Final
 import orjson
 
 from anchor.backup.bundle import FORMAT as PLAIN_FORMAT
-from anchor.backup.bundle import BundleFormatError
+from anchor.backup.bundle import BundleFormatError, format_object
 from anchor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -195,16 +195,13 @@ def read_header(data: bytes) -> EnvelopeHeader:
     end = data.find(b"\n", 0, MAX_HEADER)
     if end < 0:
         raise BundleFormatError("encrypted bundle: no header line")
-    try:
-        header = orjson.loads(data[:end])
-    except orjson.JSONDecodeError:
-        raise BundleFormatError("encrypted bundle: header is not JSON") from None
-    if not isinstance(header, dict) or header.get("format") != ENVELOPE_FORMAT:
-        raise BundleFormatError("encrypted bundle: unknown format")
-    if set(header) != _HEADER_KEYS:
-        raise BundleFormatError(
-            f"encrypted bundle: unknown or missing fields {sorted(set(header) ^ _HEADER_KEYS)}"
-        )
+    header = format_object(
+        data[:end],
+        ENVELOPE_FORMAT,
+        _HEADER_KEYS,
+        what="encrypted bundle",
+        not_json="header is not JSON",
+    )
     if header["cipher"] != CIPHER or header["plaintext"] != PLAIN_FORMAT:
         raise BundleFormatError("encrypted bundle: unknown cipher or plaintext format")
     kid, nonce, batch_id = header["key_id"], header["nonce"], header["batch_id"]

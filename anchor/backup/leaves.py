@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import orjson
 
@@ -34,7 +35,7 @@ from anchor.core.prepare import (
 )
 from anchor.errors import InputError, RecordError
 
-__all__ = ["LeafJob", "LeafProblem", "compute_leaves", "default_workers"]
+__all__ = ["LeafJob", "LeafOptions", "LeafProblem", "compute_leaves", "default_workers"]
 
 PARALLEL_MIN = 50_000
 
@@ -53,8 +54,30 @@ class LeafProblem:
     problem: str
 
 
+class LeafOptions(TypedDict, total=False):
+    """How the leaves are computed: on ``workers`` forked processes when there are at least
+    ``min_parallel`` records; when ``meta`` is a list, (record_id, kind, version, accounts) of
+    each record is appended to it."""
+
+    workers: int
+    meta: list[Meta] | None
+    min_parallel: int
+
+
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
+
+
+@contextmanager
+def _job(
+    seqs: Sequence[int], records: Sequence[bytes], commitments: Mapping[str, bytes], meta: bool
+) -> Iterator[None]:
+    """The job :func:`_slice` reads, set for the block (forked workers inherit it)."""
+    _JOB.update(seqs=seqs, records=records, commitments=commitments, meta=meta)
+    try:
+        yield
+    finally:
+        _JOB.clear()
 
 
 def _slice(lo: int, hi: int) -> tuple[bytes, set[str], LeafProblem | None, list[Meta]]:
@@ -115,11 +138,8 @@ class LeafJob:
         if workers > 1 and n >= min_parallel and "fork" in multiprocessing.get_all_start_methods():
             step = -(-n // workers)
             bounds = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
-            _JOB.update(seqs=seqs, records=records, commitments=commitments, meta=meta is not None)
-            try:
+            with _job(*self._args):  # the workers are forked with it
                 self._pool = multiprocessing.get_context("fork").Pool(len(bounds))
-            finally:
-                _JOB.clear()  # the workers were forked with it
             self._async = self._pool.starmap_async(_slice, bounds)
 
     def close(self) -> None:
@@ -134,16 +154,11 @@ class LeafJob:
             try:
                 parts = self._async.get()
             finally:
-                self._pool.terminate()
-                self._pool.join()
-                self._pool = None
+                self.close()
         else:
-            seqs, records, commitments, want_meta = self._args
-            _JOB.update(seqs=seqs, records=records, commitments=commitments, meta=want_meta)
-            try:
+            records = self._args[1]
+            with _job(*self._args):
                 parts = [_slice(0, len(records))]
-            finally:
-                _JOB.clear()
         leaves: list[bytes] = []
         used: set[str] = set()
         for buf, u, problem, m in parts:
@@ -160,15 +175,10 @@ def compute_leaves(
     seqs: Sequence[int],
     records: Sequence[bytes],
     commitments: Mapping[str, bytes],
-    *,
-    workers: int = 1,
-    meta: list[Meta] | None = None,
-    min_parallel: int = PARALLEL_MIN,
+    **options: Unpack[LeafOptions],
 ) -> LeafResult:
     """Leaf hashes of ``records`` (exact canonical JSON bytes) at ``seqs``: every record is
     parsed with the core, must be in canonical form and have a commitment for each account.
-    Returns (leaves in input order, accounts used, the first problem or None). When
-    ``meta`` is a list, (record_id, kind, version, accounts) of each record is appended."""
-    return LeafJob(
-        seqs, records, commitments, workers=workers, meta=meta, min_parallel=min_parallel
-    ).result()
+    Returns (leaves in input order, accounts used, the first problem or None); ``options``
+    as :class:`LeafOptions` says."""
+    return LeafJob(seqs, records, commitments, **options).result()

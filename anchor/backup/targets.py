@@ -84,6 +84,16 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _same_or_conflict(target: str, key: str, existing: bytes, data: bytes) -> PutResult:
+    """A put that found ``existing`` under ``key``: ``"exists"`` when it holds the same bytes,
+    else :class:`TargetConflict` (never overwritten)."""
+    if existing != data:
+        raise TargetConflict(
+            f"backup target {target}: {key} exists with different bytes; not overwritten"
+        ) from None
+    return "exists"
+
+
 # --------------------------------------------------------------------------- directory
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -103,9 +113,12 @@ class DirectoryTarget:
     def name(self) -> str:
         return str(self.root)
 
-    def check(self) -> None:
+    def _require_root(self) -> None:
         if not self.root.is_dir():
             raise TargetUnavailable(f"backup target {self.root} is not there (not mounted?)")
+
+    def check(self) -> None:
+        self._require_root()
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise TargetUnavailable(f"backup target {self.root} is not writable")
 
@@ -128,7 +141,7 @@ class DirectoryTarget:
         try:
             self._mkdirs(final.parent)
             if final.exists():
-                return self._same_or_conflict(key, final, data)
+                return _same_or_conflict(self.name, key, self.get(key), data)
             tmp = final.parent / f".{final.name}.{secrets.token_hex(8)}.tmp"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
             try:
@@ -143,7 +156,7 @@ class DirectoryTarget:
                 try:
                     os.link(tmp, final)  # fails if ``final`` exists: never overwrites
                 except FileExistsError:
-                    return self._same_or_conflict(key, final, data)
+                    return _same_or_conflict(self.name, key, self.get(key), data)
                 except OSError as exc:
                     if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
                         raise
@@ -151,7 +164,7 @@ class DirectoryTarget:
                     # (a small race with another writer of the same key; the read-back
                     # below still catches different bytes)
                     if final.exists():
-                        return self._same_or_conflict(key, final, data)
+                        return _same_or_conflict(self.name, key, self.get(key), data)
                     os.rename(tmp, final)
             finally:
                 with contextlib.suppress(FileNotFoundError):
@@ -168,30 +181,8 @@ class DirectoryTarget:
             raise TargetUnavailable(f"backup target {self.root}: {key} read back different bytes")
         return "written"
 
-    def _same_or_conflict(self, key: str, final: Path, data: bytes) -> PutResult:
-        existing = self.get(key)
-        if existing != data:
-            raise TargetConflict(
-                f"backup target {self.root}: {key} exists with different bytes; not overwritten"
-            )
-        return "exists"
-
-    def get(self, key: str) -> bytes:
-        _check_key(key)
-        if not self.root.is_dir():
-            raise TargetUnavailable(f"backup target {self.root} is not there (not mounted?)")
-        try:
-            return (self.root / key).read_bytes()
-        except FileNotFoundError:
-            raise ObjectMissing(f"backup target {self.root}: no object {key}") from None
-        except OSError as exc:
-            raise TargetUnavailable(
-                f"backup target {self.root}: cannot read {key} ({exc.strerror or exc})"
-            ) from None
-
-    def head(self, key: str, size: int) -> bytes:
-        """The first ``size`` bytes of an object (an encrypted bundle's header)."""
-        _check_key(key)
+    def _read(self, key: str, size: int = -1) -> bytes:
+        """The first ``size`` bytes of the object under ``key`` (all of it: -1)."""
         try:
             with (self.root / key).open("rb") as f:
                 return f.read(size)
@@ -202,9 +193,18 @@ class DirectoryTarget:
                 f"backup target {self.root}: cannot read {key} ({exc.strerror or exc})"
             ) from None
 
+    def get(self, key: str) -> bytes:
+        _check_key(key)
+        self._require_root()
+        return self._read(key)
+
+    def head(self, key: str, size: int) -> bytes:
+        """The first ``size`` bytes of an object (an encrypted bundle's header)."""
+        _check_key(key)
+        return self._read(key, size)
+
     def list(self, prefix: str = "") -> list[str]:
-        if not self.root.is_dir():
-            raise TargetUnavailable(f"backup target {self.root} is not there (not mounted?)")
+        self._require_root()
         base = self.root / prefix if prefix else self.root
         out: list[str] = []
         try:
@@ -287,12 +287,7 @@ class S3Target:
         except ObjectMissing:
             pass
         else:
-            if existing != data:
-                raise TargetConflict(
-                    f"backup target {self._spec}: {key} exists with different bytes;"
-                    " not overwritten"
-                )
-            return "exists"
+            return _same_or_conflict(self.name, key, existing, data)
         kwargs: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": full,
@@ -308,13 +303,7 @@ class S3Target:
         except ClientError as exc:
             code = self._code(exc)
             if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-                existing = self.get(key)
-                if existing != data:
-                    raise TargetConflict(
-                        f"backup target {self._spec}: {key} exists with different bytes;"
-                        " not overwritten"
-                    ) from None
-                return "exists"
+                return _same_or_conflict(self.name, key, self.get(key), data)
             raise self._unavailable(f"cannot write {key}", exc) from None
         except BotoCoreError as exc:
             raise self._unavailable(f"cannot write {key}", exc) from None
@@ -323,12 +312,13 @@ class S3Target:
             raise TargetUnavailable(f"backup target {self._spec}: {key} read back different bytes")
         return "written"
 
-    def get(self, key: str) -> bytes:
+    def _get_object(self, key: str, **options: str) -> bytes:
+        """The body of a GET of ``key`` (``options``: e.g. its ``Range``)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         _check_key(key)
         try:
-            resp = self._s3.get_object(Bucket=self.bucket, Key=self._key(key))
+            resp = self._s3.get_object(Bucket=self.bucket, Key=self._key(key), **options)
             return bytes(resp["Body"].read())
         except ClientError as exc:
             if self._code(exc) in ("NoSuchKey", "404"):
@@ -337,22 +327,12 @@ class S3Target:
         except BotoCoreError as exc:
             raise self._unavailable(f"cannot read {key}", exc) from None
 
+    def get(self, key: str) -> bytes:
+        return self._get_object(key)
+
     def head(self, key: str, size: int) -> bytes:
         """The first ``size`` bytes of an object (a ranged GET)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        _check_key(key)
-        try:
-            resp = self._s3.get_object(
-                Bucket=self.bucket, Key=self._key(key), Range=f"bytes=0-{max(0, size - 1)}"
-            )
-            return bytes(resp["Body"].read())[:size]
-        except ClientError as exc:
-            if self._code(exc) in ("NoSuchKey", "404"):
-                raise ObjectMissing(f"backup target {self._spec}: no object {key}") from None
-            raise self._unavailable(f"cannot read {key}", exc) from None
-        except BotoCoreError as exc:
-            raise self._unavailable(f"cannot read {key}", exc) from None
+        return self._get_object(key, Range=f"bytes=0-{max(0, size - 1)}")[:size]
 
     def list(self, prefix: str = "") -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -87,7 +87,7 @@ class Operations:
         from anchor.store.ops import costs_missing, record_cost, set_balance
 
         w3: Any = tx.w3
-        chain_id = tx.settings.chain_id
+        chain_id = tx.ctx.chain_id
         for missing in costs_missing(self.db, chain_id):
             receipt = w3.eth.get_transaction_receipt(missing.tx_hash)
             price = receipt.get("effectiveGasPrice")

@@ -47,6 +47,7 @@ class TxContext:
 
     @property
     def sender(self) -> str:
+        """The anchorer's address."""
         return self.chain.sender
 
     @property
@@ -66,6 +67,7 @@ class TxContext:
 
     @property
     def contract(self) -> str:
+        """The registry's (checksummed) address."""
         return self.registry.address
 
     def check_fence(self, what: str) -> None:

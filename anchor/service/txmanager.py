@@ -80,7 +80,8 @@ class TxManager:
 
     ``w3`` is a connected web3 instance (tests hand it a real anvil), ``key`` the signing key
     (see :mod:`anchor.chain.keys`), ``fence`` the lease check made before signing and sending
-    (None: no fence, a single process)."""
+    (None: no fence, a single process). The chain's facts (name, chain id, sender, contract,
+    settings) are those of :attr:`ctx`, the context every step gets."""
 
     def __init__(
         self,
@@ -99,33 +100,6 @@ class TxManager:
         self._chain_checked = False
         self._down_since: float | None = None
         self._down_logged = 0.0
-
-    @property
-    def db(self) -> Database:
-        return self.ctx.db
-
-    @property
-    def settings(self) -> TxSettings:
-        return self.ctx.settings
-
-    @property
-    def name(self) -> str:
-        """The chain's name in the configuration."""
-        return self.settings.name
-
-    @property
-    def chain_id(self) -> int:
-        return self.settings.chain_id
-
-    @property
-    def sender(self) -> str:
-        """The anchorer's address."""
-        return self.ctx.sender
-
-    @property
-    def contract(self) -> str:
-        """The registry's (checksummed) address."""
-        return self.ctx.contract
 
     # -- the tick ------------------------------------------------------------------------
     def run_once(self) -> TickReport:
@@ -167,22 +141,24 @@ class TxManager:
         if report.errors:
             if self._down_since is None or now - self._down_logged >= OUTAGE_LOG_EVERY:
                 since = "" if self._down_since is None else f" for {now - self._down_since:.0f} s"
-                log.warning("chain unavailable%s (%s): %s", since, self.name, report.errors[0])
+                log.warning("chain unavailable%s (%s): %s", since, self.ctx.name, report.errors[0])
                 self._down_logged = now
             if self._down_since is None:
                 self._down_since = now
         elif self._down_since is not None:
-            log.warning("chain %s reachable again after %.0f s", self.name, now - self._down_since)
+            log.warning(
+                "chain %s reachable again after %.0f s", self.ctx.name, now - self._down_since
+            )
             self._down_since = None
 
     def _check_chain_id(self) -> None:
         if self._chain_checked:
             return
         actual = self.ctx.chain.rpc_chain_id()
-        if actual != self.settings.chain_id:
+        if actual != self.ctx.chain_id:
             raise ConfigError(
-                f"the RPC of chain {self.name!r} serves chain id {actual}, the config says "
-                f"{self.settings.chain_id}"
+                f"the RPC of chain {self.ctx.name!r} serves chain id {actual}, the config says "
+                f"{self.ctx.chain_id}"
             )
         self._chain_checked = True
 

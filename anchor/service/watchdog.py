@@ -153,7 +153,7 @@ class Watchdog:
 
         self._code_checked = time.monotonic()
         try:
-            check_runtime_code(tx.w3, tx.contract)
+            check_runtime_code(tx.w3, tx.ctx.contract)
         except AlarmError as exc:
             self._raise(
                 ALARM_REGISTRY_CODE, f"{exc}; anchoring is stopped until it is back", chain=True
