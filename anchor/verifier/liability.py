@@ -22,7 +22,7 @@ from functools import lru_cache
 from importlib import resources
 
 from anchor.core.hashing import keccak256
-from anchor.core.liability_proof import LiabilityBundle, check_liability_math
+from anchor.core.liability_proof import LiabilityBundle, LiabilityCheck, check_liability_math
 from anchor.errors import ChainError, VerificationError
 from anchor.verifier.registry import PublishedCode, code_info_from_artifact
 from anchor.verifier.rpc import RpcClient
@@ -65,11 +65,15 @@ def _check_account(bundle: LiabilityBundle, expected_account: str | None) -> Non
         )
 
 
-def verify_liability_offline(
-    bundle: LiabilityBundle, *, expected_account: str | None = None
+def _result(
+    bundle: LiabilityBundle,
+    check: LiabilityCheck,
+    *,
+    online: bool,
+    contract: str | None = None,
+    latest_round: int | None = None,
 ) -> LiabilityResult:
-    _check_account(bundle, expected_account)
-    check = check_liability_math(bundle)
+    """The result of a bundle whose math is ``check`` (and, online, what the contract said)."""
     return LiabilityResult(
         bundle.round_id,
         bundle.account_id,
@@ -77,8 +81,18 @@ def verify_liability_offline(
         bundle.balances,
         check.totals,
         check.root,
-        online=False,
+        online,
+        contract,
+        latest_round,
     )
+
+
+def verify_liability_offline(
+    bundle: LiabilityBundle, *, expected_account: str | None = None
+) -> LiabilityResult:
+    _check_account(bundle, expected_account)
+    check = check_liability_math(bundle)
+    return _result(bundle, check, online=False)
 
 
 # --------------------------------------------------------------------------- ABI (minimal)
@@ -192,14 +206,4 @@ def verify_liability_online(
     answer = rpc.eth_call(address, encode_verify_liability(bundle))
     if _word(answer, 0) != 1:
         raise VerificationError("contract_verify", "the contract's verifyLiability said false")
-    return LiabilityResult(
-        bundle.round_id,
-        bundle.account_id,
-        bundle.assets,
-        bundle.balances,
-        check.totals,
-        check.root,
-        online=True,
-        contract=address,
-        latest_round=latest,
-    )
+    return _result(bundle, check, online=True, contract=address, latest_round=latest)
