@@ -17,12 +17,12 @@ values equal what the path implies; ``contract_verify`` the contract's own
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
 from anchor.core.hashing import keccak256
-from anchor.core.liability_proof import LiabilityBundle, LiabilityCheck, check_liability_math
+from anchor.core.liability_proof import LiabilityBundle, check_liability_math
 from anchor.errors import ChainError, VerificationError
 from anchor.verifier.registry import PublishedCode, code_info_from_artifact
 from anchor.verifier.rpc import RpcClient
@@ -65,15 +65,11 @@ def _check_account(bundle: LiabilityBundle, expected_account: str | None) -> Non
         )
 
 
-def _result(
-    bundle: LiabilityBundle,
-    check: LiabilityCheck,
-    *,
-    online: bool,
-    contract: str | None = None,
-    latest_round: int | None = None,
+def verify_liability_offline(
+    bundle: LiabilityBundle, *, expected_account: str | None = None
 ) -> LiabilityResult:
-    """The result of a bundle whose math is ``check`` (and, online, what the contract said)."""
+    _check_account(bundle, expected_account)
+    check = check_liability_math(bundle)
     return LiabilityResult(
         bundle.round_id,
         bundle.account_id,
@@ -81,18 +77,8 @@ def _result(
         bundle.balances,
         check.totals,
         check.root,
-        online,
-        contract,
-        latest_round,
+        online=False,
     )
-
-
-def verify_liability_offline(
-    bundle: LiabilityBundle, *, expected_account: str | None = None
-) -> LiabilityResult:
-    _check_account(bundle, expected_account)
-    check = check_liability_math(bundle)
-    return _result(bundle, check, online=False)
 
 
 # --------------------------------------------------------------------------- ABI (minimal)
@@ -172,8 +158,7 @@ def verify_liability_online(
     expected_account: str | None = None,
 ) -> LiabilityResult:
     """The math, then the pinned contract's round (see the module docstring)."""
-    _check_account(bundle, expected_account)
-    check = check_liability_math(bundle)
+    offline = verify_liability_offline(bundle, expected_account=expected_account)
     address = normalize_address(contract)
     code = rpc.get_code(address)
     if not published_liabilities_code().matches(code):
@@ -193,11 +178,11 @@ def verify_liability_online(
             f"the proof is of round {bundle.round_id}, but round {wanted} is the one to check "
             f"(latest on chain: {latest}): an earlier round's proof says nothing of today's",
         )
-    if root != check.root:
+    if root != offline.root:
         raise VerificationError("chain_root", "the contract's root differs from the path's")
     if assets != bundle.assets:
         raise VerificationError("chain_assets", "the contract's assets differ from the bundle's")
-    if totals != check.totals:
+    if totals != offline.totals:
         raise VerificationError(
             "chain_totals", "the totals on chain differ from the sums the path gives"
         )
@@ -206,4 +191,4 @@ def verify_liability_online(
     answer = rpc.eth_call(address, encode_verify_liability(bundle))
     if _word(answer, 0) != 1:
         raise VerificationError("contract_verify", "the contract's verifyLiability said false")
-    return _result(bundle, check, online=True, contract=address, latest_round=latest)
+    return replace(offline, online=True, contract=address, latest_round=latest)
