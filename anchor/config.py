@@ -12,9 +12,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anchor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from anchor.config_chains import ChainConfig
 
 DEFAULT_DATA_DIR = Path(".anchor")
 
@@ -135,12 +138,18 @@ class Config:
 
     def explorer_url(self, what: str, **values: str | int) -> str | None:
         """A link to the configured block explorer for a tx, address or block."""
-        if not self.explorer_base_url:
-            return None
-        templates = EXPLORER_TEMPLATES.get(self.explorer_kind)
-        if templates is None or what not in templates:
-            return None
-        return templates[what].format(base=self.explorer_base_url.rstrip("/"), **values)
+        return explorer_link(self.explorer_kind, self.explorer_base_url, what, **values)
+
+
+def explorer_link(kind: str, base_url: str | None, what: str, **values: str | int) -> str | None:
+    """A link to the ``kind`` block explorer at ``base_url`` for a tx, address or block (None:
+    no explorer, or one that has no such page)."""
+    if not base_url:
+        return None
+    templates = EXPLORER_TEMPLATES.get(kind)
+    if templates is None or what not in templates:
+        return None
+    return templates[what].format(base=base_url.rstrip("/"), **values)
 
 
 _ENV_PREFIX = "ANCHOR_"
@@ -255,7 +264,7 @@ def with_profile(cfg: Config, *, explicit: set[str]) -> Config:
     return replace(cfg, **profile_fill(cfg.chain, cfg.chain_id, explicit, ""))
 
 
-def uses_poa(cfg: Config) -> bool:
+def uses_poa(cfg: Config | ChainConfig) -> bool:
     """Whether the configured chain needs web3's proof-of-authority middleware."""
     if not cfg.chain:
         return False

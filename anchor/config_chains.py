@@ -74,22 +74,15 @@ class ChainConfig:
     @property
     def poa(self) -> bool:
         """Whether this chain needs web3's proof-of-authority middleware."""
-        if not self.chain:
-            return False
-        from anchor.chain_profiles import profile
+        from anchor.config import uses_poa
 
-        return profile(self.chain).poa
+        return uses_poa(self)
 
     def explorer_url(self, what: str, **values: str | int) -> str | None:
         """A link to this chain's block explorer for a tx, address or block."""
-        from anchor.config import EXPLORER_TEMPLATES
+        from anchor.config import explorer_link
 
-        if not self.explorer_base_url:
-            return None
-        templates = EXPLORER_TEMPLATES.get(self.explorer_kind)
-        if templates is None or what not in templates:
-            return None
-        return templates[what].format(base=self.explorer_base_url.rstrip("/"), **values)
+        return explorer_link(self.explorer_kind, self.explorer_base_url, what, **values)
 
 
 CHAIN_KEYS = frozenset(f.name for f in fields(ChainConfig))

@@ -418,18 +418,18 @@ class Replay:
         are notes too."""
         notes: list[str] = []
         open_items: list[tuple[str, tuple[str, ...], str, int]] = []
-        for (ref, account), (left, rids, at) in self.fees.items():
-            open_items.append(("trade_fee", tuple(rids), f"trade {ref} {account}: fee entries"
-                               f" differ from the trade's fee by {left:+d}", at))  # fmt: skip
-        for (ref, account), (left, rids, at) in self.pnl.items():
-            open_items.append(("realized_pnl", tuple(rids), f"trade {ref} {account}: realized"
-                               f" PnL entries differ from the fills' PnL by {left:+d}", at))  # fmt: skip
-        for (ref, account), (left, rids, at) in self.funding.items():
-            open_items.append(("funding", tuple(rids), f"mark {ref} {account}: funding entries"
-                               f" differ from size x mark x rate by {left:+d}", at))  # fmt: skip
-        for (ref, asset), (left, rids, at) in self.groups.items():
-            open_items.append(("conservation", tuple(rids), f"reference {ref} {asset}: entries"
-                               f" sum to {left:+d}, not 0", at))  # fmt: skip
+        sums = (  # (check, what is still open, its detail from (ref, key, what is left))
+            ("trade_fee", self.fees,
+             "trade {} {}: fee entries differ from the trade's fee by {:+d}"),
+            ("realized_pnl", self.pnl,
+             "trade {} {}: realized PnL entries differ from the fills' PnL by {:+d}"),
+            ("funding", self.funding,
+             "mark {} {}: funding entries differ from size x mark x rate by {:+d}"),
+            ("conservation", self.groups, "reference {} {}: entries sum to {:+d}, not 0"),
+        )  # fmt: skip
+        for check, still_open, detail in sums:
+            for (ref, key), (left, rids, at) in still_open.items():
+                open_items.append((check, tuple(rids), detail.format(ref, key, left), at))
         for mark_rid, detail, at in self.under.values():
             open_items.append(("margin", (mark_rid,), detail + ", no liquidation followed", at))
         open_items += self.orders.waiting()

@@ -7,7 +7,7 @@ with a proof bundle) and the arithmetic that does not add up, as text. The repla
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
 __all__ = [
@@ -62,24 +62,34 @@ class Break:
         }
 
 
+class _Line:
+    """A line of the books at the end of a replay; as JSON, its fields in order, amounts as
+    decimal strings and the record ids as a list."""
+
+    __slots__ = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: _json_value(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+def _json_value(value: str | int | tuple[str, ...]) -> str | list[str]:
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 @dataclass(frozen=True, slots=True)
-class BalanceLine:
+class BalanceLine(_Line):
     account: str
     asset: str
     balance: int
     record_ids: tuple[str, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "account": self.account,
-            "asset": self.asset,
-            "balance": str(self.balance),
-            "record_ids": list(self.record_ids),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class PositionLine:
+class PositionLine(_Line):
     account: str
     market: str
     size: int
@@ -87,19 +97,9 @@ class PositionLine:
     realized_pnl: int
     record_ids: tuple[str, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "account": self.account,
-            "market": self.market,
-            "size": str(self.size),
-            "entry_price": str(self.entry_price),
-            "realized_pnl": str(self.realized_pnl),
-            "record_ids": list(self.record_ids),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class OrderLine:
+class OrderLine(_Line):
     order_id: str
     market: str
     account: str
@@ -107,17 +107,6 @@ class OrderLine:
     price: int
     remaining: int
     record_ids: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "order_id": self.order_id,
-            "market": self.market,
-            "account": self.account,
-            "side": self.side,
-            "price": str(self.price),
-            "remaining": str(self.remaining),
-            "record_ids": list(self.record_ids),
-        }
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from anchor.core.records import account_commitment
+from anchor.core.strict_json import no_dupes_hook
 from anchor.core.sumtree import (
     MAX_AMOUNT,
     MAX_ASSETS,
@@ -148,13 +149,7 @@ class _Reader:
         return tuple(out)
 
 
-def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise InputError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
+_no_dupes: Final = no_dupes_hook(InputError)
 
 
 def parse_liability_bundle(data: bytes | str) -> LiabilityBundle:

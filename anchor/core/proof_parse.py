@@ -34,6 +34,7 @@ from anchor.core.proof_bundle import (
     principal_anchor,
 )
 from anchor.core.records import account_fields, parse_account_id, parse_redacted
+from anchor.core.strict_json import strict_decoder
 from anchor.errors import ProofFormatError, RecordError
 
 __all__ = ["parse_bundle"]
@@ -43,22 +44,7 @@ def _fail(msg: str) -> ProofFormatError:
     return ProofFormatError(f"proof bundle: {msg}")
 
 
-def _reject_float(text: str) -> Any:
-    raise _fail(f"non-integer number {text!r}")
-
-
-def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _fail(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-_DECODER: Final = json.JSONDecoder(
-    parse_float=_reject_float, parse_constant=_reject_float, object_pairs_hook=_no_dupes
-)
+_DECODER: Final = strict_decoder(_fail)
 # The fast path's decoder (C scanner, no Python hooks): duplicate keys, floats and the like
 # never survive its canonical re-serialization check, so the strict path reports them.
 _FAST_LOADS: Final = json.JSONDecoder().decode

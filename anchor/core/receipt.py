@@ -27,6 +27,7 @@ from anchor.core.leaves import _abi_encode, leaf_hash
 from anchor.core.merkle import MerkleTree, process_proof
 from anchor.core.native import native
 from anchor.core.secp256k1 import recover_address
+from anchor.core.strict_json import strict_hooks
 from anchor.errors import InputError, VerificationError
 
 __all__ = [
@@ -333,17 +334,7 @@ def _fail(msg: str) -> ReceiptFormatError:
     return ReceiptFormatError(f"receipt: {msg}")
 
 
-def _reject_float(text: str) -> Any:
-    raise _fail(f"non-integer number {text!r}")
-
-
-def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _fail(f"duplicate key {k!r}")
-        out[k] = v
-    return out
+_STRICT: Final = strict_hooks(_fail)
 
 
 def _obj(v: Any, where: str, keys: Sequence[str]) -> dict[str, Any]:
@@ -376,12 +367,7 @@ def parse_receipt(data: bytes | str) -> Receipt:
     if len(raw) > MAX_RECEIPT_BYTES:
         raise _fail("too large")
     try:
-        top = json.loads(
-            raw.decode("utf-8"),
-            parse_float=_reject_float,
-            parse_constant=_reject_float,
-            object_pairs_hook=_no_dupes,
-        )
+        top = json.loads(raw.decode("utf-8"), **_STRICT)
     except UnicodeDecodeError:
         raise _fail("not UTF-8") from None
     except json.JSONDecodeError as exc:

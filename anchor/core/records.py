@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from anchor.core.leaves import (
     account_commitment,
@@ -108,7 +108,7 @@ _ORDER: Final = {
 }
 
 
-def _leaf_order(r: Record | RedactedRecord) -> tuple[Any, ...]:
+def _leaf_order(r: _RecordBody) -> tuple[Any, ...]:
     order = _ORDER.get((r.kind, r.version))
     if order is None:
         schema(r.kind, r.version)  # raises RecordError for an unknown kind/version
@@ -127,24 +127,51 @@ def _freeze(fields: dict[str, Any]) -> Mapping[str, Any]:
 
 
 @dataclass(frozen=True, eq=False, slots=True)
-class Record:
-    """A validated record. ``fields`` holds typed values (ints, str, bytes for hex32).
+class _RecordBody:
+    """What a record and its redacted form share: the fields, the leaf order, the canonical
+    JSON, and equality and hashing by the canonical bytes (a record never equals a redacted
+    record)."""
 
-    Account fields hold account ids (str). Equality and hashing follow the canonical bytes.
-    """
-
+    _REDACTED: ClassVar[bool] = False
     kind: str
     version: int
     record_id: str
     fields: Mapping[str, Any]
     # (schema index, kind code, version, record_id, *field values in leaf order; enums as
-    # their index, accounts as ids): what the leaf encoders read (the native one in one
-    # attribute lookup)
+    # their index, accounts as ids or, redacted, commitments): what the leaf encoders read
+    # (the native one in one attribute lookup)
     # (computed from the other fields, so dataclasses.replace keeps it consistent)
     leaf_order: tuple[Any, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "leaf_order", _leaf_order(self))
+
+    def canonical_obj(self) -> dict[str, Any]:
+        """The canonical JSON object (sorted keys when serialized)."""
+        return _canonical_obj(
+            self.kind, self.version, self.record_id, self.fields, redacted=self._REDACTED
+        )
+
+    def canonical_json(self) -> bytes:
+        """Canonical JSON: sorted keys, no spaces, integers as decimal strings, ASCII only;
+        the optional ``ext`` is omitted when zero. No seq, no salt."""
+        return _dumps(self.canonical_obj())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, type(self)):
+            return NotImplemented
+        return self.canonical_json() == other.canonical_json()
+
+    def __hash__(self) -> int:
+        return hash(self.canonical_json())
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Record(_RecordBody):
+    """A validated record. ``fields`` holds typed values (ints, str, bytes for hex32).
+
+    Account fields hold account ids (str). Equality and hashing follow the canonical bytes.
+    """
 
     def accounts(self) -> tuple[str, ...]:
         """Account ids the record mentions, in leaf order (duplicates removed)."""
@@ -155,26 +182,9 @@ class Record:
                 out.append(acc)
         return tuple(out)
 
-    def canonical_obj(self) -> dict[str, Any]:
-        """The canonical JSON object (sorted keys when serialized)."""
-        return _canonical_obj(self.kind, self.version, self.record_id, self.fields, redacted=False)
-
-    def canonical_json(self) -> bytes:
-        """Canonical JSON: sorted keys, no spaces, integers as decimal strings, ASCII only;
-        the optional ``ext`` is omitted when zero. No seq, no salt."""
-        return _dumps(self.canonical_obj())
-
     @property
     def schema(self) -> Schema:
         return schema(self.kind, self.version)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Record):
-            return NotImplemented
-        return self.canonical_json() == other.canonical_json()
-
-    def __hash__(self) -> int:
-        return hash(self.canonical_json())
 
     def __repr__(self) -> str:
         return f"Record({self.kind}/v{self.version} {self.record_id!r})"
@@ -184,27 +194,13 @@ class Record:
 
 
 @dataclass(frozen=True, eq=False, slots=True)
-class RedactedRecord:
+class RedactedRecord(_RecordBody):
     """A record as a proof bundle shows it: every account replaced by its 32-byte commitment.
 
     Nothing in it names an account; the leaf can be recomputed from it and the seq alone.
     """
 
-    kind: str
-    version: int
-    record_id: str
-    fields: Mapping[str, Any]
-    # as Record.leaf_order, with each account's commitment (bytes) in its place
-    leaf_order: tuple[Any, ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "leaf_order", _leaf_order(self))
-
-    def canonical_obj(self) -> dict[str, Any]:
-        return _canonical_obj(self.kind, self.version, self.record_id, self.fields, redacted=True)
-
-    def canonical_json(self) -> bytes:
-        return _dumps(self.canonical_obj())
+    _REDACTED: ClassVar[bool] = True
 
     def commitments(self) -> dict[str, bytes]:
         """Account field name -> commitment."""
@@ -212,14 +208,6 @@ class RedactedRecord:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (parse_redacted, (self.canonical_json(),))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, RedactedRecord):
-            return NotImplemented
-        return self.canonical_json() == other.canonical_json()
-
-    def __hash__(self) -> int:
-        return hash(self.canonical_json())
 
 
 def _dumps(obj: Any) -> bytes:

@@ -117,97 +117,78 @@ class Schema:
         return self.field_names | {"kind", "version", "record_id"}
 
 
+# Fields several kinds share, each defined once.
+_TS = FieldSpec("ts_ns", "u64")
 _EXT = FieldSpec("ext", "hex32", optional=True)
+_MARKET = FieldSpec("market", "id", max_len=32)
+_ASSET = FieldSpec("asset", "id", max_len=32)
+_ACCOUNT = FieldSpec("account", "account")
+_SIDE = FieldSpec("side", "enum", choices=SIDES)
+_PRICE = FieldSpec("price", "u256")
+_QUANTITY = FieldSpec("quantity", "u256")
+
+
+def _v1(kind: str, code: int, *fields: FieldSpec) -> Schema:
+    """Version 1 of ``kind``: ``ts_ns`` first, ``fields``, the optional ``ext`` last (every
+    kind's leaf has them there)."""
+    return Schema(kind, code, 1, (_TS, *fields, _EXT))
+
 
 _SCHEMAS: Final[dict[tuple[str, int], Schema]] = {
-    ("order_event", 1): Schema(
-        "order_event",
-        1,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("market", "id", max_len=32),
+    (s.kind, s.version): s
+    for s in (
+        _v1(
+            "order_event",
+            1,
+            _MARKET,
             FieldSpec("order_id", "id", max_len=128),
-            FieldSpec("account", "account"),
+            _ACCOUNT,
             FieldSpec("action", "enum", choices=ACTIONS),
-            FieldSpec("side", "enum", choices=SIDES),
-            FieldSpec("price", "u256"),
-            FieldSpec("quantity", "u256"),
-            _EXT,
+            _SIDE,
+            _PRICE,
+            _QUANTITY,
         ),
-    ),
-    ("book_snapshot", 1): Schema(
-        "book_snapshot",
-        2,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("market", "id", max_len=32),
-            FieldSpec("side", "enum", choices=SIDES),
-            FieldSpec("price", "u256"),
-            FieldSpec("quantity", "u256"),
-            FieldSpec("order_count", "u32"),
-            _EXT,
-        ),
-    ),
-    ("trade", 1): Schema(
-        "trade",
-        3,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("market", "id", max_len=32),
+        _v1("book_snapshot", 2, _MARKET, _SIDE, _PRICE, _QUANTITY, FieldSpec("order_count", "u32")),
+        _v1(
+            "trade",
+            3,
+            _MARKET,
             FieldSpec("buyer", "account"),
             FieldSpec("seller", "account"),
             FieldSpec("buy_order_id", "id", max_len=128),
             FieldSpec("sell_order_id", "id", max_len=128),
             FieldSpec("taker_side", "enum", choices=SIDES),
-            FieldSpec("price", "u256"),
-            FieldSpec("quantity", "u256"),
+            _PRICE,
+            _QUANTITY,
             FieldSpec("buyer_fee", "i256"),
             FieldSpec("seller_fee", "i256"),
-            _EXT,
         ),
-    ),
-    ("balance", 1): Schema(
-        "balance",
-        4,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("account", "account"),
-            FieldSpec("asset", "id", max_len=32),
+        _v1(
+            "balance",
+            4,
+            _ACCOUNT,
+            _ASSET,
             FieldSpec("available", "u256"),
             FieldSpec("locked", "u256"),
-            _EXT,
         ),
-    ),
-    ("position", 1): Schema(
-        "position",
-        5,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("account", "account"),
-            FieldSpec("market", "id", max_len=32),
+        _v1(
+            "position",
+            5,
+            _ACCOUNT,
+            _MARKET,
             FieldSpec("size", "i256"),
             FieldSpec("entry_price", "u256"),
             FieldSpec("collateral_asset", "id", max_len=32),
             FieldSpec("collateral", "u256"),
             FieldSpec("initial_margin", "u256"),
             FieldSpec("maintenance_margin", "u256"),
-            _EXT,
         ),
-    ),
-    # the books' replay kinds (docs/records.md, "Books"): what an instrument is, every
-    # balance change that is not a trade, and the mark price / funding rate of a market
-    ("instrument", 1): Schema(
-        "instrument",
-        6,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("market", "id", max_len=32),
+        # the books' replay kinds (docs/records.md, "Books"): what an instrument is, every
+        # balance change that is not a trade, and the mark price / funding rate of a market
+        _v1(
+            "instrument",
+            6,
+            _MARKET,
             FieldSpec("instrument_type", "enum", choices=INSTRUMENT_TYPES),
             FieldSpec("base_asset", "id", max_len=32),
             FieldSpec("settlement_asset", "id", max_len=32),
@@ -217,35 +198,24 @@ _SCHEMAS: Final[dict[tuple[str, int], Schema]] = {
             FieldSpec("expiry_ns", "u64"),
             FieldSpec("strike", "u256"),
             FieldSpec("option_type", "enum", choices=OPTION_TYPES),
-            _EXT,
         ),
-    ),
-    ("journal", 1): Schema(
-        "journal",
-        7,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("account", "account"),
-            FieldSpec("asset", "id", max_len=32),
+        _v1(
+            "journal",
+            7,
+            _ACCOUNT,
+            _ASSET,
             FieldSpec("amount", "i256"),
             FieldSpec("reason", "enum", choices=REASONS),
             FieldSpec("reference", "id", max_len=128),
-            _EXT,
         ),
-    ),
-    ("mark_price", 1): Schema(
-        "mark_price",
-        8,
-        1,
-        (
-            FieldSpec("ts_ns", "u64"),
-            FieldSpec("market", "id", max_len=32),
+        _v1(
+            "mark_price",
+            8,
+            _MARKET,
             FieldSpec("mark_price", "u256"),
             FieldSpec("funding_rate", "i256"),
-            _EXT,
         ),
-    ),
+    )
 }
 
 # Native field tags per schema, indexed like SCHEMA_INDEX: u uint, i int256, s string,

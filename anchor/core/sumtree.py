@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from types import ModuleType
+from typing import NamedTuple
 
 from anchor.core.hashing import keccak256
 from anchor.core.sumtree_hash import (
@@ -179,17 +180,24 @@ def permutation(secret: bytes, count: int) -> Sequence[int]:
     return _permutation_py(secret, count)
 
 
-def _leaves_py(
-    round_id: int,
-    count: int,
-    positions: Sequence[int],
-    commitments: bytes,
-    salts: bytes,
-    pads: bytes,
-    records: list[bytes],
-    balances: list[int],
-    n_assets: int,
-) -> tuple[bytes, bytes]:
+class _LeafInputs(NamedTuple):
+    """What leaves are made of, in the native ``leaves`` argument order: entry ``i`` (its
+    commitment, record ids, ``n_assets`` balances) at ``positions[i]`` of ``n_leaves`` leaves,
+    padding (commitment ``pads[p]``) elsewhere; ``salts[p]`` salts leaf ``p``."""
+
+    round_id: int
+    n_leaves: int  # ("count" is a tuple method)
+    positions: Sequence[int]
+    commitments: bytes
+    salts: bytes
+    pads: bytes
+    records: list[bytes]
+    balances: list[int]
+    n_assets: int
+
+
+def _leaves_py(inputs: _LeafInputs) -> tuple[bytes, bytes]:
+    round_id, count, positions, commitments, salts, pads, records, balances, n_assets = inputs
     owner = [-1] * count
     for i, p in enumerate(positions):
         if not 0 <= p < count or owner[p] >= 0:
@@ -214,33 +222,19 @@ def _leaves_py(
     return bytes(hs), bytes(ss)
 
 
-def _leaves(
-    round_id: int,
-    count: int,
-    positions: Sequence[int],
-    commitments: bytes,
-    salts: bytes,
-    pads: bytes,
-    records: list[bytes],
-    balances: list[int],
-    n_assets: int,
-) -> tuple[bytes, bytes]:
-    """Leaf hashes and sums in position order: entry ``i`` at ``positions[i]``, padding
-    (commitment ``pads[p]``) elsewhere."""
+def _leaves(inputs: _LeafInputs) -> tuple[bytes, bytes]:
+    """Leaf hashes and sums in position order (see :class:`_LeafInputs`)."""
     if _native is not None and _enabled():
+        positions = inputs.positions
         pos = positions if isinstance(positions, memoryview) else array("I", positions)
         try:
-            h, s = _native.leaves(
-                round_id, count, pos, commitments, salts, pads, records, balances, n_assets
-            )
+            h, s = _native.leaves(*inputs._replace(positions=pos))
         except (ValueError, OverflowError) as exc:
             raise SumTreeError(str(exc)) from None
         except TypeError as exc:
             raise SumTreeError(f"balances must be integers ({exc})") from None
         return bytes(h), bytes(s)
-    return _leaves_py(
-        round_id, count, positions, commitments, salts, pads, records, balances, n_assets
-    )
+    return _leaves_py(inputs)
 
 
 # --------------------------------------------------------------------------- the tree
@@ -354,7 +348,9 @@ def build_sum_tree(round_id: int, data: RoundInput, *, secret: bytes, pad_to: in
     pads = _derive_many(secret, LABEL_PADDING, 0, count)
     salts = _derive_many(secret, LABEL_SALT, 0, count)
     leaf_h, leaf_s = _leaves(
-        round_id, count, positions, commitments, salts, pads, data.records, data.balances, na
+        _LeafInputs(
+            round_id, count, positions, commitments, salts, pads, data.records, data.balances, na
+        )
     )
     levels = [(leaf_h, leaf_s), *subtree_levels(leaf_h, leaf_s, na)]
     return SumTree(round_id, tuple(assets), tuple(levels), tuple(positions))
@@ -377,14 +373,16 @@ def block_levels(
     pads = _derive_many(secret, LABEL_PADDING, first, size)
     salts = _derive_many(secret, LABEL_SALT, first, size)
     h, s = _leaves(
-        round_id,
-        size,
-        [p - first for p, _ in items],
-        b"".join(e.commitment for _, e in items),
-        salts,
-        pads,
-        ["\n".join(e.record_ids).encode("utf-8") for _, e in items],
-        list(chain.from_iterable(e.balances for _, e in items)),
-        n_assets,
+        _LeafInputs(
+            round_id,
+            size,
+            [p - first for p, _ in items],
+            b"".join(e.commitment for _, e in items),
+            salts,
+            pads,
+            ["\n".join(e.record_ids).encode("utf-8") for _, e in items],
+            list(chain.from_iterable(e.balances for _, e in items)),
+            n_assets,
+        )
     )
     return [(h, s), *subtree_levels(h, s, n_assets)]

@@ -17,7 +17,7 @@ values equal what the path implies; ``contract_verify`` the contract's own
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -158,8 +158,7 @@ def verify_liability_online(
     expected_account: str | None = None,
 ) -> LiabilityResult:
     """The math, then the pinned contract's round (see the module docstring)."""
-    _check_account(bundle, expected_account)
-    check = check_liability_math(bundle)
+    offline = verify_liability_offline(bundle, expected_account=expected_account)
     address = normalize_address(contract)
     code = rpc.get_code(address)
     if not published_liabilities_code().matches(code):
@@ -179,11 +178,11 @@ def verify_liability_online(
             f"the proof is of round {bundle.round_id}, but round {wanted} is the one to check "
             f"(latest on chain: {latest}): an earlier round's proof says nothing of today's",
         )
-    if root != check.root:
+    if root != offline.root:
         raise VerificationError("chain_root", "the contract's root differs from the path's")
     if assets != bundle.assets:
         raise VerificationError("chain_assets", "the contract's assets differ from the bundle's")
-    if totals != check.totals:
+    if totals != offline.totals:
         raise VerificationError(
             "chain_totals", "the totals on chain differ from the sums the path gives"
         )
@@ -192,14 +191,4 @@ def verify_liability_online(
     answer = rpc.eth_call(address, encode_verify_liability(bundle))
     if _word(answer, 0) != 1:
         raise VerificationError("contract_verify", "the contract's verifyLiability said false")
-    return LiabilityResult(
-        bundle.round_id,
-        bundle.account_id,
-        bundle.assets,
-        bundle.balances,
-        check.totals,
-        check.root,
-        online=True,
-        contract=address,
-        latest_round=latest,
-    )
+    return replace(offline, online=True, contract=address, latest_round=latest)
