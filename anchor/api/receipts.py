@@ -176,13 +176,20 @@ def missed(
     )
 
 
-@router.get(
+def _operator_get(path: str, schema: dict[str, Any], found: str, missing: str) -> Any:
+    """The decorator of an operator-only lookup: 200 ``found`` (``schema``), 404 ``missing``."""
+    return router.get(
+        path,
+        dependencies=[Depends(require_operator)],
+        responses={200: _json(schema, found), 404: {"description": missing}},
+    )
+
+
+@_operator_get(
     "/records/{record_id}",
-    dependencies=[Depends(require_operator)],
-    responses={
-        200: _json(RECEIPT_SCHEMA, "the record's receipt"),
-        404: {"description": "no such record, or it was stored without a receipt"},
-    },
+    RECEIPT_SCHEMA,
+    "the record's receipt",
+    "no such record, or it was stored without a receipt",
 )
 async def record_receipt(
     db: DbDep, record_id: str = Path(min_length=1, max_length=128)
@@ -205,14 +212,7 @@ _PAGE_SCHEMA: dict[str, Any] = {
 }
 
 
-@router.get(
-    "/loads/{load_id}",
-    dependencies=[Depends(require_operator)],
-    responses={
-        200: _json(_PAGE_SCHEMA, "a page of the load's receipts"),
-        404: {"description": "no such load"},
-    },
-)
+@_operator_get("/loads/{load_id}", _PAGE_SCHEMA, "a page of the load's receipts", "no such load")
 async def load_receipts(
     db: DbDep,
     load_id: int = Path(ge=1, le=2**62),
