@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from anchor.cli.options import ConfigOpt, DbOpt
+from anchor.cli.options import ConfigOpt, DbOpt, add_group
 
 if TYPE_CHECKING:
     from anchor.store.db import Database
@@ -35,8 +35,7 @@ def _open(config_path: Path | None, url: str | None, *, migrate: bool = True) ->
 def register(app: typer.Typer) -> None:
     """Add the ``db`` group to the ``anchor`` app."""
 
-    db_app = typer.Typer(help="Database: migrations and status.", no_args_is_help=True)
-    app.add_typer(db_app, name="db")
+    db_app = add_group(app, "db", "Database: migrations and status.")
 
     @db_app.command("init")
     def init_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
