@@ -202,17 +202,6 @@ class _Tree:
             chunk = self.local[no]
         return chunk
 
-    def node(self, i: int) -> bytes:
-        no, off = divmod(i, self.batch.chunk_nodes)
-        out = self._chunk(no)[off * NODE : off * NODE + NODE]
-        if len(out) != NODE:
-            raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
-        return out
-
-    def nodes(self, indices: list[int]) -> list[bytes]:
-        self._load(i // self.batch.chunk_nodes for i in indices)
-        return [self.node(i) for i in indices]
-
     def path(self, node_index: int) -> list[bytes]:
         """The stored sibling path of ``node_index`` (``proof_node_indices`` order); the
         core's ``make_bundle`` hashes it up to the root and compares."""
