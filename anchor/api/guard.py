@@ -38,6 +38,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_TARGET_BYTES",
     "PROBLEM_JSON",
+    "HttpMiddleware",
     "RequestGuard",
     "problem",
     "problem_body",
@@ -207,9 +208,9 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-class RequestGuard:
-    """The outermost middleware: bounds first, then the app; unmapped errors become 500s
-    that log no request data."""
+class HttpMiddleware:
+    """A plain ASGI middleware of HTTP requests: :meth:`http` answers them (or hands them
+    on to ``self.app``); anything else (lifespan, websockets) goes to the app untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -218,6 +219,17 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestGuard(HttpMiddleware):
+    """The outermost middleware: bounds first, then the app; unmapped errors become 500s
+    that log no request data."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         bad = target_problem(scope)
         if bad is not None:
             await _send_problem(send, *bad)

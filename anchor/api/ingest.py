@@ -143,19 +143,25 @@ def _counted(db: Database, items: Any, skip_bad: bool, signer: Any = None) -> An
     return result
 
 
-@router.post(
-    "",
-    summary="Ingest one record",
-    status_code=201,
-    response_class=JSONResponse,
-    responses=_responses(),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
-    },
-)
+def _ingest_route(path: str, summary: str, media_type: str, body_type: str) -> Any:
+    """The decorator of an ingest route: 201 when something new was stored, the shared
+    answers of :func:`_responses`, a required body of ``media_type`` (schema ``body_type``)."""
+    return router.post(
+        path,
+        summary=summary,
+        status_code=201,
+        response_class=JSONResponse,
+        responses=_responses(),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {media_type: {"schema": {"type": body_type}}},
+            }
+        },
+    )
+
+
+@_ingest_route("", "Ingest one record", "application/json", "object")
 async def post_record(
     request: Request,
     db: Database = Depends(get_db),
@@ -171,19 +177,7 @@ async def post_record(
     return _answer(result, receipt)
 
 
-@router.post(
-    "/bulk",
-    summary="Ingest NDJSON (one record per line)",
-    status_code=201,
-    response_class=JSONResponse,
-    responses=_responses(),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-        }
-    },
-)
+@_ingest_route("/bulk", "Ingest NDJSON (one record per line)", "application/x-ndjson", "string")
 async def post_bulk(
     request: Request,
     skip_bad: bool = Query(False, description="store the good lines, report the bad ones"),

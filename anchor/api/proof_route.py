@@ -18,11 +18,11 @@ from urllib.parse import parse_qsl
 from fastapi import HTTPException, Path
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from anchor.api.auth import account_for_token, bearer_token, is_operator
 from anchor.api.errors import HANDLED, problem_of
-from anchor.api.guard import PROBLEM_JSON, problem, problem_body
+from anchor.api.guard import PROBLEM_JSON, HttpMiddleware, problem, problem_body
 from anchor.api.proofs import NOT_FOUND, ProofOutcome, Viewer, load_proof
 from anchor.config import Config
 from anchor.errors import NotFoundError
@@ -181,17 +181,11 @@ def answer(scope: Scope, record_id: str) -> ProofOutcome | Response | None:
         return problem_of(exc)
 
 
-class ProofRoute:
+class ProofRoute(HttpMiddleware):
     """ASGI middleware owning ``/v1/proofs/``: every request under it is answered here (see
     the module docs); anything else passes on to the app unchanged."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = _route_path(scope)
         if not path.startswith(PREFIX):
             await self.app(scope, receive, send)

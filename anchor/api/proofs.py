@@ -202,17 +202,6 @@ class _Tree:
             chunk = self.local[no]
         return chunk
 
-    def node(self, i: int) -> bytes:
-        no, off = divmod(i, self.batch.chunk_nodes)
-        out = self._chunk(no)[off * NODE : off * NODE + NODE]
-        if len(out) != NODE:
-            raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
-        return out
-
-    def nodes(self, indices: list[int]) -> list[bytes]:
-        self._load(i // self.batch.chunk_nodes for i in indices)
-        return [self.node(i) for i in indices]
-
     def path(self, node_index: int) -> list[bytes]:
         """The stored sibling path of ``node_index`` (``proof_node_indices`` order); the
         core's ``make_bundle`` hashes it up to the root and compares."""
@@ -230,14 +219,18 @@ class _Tree:
             path.append(sib)
         return path
 
+    def _leaf_at(self, k: int) -> bytes:
+        """The ``k``-th smallest leaf: the sorted leaf level's entry ``k`` (node ``2n-2-k``)."""
+        no, off = divmod(2 * self.batch.leaf_count - 2 - k, self.batch.chunk_nodes)
+        chunk = self.local.get(no) or self._chunk(no)
+        return chunk[off * NODE : off * NODE + NODE]
+
     def tree_index(self, leaf: bytes) -> int:
         """Search of the leaf in the sorted leaf level (tree-order leaf ``k`` is node
         ``2n-2-k``). Leaves are keccak256 hashes, uniformly spread: interpolation on their
         first 8 bytes finds one in ~3 probes instead of ~20 (binary search takes over after
         a few probes, so the worst case stays logarithmic)."""
-        n, per = self.batch.leaf_count, self.batch.chunk_nodes
-        last = 2 * n - 2
-        local = self.local
+        n = self.batch.leaf_count
         lo, hi = 0, n - 1
         key = int.from_bytes(leaf[:8], "big")
         vlo, vhi = 0, 1 << 64  # the keys below lo / above hi lie in [vlo, vhi)
@@ -249,10 +242,7 @@ class _Tree:
             else:
                 mid = (lo + hi) >> 1
             probes += 1
-            no, off = divmod(last - mid, per)
-            chunk = local.get(no) or self._chunk(no)
-            at = off * NODE
-            v = chunk[at : at + NODE]
+            v = self._leaf_at(mid)
             if v == leaf:
                 return mid
             if v < leaf:
@@ -267,16 +257,11 @@ class _Tree:
 
     def _binary_index(self, leaf: bytes) -> int:
         """Binary search of the leaf in the sorted leaf level."""
-        n, per = self.batch.leaf_count, self.batch.chunk_nodes
-        last = 2 * n - 2
-        local = self.local
+        n = self.batch.leaf_count
         lo, hi = 0, n - 1
         while lo <= hi:
             mid = (lo + hi) >> 1
-            no, off = divmod(last - mid, per)
-            chunk = local.get(no) or self._chunk(no)
-            at = off * NODE
-            v = chunk[at : at + NODE]
+            v = self._leaf_at(mid)
             if v == leaf:
                 return mid
             if v < leaf:
@@ -286,8 +271,7 @@ class _Tree:
         # A damaged node next to the leaf sends the search astray by a few places: look
         # around where it ended, so the damage is reported as the root mismatch it causes.
         for k in range(max(0, lo - _NEAR), min(n, lo + _NEAR)):
-            no, off = divmod(last - k, per)
-            if self._chunk(no)[off * NODE : off * NODE + NODE] == leaf:
+            if self._leaf_at(k) == leaf:
                 return k
         raise StorageError(f"batch {self.batch.id}: the record's leaf is not in the stored tree")
 

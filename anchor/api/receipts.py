@@ -35,58 +35,46 @@ router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
 MAX_PAGE = 10_000
 
 _HEX = {"type": "string", "pattern": "^0x[0-9a-f]*$"}
-SIGNED_LOAD_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": f"A signed load ({LOAD_FORMAT}): one EIP-712 signature for the whole load",
-    "required": [
-        "format",
-        "root",
-        "firstSeq",
-        "count",
-        "ingestedAt",
-        "deadline",
-        "signer",
-        "signature",
-    ],
-    "properties": {
-        "format": {"const": LOAD_FORMAT},
+
+
+def _signed_schema(
+    fmt: str, description: str, fields: dict[str, Any], added: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The schema of a signed object of format ``fmt``: ``format``, ``fields``, ``signer``
+    and ``signature``, all required, in that order; then the fields the server ``added``."""
+    signed = {"format": {"const": fmt}, **fields, "signer": _HEX, "signature": _HEX}
+    return {
+        "type": "object",
+        "description": description,
+        "required": list(signed),
+        "properties": {**signed, **(added or {})},
+    }
+
+
+SIGNED_LOAD_SCHEMA = _signed_schema(
+    LOAD_FORMAT,
+    f"A signed load ({LOAD_FORMAT}): one EIP-712 signature for the whole load",
+    {
         "root": _HEX,
         "firstSeq": {"type": "integer"},
         "count": {"type": "integer"},
         "ingestedAt": {"type": "integer"},
         "deadline": {"type": "integer"},
-        "signer": _HEX,
-        "signature": _HEX,
-        "loadId": {"type": "integer"},
-        "receiptsUrl": {"type": "string"},
     },
-}
-RECEIPT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": f"One record's receipt ({FORMAT})",
-    "required": [
-        "format",
-        "recordId",
-        "leaf",
-        "seq",
-        "ingestedAt",
-        "deadline",
-        "load",
-        "signer",
-        "signature",
-    ],
-    "properties": {
-        "format": {"const": FORMAT},
+    {"loadId": {"type": "integer"}, "receiptsUrl": {"type": "string"}},
+)
+RECEIPT_SCHEMA = _signed_schema(
+    FORMAT,
+    f"One record's receipt ({FORMAT})",
+    {
         "recordId": {"type": "string"},
         "leaf": _HEX,
         "seq": {"type": "integer"},
         "ingestedAt": {"type": "integer"},
         "deadline": {"type": "integer"},
         "load": {"type": "object"},
-        "signer": _HEX,
-        "signature": _HEX,
     },
-}
+)
 _MISSED_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -176,13 +164,20 @@ def missed(
     )
 
 
-@router.get(
+def _operator_get(path: str, schema: dict[str, Any], found: str, missing: str) -> Any:
+    """The decorator of an operator-only lookup: 200 ``found`` (``schema``), 404 ``missing``."""
+    return router.get(
+        path,
+        dependencies=[Depends(require_operator)],
+        responses={200: _json(schema, found), 404: {"description": missing}},
+    )
+
+
+@_operator_get(
     "/records/{record_id}",
-    dependencies=[Depends(require_operator)],
-    responses={
-        200: _json(RECEIPT_SCHEMA, "the record's receipt"),
-        404: {"description": "no such record, or it was stored without a receipt"},
-    },
+    RECEIPT_SCHEMA,
+    "the record's receipt",
+    "no such record, or it was stored without a receipt",
 )
 async def record_receipt(
     db: DbDep, record_id: str = Path(min_length=1, max_length=128)
@@ -205,14 +200,7 @@ _PAGE_SCHEMA: dict[str, Any] = {
 }
 
 
-@router.get(
-    "/loads/{load_id}",
-    dependencies=[Depends(require_operator)],
-    responses={
-        200: _json(_PAGE_SCHEMA, "a page of the load's receipts"),
-        404: {"description": "no such load"},
-    },
-)
+@_operator_get("/loads/{load_id}", _PAGE_SCHEMA, "a page of the load's receipts", "no such load")
 async def load_receipts(
     db: DbDep,
     load_id: int = Path(ge=1, le=2**62),

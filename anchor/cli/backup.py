@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from anchor.cli.context import load as _config
-from anchor.cli.options import ConfigOpt, ContractOpt, DbOpt, JsonOpt, RpcOpt, WorkersOpt
+from anchor.cli.options import (
+    ConfigOpt,
+    ContractOpt,
+    DbOpt,
+    JsonOpt,
+    RpcOpt,
+    WorkersOpt,
+    add_group,
+)
 
 if TYPE_CHECKING:
     from anchor.backup.chainview import RegistryView
@@ -80,8 +88,7 @@ def _progress_status(enabled: bool) -> Iterator[Any]:
 
 
 def register(app: typer.Typer) -> None:
-    backup = typer.Typer(help="Immutable backups of sealed batches.", no_args_is_help=True)
-    app.add_typer(backup, name="backup")
+    backup = add_group(app, "backup", "Immutable backups of sealed batches.")
 
     @backup.command("run")
     def backup_run(

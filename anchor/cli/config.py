@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from anchor.cli.options import ConfigOpt, JsonOpt
+from anchor.cli.options import ConfigOpt, JsonOpt, add_group
 
 __all__ = ["redacted", "register"]
 
@@ -61,8 +61,7 @@ def redacted(cfg: Any) -> dict[str, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    config_app = typer.Typer(help="The configuration.", no_args_is_help=True)
-    app.add_typer(config_app, name="config")
+    config_app = add_group(app, "config", "The configuration.")
 
     @config_app.command("show")
     def show(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from anchor.cli.options import ConfigOpt, DbOpt
+from anchor.cli.options import ConfigOpt, DbOpt, add_group
 
 if TYPE_CHECKING:
     from anchor.store.db import Database
@@ -32,11 +32,18 @@ def _open(config_path: Path | None, url: str | None, *, migrate: bool = True) ->
     return Database.open_existing(url, config=config, require_schema=migrate, migrate=migrate)
 
 
+def _migrated(db: Database) -> tuple[int, int]:
+    """Bring the schema of ``db`` up to date and close it: (version before, version after)."""
+    try:
+        return db.schema_version(), db.migrate()
+    finally:
+        db.close()
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``db`` group to the ``anchor`` app."""
 
-    db_app = typer.Typer(help="Database: migrations and status.", no_args_is_help=True)
-    app.add_typer(db_app, name="db")
+    db_app = add_group(app, "db", "Database: migrations and status.")
 
     @db_app.command("init")
     def init_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
@@ -46,13 +53,8 @@ def register(app: typer.Typer) -> None:
         from anchor.config import load_config
         from anchor.store.db import Database, resolve_url
 
-        url = resolve_url(database_url, load_config(config))
-        db = Database(url)
-        try:
-            before = db.schema_version()
-            after = db.migrate()
-        finally:
-            db.close()
+        db = Database(resolve_url(database_url, load_config(config)))
+        before, after = _migrated(db)
         where = repr(db).removeprefix("Database(").removesuffix(")")
         if before == 0:
             typer.echo(f"initialised {where}: schema version {after}")
@@ -64,12 +66,7 @@ def register(app: typer.Typer) -> None:
     @db_app.command("migrate")
     def migrate_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
         """Apply pending schema migrations (safe to run again)."""
-        db = _open(config, database_url, migrate=False)
-        try:
-            before = db.schema_version()
-            after = db.migrate()
-        finally:
-            db.close()
+        before, after = _migrated(_open(config, database_url, migrate=False))
         if after == before:
             typer.echo(f"schema is up to date (version {after})")
         else:

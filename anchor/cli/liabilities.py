@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from anchor.cli.context import opened as _opened
-from anchor.cli.options import ConfigOpt, DbOpt
+from anchor.cli.options import ConfigOpt, DbOpt, add_group
 
 if TYPE_CHECKING:
     from anchor.config import Config
@@ -49,12 +49,11 @@ def _summary(row: Any) -> dict[str, Any]:
 
 def register(app: typer.Typer) -> None:
     """Add ``anchor liabilities …`` to the app."""
-    group = typer.Typer(
-        name="liabilities",
-        help="Proof of liabilities: Merkle sum tree rounds anchored with their totals.",
-        no_args_is_help=True,
+    group = add_group(
+        app,
+        "liabilities",
+        "Proof of liabilities: Merkle sum tree rounds anchored with their totals.",
     )
-    app.add_typer(group)
 
     @group.command("deploy")
     def deploy_cmd(config: Path | None = ConfigOpt) -> None:

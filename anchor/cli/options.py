@@ -1,4 +1,4 @@
-"""The options several commands share, each defined once.
+"""The options several commands share, each defined once, and how a command group is added.
 
 A command takes one as the default of its parameter (``config: Path | None = ConfigOpt``);
 typer reads the flag, its short form and its help from here, so ``--config`` means the same
@@ -23,6 +23,7 @@ __all__ = [
     "RpcOpt",
     "TokenOpt",
     "WorkersOpt",
+    "add_group",
 ]
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="config file (TOML); else $ANCHOR_CONFIG")
@@ -43,3 +44,13 @@ TokenOpt = typer.Option(
     help="with --api: a user token (your own records, with your salt)",
     show_envvar=True,
 )
+
+
+def add_group(
+    app: typer.Typer, name: str, help: str, *, no_args_is_help: bool = True
+) -> typer.Typer:
+    """The command group ``anchor NAME ...``, added to ``app``; given alone, NAME prints its
+    help (unless ``no_args_is_help`` is false)."""
+    group = typer.Typer(help=help, no_args_is_help=no_args_is_help)
+    app.add_typer(group, name=name)
+    return group

@@ -32,6 +32,7 @@ from anchor.cli.options import (
     OutOpt,
     RpcOpt,
     TokenOpt,
+    add_group,
 )
 
 __all__ = ["register"]
@@ -136,8 +137,12 @@ def register(app: typer.Typer) -> None:
         if out is not None and str(out) != "-":
             err.print(f"wrote {out} ({len(body)} bytes)")
 
-    anchors_app = typer.Typer(help="The anchors audit list (chain events joined with our records).")
-    app.add_typer(anchors_app, name="anchors")
+    anchors_app = add_group(
+        app,
+        "anchors",
+        "The anchors audit list (chain events joined with our records).",
+        no_args_is_help=False,
+    )
 
     @anchors_app.command("export")
     def export(
@@ -239,8 +244,7 @@ def register(app: typer.Typer) -> None:
         if report.problems:
             raise typer.Exit(1)
 
-    accounts_app = typer.Typer(help="User credentials.")
-    app.add_typer(accounts_app, name="accounts")
+    accounts_app = add_group(app, "accounts", "User credentials.", no_args_is_help=False)
 
     @accounts_app.command("token")
     def token(

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from anchor.cli.verify import fail
+
 if TYPE_CHECKING:
     from anchor.verifier.trust import TrustStore
 
@@ -40,8 +42,7 @@ def _load(trust_file: str | None) -> TrustStore:
     try:
         return TrustStore.load(trust_file)
     except AnchorError as exc:
-        typer.echo(f"error: {exc.diagnostics()}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"error: {exc.diagnostics()}")
 
 
 @trust_app.command("add")
@@ -60,11 +61,9 @@ def trust_add(
         store = store.add(chain_id, contract, name)
         store.save()
     except AnchorError as exc:
-        typer.echo(f"error: {exc.diagnostics()}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"error: {exc.diagnostics()}")
     except OSError as exc:
-        typer.echo(f"error: cannot write {store.path}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"error: cannot write {store.path}: {exc.strerror or exc}")
     typer.echo(f"pinned {contract.lower()} as {name!r} for chain {chain_id} in {store.path}")
 
 
@@ -93,11 +92,9 @@ def trust_remove(
     try:
         store, dropped = store.remove(chain_id=chain_id, contract=contract, name=name)
         if not dropped:
-            typer.echo("error: no pinned registry matches", err=True)
-            raise typer.Exit(2)
+            fail("error: no pinned registry matches")
         store.save()
     except AnchorError as exc:
-        typer.echo(f"error: {exc.diagnostics()}", err=True)
-        raise typer.Exit(2) from None
+        fail(f"error: {exc.diagnostics()}")
     for e in dropped:
         typer.echo(f"unpinned {e.contract} ({e.name!r}) for chain {e.chain_id}")

@@ -20,15 +20,17 @@ the standard library are imported at module level so the base install starts fas
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 if TYPE_CHECKING:
     from anchor.verifier.trust import TrustStore
 
-__all__ = ["register", "verify_command"]
+__all__ = ["checked", "fail", "read_input", "register", "verify_command"]
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -36,10 +38,33 @@ EXIT_UNUSABLE = 2
 EXIT_NOT_PINNED = 3
 
 
-def _read(file: str) -> bytes:
+def read_input(file: str) -> bytes:
+    """The bytes of ``file``; ``-``: standard input."""
     if file == "-":
         return sys.stdin.buffer.read()
     return Path(file).read_bytes()
+
+
+def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
+    """The command's one line on stderr, then its exit ``code``."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code) from None
+
+
+@contextmanager
+def checked(file: str) -> Iterator[None]:
+    """Reading ``file`` and checking what it holds, ended as the exit codes say: a failed
+    check 1 (the step named), an unreadable file or unusable input 2."""
+    from anchor.errors import AnchorError, VerificationError
+
+    try:
+        yield
+    except OSError as exc:
+        fail(f"error: cannot read {file}: {exc.strerror or exc}")
+    except VerificationError as exc:
+        fail(f"invalid: {exc.step}: {exc.detail}", EXIT_INVALID)
+    except AnchorError as exc:
+        fail(f"error: {exc.diagnostics()}")
 
 
 def verify_command(
@@ -111,22 +136,18 @@ def verify_command(
 
     rpcs = list(rpc or [])
     if offline == bool(rpcs):
-        typer.echo("error: give exactly one of --offline or --rpc URL", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
+        fail("error: give exactly one of --offline or --rpc URL")
     if offline and require is not None:
-        typer.echo("error: --require applies to the chain check (--rpc), not --offline", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
+        fail("error: --require applies to the chain check (--rpc), not --offline")
     try:
-        data = _read(file)
+        data = read_input(file)
     except OSError as exc:
-        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
+        fail(f"error: cannot read {file}: {exc.strerror or exc}")
     try:
         document = read_bundle_document(data)
         trust = TrustStore.load(trust_file) if rpcs and contract is None else None
     except AnchorError as exc:
-        typer.echo(f"error: {exc.diagnostics()}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
+        fail(f"error: {exc.diagnostics()}")
     codes = []
     for label, body in document.bundles:
         codes.append(
@@ -148,8 +169,7 @@ def verify_command(
             err=True,
         )
     if not codes:
-        typer.echo("error: balance-proof response: no bundle to verify", err=True)
-        raise typer.Exit(EXIT_UNUSABLE)
+        fail("error: balance-proof response: no bundle to verify")
     for code in (EXIT_INVALID, EXIT_UNUSABLE, EXIT_NOT_PINNED):
         if code in codes:
             raise typer.Exit(code)
@@ -215,22 +235,12 @@ def verify_receipt_command(
     from datetime import UTC, datetime
 
     from anchor.core.receipt import parse_receipt, verify_receipt
-    from anchor.errors import AnchorError, VerificationError
     from anchor.verifier.trust import normalize_address
 
-    try:
+    with checked(file):
         pinned = normalize_address(signer, "--signer")
-        receipt = parse_receipt(_read(file))
+        receipt = parse_receipt(read_input(file))
         verify_receipt(receipt, pinned)
-    except OSError as exc:
-        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
-    except VerificationError as exc:
-        typer.echo(f"invalid: {exc.step}: {exc.detail}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except AnchorError as exc:
-        typer.echo(f"error: {exc.diagnostics()}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
 
     def when(t: int) -> str:
         return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

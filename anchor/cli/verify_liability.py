@@ -2,16 +2,17 @@
 
 Exit codes as ``anchor verify``: 0 valid, 1 invalid (the failed step is named), 2 unusable
 input or RPC, 3 no contract pinned. Prints the user's own amounts and the round's totals.
-Only typer and the standard library at module level.
+Only typer, the standard library and the shared exits of :mod:`anchor.cli.verify` at
+module level.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from anchor.cli.verify import EXIT_NOT_PINNED, checked, fail, read_input
 
 __all__ = ["register", "verify_liability_command"]
 
@@ -42,19 +43,15 @@ def verify_liability_command(
     balances) is counted in the round's per-asset totals, and (with --rpc) those are the
     totals anchored in the contract you pinned, for its latest round."""
     from anchor.core.liability_proof import parse_liability_bundle
-    from anchor.errors import AnchorError, VerificationError
     from anchor.verifier.liability import verify_liability_offline, verify_liability_online
     from anchor.verifier.rpc import RpcClient
 
     if offline == (rpc is not None):
-        typer.echo("error: give exactly one of --offline or --rpc URL", err=True)
-        raise typer.Exit(2)
+        fail("error: give exactly one of --offline or --rpc URL")
     if rpc is not None and contract is None:
-        typer.echo("error: --rpc needs --contract 0x… (the registry you trust)", err=True)
-        raise typer.Exit(3)
-    try:
-        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-        bundle = parse_liability_bundle(data)
+        fail("error: --rpc needs --contract 0x… (the registry you trust)", EXIT_NOT_PINNED)
+    with checked(file):
+        bundle = parse_liability_bundle(read_input(file))
         if rpc is not None:
             assert contract is not None
             with RpcClient(rpc, timeout=timeout) as client:
@@ -67,15 +64,6 @@ def verify_liability_command(
                 )
         else:
             result = verify_liability_offline(bundle, expected_account=account)
-    except OSError as exc:
-        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
-        raise typer.Exit(2) from None
-    except VerificationError as exc:
-        typer.echo(f"invalid: {exc.step}: {exc.detail}", err=True)
-        raise typer.Exit(1) from None
-    except AnchorError as exc:
-        typer.echo(f"error: {exc.diagnostics()}", err=True)
-        raise typer.Exit(2) from None
     where = (
         f"on chain ({result.contract}, latest round {result.latest_round})"
         if result.online
