@@ -53,14 +53,11 @@ class ScanState:
 
 
 def scan_state(db: Database, chain_id: int, contract: str) -> ScanState | None:
-    with db.connect(write=False) as conn:
-        r = conn.execute(
-            sa.text(
-                "SELECT from_block, next_block, latest_block, scanned_at FROM anchor_event_scans"
-                " WHERE chain_id = :c AND contract = :a"
-            ),
-            {"c": chain_id, "a": contract.lower()},
-        ).first()
+    r = db.first(
+        "SELECT from_block, next_block, latest_block, scanned_at FROM anchor_event_scans"
+        " WHERE chain_id = :c AND contract = :a",
+        {"c": chain_id, "a": contract.lower()},
+    )
     if r is None:
         return None
     return ScanState(int(r.from_block), int(r.next_block), int(r.latest_block), int(r.scanned_at))
@@ -157,28 +154,25 @@ def cached_events(
     db: Database, chain_id: int, contract: str, from_block: int = 0
 ) -> list[EventRow]:
     """The cached events from ``from_block`` on, by batch id."""
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT batch_id, root, leaf_count, tx_hash, block_number, block_hash,"
-                " block_time, duplicates FROM anchor_events WHERE chain_id = :c AND contract = :a"
-                " AND block_number >= :b ORDER BY batch_id"
-            ),
-            {"c": chain_id, "a": contract.lower(), "b": from_block},
+    rows = db.rows(
+        "SELECT batch_id, root, leaf_count, tx_hash, block_number, block_hash,"
+        " block_time, duplicates FROM anchor_events WHERE chain_id = :c AND contract = :a"
+        " AND block_number >= :b ORDER BY batch_id",
+        {"c": chain_id, "a": contract.lower(), "b": from_block},
+    )
+    return [
+        EventRow(
+            batch_id=int(r.batch_id),
+            root=bytes(r.root),
+            leaf_count=int(r.leaf_count),
+            tx_hash=bytes(r.tx_hash),
+            block_number=int(r.block_number),
+            block_hash=bytes(r.block_hash),
+            block_time=int(r.block_time),
+            duplicates=int(r.duplicates),
         )
-        return [
-            EventRow(
-                batch_id=int(r.batch_id),
-                root=bytes(r.root),
-                leaf_count=int(r.leaf_count),
-                tx_hash=bytes(r.tx_hash),
-                block_number=int(r.block_number),
-                block_hash=bytes(r.block_hash),
-                block_time=int(r.block_time),
-                duplicates=int(r.duplicates),
-            )
-            for r in rows
-        ]
+        for r in rows
+    ]
 
 
 def batch_of_tx(db: Database, tx_hash: bytes) -> int | None:

@@ -87,14 +87,10 @@ def add_token(
 
 
 def token_by_hash(db: Database, token_hash: bytes) -> TokenRow | None:
-    with db.connect(write=False) as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT account_id, expires_at, revoked_at FROM account_tokens "
-                "WHERE token_hash = :h"
-            ),
-            {"h": token_hash},
-        ).first()
+    row = db.first(
+        "SELECT account_id, expires_at, revoked_at FROM account_tokens WHERE token_hash = :h",
+        {"h": token_hash},
+    )
     if row is None:
         return None
     return TokenRow(str(row.account_id), _utc(row.expires_at), _utc(row.revoked_at))
@@ -139,10 +135,10 @@ def link_eth_address(db: Database, account_id: str, address: str | None) -> None
 
 
 def eth_address_of(db: Database, account_id: str) -> str | None:
-    with db.connect(write=False) as conn:
-        row = conn.execute(
-            sa.text("SELECT eth_address FROM accounts WHERE account_id = :a"), {"a": account_id}
-        ).first()
+    row = db.first(
+        "SELECT eth_address FROM accounts WHERE account_id = :a",
+        {"a": account_id},
+    )
     return None if row is None or row.eth_address is None else str(row.eth_address)
 
 
@@ -185,14 +181,10 @@ def add_challenge(
 
 
 def challenge_by_nonce(db: Database, nonce: str) -> ChallengeRow | None:
-    with db.connect(write=False) as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT address, message_hash, expires_at, used_at FROM auth_challenges "
-                "WHERE nonce = :n"
-            ),
-            {"n": nonce},
-        ).first()
+    row = db.first(
+        "SELECT address, message_hash, expires_at, used_at FROM auth_challenges WHERE nonce = :n",
+        {"n": nonce},
+    )
     if row is None:
         return None
     return ChallengeRow(
@@ -237,16 +229,13 @@ class _UsedMeanwhile(Exception):
 
 def balance_records(db: Database, account_id: str) -> list[BalanceRow]:
     """The balance records naming ``account_id``, newest first, with their batch state."""
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT r.record_id, r.seq, r.canonical, b.state FROM record_accounts ra "
-                "JOIN records r ON r.seq = ra.seq "
-                "LEFT JOIN batches b ON r.seq >= b.first_seq AND r.seq <= b.last_seq "
-                "WHERE ra.account_id = :a AND r.kind = 'balance' ORDER BY r.seq DESC"
-            ),
-            {"a": account_id},
-        ).all()
+    rows = db.rows(
+        "SELECT r.record_id, r.seq, r.canonical, b.state FROM record_accounts ra "
+        "JOIN records r ON r.seq = ra.seq "
+        "LEFT JOIN batches b ON r.seq >= b.first_seq AND r.seq <= b.last_seq "
+        "WHERE ra.account_id = :a AND r.kind = 'balance' ORDER BY r.seq DESC",
+        {"a": account_id},
+    )
     return [
         BalanceRow(
             str(r.record_id),
@@ -260,12 +249,9 @@ def balance_records(db: Database, account_id: str) -> list[BalanceRow]:
 
 def record_names_account(db: Database, record_id: str, account_id: str) -> bool:
     """Does the record ``record_id`` mention ``account_id``?"""
-    with db.connect(write=False) as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT 1 FROM record_accounts ra JOIN records r ON r.seq = ra.seq "
-                "WHERE r.record_id = :r AND ra.account_id = :a"
-            ),
-            {"r": record_id, "a": account_id},
-        ).first()
+    row = db.first(
+        "SELECT 1 FROM record_accounts ra JOIN records r ON r.seq = ra.seq "
+        "WHERE r.record_id = :r AND ra.account_id = :a",
+        {"r": record_id, "a": account_id},
+    )
     return row is not None

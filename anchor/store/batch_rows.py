@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anchor.errors import StorageError
@@ -104,6 +103,21 @@ def _bytes(v: Any) -> bytes:
     return v.encode("utf-8") if isinstance(v, str) else bytes(v)
 
 
+AnchorFields = tuple[bytes | None, int | None, bytes | None, int | None, str | None]
+
+
+def anchor_fields(tx: Any, bn: Any, bh: Any, cid: Any, contract: Any) -> AnchorFields:
+    """A batch row's anchor columns (tx hash, block number and hash, chain id, contract),
+    NULL until anchored, as Python values."""
+    return (
+        None if tx is None else bytes(tx),
+        None if bn is None else int(bn),
+        None if bh is None else bytes(bh),
+        None if cid is None else int(cid),
+        None if contract is None else str(contract),
+    )
+
+
 def list_batches(conn: Connection) -> list[BatchRow]:
     """Every batch, by id (``conn``: a SQLAlchemy Connection from ``db.connect()``)."""
     cur = _cursor(conn)
@@ -124,11 +138,7 @@ def list_batches(conn: Connection) -> list[BatchRow]:
             int(last),
             iso_utc(sealed_at),
             str(state),
-            None if tx is None else bytes(tx),
-            None if bn is None else int(bn),
-            None if bh is None else bytes(bh),
-            None if cid is None else int(cid),
-            None if contract is None else str(contract),
+            *anchor_fields(tx, bn, bh, cid, contract),
         )
         for bid, root, n, first, last, sealed_at, state, tx, bn, bh, cid, contract in rows
     ]
@@ -248,14 +258,11 @@ def salts_of(conn: Connection, account_ids: Iterable[str]) -> dict[str, bytes]:
 
 def audit_batches(db: Database) -> list[AuditBatch]:
     """Every batch by id, with the time its first record was received."""
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT b.id, b.root, b.leaf_count, b.state, b.tx_hash, b.block_number,"
-                " b.block_hash, b.sealed_at, b.final_at, r.received_at AS first_received"
-                " FROM batches b LEFT JOIN records r ON r.seq = b.first_seq ORDER BY b.id"
-            )
-        ).all()
+    rows = db.rows(
+        "SELECT b.id, b.root, b.leaf_count, b.state, b.tx_hash, b.block_number,"
+        " b.block_hash, b.sealed_at, b.final_at, r.received_at AS first_received"
+        " FROM batches b LEFT JOIN records r ON r.seq = b.first_seq ORDER BY b.id",
+    )
     return [
         AuditBatch(
             int(r.id),

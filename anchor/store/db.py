@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -268,6 +268,17 @@ class Database:
         engine = self._write_engine if write else self.engine
         with engine.begin() as conn:
             yield conn
+
+    def first(self, sql: str, params: Mapping[str, Any] | None = None) -> sa.Row[Any] | None:
+        """The first row of the read-only query ``sql`` (None when it has none), read in a
+        transaction of its own."""
+        with self.connect(write=False) as conn:
+            return conn.execute(sa.text(sql), params or {}).first()
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[sa.Row[Any]]:
+        """Every row of the read-only query ``sql``, read in a transaction of its own."""
+        with self.connect(write=False) as conn:
+            return list(conn.execute(sa.text(sql), params or {}).all())
 
     def xact_lock(self, conn: Connection | Session, name: str) -> None:
         """Take the transaction-level advisory lock ``name`` (PostgreSQL); on SQLite the

@@ -225,30 +225,26 @@ def _round(r: Any) -> RoundRow:
 
 
 def get_round(db: Database, round_id: int) -> RoundRow | None:
-    with db.connect(write=False) as conn:
-        r = conn.execute(
-            sa.text("SELECT * FROM liability_rounds WHERE round_id = :r"), {"r": round_id}
-        ).first()
+    r = db.first(
+        "SELECT * FROM liability_rounds WHERE round_id = :r",
+        {"r": round_id},
+    )
     return None if r is None else _round(r)
 
 
 def latest_round(db: Database, *, anchored: bool = False) -> RoundRow | None:
     """The newest round (``anchored``: the newest anchored one)."""
     where = "WHERE state = 'anchored' " if anchored else ""
-    with db.connect(write=False) as conn:
-        r = conn.execute(
-            sa.text(f"SELECT * FROM liability_rounds {where}ORDER BY round_id DESC LIMIT 1")
-        ).first()
+    r = db.first(f"SELECT * FROM liability_rounds {where}ORDER BY round_id DESC LIMIT 1")
     return None if r is None else _round(r)
 
 
 def list_rounds(db: Database, *, limit: int = 20) -> list[RoundRow]:
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text("SELECT * FROM liability_rounds ORDER BY round_id DESC LIMIT :n"),
-            {"n": max(1, min(limit, 1000))},
-        )
-        return [_round(r) for r in rows]
+    rows = db.rows(
+        "SELECT * FROM liability_rounds ORDER BY round_id DESC LIMIT :n",
+        {"n": max(1, min(limit, 1000))},
+    )
+    return [_round(r) for r in rows]
 
 
 def mark_anchored(
@@ -303,11 +299,10 @@ def _leaf(r: Any) -> LeafRow:
 
 
 def leaf_of_account(db: Database, round_id: int, account_id: str) -> LeafRow | None:
-    with db.connect(write=False) as conn:
-        r = conn.execute(
-            sa.text("SELECT * FROM liability_leaves WHERE round_id = :r AND account_id = :a"),
-            {"r": round_id, "a": account_id},
-        ).first()
+    r = db.first(
+        "SELECT * FROM liability_leaves WHERE round_id = :r AND account_id = :a",
+        {"r": round_id, "a": account_id},
+    )
     return None if r is None else _leaf(r)
 
 
@@ -315,28 +310,22 @@ def leaves_in_range(
     db: Database, round_id: int, first: int, last: int
 ) -> tuple[list[LeafRow], dict[str, bytes]]:
     """The accounts' leaves at positions first..last, and their commitments."""
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT l.*, a.commitment FROM liability_leaves l "
-                "JOIN accounts a ON a.account_id = l.account_id "
-                "WHERE l.round_id = :r AND l.position BETWEEN :a AND :b ORDER BY l.position"
-            ),
-            {"r": round_id, "a": first, "b": last},
-        ).all()
+    rows = db.rows(
+        "SELECT l.*, a.commitment FROM liability_leaves l "
+        "JOIN accounts a ON a.account_id = l.account_id "
+        "WHERE l.round_id = :r AND l.position BETWEEN :a AND :b ORDER BY l.position",
+        {"r": round_id, "a": first, "b": last},
+    )
     return [_leaf(r) for r in rows], {str(r.account_id): bytes(r.commitment) for r in rows}
 
 
 def node_chunk(db: Database, round_id: int, level: int, chunk_no: int) -> tuple[bytes, bytes]:
     """(hashes, sums) of one stored chunk of a level."""
-    with db.connect(write=False) as conn:
-        r = conn.execute(
-            sa.text(
-                "SELECT hashes, sums FROM liability_nodes "
-                "WHERE round_id = :r AND level = :l AND chunk_no = :c"
-            ),
-            {"r": round_id, "l": level, "c": chunk_no},
-        ).first()
+    r = db.first(
+        "SELECT hashes, sums FROM liability_nodes "
+        "WHERE round_id = :r AND level = :l AND chunk_no = :c",
+        {"r": round_id, "l": level, "c": chunk_no},
+    )
     if r is None:
         raise StorageError(f"round {round_id}: tree chunk {level}/{chunk_no} missing")
     return bytes(r.hashes), bytes(r.sums)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -320,33 +321,23 @@ def pending_alarm_events(db: Database, *, since: datetime, limit: int = 100) -> 
             .order_by(_alarms.c.id)
             .limit(limit)
         ).all()
-    out = [
-        AlarmEvent(
-            int(r.id),
-            "raise",
-            str(r.kind),
-            r.batch_id,
-            str(r.message),
-            int(r._mapping["count"]),
-            as_utc(r.created_at) or r.created_at,
-            r.chain_id,
-        )
-        for r in ups
+    return [_alarm_event(r, "raise", r.created_at) for r in ups] + [
+        _alarm_event(r, "resolve", r.resolved_at) for r in downs
     ]
-    out += [
-        AlarmEvent(
-            int(r.id),
-            "resolve",
-            str(r.kind),
-            r.batch_id,
-            str(r.message),
-            int(r._mapping["count"]),
-            as_utc(r.resolved_at) or r.resolved_at,
-            r.chain_id,
-        )
-        for r in downs
-    ]
-    return out
+
+
+def _alarm_event(r: Any, event: str, at: datetime) -> AlarmEvent:
+    """One raise or resolution of the alarm row ``r``, that happened ``at``."""
+    return AlarmEvent(
+        int(r.id),
+        event,
+        str(r.kind),
+        r.batch_id,
+        str(r.message),
+        int(r._mapping["count"]),
+        as_utc(at) or at,
+        r.chain_id,
+    )
 
 
 def claim_notification(db: Database, alarm_id: int, event: str) -> bool:

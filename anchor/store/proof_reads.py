@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from anchor.errors import AnchorError, StorageError
+from anchor.store.batch_rows import anchor_fields
 from anchor.store.db import Database
 
 # Record kinds whose proofs only their accounts' owners (and the operator) may see; the
@@ -116,11 +117,7 @@ class ProofReader:
                 int(last),
                 int(per),
                 str(state),
-                None if tx is None else bytes(tx),
-                None if bn is None else int(bn),
-                None if bh is None else bytes(bh),
-                None if cid is None else int(cid),
-                None if contract is None else str(contract),
+                *anchor_fields(tx, bn, bh, cid, contract),
             )
         return ProofRecord(seq, str(canonical), bytes(leaf), batch)
 

@@ -122,33 +122,29 @@ def insert_load(conn: Connection, load: SignedLoad) -> int:
 
 
 def load_by_id(db: Database, load_id: int) -> LoadRow | None:
-    with db.connect(write=False) as conn:
-        r = conn.execute(
-            sa.text(f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE id = :id"), {"id": load_id}
-        ).first()
+    r = db.first(
+        f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE id = :id",
+        {"id": load_id},
+    )
     return None if r is None else _load(r)
 
 
 def load_of_seq(db: Database, seq: int) -> LoadRow | None:
     """The signed load holding ``seq`` (None: the record was stored without a receipt)."""
-    with db.connect(write=False) as conn:
-        r = conn.execute(
-            sa.text(
-                f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE first_seq <= :s"
-                " ORDER BY first_seq DESC LIMIT 1"
-            ),
-            {"s": seq},
-        ).first()
+    r = db.first(
+        f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE first_seq <= :s"
+        " ORDER BY first_seq DESC LIMIT 1",
+        {"s": seq},
+    )
     found = None if r is None else _load(r)
     return found if found is not None and found.last_seq >= seq else None
 
 
 def record_entry(db: Database, record_id: str) -> RecordEntry | None:
-    with db.connect(write=False) as conn:
-        r = conn.execute(
-            sa.text("SELECT record_id, leaf, seq FROM records WHERE record_id = :r"),
-            {"r": record_id},
-        ).first()
+    r = db.first(
+        "SELECT record_id, leaf, seq FROM records WHERE record_id = :r",
+        {"r": record_id},
+    )
     return None if r is None else RecordEntry(str(r.record_id), bytes(r.leaf), int(r.seq))
 
 
@@ -169,58 +165,49 @@ def load_entries(
 def open_loads(db: Database, *, limit: int = 1000) -> list[LoadRow]:
     """Loads whose promise is still to be settled: open ones, and missed ones whose
     records are not all final yet (their ``final_at`` is still to be written), oldest first."""
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE outcome IS NULL"
-                " OR (outcome = 'missed' AND final_at IS NULL) ORDER BY first_seq LIMIT :n"
-            ),
-            {"n": limit},
-        )
-        return [_load(r) for r in rows]
+    rows = db.rows(
+        f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE outcome IS NULL"
+        " OR (outcome = 'missed' AND final_at IS NULL) ORDER BY first_seq LIMIT :n",
+        {"n": limit},
+    )
+    return [_load(r) for r in rows]
 
 
 def missed_loads(db: Database, now: int, *, limit: int = 200) -> list[LoadRow]:
     """Missed promises, newest first: loads settled ``missed`` and open loads whose deadline
     has passed (the checker settles those on its next run)."""
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE outcome = 'missed'"
-                " OR (outcome IS NULL AND deadline < :now) ORDER BY first_seq DESC LIMIT :n"
-            ),
-            {"now": now, "n": limit},
-        )
-        return [_load(r) for r in rows]
+    rows = db.rows(
+        f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE outcome = 'missed'"
+        " OR (outcome IS NULL AND deadline < :now) ORDER BY first_seq DESC LIMIT :n",
+        {"now": now, "n": limit},
+    )
+    return [_load(r) for r in rows]
 
 
 def covering_batches(db: Database, first_seq: int, last_seq: int) -> list[BatchSpan]:
     """The batches holding any seq of first..last, in seq order."""
-    with db.connect(write=False) as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT id, first_seq, last_seq, state, final_at FROM batches"
-                " WHERE last_seq >= :a AND first_seq <= :b ORDER BY first_seq"
-            ),
-            {"a": first_seq, "b": last_seq},
-        )
-        out = []
-        for r in rows:
-            final_at = r.final_at
-            if isinstance(final_at, str):  # SQLite hands back its text form on raw reads
-                final_at = datetime.fromisoformat(final_at)
-            if final_at is not None and final_at.tzinfo is None:
-                final_at = final_at.replace(tzinfo=UTC)
-            out.append(
-                BatchSpan(
-                    int(r.id),
-                    int(r.first_seq),
-                    int(r.last_seq),
-                    str(r.state),
-                    None if final_at is None else int(final_at.timestamp()),
-                )
+    rows = db.rows(
+        "SELECT id, first_seq, last_seq, state, final_at FROM batches"
+        " WHERE last_seq >= :a AND first_seq <= :b ORDER BY first_seq",
+        {"a": first_seq, "b": last_seq},
+    )
+    out = []
+    for r in rows:
+        final_at = r.final_at
+        if isinstance(final_at, str):  # SQLite hands back its text form on raw reads
+            final_at = datetime.fromisoformat(final_at)
+        if final_at is not None and final_at.tzinfo is None:
+            final_at = final_at.replace(tzinfo=UTC)
+        out.append(
+            BatchSpan(
+                int(r.id),
+                int(r.first_seq),
+                int(r.last_seq),
+                str(r.state),
+                None if final_at is None else int(final_at.timestamp()),
             )
-        return out
+        )
+    return out
 
 
 def final_frontier(db: Database) -> int:

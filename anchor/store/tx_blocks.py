@@ -25,7 +25,7 @@ from anchor.store.tx_models import (
     AnchorTx,
     utcnow,
 )
-from anchor.store.tx_repo import attempts_of, job_key, sync_batch
+from anchor.store.tx_repo import attempts_of, job_key, save_job
 
 if TYPE_CHECKING:
     from anchor.store.db import Database
@@ -83,9 +83,7 @@ def record_receipt(
         else:
             tx.state = TX_INCLUDED
             tx.included_at = now
-        s.add(tx)
-        s.flush()
-        sync_batch(s, batch_id)
+        save_job(s, tx)
     return True
 
 
@@ -124,9 +122,7 @@ def mark_final(db: Database, chain_id: int, batch_id: int) -> bool:
         current.state = TX_FINAL
         current.final_at = utcnow()
         current.updated_at = current.final_at
-        s.add(current)
-        s.flush()
-        sync_batch(s, batch_id)
+        save_job(s, current)
     return True
 
 
@@ -142,9 +138,7 @@ def mark_moved(
         current.block_number, current.block_hash = block_number, block_hash
         current.reorgs += 1
         current.updated_at = utcnow()
-        s.add(current)
-        s.flush()
-        sync_batch(s, batch_id)
+        save_job(s, current)
     return True
 
 
@@ -173,7 +167,5 @@ def mark_reorged(db: Database, chain_id: int, batch_id: int, *, from_state: str)
         current.included_at = current.final_at = None
         current.reorgs += 1
         current.updated_at = utcnow()
-        s.add(current)
-        s.flush()
-        sync_batch(s, batch_id)
+        save_job(s, current)
     return True

@@ -73,6 +73,7 @@ __all__ = [
     "release_nonce",
     "replace_attempt",
     "reset_failed",
+    "save_job",
     "submit",
     "submitted_txs",
     "sync_batch",
@@ -132,6 +133,13 @@ def attempts_of(s: Session, chain_id: int, batch_id: int) -> list[AnchorAttempt]
 
 _RANK = {TX_FINAL: 4, TX_INCLUDED: 3, TX_SUBMITTED: 2, TX_FAILED: 2}
 _BATCH_STATE = {4: BatchState.FINAL, 3: BatchState.INCLUDED, 2: BatchState.SUBMITTED}
+
+
+def save_job(s: Session, job: AnchorTx) -> None:
+    """Write ``job`` and bring its batch's own columns up to date (:func:`sync_batch`)."""
+    s.add(job)
+    s.flush()
+    sync_batch(s, job.batch_id)
 
 
 def sync_batch(s: Session, batch_id: int) -> None:
@@ -291,9 +299,7 @@ def submit(
         tx.state = TX_SUBMITTED
         tx.updated_at = utcnow()
         tx.last_error = None
-        s.add(tx)
-        s.flush()
-        sync_batch(s, batch_id)
+        save_job(s, tx)
     return nonce, signed.tx_hash
 
 
@@ -313,9 +319,7 @@ def adopt(db: Database, chain_id: int, batch_id: int, found: tuple[str, int, str
             tx.tx_hash, tx.block_number, tx.block_hash = tx_hash, number, block_hash
             tx.included_at = utcnow()
         tx.updated_at = utcnow()
-        s.add(tx)
-        s.flush()
-        sync_batch(s, batch_id)
+        save_job(s, tx)
 
 
 def conflict(db: Database, chain_id: int, batch_id: int, message: str) -> None:

@@ -7,13 +7,28 @@ the transaction). ``... seal URL``: seal everything, printing the phases.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 
 from anchor.service.ingest import ingest
 from anchor.service.seal import seal
 from anchor.store.db import Database
+from tests.fixtures.paths import ROOT
 from tests.store.sample import balance, lines
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    """Start ``python -m tests.store.crash_worker ARGS``; its stdout is a text pipe the
+    parent reads progress from before it kills the child."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.store.crash_worker", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
 
 def main(argv: list[str]) -> None:

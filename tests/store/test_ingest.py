@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
@@ -17,7 +14,7 @@ from anchor.errors import ConflictError, RecordError
 from anchor.service.ingest import ingest, ingest_one
 from anchor.store import queries
 from anchor.store.db import Database
-from tests.fixtures.paths import ROOT
+from tests.store.crash_worker import spawn
 from tests.store.sample import balance, lines, mixed, trade
 
 
@@ -152,13 +149,7 @@ def test_empty_load(db: Database) -> None:
 
 def test_kill_mid_load_leaves_nothing(db_url: str) -> None:
     Database.open(db_url).close()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.store.crash_worker", "ingest", db_url, "20000"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = spawn("ingest", db_url, "20000")
     try:
         assert proc.stdout is not None
         seen = 0

@@ -72,22 +72,27 @@ def test_concurrent_migrate(db_url: str) -> None:
     assert results == [latest] * 3
 
 
+def _migrate_to(db: Database, version: int) -> None:
+    """Apply the migrations up to ``version`` only, recording each as ``migrate()`` does."""
+    with db.connect() as conn:
+        migrations._meta.create_all(conn, checkfirst=True)
+        for m in migrations.discover():
+            if m.version > version:
+                break
+            m.upgrade(conn)
+            conn.execute(
+                migrations.schema_version.insert().values(
+                    version=m.version, name=m.name, applied_at=datetime.now(UTC)
+                )
+            )
+
+
 def test_0005_keeps_links_and_drops_their_foreign_keys(db_url: str) -> None:
     """A database at version 4 with links: 0005 keeps every link, drops the foreign keys
     (SQLite: rebuilds the table WITHOUT ROWID), keeps the seq index; models still match."""
     db = Database(db_url)
     try:
-        with db.connect() as conn:
-            migrations._meta.create_all(conn, checkfirst=True)
-            for m in migrations.discover():
-                if m.version > 4:
-                    break
-                m.upgrade(conn)
-                conn.execute(
-                    migrations.schema_version.insert().values(
-                        version=m.version, name=m.name, applied_at=datetime.now(UTC)
-                    )
-                )
+        _migrate_to(db, 4)
         assert db.schema_version() == 4
         assert sa.inspect(db.engine).get_foreign_keys("record_accounts")
         now = datetime.now(UTC)
@@ -141,17 +146,7 @@ def test_0010_keys_anchor_jobs_by_chain_and_keeps_every_row(db_url: str) -> None
     for the same batch can then be stored beside the first."""
     db = Database(db_url)
     try:
-        with db.connect() as conn:
-            migrations._meta.create_all(conn, checkfirst=True)
-            for m in migrations.discover():
-                if m.version > 9:
-                    break
-                m.upgrade(conn)
-                conn.execute(
-                    migrations.schema_version.insert().values(
-                        version=m.version, name=m.name, applied_at=datetime.now(UTC)
-                    )
-                )
+        _migrate_to(db, 9)
         now = datetime.now(UTC)
         with db.connect() as conn:
             conn.execute(

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import math
-import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 
 import pytest
@@ -22,8 +19,8 @@ from anchor.service.seal import NotSealedError, get_proof_material, seal
 from anchor.store import queries
 from anchor.store.db import Database
 from anchor.store.models import BatchState
-from tests.fixtures.paths import ROOT
 from tests.fixtures.threads import run_in_threads
+from tests.store.crash_worker import spawn
 from tests.store.sample import balance, lines, mixed
 
 
@@ -174,13 +171,7 @@ def test_seal_while_ingesting(db_url: str) -> None:
 def test_kill_mid_seal_leaves_whole_batch_or_nothing(db_url: str) -> None:
     db = Database.open(db_url)
     ingest(db, lines([balance(i) for i in range(3000)]))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.store.crash_worker", "seal", db_url],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    proc = spawn("seal", db_url)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -8,72 +8,62 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-DESCRIPTION = "records, accounts, batches, tree chunks"
+from anchor.store.migrations._ddl import ID, Tables, create, key, opt, req, ts
 
-# An INTEGER PRIMARY KEY is SQLite's rowid (fast, ordered); BIGINT elsewhere.
-_Seq = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+DESCRIPTION = "records, accounts, batches, tree chunks"
 
 
 def upgrade(conn: Connection) -> None:
-    meta = sa.MetaData()
-    sa.Table(
-        "records",
-        meta,
-        sa.Column("seq", _Seq, primary_key=True, autoincrement=False),
-        sa.Column("record_id", sa.String, nullable=False),
-        sa.Column("kind", sa.String(32), nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("canonical", sa.Text, nullable=False),
-        sa.Column("content_hash", sa.LargeBinary, nullable=False),
-        sa.Column("leaf", sa.LargeBinary, nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("record_id", name="uq_records_record_id"),
-    )
-    sa.Table(
-        "accounts",
-        meta,
-        sa.Column("account_id", sa.String, primary_key=True),
-        sa.Column("salt", sa.LargeBinary, nullable=False),
-        sa.Column("commitment", sa.LargeBinary, nullable=False),
-        sa.Column("eth_address", sa.String(42), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("commitment", name="uq_accounts_commitment"),
-        sa.Index("ix_accounts_eth_address", "eth_address"),
-    )
-    sa.Table(
-        "record_accounts",
-        meta,
-        sa.Column("account_id", sa.String, sa.ForeignKey("accounts.account_id"), primary_key=True),
-        sa.Column("seq", _Seq, sa.ForeignKey("records.seq"), primary_key=True),
-        sa.Index("ix_record_accounts_seq", "seq"),
-    )
-    sa.Table(
-        "batches",
-        meta,
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("root", sa.LargeBinary, nullable=False),
-        sa.Column("leaf_count", sa.BigInteger, nullable=False),
-        sa.Column("first_seq", sa.BigInteger, nullable=False),
-        sa.Column("last_seq", sa.BigInteger, nullable=False),
-        sa.Column("chunk_nodes", sa.Integer, nullable=False),
-        sa.Column("sealed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("tx_hash", sa.LargeBinary, nullable=True),
-        sa.Column("block_number", sa.BigInteger, nullable=True),
-        sa.Column("block_hash", sa.LargeBinary, nullable=True),
-        sa.Column("chain_id", sa.BigInteger, nullable=True),
-        sa.Column("contract", sa.String(42), nullable=True),
-        sa.Column("anchored_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("final_at", sa.DateTime(timezone=True), nullable=True),
-        sa.UniqueConstraint("first_seq", name="uq_batches_first_seq"),
-        sa.UniqueConstraint("last_seq", name="uq_batches_last_seq"),
-        sa.Index("ix_batches_state", "state"),
-    )
-    sa.Table(
-        "tree_chunks",
-        meta,
-        sa.Column("batch_id", sa.BigInteger, sa.ForeignKey("batches.id"), primary_key=True),
-        sa.Column("chunk_no", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("data", sa.LargeBinary, nullable=False),
-    )
-    meta.create_all(conn)
+    tables: Tables = {
+        "records": [
+            key("seq", ID),
+            req("record_id", sa.String),
+            req("kind", sa.String(32)),
+            req("version", sa.Integer),
+            req("canonical", sa.Text),
+            req("content_hash", sa.LargeBinary),
+            req("leaf", sa.LargeBinary),
+            ts("received_at"),
+            sa.UniqueConstraint("record_id", name="uq_records_record_id"),
+        ],
+        "accounts": [
+            key("account_id", sa.String),
+            req("salt", sa.LargeBinary),
+            req("commitment", sa.LargeBinary),
+            opt("eth_address", sa.String(42)),
+            ts("created_at"),
+            sa.UniqueConstraint("commitment", name="uq_accounts_commitment"),
+            sa.Index("ix_accounts_eth_address", "eth_address"),
+        ],
+        "record_accounts": [
+            key("account_id", sa.String, sa.ForeignKey("accounts.account_id")),
+            key("seq", ID, sa.ForeignKey("records.seq")),
+            sa.Index("ix_record_accounts_seq", "seq"),
+        ],
+        "batches": [
+            key("id", sa.BigInteger),
+            req("root", sa.LargeBinary),
+            req("leaf_count", sa.BigInteger),
+            req("first_seq", sa.BigInteger),
+            req("last_seq", sa.BigInteger),
+            req("chunk_nodes", sa.Integer),
+            ts("sealed_at"),
+            req("state", sa.String(16)),
+            opt("tx_hash", sa.LargeBinary),
+            opt("block_number", sa.BigInteger),
+            opt("block_hash", sa.LargeBinary),
+            opt("chain_id", sa.BigInteger),
+            opt("contract", sa.String(42)),
+            ts("anchored_at", True),
+            ts("final_at", True),
+            sa.UniqueConstraint("first_seq", name="uq_batches_first_seq"),
+            sa.UniqueConstraint("last_seq", name="uq_batches_last_seq"),
+            sa.Index("ix_batches_state", "state"),
+        ],
+        "tree_chunks": [
+            key("batch_id", sa.BigInteger, sa.ForeignKey("batches.id")),
+            key("chunk_no", sa.Integer),
+            req("data", sa.LargeBinary),
+        ],
+    }
+    create(conn, tables)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from anchor.store.migrations._ddl import key, req, serial, ts
+
 DESCRIPTION = "account credentials (hashed tokens) and SIWE challenges"
 
 
@@ -18,27 +20,27 @@ def upgrade(conn: Connection) -> None:
     sa.Table(
         "account_tokens",
         meta,
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
-        sa.Column("account_id", sa.String, sa.ForeignKey("accounts.account_id"), nullable=False),
+        serial("auto"),
+        req("account_id", sa.String, sa.ForeignKey("accounts.account_id")),
         # sha256 of the token; the token itself is shown once and never stored
-        sa.Column("token_hash", sa.LargeBinary, nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),  # "api" | "session"
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        req("token_hash", sa.LargeBinary),
+        req("kind", sa.String(16)),  # "api" | "session"
+        ts("created_at"),
+        ts("expires_at", True),
+        ts("revoked_at", True),
         sa.UniqueConstraint("token_hash", name="uq_account_tokens_token_hash"),
         sa.Index("ix_account_tokens_account_id", "account_id"),
     )
     sa.Table(
         "auth_challenges",
         meta,
-        sa.Column("nonce", sa.String(64), primary_key=True),
-        sa.Column("address", sa.String(42), nullable=False),
+        key("nonce", sa.String(64)),
+        req("address", sa.String(42)),
         # sha256 of the exact EIP-4361 message issued: login must sign these bytes
-        sa.Column("message_hash", sa.LargeBinary, nullable=False),
-        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        req("message_hash", sa.LargeBinary),
+        ts("issued_at"),
+        ts("expires_at"),
+        ts("used_at", True),
         sa.Index("ix_auth_challenges_expires_at", "expires_at"),
     )
     meta.create_all(conn, tables=[meta.tables["account_tokens"], meta.tables["auth_challenges"]])

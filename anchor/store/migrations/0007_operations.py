@@ -20,55 +20,47 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from anchor.store.migrations._ddl import Tables, create, key, opt, req, serial, ts
+from anchor.store.migrations._rebuilt import anchor_cost_columns
+
 DESCRIPTION = "backup target state, anchor costs, chain accounts, alarm notifications"
 
 
 def upgrade(conn: Connection) -> None:
-    meta = sa.MetaData()
-    sa.Table(
-        "backup_target_state",
-        meta,
-        sa.Column("target", sa.String, primary_key=True),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("last_error", sa.Text, nullable=True),
-        sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    meta.create_all(conn)
+    tables: Tables = {
+        "backup_target_state": [
+            key("target", sa.String),
+            req("state", sa.String(16)),
+            opt("last_error", sa.Text),
+            ts("last_error_at", True),
+            ts("changed_at"),
+        ],
+    }
+    create(conn, tables)
     _upgrade_operations(conn)
 
 
 def _upgrade_operations(conn: Connection) -> None:
     """The tables of metrics, alarm webhooks and spend budgets (issue 14)."""
-    meta = sa.MetaData()
-    _id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-    sa.Table(
-        "anchor_costs",
-        meta,
-        sa.Column("batch_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("chain_id", sa.BigInteger, nullable=False),
-        sa.Column("tx_hash", sa.String(66), nullable=False),
-        sa.Column("gas_used", sa.BigInteger, nullable=False),
-        sa.Column("gas_price_wei", sa.BigInteger, nullable=False),
-        sa.Column("fee_gwei", sa.Float, nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Index("ix_anchor_costs_recorded_at", "recorded_at"),
-    )
-    sa.Table(
-        "chain_accounts",
-        meta,
-        sa.Column("chain_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("address", sa.String(42), primary_key=True),
-        sa.Column("balance_wei", sa.String(80), nullable=False),
-        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    sa.Table(
-        "alarm_notifications",
-        meta,
-        sa.Column("id", _id, primary_key=True),
-        sa.Column("alarm_id", sa.BigInteger, nullable=False),
-        sa.Column("event", sa.String(16), nullable=False),
-        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("alarm_id", "event", name="uq_alarm_notifications"),
-    )
-    meta.create_all(conn)
+    tables: Tables = {
+        "anchor_costs": [
+            key("batch_id", sa.BigInteger),
+            req("chain_id", sa.BigInteger),
+            *anchor_cost_columns(),
+            sa.Index("ix_anchor_costs_recorded_at", "recorded_at"),
+        ],
+        "chain_accounts": [
+            key("chain_id", sa.BigInteger),
+            key("address", sa.String(42)),
+            req("balance_wei", sa.String(80)),
+            ts("checked_at"),
+        ],
+        "alarm_notifications": [
+            serial("auto"),
+            req("alarm_id", sa.BigInteger),
+            req("event", sa.String(16)),
+            ts("queued_at"),
+            sa.UniqueConstraint("alarm_id", "event", name="uq_alarm_notifications"),
+        ],
+    }
+    create(conn, tables)

@@ -23,51 +23,46 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-DESCRIPTION = "receipt loads (signed promises) and the Anchored-event cache"
+from anchor.store.migrations._ddl import Tables, create, key, opt, req, serial
 
-_Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+DESCRIPTION = "receipt loads (signed promises) and the Anchored-event cache"
 
 
 def upgrade(conn: Connection) -> None:
-    meta = sa.MetaData()
-    sa.Table(
-        "receipt_loads",
-        meta,
-        sa.Column("id", _Id, primary_key=True),
-        sa.Column("first_seq", sa.BigInteger, nullable=False, unique=True),
-        sa.Column("last_seq", sa.BigInteger, nullable=False),
-        sa.Column("root", sa.LargeBinary, nullable=False),
-        sa.Column("signer", sa.String(42), nullable=False),
-        sa.Column("signature", sa.LargeBinary, nullable=False),
-        sa.Column("ingested_at", sa.BigInteger, nullable=False),
-        sa.Column("deadline", sa.BigInteger, nullable=False),
-        sa.Column("outcome", sa.String(16), nullable=True),
-        sa.Column("final_at", sa.BigInteger, nullable=True),
-        sa.Index("ix_receipt_loads_open", "outcome", "deadline"),
-    )
-    sa.Table(
-        "anchor_events",
-        meta,
-        sa.Column("chain_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("contract", sa.String(42), primary_key=True),
-        sa.Column("batch_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("root", sa.LargeBinary, nullable=False),
-        sa.Column("leaf_count", sa.BigInteger, nullable=False),
-        sa.Column("tx_hash", sa.LargeBinary, nullable=False),
-        sa.Column("block_number", sa.BigInteger, nullable=False),
-        sa.Column("block_hash", sa.LargeBinary, nullable=False),
-        sa.Column("block_time", sa.BigInteger, nullable=False),
-        sa.Column("duplicates", sa.Integer, nullable=False),
-        sa.Index("ix_anchor_events_block", "chain_id", "contract", "block_number"),
-    )
-    sa.Table(
-        "anchor_event_scans",
-        meta,
-        sa.Column("chain_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("contract", sa.String(42), primary_key=True),
-        sa.Column("from_block", sa.BigInteger, nullable=False),
-        sa.Column("next_block", sa.BigInteger, nullable=False),
-        sa.Column("latest_block", sa.BigInteger, nullable=False),
-        sa.Column("scanned_at", sa.BigInteger, nullable=False),
-    )
-    meta.create_all(conn)
+    tables: Tables = {
+        "receipt_loads": [
+            serial("auto"),
+            req("first_seq", sa.BigInteger, unique=True),
+            req("last_seq", sa.BigInteger),
+            req("root", sa.LargeBinary),
+            req("signer", sa.String(42)),
+            req("signature", sa.LargeBinary),
+            req("ingested_at", sa.BigInteger),
+            req("deadline", sa.BigInteger),
+            opt("outcome", sa.String(16)),
+            opt("final_at", sa.BigInteger),
+            sa.Index("ix_receipt_loads_open", "outcome", "deadline"),
+        ],
+        "anchor_events": [
+            key("chain_id", sa.BigInteger),
+            key("contract", sa.String(42)),
+            key("batch_id", sa.BigInteger),
+            req("root", sa.LargeBinary),
+            req("leaf_count", sa.BigInteger),
+            req("tx_hash", sa.LargeBinary),
+            req("block_number", sa.BigInteger),
+            req("block_hash", sa.LargeBinary),
+            req("block_time", sa.BigInteger),
+            req("duplicates", sa.Integer),
+            sa.Index("ix_anchor_events_block", "chain_id", "contract", "block_number"),
+        ],
+        "anchor_event_scans": [
+            key("chain_id", sa.BigInteger),
+            key("contract", sa.String(42)),
+            req("from_block", sa.BigInteger),
+            req("next_block", sa.BigInteger),
+            req("latest_block", sa.BigInteger),
+            req("scanned_at", sa.BigInteger),
+        ],
+    }
+    create(conn, tables)

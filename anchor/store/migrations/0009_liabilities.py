@@ -21,54 +21,51 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from anchor.store.migrations._ddl import Tables, create, key, opt, req, ts
+
 DESCRIPTION = "liabilities rounds, leaves and tree levels"
 
 
 def upgrade(conn: Connection) -> None:
-    meta = sa.MetaData()
-    sa.Table(
-        "liability_rounds",
-        meta,
-        sa.Column("round_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("cutoff_batch_id", sa.BigInteger, nullable=False),
-        sa.Column("cutoff_seq", sa.BigInteger, nullable=False),
-        sa.Column("assets", sa.Text, nullable=False),
-        sa.Column("totals", sa.Text, nullable=False),
-        sa.Column("accounts", sa.BigInteger, nullable=False),
-        sa.Column("leaf_count", sa.BigInteger, nullable=False),
-        sa.Column("depth", sa.Integer, nullable=False),
-        sa.Column("root", sa.LargeBinary, nullable=False),
-        sa.Column("secret", sa.LargeBinary, nullable=False),
-        sa.Column("stored_from_level", sa.Integer, nullable=False),
-        sa.Column("chunk_nodes", sa.Integer, nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("chain_id", sa.BigInteger, nullable=True),
-        sa.Column("contract", sa.String(42), nullable=True),
-        sa.Column("tx_hash", sa.String(66), nullable=True),
-        sa.Column("block_number", sa.BigInteger, nullable=True),
-        sa.Column("block_hash", sa.String(66), nullable=True),
-        sa.Column("gas_used", sa.BigInteger, nullable=True),
-        sa.Column("anchored_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("reserves", sa.Text, nullable=True),
-    )
-    sa.Table(
-        "liability_leaves",
-        meta,
-        sa.Column("round_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("account_id", sa.String, primary_key=True),
-        sa.Column("position", sa.BigInteger, nullable=False),
-        sa.Column("balances", sa.Text, nullable=False),
-        sa.Column("record_ids", sa.Text, nullable=False),
-        sa.UniqueConstraint("round_id", "position", name="uq_liability_leaves_position"),
-    )
-    sa.Table(
-        "liability_nodes",
-        meta,
-        sa.Column("round_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("level", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("chunk_no", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("hashes", sa.LargeBinary, nullable=False),
-        sa.Column("sums", sa.LargeBinary, nullable=False),
-    )
-    meta.create_all(conn)
+    tables: Tables = {
+        "liability_rounds": [
+            key("round_id", sa.BigInteger),
+            req("cutoff_batch_id", sa.BigInteger),
+            req("cutoff_seq", sa.BigInteger),
+            req("assets", sa.Text),
+            req("totals", sa.Text),
+            req("accounts", sa.BigInteger),
+            req("leaf_count", sa.BigInteger),
+            req("depth", sa.Integer),
+            req("root", sa.LargeBinary),
+            req("secret", sa.LargeBinary),
+            req("stored_from_level", sa.Integer),
+            req("chunk_nodes", sa.Integer),
+            req("state", sa.String(16)),
+            ts("created_at"),
+            opt("chain_id", sa.BigInteger),
+            opt("contract", sa.String(42)),
+            opt("tx_hash", sa.String(66)),
+            opt("block_number", sa.BigInteger),
+            opt("block_hash", sa.String(66)),
+            opt("gas_used", sa.BigInteger),
+            ts("anchored_at", True),
+            opt("reserves", sa.Text),
+        ],
+        "liability_leaves": [
+            key("round_id", sa.BigInteger),
+            key("account_id", sa.String),
+            req("position", sa.BigInteger),
+            req("balances", sa.Text),
+            req("record_ids", sa.Text),
+            sa.UniqueConstraint("round_id", "position", name="uq_liability_leaves_position"),
+        ],
+        "liability_nodes": [
+            key("round_id", sa.BigInteger),
+            key("level", sa.Integer),
+            key("chunk_no", sa.Integer),
+            req("hashes", sa.LargeBinary),
+            req("sums", sa.LargeBinary),
+        ],
+    }
+    create(conn, tables)

@@ -14,62 +14,37 @@ Frozen: never edit after it has been committed; add a new numbered migration ins
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+
+from anchor.store.migrations._ddl import key
+from anchor.store.migrations._rebuilt import anchor_cost_columns, anchor_tx_columns
 
 DESCRIPTION = "anchor jobs, attempts, costs and alarms per chain"
 
 
-def _ts(name: str, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
-
-
-def _anchor_txs(meta: sa.MetaData, name: str) -> sa.Table:
-    return sa.Table(
-        name,
-        meta,
-        sa.Column("chain_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("batch_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("contract", sa.String(42), nullable=False),
-        sa.Column("sender", sa.String(42), nullable=False),
-        sa.Column("root", sa.String(66), nullable=False),
-        sa.Column("leaf_count", sa.BigInteger, nullable=False),
-        sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("nonce", sa.BigInteger, nullable=True),
-        sa.Column("gas_limit", sa.BigInteger, nullable=False),
-        sa.Column("tx_hash", sa.String(66), nullable=True),
-        sa.Column("block_number", sa.BigInteger, nullable=True),
-        sa.Column("block_hash", sa.String(66), nullable=True),
-        sa.Column("reorgs", sa.Integer, nullable=False),
-        _ts("created_at"),
-        _ts("updated_at"),
-        _ts("included_at", True),
-        _ts("final_at", True),
-        sa.Column("last_error", sa.Text, nullable=True),
-    )
-
-
-def _anchor_costs(meta: sa.MetaData, name: str) -> sa.Table:
-    return sa.Table(
-        name,
-        meta,
-        sa.Column("chain_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("batch_id", sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column("tx_hash", sa.String(66), nullable=False),
-        sa.Column("gas_used", sa.BigInteger, nullable=False),
-        sa.Column("gas_price_wei", sa.BigInteger, nullable=False),
-        sa.Column("fee_gwei", sa.Float, nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-    )
-
-
-def _rebuild(conn: Connection, name: str, make: object, indexes: list[tuple[str, str]]) -> None:
-    """Copy ``name`` into a new table of the same columns under a new key, then swap."""
+def _rebuild(
+    conn: Connection,
+    name: str,
+    columns: Callable[[], list[sa.Column[Any]]],
+    indexes: list[tuple[str, str]],
+) -> None:
+    """Copy ``name`` into a new table of the same columns keyed by (chain_id, batch_id), then
+    swap."""
     meta = sa.MetaData()
-    new = make(meta, f"{name}_v10")  # type: ignore[operator]
+    new = sa.Table(
+        f"{name}_v10",
+        meta,
+        key("chain_id", sa.BigInteger),
+        key("batch_id", sa.BigInteger),
+        *columns(),
+    )
     meta.create_all(conn)
-    columns = ", ".join(c.name for c in new.columns)
-    conn.exec_driver_sql(f"INSERT INTO {name}_v10 ({columns}) SELECT {columns} FROM {name}")
+    names = ", ".join(c.name for c in new.columns)
+    conn.exec_driver_sql(f"INSERT INTO {name}_v10 ({names}) SELECT {names} FROM {name}")
     conn.exec_driver_sql(f"DROP TABLE {name}")
     conn.exec_driver_sql(f"ALTER TABLE {name}_v10 RENAME TO {name}")
     for index, cols in indexes:
@@ -77,8 +52,10 @@ def _rebuild(conn: Connection, name: str, make: object, indexes: list[tuple[str,
 
 
 def upgrade(conn: Connection) -> None:
-    _rebuild(conn, "anchor_txs", _anchor_txs, [("ix_anchor_txs_state", "chain_id, state")])
-    _rebuild(conn, "anchor_costs", _anchor_costs, [("ix_anchor_costs_recorded_at", "recorded_at")])
+    _rebuild(conn, "anchor_txs", anchor_tx_columns, [("ix_anchor_txs_state", "chain_id, state")])
+    _rebuild(
+        conn, "anchor_costs", anchor_cost_columns, [("ix_anchor_costs_recorded_at", "recorded_at")]
+    )
     conn.exec_driver_sql(
         "ALTER TABLE anchor_attempts ADD COLUMN chain_id BIGINT NOT NULL DEFAULT 0"
     )

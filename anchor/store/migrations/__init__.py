@@ -23,8 +23,9 @@ That is all: discovery is automatic. Rules:
 
 * Never edit a migration that has been committed; add a new one.
 * Write the DDL explicitly in the module (``sqlalchemy.Table`` on a local ``MetaData`` and
-  ``metadata.create_all(conn)``, or ``conn.exec_driver_sql``), NOT ``SQLModel.metadata``:
-  the models change over time, a migration must not.
+  ``metadata.create_all(conn)``, the column shorthands and ``create`` of ``_ddl.py``, or
+  ``conn.exec_driver_sql``), NOT ``SQLModel.metadata``: the models change over time, a
+  migration must not (nor may a shared helper change what an existing migration creates).
 * Keep it portable (SQLite and PostgreSQL), or branch on ``conn.dialect.name``.
 * The SQLModel table classes for the new tables live next to the code that uses them and
   must match what the migration creates (tests/store/test_migrations.py compares the
