@@ -25,7 +25,7 @@ from anchor.store.tx_models import (
     ALARM_RPC_UNREACHABLE,
     Alarm,
 )
-from tests.faults.service import Service, wait_until, write_config
+from tests.faults.service import Service, serving, wait_until
 from tests.pipeline.helpers import Env, make_env
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
@@ -54,31 +54,14 @@ def tracebacks(service: Service) -> int:
     return service.output().count("Traceback (most recent call last)")
 
 
-def start(env: Env, tmp_path: Path, **config: Any) -> Service:
-    path = write_config(tmp_path / "anchor.toml", env.reg, env.db.url, **config)
-    service = Service(path, key_hex=env.reg.devnet.accounts[1].private_key, log=tmp_path / "s.log")
-    wait_until(
-        lambda: (found := lease.read_lease(env.db)) is not None and found.pid == service.pid,
-        timeout=DEADLINE,
-        what="the service leading",
-        service=service,
-    )
-    return service
-
-
 def test_an_rpc_outage_longer_than_configured_is_an_alarm_until_the_node_is_back(
-    sqlite_url: str, anvil_factory: Any, deploy_registry_on: Any, tmp_path: Path
+    sqlite_url: str, anvil_factory: Any, restartable_registry: Any, tmp_path: Path
 ) -> None:
-    devnet = anvil_factory.start(state_file=str(tmp_path / "state.json"))
-    reg = deploy_registry_on(devnet)
-    db = Database.open(sqlite_url)
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        service = start(env, tmp_path, rpc_outage_alarm_seconds=2.0)
+    reg = restartable_registry
+    with serving(sqlite_url, reg, tmp_path, rpc_outage_alarm_seconds=2.0) as (env, service):
         env.ingest(20)
         wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
-        anvil_factory.stop(devnet)
+        anvil_factory.stop(reg.devnet)
         wait_until(
             lambda: is_open(env, ALARM_RPC_UNREACHABLE),
             timeout=DEADLINE,
@@ -91,7 +74,7 @@ def test_an_rpc_outage_longer_than_configured_is_an_alarm_until_the_node_is_back
             what="the alarm counting up",
             service=service,
         )
-        anvil_factory.restart(devnet)
+        anvil_factory.restart(reg.devnet)
         wait_until(
             lambda: resolved(env, ALARM_RPC_UNREACHABLE),
             timeout=DEADLINE,
@@ -105,24 +88,14 @@ def test_an_rpc_outage_longer_than_configured_is_an_alarm_until_the_node_is_back
         env.check_anchored_once()
         assert service.output().count("ALARM rpc_unreachable") == 1
         assert tracebacks(service) == 0
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()
 
 
 def test_a_registry_address_without_code_is_one_alarm_and_no_traceback_storm(
     sqlite_url: str, deployed_registry: Any, tmp_path: Path
 ) -> None:
     reg = deployed_registry
-    db = Database.open(sqlite_url)
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        path = write_config(
-            tmp_path / "anchor.toml", reg, db.url, contract_address=reg.stranger.address
-        )
-        service = Service(path, key_hex=reg.devnet.accounts[1].private_key, log=tmp_path / "s.log")
+    no_code = {"contract_address": reg.stranger.address}
+    with serving(sqlite_url, reg, tmp_path, leading=False, **no_code) as (env, service):
         wait_until(
             lambda: is_open(env, ALARM_REGISTRY_CODE),
             timeout=DEADLINE,
@@ -145,21 +118,13 @@ def test_a_registry_address_without_code_is_one_alarm_and_no_traceback_storm(
         assert "0 bytes on chain" in rows(env, ALARM_REGISTRY_CODE)[0].message
         assert tracebacks(service) <= 1
         assert service.output().count("ALARM registry_code_missing") == 1
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()
 
 
 def test_a_chain_reset_that_removes_the_registry_stops_anchoring_quietly_until_it_is_back(
     sqlite_url: str, deployed_registry: Any, tmp_path: Path
 ) -> None:
     reg = deployed_registry
-    db = Database.open(sqlite_url)
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        service = start(env, tmp_path)
+    with serving(sqlite_url, reg, tmp_path) as (env, service):
         env.ingest(20)
         wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
         code = reg.w3.to_hex(reg.w3.eth.get_code(reg.address))
@@ -189,21 +154,13 @@ def test_a_chain_reset_that_removes_the_registry_stops_anchoring_quietly_until_i
         )
         env.check_anchored_once()
         assert tracebacks(service) <= 1
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()
 
 
 def test_transactions_not_mined_for_the_stall_time_is_an_alarm(
     sqlite_url: str, deployed_registry: Any, tmp_path: Path
 ) -> None:
     reg = deployed_registry
-    db = Database.open(sqlite_url)
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        service = start(env, tmp_path, stall_alarm_seconds=3.0)
+    with serving(sqlite_url, reg, tmp_path, stall_alarm_seconds=3.0) as (env, service):
         env.ingest(20)
         wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
         env.rpc("evm_setAutomine", False)
@@ -225,10 +182,6 @@ def test_transactions_not_mined_for_the_stall_time_is_an_alarm(
         )
         env.check_anchored_once()
         assert service.output().count("ALARM anchoring_stalled") == 1
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()
 
 
 def test_a_standby_reports_a_stall_and_a_flapping_lease(

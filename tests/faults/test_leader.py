@@ -50,6 +50,14 @@ def all_anchored(env: Env) -> bool:
     return sum(b.leaf_count for b in env.batches()) == env.ingested and env.all_in("final")
 
 
+def lead_and_anchor(db: Database, env: Env, services: list[Service], records: int) -> Service:
+    """The leader among ``services``, once ``records`` more records are anchored and final."""
+    leader = wait_for_leader(db, services)
+    env.ingest(records)
+    wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1 final")
+    return leader
+
+
 def start_anchorers(db: Database, reg: Any, tmp_path: Path, n: int) -> list[Service]:
     config = write_config(tmp_path / "anchor.toml", reg, db.url, leader_lease_seconds=LEASE_SECONDS)
     key = reg.devnet.accounts[1].private_key
@@ -65,9 +73,7 @@ def test_a_standby_takes_over_when_the_leader_is_killed(
     try:
         env = make_env(db, reg, finality_depth=0)
         services = start_anchorers(db, reg, tmp_path, 3)
-        leader = wait_for_leader(db, services)
-        env.ingest(100)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1 final")
+        leader = lead_and_anchor(db, env, services, 100)
         assert lease_pid(db) == leader.pid  # still the same, single leader
         standbys = [s for s in services if s is not leader]
         assert all(s.process.poll() is None for s in standbys)
@@ -100,9 +106,7 @@ def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
     try:
         env = make_env(db, reg, finality_depth=0)
         services = start_anchorers(db, reg, tmp_path, 3)
-        old = wait_for_leader(db, services)
-        env.ingest(50)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1 final")
+        old = lead_and_anchor(db, env, services, 50)
         first = read_lease(db)
         assert first is not None and first.pid == old.pid
 
