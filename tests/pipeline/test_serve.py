@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +14,13 @@ from anchor.core.samples import sample_record_objs
 from anchor.service.leader import LeaseLeader, make_leadership
 from anchor.store.db import Database
 from anchor.store.lease import lease_changes, read_lease
-from tests.faults.service import Service, wait_until, write_config
+from tests.api.server import free_port
+from tests.faults.service import Service, wait_api, wait_until, write_config
 from tests.pipeline.helpers import make_env
 
 pytestmark = pytest.mark.chain
 
 API_KEY = "test-operator-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_all_ingests_seals_on_demand_and_anchors(
@@ -46,14 +40,7 @@ def test_serve_all_ingests_seals_on_demand_and_anchors(
     auth = {"Authorization": f"Bearer {API_KEY}"}
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
-
-            def up() -> bool:
-                try:
-                    return client.get("/healthz").status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            wait_until(up, timeout=30, what="the API", service=service)
+            wait_api(client, service)
             body = "\n".join(json.dumps(r) for r in sample_record_objs(150, seed=7)).encode()
             answer = client.post(
                 "/v1/records/bulk",
@@ -166,14 +153,7 @@ def test_api_and_anchorer_in_separate_processes(
     auth = {"Authorization": f"Bearer {API_KEY}"}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-
-            def up() -> bool:
-                try:
-                    return client.get("/healthz").status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            wait_until(up, timeout=30, what="the API", service=api)
+            wait_api(client, api)
             record = next(iter(sample_record_objs(1, seed=3)))
             assert client.post("/v1/records", json=record, headers=auth).status_code == 201
             sealed = client.post("/v1/seal", headers=auth).json()
