@@ -11,6 +11,7 @@ cleared when the condition goes away. The tests poll the alarm table (state), ne
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,11 @@ def all_anchored(env: Env) -> bool:
     return sum(b.leaf_count for b in env.batches()) == env.ingested and env.all_in("final")
 
 
+def until(service: Service, what: str, condition: Callable[[], bool]) -> None:
+    """Wait up to DEADLINE for ``condition`` (state), failing at once if the service exits."""
+    wait_until(condition, timeout=DEADLINE, what=what, service=service)
+
+
 def tracebacks(service: Service) -> int:
     return service.output().count("Traceback (most recent call last)")
 
@@ -60,31 +66,18 @@ def test_an_rpc_outage_longer_than_configured_is_an_alarm_until_the_node_is_back
     reg = restartable_registry
     with serving(sqlite_url, reg, tmp_path, rpc_outage_alarm_seconds=2.0) as (env, service):
         env.ingest(20)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
+        until(service, "batch 1", lambda: all_anchored(env))
         anvil_factory.stop(reg.devnet)
-        wait_until(
-            lambda: is_open(env, ALARM_RPC_UNREACHABLE),
-            timeout=DEADLINE,
-            what="rpc_unreachable",
-            service=service,
-        )
-        wait_until(
-            lambda: rows(env, ALARM_RPC_UNREACHABLE)[0].count >= 2,
-            timeout=DEADLINE,
-            what="the alarm counting up",
-            service=service,
+        until(service, "rpc_unreachable", lambda: is_open(env, ALARM_RPC_UNREACHABLE))
+        until(
+            service, "the alarm counting up", lambda: rows(env, ALARM_RPC_UNREACHABLE)[0].count >= 2
         )
         anvil_factory.restart(reg.devnet)
-        wait_until(
-            lambda: resolved(env, ALARM_RPC_UNREACHABLE),
-            timeout=DEADLINE,
-            what="rpc_unreachable resolved",
-            service=service,
-        )
+        until(service, "rpc_unreachable resolved", lambda: resolved(env, ALARM_RPC_UNREACHABLE))
         [alarm] = rows(env, ALARM_RPC_UNREACHABLE)  # raised once, counted up, resolved
         assert alarm.count >= 2 and "the RPC has failed for" in alarm.message
         env.ingest(10)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 2", service=service)
+        until(service, "batch 2", lambda: all_anchored(env))
         env.check_anchored_once()
         assert service.output().count("ALARM rpc_unreachable") == 1
         assert tracebacks(service) == 0
@@ -96,22 +89,14 @@ def test_a_registry_address_without_code_is_one_alarm_and_no_traceback_storm(
     reg = deployed_registry
     no_code = {"contract_address": reg.stranger.address}
     with serving(sqlite_url, reg, tmp_path, leading=False, **no_code) as (env, service):
-        wait_until(
-            lambda: is_open(env, ALARM_REGISTRY_CODE),
-            timeout=DEADLINE,
-            what="registry_code_missing at start",
-            service=service,
-        )
+        until(service, "registry_code_missing at start", lambda: is_open(env, ALARM_REGISTRY_CODE))
         env.ingest(20)
-        wait_until(
-            lambda: len(env.batches()) == 1, timeout=DEADLINE, what="sealed", service=service
-        )
+        until(service, "sealed", lambda: len(env.batches()) == 1)
         count = rows(env, ALARM_REGISTRY_CODE)[0].count
-        wait_until(
+        until(
+            service,
+            "several checks while the code is missing",
             lambda: rows(env, ALARM_REGISTRY_CODE)[0].count >= count + 3,
-            timeout=DEADLINE,
-            what="several checks while the code is missing",
-            service=service,
         )
         assert env.batch(1).state == "sealed" and env.attempts(1) == []
         assert len(rows(env, ALARM_REGISTRY_CODE)) == 1
@@ -126,31 +111,28 @@ def test_a_chain_reset_that_removes_the_registry_stops_anchoring_quietly_until_i
     reg = deployed_registry
     with serving(sqlite_url, reg, tmp_path) as (env, service):
         env.ingest(20)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
+        until(service, "batch 1", lambda: all_anchored(env))
         code = reg.w3.to_hex(reg.w3.eth.get_code(reg.address))
         env.rpc("anvil_setCode", reg.address, "0x")  # the registry is gone
         env.ingest(15)
-        wait_until(
+        until(
+            service,
+            "registry_code_missing after the reset",
             lambda: is_open(env, ALARM_REGISTRY_CODE),
-            timeout=DEADLINE,
-            what="registry_code_missing after the reset",
-            service=service,
         )
         count = rows(env, ALARM_REGISTRY_CODE)[0].count
-        wait_until(
+        until(
+            service,
+            "several ticks while the code is missing",
             lambda: rows(env, ALARM_REGISTRY_CODE)[0].count >= count + 3,
-            timeout=DEADLINE,
-            what="several ticks while the code is missing",
-            service=service,
         )
         assert env.batch(2).state == "sealed"
         assert tracebacks(service) <= 1
         env.rpc("anvil_setCode", reg.address, code)  # back (storage was never touched)
-        wait_until(
+        until(
+            service,
+            "resolved and batch 2 anchored",
             lambda: resolved(env, ALARM_REGISTRY_CODE) and all_anchored(env),
-            timeout=DEADLINE,
-            what="resolved and batch 2 anchored",
-            service=service,
         )
         env.check_anchored_once()
         assert tracebacks(service) <= 1
@@ -162,23 +144,17 @@ def test_transactions_not_mined_for_the_stall_time_is_an_alarm(
     reg = deployed_registry
     with serving(sqlite_url, reg, tmp_path, stall_alarm_seconds=3.0) as (env, service):
         env.ingest(20)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
+        until(service, "batch 1", lambda: all_anchored(env))
         env.rpc("evm_setAutomine", False)
         env.ingest(10)
-        wait_until(
-            lambda: is_open(env, ALARM_ANCHORING_STALLED),
-            timeout=DEADLINE,
-            what="anchoring_stalled",
-            service=service,
-        )
+        until(service, "anchoring_stalled", lambda: is_open(env, ALARM_ANCHORING_STALLED))
         assert env.batch(2).state == "submitted"
         env.rpc("evm_setAutomine", True)
         env.rpc("evm_mine")
-        wait_until(
+        until(
+            service,
+            "anchoring_stalled resolved",
             lambda: resolved(env, ALARM_ANCHORING_STALLED) and all_anchored(env),
-            timeout=DEADLINE,
-            what="anchoring_stalled resolved",
-            service=service,
         )
         env.check_anchored_once()
         assert service.output().count("ALARM anchoring_stalled") == 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,30 +51,38 @@ def all_anchored(env: Env) -> bool:
     return sum(b.leaf_count for b in env.batches()) == env.ingested and env.all_in("final")
 
 
-def lead_and_anchor(db: Database, env: Env, services: list[Service], records: int) -> Service:
-    """The leader among ``services``, once ``records`` more records are anchored and final."""
-    leader = wait_for_leader(db, services)
+def start_anchorers(env: Env, tmp_path: Path, services: list[Service], records: int) -> Service:
+    """Three anchorers on ``env``'s database and registry, added to ``services`` (the caller
+    stops them); once one leads, ``records`` records are ingested and anchored: the leader."""
+    reg = env.reg
+    config = write_config(
+        tmp_path / "anchor.toml", reg, env.db.url, leader_lease_seconds=LEASE_SECONDS
+    )
+    key = reg.devnet.accounts[1].private_key
+    services += [Service(config, key_hex=key, log=tmp_path / f"anchorer-{i}.log") for i in range(3)]
+    leader = wait_for_leader(env.db, services)
     env.ingest(records)
     wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1 final")
     return leader
 
 
-def start_anchorers(db: Database, reg: Any, tmp_path: Path, n: int) -> list[Service]:
-    config = write_config(tmp_path / "anchor.toml", reg, db.url, leader_lease_seconds=LEASE_SECONDS)
-    key = reg.devnet.accounts[1].private_key
-    return [Service(config, key_hex=key, log=tmp_path / f"anchorer-{i}.log") for i in range(n)]
+@pytest.fixture
+def pg_db(postgres_url: str) -> Iterator[Database]:
+    db = Database.open(postgres_url)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def test_a_standby_takes_over_when_the_leader_is_killed(
-    postgres_url: str, deployed_registry: Any, tmp_path: Path
+    pg_db: Database, deployed_registry: Any, tmp_path: Path
 ) -> None:
-    reg = deployed_registry
-    db = Database.open(postgres_url)
+    db, reg = pg_db, deployed_registry
+    env = make_env(db, reg, finality_depth=0)
     services: list[Service] = []
     try:
-        env = make_env(db, reg, finality_depth=0)
-        services = start_anchorers(db, reg, tmp_path, 3)
-        leader = lead_and_anchor(db, env, services, 100)
+        leader = start_anchorers(env, tmp_path, services, 100)
         assert lease_pid(db) == leader.pid  # still the same, single leader
         standbys = [s for s in services if s is not leader]
         assert all(s.process.poll() is None for s in standbys)
@@ -93,20 +102,17 @@ def test_a_standby_takes_over_when_the_leader_is_killed(
     finally:
         for service in services:
             service.stop()
-        db.close()
 
 
 def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
-    postgres_url: str, deployed_registry: Any, tmp_path: Path
+    pg_db: Database, deployed_registry: Any, tmp_path: Path
 ) -> None:
-    reg = deployed_registry
-    db = Database.open(postgres_url)
+    db, reg = pg_db, deployed_registry
+    env = make_env(db, reg, finality_depth=0)
     services: list[Service] = []
     stopped: Service | None = None
     try:
-        env = make_env(db, reg, finality_depth=0)
-        services = start_anchorers(db, reg, tmp_path, 3)
-        old = lead_and_anchor(db, env, services, 50)
+        old = start_anchorers(env, tmp_path, services, 50)
         first = read_lease(db)
         assert first is not None and first.pid == old.pid
 
@@ -153,4 +159,3 @@ def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
             assert service.stop() == 0, service.output()[-3000:]
         released = read_lease(db)
         assert released is None or released.pid is None  # clean shutdown releases the lease
-        db.close()

@@ -66,6 +66,19 @@ def send_round(client: LiabilitiesClient, key: SigningKey, row: Any, **override:
     return client.anchor_round(key, **{**{f: getattr(row, f) for f in ROUND_FIELDS}, **override})
 
 
+def deploy_liabilities_on(devnet: Any) -> tuple[Any, list[SigningKey], LiabilitiesClient]:
+    """The liabilities registry deployed on ``devnet``: a web3, the keys of accounts 0-2
+    (0 the owner, 1 the anchorer) and the registry's client."""
+    w3 = make_web3(devnet.rpc_url)
+    keys = [
+        SigningKey.from_hex(devnet.accounts[i].private_key, source=f"devnet {i}") for i in range(3)
+    ]
+    record = deploy_liabilities(
+        w3, keys[0], expected_chain_id=devnet.chain_id, anchorer=keys[1].address
+    )
+    return w3, keys, LiabilitiesClient(w3, record.address)
+
+
 def _deploy_token(w3: Any, key: SigningKey, holder: str, supply: int) -> str:
     """Compile tests/chain/TestToken.sol (OpenZeppelin ERC20, the pinned npm solc) and deploy."""
     import importlib.util
@@ -138,14 +151,7 @@ def world(anvil_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     ingest(db, [balance("bal-b-eth-2", BOB, "ETH", 1, 6)])  # after the cut-off: not counted
     seal(db)
 
-    w3 = make_web3(devnet.rpc_url)
-    owner, anchorer, funder = (
-        SigningKey.from_hex(devnet.accounts[i].private_key, source=f"devnet {i}") for i in range(3)
-    )
-    record = deploy_liabilities(
-        w3, owner, expected_chain_id=devnet.chain_id, anchorer=anchorer.address
-    )
-    client = LiabilitiesClient(w3, record.address)
+    w3, (_, anchorer, funder), client = deploy_liabilities_on(devnet)
     wallets = (devnet.accounts[5].address, devnet.accounts[6].address)
     token = _deploy_token(w3, funder, wallets[0], 3_000)
     try:

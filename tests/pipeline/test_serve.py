@@ -23,15 +23,20 @@ pytestmark = pytest.mark.chain
 API_KEY = "test-operator-key-0123456789"
 
 
+def api_config(reg: Any, db_url: str, tmp_path: Path) -> tuple[int, Path]:
+    """A free port for the API and a config with its key; records are sealed on demand only."""
+    config = write_config(
+        tmp_path / "anchor.toml", reg, db_url, seal_size_trigger=10**9, api_key=API_KEY
+    )
+    return free_port(), config
+
+
 def test_serve_all_ingests_seals_on_demand_and_anchors(
     backend: str, make_db_url: Any, deployed_registry: Any, tmp_path: Path
 ) -> None:
     reg = deployed_registry
     db_url = make_db_url(backend)
-    port = free_port()
-    config = write_config(
-        tmp_path / "anchor.toml", reg, db_url, seal_size_trigger=10**9, api_key=API_KEY
-    )
+    port, config = api_config(reg, db_url, tmp_path)
     service = Service(
         config, role="all", key_hex=reg.devnet.accounts[1].private_key,
         log=tmp_path / "serve.log", port=port,
@@ -143,10 +148,7 @@ def test_api_and_anchorer_in_separate_processes(
 ) -> None:
     reg = deployed_registry
     db_url = make_db_url(backend)
-    port = free_port()
-    config = write_config(
-        tmp_path / "anchor.toml", reg, db_url, seal_size_trigger=10**9, api_key=API_KEY
-    )
+    port, config = api_config(reg, db_url, tmp_path)
     key = reg.devnet.accounts[1].private_key
     api = Service(config, role="api", key_hex=key, log=tmp_path / "api.log", port=port)
     anchorer = Service(config, role="anchorer", key_hex=key, log=tmp_path / "anchorer.log")

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from anchor.chain.client import make_web3
 from anchor.chain.keys import SigningKey
-from anchor.chain.liabilities import LiabilitiesClient, deploy_liabilities
+from anchor.chain.liabilities import LiabilitiesClient
 from anchor.core.liability_proof import LiabilityBundle
 from anchor.service.ingest import ingest
 from anchor.service.liabilities import anchor_round, build_round, prove_liability
@@ -26,7 +25,7 @@ from anchor.store import liabilities as store
 from anchor.store.db import Database
 from tests.api.test_me import balance
 from tests.fixtures.paths import ROOT
-from tests.pipeline.test_liabilities import _finalize, send_round
+from tests.pipeline.test_liabilities import _finalize, deploy_liabilities_on, send_round
 from tests.verifier.liability_cases import attacks
 
 pytestmark = [pytest.mark.chain, pytest.mark.browser]
@@ -60,14 +59,8 @@ def world(anvil_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     batch = seal(db)
     assert batch is not None
     _finalize(db, batch.id)
-    w3 = make_web3(devnet.rpc_url)
-    owner, anchorer = (
-        SigningKey.from_hex(devnet.accounts[i].private_key, source=f"devnet {i}") for i in range(2)
-    )
-    record = deploy_liabilities(
-        w3, owner, expected_chain_id=devnet.chain_id, anchorer=anchorer.address
-    )
-    client = LiabilitiesClient(w3, record.address)
+    _, keys, client = deploy_liabilities_on(devnet)
+    anchorer = keys[1]
     try:
         yield World(db, devnet.rpc_url, client, anchorer, devnet.chain_id, batch.id)
     finally:
