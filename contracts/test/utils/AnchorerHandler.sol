@@ -56,3 +56,28 @@ abstract contract AnchorerHandler is TestBase {
         return true;
     }
 }
+
+/// @notice The invariant tests' cast, its first `n` accounts: the owner, the first anchorer,
+/// then strangers (who may become anchorers, or the owner, later).
+function cast(uint256 n) pure returns (address[] memory actors) {
+    address[5] memory all = [address(0x0A11CE), address(0xA0C4), address(0xB0B), address(0xCA7), address(0xD06)];
+    actors = new address[](n);
+    for (uint256 i = 0; i < n; i++) {
+        actors[i] = all[i];
+    }
+}
+
+/// @notice What both invariant tests share: the handler is their only target, called through
+/// its own functions (`own`) and its anchorer calls.
+abstract contract AnchorerInvariantTest is TestBase {
+    function _targetHandler(AnchorerHandler handler, bytes4[] memory own) internal {
+        _targetContract(address(handler));
+        bytes4[] memory selectors = new bytes4[](own.length + 2);
+        for (uint256 i = 0; i < own.length; i++) {
+            selectors[i] = own[i];
+        }
+        selectors[own.length] = AnchorerHandler.addAnchorer.selector;
+        selectors[own.length + 1] = AnchorerHandler.removeAnchorer.selector;
+        _targetSelectors(address(handler), selectors);
+    }
+}
