@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,19 +65,10 @@ def start_anchorers(env: Env, tmp_path: Path, services: list[Service], records: 
     return leader
 
 
-@pytest.fixture
-def pg_db(postgres_url: str) -> Iterator[Database]:
-    db = Database.open(postgres_url)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
 def test_a_standby_takes_over_when_the_leader_is_killed(
-    pg_db: Database, deployed_registry: Any, tmp_path: Path
+    postgres_db: Database, deployed_registry: Any, tmp_path: Path
 ) -> None:
-    db, reg = pg_db, deployed_registry
+    db, reg = postgres_db, deployed_registry
     env = make_env(db, reg, finality_depth=0)
     services: list[Service] = []
     try:
@@ -105,9 +95,9 @@ def test_a_standby_takes_over_when_the_leader_is_killed(
 
 
 def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
-    pg_db: Database, deployed_registry: Any, tmp_path: Path
+    postgres_db: Database, deployed_registry: Any, tmp_path: Path
 ) -> None:
-    db, reg = pg_db, deployed_registry
+    db, reg = postgres_db, deployed_registry
     env = make_env(db, reg, finality_depth=0)
     services: list[Service] = []
     stopped: Service | None = None
