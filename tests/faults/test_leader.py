@@ -50,6 +50,15 @@ def all_anchored(env: Env) -> bool:
     return sum(b.leaf_count for b in env.batches()) == env.ingested and env.all_in("final")
 
 
+def replaced(
+    db: Database, services: list[Service], leader: Service, *, since: float
+) -> tuple[Service, float]:
+    """The standby that takes the lease from ``leader``, and the seconds that took ``since``
+    (a ``time.monotonic()`` reading)."""
+    new = wait_for_leader(db, [s for s in services if s is not leader])
+    return new, time.monotonic() - since
+
+
 def start_anchorers(env: Env, tmp_path: Path, services: list[Service], records: int) -> Service:
     """Three anchorers on ``env``'s database and registry, added to ``services`` (the caller
     stops them); once one leads, ``records`` records are ingested and anchored: the leader."""
@@ -65,22 +74,22 @@ def start_anchorers(env: Env, tmp_path: Path, services: list[Service], records: 
     return leader
 
 
-def test_a_standby_takes_over_when_the_leader_is_killed(
-    postgres_db: Database, deployed_registry: Any, tmp_path: Path
-) -> None:
-    db, reg = postgres_db, deployed_registry
-    env = make_env(db, reg, finality_depth=0)
+@pytest.fixture
+def env(postgres_db: Database, deployed_registry: Any) -> Env:
+    """The anchorers' database (PostgreSQL) and registry, seen by the test."""
+    return make_env(postgres_db, deployed_registry, finality_depth=0)
+
+
+def test_a_standby_takes_over_when_the_leader_is_killed(env: Env, tmp_path: Path) -> None:
+    db, reg = env.db, env.reg
     services: list[Service] = []
     try:
         leader = start_anchorers(env, tmp_path, services, 100)
         assert lease_pid(db) == leader.pid  # still the same, single leader
-        standbys = [s for s in services if s is not leader]
-        assert all(s.process.poll() is None for s in standbys)
+        assert all(s.process.poll() is None for s in services)
 
         leader.kill()
-        killed_at = time.monotonic()
-        new = wait_for_leader(db, standbys)
-        takeover = time.monotonic() - killed_at
+        new, takeover = replaced(db, services, leader, since=time.monotonic())
         env.ingest(60)
         wait_until(
             lambda: all_anchored(env), timeout=DEADLINE, what="the backlog anchored by the new one"
@@ -95,10 +104,9 @@ def test_a_standby_takes_over_when_the_leader_is_killed(
 
 
 def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
-    postgres_db: Database, deployed_registry: Any, tmp_path: Path
+    env: Env, tmp_path: Path
 ) -> None:
-    db, reg = postgres_db, deployed_registry
-    env = make_env(db, reg, finality_depth=0)
+    db, reg = env.db, env.reg
     services: list[Service] = []
     stopped: Service | None = None
     try:
@@ -110,9 +118,7 @@ def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
         stopped = old
         stopped_at = time.monotonic()
         env.ingest(40)  # arrives while the leader is stalled
-        others = [s for s in services if s is not old]
-        new = wait_for_leader(db, others)
-        takeover = time.monotonic() - stopped_at
+        new, takeover = replaced(db, services, old, since=stopped_at)
         assert takeover < LEASE_SECONDS + 20  # the lease, plus generous slack for a busy box
         wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="the new leader anchoring")
         taken = read_lease(db)
