@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tests.fixtures.procs import child_pids, stop_process
+from tests.fixtures.procs import child_pids, stop_process, wait_http_ok
 
 WRK_MISSING = "wrk not found: install it (Debian: apt-get install -y wrk) for figures worth quoting"
 
@@ -58,15 +58,8 @@ def free_port() -> int:
 
 
 def wait_up(url: str, timeout: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not come up")
+    if not wait_http_ok(url + "/healthz", timeout=timeout):
+        raise RuntimeError(f"server at {url} did not come up")
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.api.server import free_port
-from tests.fixtures.procs import child_pids
+from tests.fixtures.procs import child_pids, wait_http_ok
 
 
 def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
@@ -31,15 +31,7 @@ def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
-            time.sleep(0.2)
+        assert wait_http_ok(f"http://127.0.0.1:{port}/readyz", timeout=60, proc=proc), proc.stderr
         workers = set(child_pids(proc.pid))
         assert len(workers) >= 2, workers
         r = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"X-API-Key": "k"}, timeout=5)
