@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_ingest import PG_ADMIN, make_lines  # noqa: E402
+from bench_ingest import make_lines, pg_database  # noqa: E402
 
 NATS_URL = os.environ.get("ANCHOR_BENCH_NATS_URL", "nats://127.0.0.1:4222")
 
@@ -79,16 +79,8 @@ def database(backend: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="bench-consume-") as tmp:
             yield f"sqlite:///{tmp}/bench.sqlite"
         return
-    import psycopg
-
-    name = f"anchor_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database() as url:
+        yield url
 
 
 def cpu(child: int | None = None) -> float:

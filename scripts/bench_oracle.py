@@ -56,6 +56,7 @@ def main() -> None:
     from anchor.service.ingest import ingest
     from anchor.service.seal import seal
     from anchor.store.db import Database
+    from tests.fixtures.procs import wait_http_ok
 
     work = Path(tempfile.mkdtemp(prefix="bench-oracle-"))
     url = args.database_url or f"sqlite:///{work / 'anchor.sqlite'}"
@@ -95,16 +96,8 @@ def main() -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the API did not start")
-            time.sleep(0.1)
+        if not wait_http_ok(f"{base}/healthz", timeout=60, every=0.1):
+            raise SystemExit("the API did not start")
         times: dict[str, list[float]] = {"private": [], "unknown": []}
         answers: set[tuple[int, bytes, str]] = set()
         with httpx.Client(base_url=base, timeout=30) as client:

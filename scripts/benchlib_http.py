@@ -9,7 +9,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from tests.fixtures.procs import child_pids, stop_process, wait_http_ok
+
 WRK_MISSING = "wrk not found: install it (Debian: apt-get install -y wrk) for figures worth quoting"
 
 Load = Callable[[str, int, int, int], dict[str, float]]
@@ -25,16 +26,7 @@ Load = Callable[[str, int, int, int], dict[str, float]]
 
 def worker_pids(pid: int) -> list[int]:
     """The processes a uvicorn supervisor started (its children)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
+    return child_pids(pid)
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -66,15 +58,8 @@ def free_port() -> int:
 
 
 def wait_up(url: str, timeout: float = 120) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not come up")
+    if not wait_http_ok(url + "/healthz", timeout=timeout):
+        raise RuntimeError(f"server at {url} did not come up")
 
 
 @contextlib.contextmanager
@@ -86,12 +71,7 @@ def server(argv: list[str], env: dict[str, str], url: str) -> Iterator[subproces
         wait_up(url)
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def clean_env(pythonpath: Path) -> dict[str, str]:

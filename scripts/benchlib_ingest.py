@@ -23,16 +23,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-COLUMNS = (
-    "seq",
-    "record_id",
-    "kind",
-    "version",
-    "canonical",
-    "content_hash",
-    "leaf",
-    "received_at",
-)
+from anchor.store.record_writer import RECORD_COLUMNS
+
+# the columns of a ``records`` row, in the order the store's writer copies them
+COLUMNS = RECORD_COLUMNS
 # the column types migration 0001 creates on PostgreSQL, in COLUMNS order
 PG_TYPES = ("int8", "varchar", "varchar", "int4", "text", "bytea", "bytea", "timestamptz")
 

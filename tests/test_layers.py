@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import anchor
@@ -297,21 +298,24 @@ def _outside_store() -> dict[str, Path]:
     return {m: p for m, p in all_modules().items() if STORE not in p.parents}
 
 
-def test_no_sql_outside_the_store() -> None:
-    bad = [
-        f"{module}:{line}: {text!r}"
+def _flagged_outside_store(
+    finder: Callable[[str], list[tuple[int, str]]], show: Callable[[str], str] = str
+) -> list[str]:
+    """``module:line: what`` for each place ``finder`` flags in a module outside anchor/store."""
+    return [
+        f"{module}:{line}: {show(text)}"
         for module, path in _outside_store().items()
-        for line, text in sql_strings(path.read_text(encoding="utf-8"))
+        for line, text in finder(path.read_text(encoding="utf-8"))
     ]
+
+
+def test_no_sql_outside_the_store() -> None:
+    bad = _flagged_outside_store(sql_strings, repr)
     assert not bad, "SQL outside anchor/store (move it into a store repository):\n" + "\n".join(bad)
 
 
 def test_no_row_read_by_position_outside_the_store() -> None:
-    bad = [
-        f"{module}:{line}: {expr}"
-        for module, path in _outside_store().items()
-        for line, expr in positional_row_reads(path.read_text(encoding="utf-8"))
-    ]
+    bad = _flagged_outside_store(positional_row_reads)
     assert not bad, "rows read by position (use the store's named rows):\n" + "\n".join(bad)
 
 

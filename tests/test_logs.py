@@ -9,11 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from tests.api.server import free_port
-from tests.faults.service import wait_until
 from tests.fixtures.paths import ROOT
+from tests.fixtures.procs import wait_http_ok
 
 
 def test_json_lines_carry_the_request_id(tmp_path: Path) -> None:
@@ -80,14 +78,8 @@ def test_serve_logs_json_when_asked(tmp_path: Path) -> None:
             stderr=subprocess.STDOUT,
         )
     try:
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(up, timeout=60, what="the API")
+        up = wait_http_ok(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
+        assert up, "timed out waiting for the API"
     finally:
         proc.terminate()
         proc.wait(30)

@@ -2,18 +2,16 @@
 pragma solidity 0.8.28;
 
 import {AnchorRegistry} from "../AnchorRegistry.sol";
-import {TestBase} from "./utils/TestBase.sol";
+import {AnchorerHandler, AnchorerInvariantTest, cast} from "./utils/AnchorerHandler.sol";
 
 /// @notice Drives the registry with random sequences of calls from a small cast of accounts
 /// (the owner, anchorers, strangers, the pending owner) and keeps a model of what may happen.
 /// Every call goes through here; the invariant test checks the registry against the model.
-contract RegistryHandler is TestBase {
+contract RegistryHandler is AnchorerHandler {
     AnchorRegistry public immutable registry;
-    address[] public actors;
 
-    // the model
+    // the model (with the anchorers, in AnchorerHandler)
     mapping(uint64 batchId => bytes32 root) public firstRoot;
-    mapping(address account => bool allowed) public modelAnchorer;
     uint64 public anchoredCount;
     bool public renounced;
 
@@ -27,14 +25,10 @@ contract RegistryHandler is TestBase {
     uint256 public successfulAnchors;
     uint256 public rejectedAnchors;
 
-    constructor(AnchorRegistry registry_, address[] memory actors_, address firstAnchorer) {
+    constructor(AnchorRegistry registry_, address[] memory actors_, address firstAnchorer)
+        AnchorerHandler(address(registry_), actors_, firstAnchorer)
+    {
         registry = registry_;
-        actors = actors_;
-        modelAnchorer[firstAnchorer] = true;
-    }
-
-    function _actor(uint256 seed) internal view returns (address) {
-        return actors[seed % actors.length];
     }
 
     /// @dev Mostly the next id, sometimes a repeat or a gap, sometimes anything.
@@ -69,21 +63,8 @@ contract RegistryHandler is TestBase {
         }
     }
 
-    function addAnchorer(uint256 callerSeed, uint256 accountSeed) external {
-        address account = _actor(accountSeed);
-        vm.prank(_actor(callerSeed));
-        try registry.addAnchorer(account) {
-            if (renounced) anchorerAddedAfterRenounce = true;
-            modelAnchorer[account] = true;
-        } catch {}
-    }
-
-    function removeAnchorer(uint256 callerSeed, uint256 accountSeed) external {
-        address account = _actor(accountSeed);
-        vm.prank(_actor(callerSeed));
-        try registry.removeAnchorer(account) {
-            modelAnchorer[account] = false;
-        } catch {}
+    function _anchorerAdded() internal override {
+        if (renounced) anchorerAddedAfterRenounce = true;
     }
 
     function transferOwnership(uint256 callerSeed, uint256 toSeed) external {
@@ -104,37 +85,25 @@ contract RegistryHandler is TestBase {
             renounced = true;
         } catch {}
     }
-
-    function actorCount() external view returns (uint256) {
-        return actors.length;
-    }
 }
 
 /// @notice The registry's rules, stated as invariants over every call sequence the handler
 /// makes: roots never change once set; the anchored ids are exactly 1..lastBatchId(); only
 /// anchorers ever add a root; after renouncing, no one can add an anchorer.
-contract AnchorRegistryInvariantTest is TestBase {
+contract AnchorRegistryInvariantTest is AnchorerInvariantTest {
     AnchorRegistry internal registry;
     RegistryHandler internal handler;
 
     function setUp() public {
-        address[] memory actors = new address[](5);
-        actors[0] = address(0x0A11CE); // owner
-        actors[1] = address(0xA0C4); // first anchorer
-        actors[2] = address(0xB0B); // a stranger, maybe anchorer or owner later
-        actors[3] = address(0xCA7); // a stranger
-        actors[4] = address(0xD06); // a stranger
+        address[] memory actors = cast(5); // the owner, the first anchorer, three strangers
         registry = new AnchorRegistry(actors[0], actors[1]);
         handler = new RegistryHandler(registry, actors, actors[1]);
-        _targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](6);
-        selectors[0] = RegistryHandler.anchor.selector;
-        selectors[1] = RegistryHandler.addAnchorer.selector;
-        selectors[2] = RegistryHandler.removeAnchorer.selector;
-        selectors[3] = RegistryHandler.transferOwnership.selector;
-        selectors[4] = RegistryHandler.acceptOwnership.selector;
-        selectors[5] = RegistryHandler.renounceOwnership.selector;
-        _targetSelectors(address(handler), selectors);
+        bytes4[] memory own = new bytes4[](4);
+        own[0] = RegistryHandler.anchor.selector;
+        own[1] = RegistryHandler.transferOwnership.selector;
+        own[2] = RegistryHandler.acceptOwnership.selector;
+        own[3] = RegistryHandler.renounceOwnership.selector;
+        _targetHandler(handler, own);
     }
 
     function invariant_rootsNeverChange() public view {
@@ -160,10 +129,7 @@ contract AnchorRegistryInvariantTest is TestBase {
 
     function invariant_onlyAnchorersAddRoots() public view {
         assertTrue(!handler.rootByNonAnchorer(), "a root came from an account that is no anchorer");
-        for (uint256 i = 0; i < handler.actorCount(); i++) {
-            address actor = handler.actors(i);
-            assertTrue(registry.isAnchorer(actor) == handler.modelAnchorer(actor), "anchorer set");
-        }
+        assertTrue(handler.anchorersAsModelled(), "anchorer set");
     }
 
     function invariant_afterRenouncingNoOneAddsAnAnchorer() public view {

@@ -3,19 +3,11 @@ pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {AnchorRegistry} from "../AnchorRegistry.sol";
-import {TestBase} from "./utils/TestBase.sol";
+import {Roles} from "./utils/Roles.sol";
 
 /// @notice One unit test per rule and per custom error, then fuzz tests over ids, roots and
 /// callers. Invariants (with a handler) are in AnchorRegistry.invariants.t.sol.
-contract AnchorRegistryTest is TestBase {
-    event Anchored(uint64 indexed batchId, bytes32 indexed root, uint64 leafCount);
-    event AnchorerAdded(address indexed account);
-    event AnchorerRemoved(address indexed account);
-
-    address internal constant OWNER = address(0x0A11CE);
-    address internal constant ANCHORER = address(0xA0C4);
-    address internal constant STRANGER = address(0xBAD);
-
+contract AnchorRegistryTest is Roles {
     AnchorRegistry internal registry;
 
     function setUp() public {
@@ -48,7 +40,7 @@ contract AnchorRegistryTest is TestBase {
 
     function test_constructorEmitsAnchorerAdded() public {
         vm.expectEmit(true, false, false, true);
-        emit AnchorerAdded(ANCHORER);
+        emit AnchorRegistry.AnchorerAdded(ANCHORER);
         new AnchorRegistry(OWNER, ANCHORER);
     }
 
@@ -66,7 +58,7 @@ contract AnchorRegistryTest is TestBase {
 
     function test_anchorStoresTheRootAndEmits() public {
         vm.expectEmit(true, true, false, true, address(registry));
-        emit Anchored(1, _root(1), 42);
+        emit AnchorRegistry.Anchored(1, _root(1), 42);
         _anchor(1, _root(1), 42);
         assertEq(registry.rootOf(1), _root(1), "root stored");
         assertEq(registry.lastBatchId(), 1, "last id");
@@ -159,7 +151,7 @@ contract AnchorRegistryTest is TestBase {
 
     function test_ownerAddsAndRemovesAnchorers() public {
         vm.expectEmit(true, false, false, true, address(registry));
-        emit AnchorerAdded(STRANGER);
+        emit AnchorRegistry.AnchorerAdded(STRANGER);
         vm.prank(OWNER);
         registry.addAnchorer(STRANGER);
         assertTrue(registry.isAnchorer(STRANGER), "added");
@@ -167,7 +159,7 @@ contract AnchorRegistryTest is TestBase {
         registry.anchor(1, _root(1), 1);
 
         vm.expectEmit(true, false, false, true, address(registry));
-        emit AnchorerRemoved(STRANGER);
+        emit AnchorRegistry.AnchorerRemoved(STRANGER);
         vm.prank(OWNER);
         registry.removeAnchorer(STRANGER);
         assertTrue(!registry.isAnchorer(STRANGER), "removed");
@@ -299,7 +291,7 @@ contract AnchorRegistryTest is TestBase {
             vm.expectRevert(AnchorRegistry.ZeroLeafCount.selector);
         } else {
             vm.expectEmit(true, true, false, true, address(registry));
-            emit Anchored(1, root, leafCount);
+            emit AnchorRegistry.Anchored(1, root, leafCount);
         }
         _anchor(1, root, leafCount);
         assertEq(registry.rootOf(1), root == bytes32(0) || leafCount == 0 ? bytes32(0) : root, "root");

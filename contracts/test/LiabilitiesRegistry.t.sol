@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {LiabilitiesRegistry} from "../LiabilitiesRegistry.sol";
+import {Roles} from "./utils/Roles.sol";
 import {TestBase} from "./utils/TestBase.sol";
 
 /// @notice Builds small sum trees the way anchor/core/sumtree.py does, in Solidity, so the
@@ -88,20 +89,7 @@ abstract contract SumTreeBuilder is TestBase {
 
 /// @notice One unit test per rule and per custom error, paths that must verify and forged ones
 /// that must not, then fuzz tests. Invariants are in LiabilitiesRegistry.invariants.t.sol.
-contract LiabilitiesRegistryTest is SumTreeBuilder {
-    event RoundAnchored(
-        uint64 indexed roundId,
-        bytes32 indexed root,
-        uint64 indexed cutoffBatchId,
-        uint64 leafCount,
-        bytes32[] assets,
-        uint256[] totals
-    );
-
-    address internal constant OWNER = address(0x0A11CE);
-    address internal constant ANCHORER = address(0xA0C4);
-    address internal constant STRANGER = address(0xBAD);
-
+contract LiabilitiesRegistryTest is SumTreeBuilder, Roles {
     LiabilitiesRegistry internal registry;
 
     function setUp() public {
@@ -166,7 +154,7 @@ contract LiabilitiesRegistryTest is SumTreeBuilder {
     function test_anchorStoresTheRoundAndEmits() public {
         Tree memory t = _tree(1, _amounts());
         vm.expectEmit(true, true, true, true, address(registry));
-        emit RoundAnchored(1, t.root, 9, 4, _assets(), t.totals);
+        emit LiabilitiesRegistry.RoundAnchored(1, t.root, 9, 4, _assets(), t.totals);
         _anchorTree(1, 9, t);
         (bytes32 root, uint64 cutoff, uint64 count, bytes32[] memory assets, uint256[] memory totals) =
             registry.roundOf(1);
@@ -215,26 +203,27 @@ contract LiabilitiesRegistryTest is SumTreeBuilder {
         registry.anchorRound(1, 1, bytes32(uint256(1)), 4, _assets(), _totals(1, big));
     }
 
+    /// @dev The anchorer sends tree `t` as round `roundId` with `cutoff`: rejected with `err`.
+    function _anchorTreeRejected(bytes memory err, uint64 roundId, uint64 cutoff, Tree memory t) internal {
+        vm.prank(ANCHORER);
+        vm.expectRevert(err);
+        registry.anchorRound(roundId, cutoff, t.root, 4, _assets(), t.totals);
+    }
+
     function test_roundIdOutOfOrder() public {
         Tree memory t = _tree(1, _amounts());
-        vm.prank(ANCHORER);
-        vm.expectRevert(abi.encodeWithSelector(LiabilitiesRegistry.RoundIdOutOfOrder.selector, 1, 2));
-        registry.anchorRound(2, 1, t.root, 4, _assets(), t.totals);
+        bytes4 outOfOrder = LiabilitiesRegistry.RoundIdOutOfOrder.selector;
+        _anchorTreeRejected(abi.encodeWithSelector(outOfOrder, 1, 2), 2, 1, t);
         _anchorTree(1, 5, t);
-        vm.prank(ANCHORER);
-        vm.expectRevert(abi.encodeWithSelector(LiabilitiesRegistry.RoundIdOutOfOrder.selector, 2, 1));
-        registry.anchorRound(1, 5, t.root, 4, _assets(), t.totals); // never overwritten
+        _anchorTreeRejected(abi.encodeWithSelector(outOfOrder, 2, 1), 1, 5, t); // never overwritten
     }
 
     function test_cutoffOutOfOrder() public {
         Tree memory t = _tree(1, _amounts());
-        vm.prank(ANCHORER);
-        vm.expectRevert(abi.encodeWithSelector(LiabilitiesRegistry.CutoffOutOfOrder.selector, 0, 0));
-        registry.anchorRound(1, 0, t.root, 4, _assets(), t.totals);
+        bytes4 outOfOrder = LiabilitiesRegistry.CutoffOutOfOrder.selector;
+        _anchorTreeRejected(abi.encodeWithSelector(outOfOrder, 0, 0), 1, 0, t);
         _anchorTree(1, 5, t);
-        vm.prank(ANCHORER);
-        vm.expectRevert(abi.encodeWithSelector(LiabilitiesRegistry.CutoffOutOfOrder.selector, 5, 4));
-        registry.anchorRound(2, 4, t.root, 4, _assets(), t.totals);
+        _anchorTreeRejected(abi.encodeWithSelector(outOfOrder, 5, 4), 2, 4, t);
     }
 
     // --- verifyLiability -------------------------------------------------------------------

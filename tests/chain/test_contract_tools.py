@@ -46,9 +46,10 @@ def _tool(name: str) -> Path:
     return path
 
 
-def test_forge_unit_fuzz_and_invariant_tests_pass(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [str(node_tool("forge")), "test", "--root", str(ROOT), "--json"],
+def _run(tmp_path: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run a tool from the repository root with :func:`_env` (its output captured, no check)."""
+    return subprocess.run(
+        [str(a) for a in args],
         cwd=ROOT,
         env=_env(tmp_path),
         capture_output=True,
@@ -56,6 +57,10 @@ def test_forge_unit_fuzz_and_invariant_tests_pass(tmp_path: Path) -> None:
         timeout=600,
         check=False,
     )
+
+
+def test_forge_unit_fuzz_and_invariant_tests_pass(tmp_path: Path) -> None:
+    done = _run(tmp_path, node_tool("forge"), "test", "--root", ROOT, "--json")
     json_line = next((ln for ln in done.stdout.splitlines() if ln.startswith("{")), None)
     assert json_line is not None, done.stdout[-3000:] + done.stderr[-3000:]
     suites = json.loads(json_line)
@@ -112,15 +117,7 @@ def _documented_findings() -> set[tuple[str, str]]:
 
 def test_slither_finds_no_high_or_medium_and_the_rest_is_documented(tmp_path: Path) -> None:
     report = tmp_path / "slither.json"
-    done = subprocess.run(
-        [str(_tool("slither")), ".", "--json", str(report)],
-        cwd=ROOT,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = _run(tmp_path, _tool("slither"), ".", "--json", report)
     assert report.exists(), done.stderr[-3000:]
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["success"], data.get("error")
@@ -149,24 +146,17 @@ def test_slither_finds_no_high_or_medium_and_the_rest_is_documented(tmp_path: Pa
 
 
 def test_halmos_symbolic_checks_hold(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            str(_tool("halmos")),
-            "--root",
-            str(ROOT),
-            "--contract",
-            "AnchorRegistrySymbolicTest",
-            "--forge-build-out",
-            str(tmp_path / "out"),
-            "--loop",
-            "4",
-        ],
-        cwd=ROOT,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    done = _run(
+        tmp_path,
+        _tool("halmos"),
+        "--root",
+        ROOT,
+        "--contract",
+        "AnchorRegistrySymbolicTest",
+        "--forge-build-out",
+        tmp_path / "out",
+        "--loop",
+        "4",
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]

@@ -6,11 +6,17 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from anchor.store import lease
+from anchor.store.db import Database
 from tests.fixtures.cli import start_anchor
+from tests.pipeline.helpers import Env, make_env
 
 
 def write_config(path: Path, reg: Any, db_url: str, **extra: Any) -> Path:
@@ -112,3 +118,43 @@ def wait_until(
             tail = service.output()[-4000:] if service is not None else ""
             raise AssertionError(f"timed out waiting for {what}\n{tail}")
         time.sleep(0.1)
+
+
+def wait_api(client: httpx.Client, service: Service) -> None:
+    """Wait until the service's API answers ``GET /healthz`` (``client`` has its base URL)."""
+
+    def up() -> bool:
+        try:
+            return client.get("/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(up, timeout=30, what="the API", service=service)
+
+
+@contextmanager
+def serving(
+    db_url: str, reg: Any, tmp_path: Path, *, leading: bool = True, **config: Any
+) -> Iterator[tuple[Env, Service]]:
+    """An :class:`Env` (``finality_depth=0``) on a fresh database connection and an ``anchor
+    serve`` child on the same database and registry (``config`` overrides :func:`write_config`),
+    waited for until it holds the lease when ``leading``. On the way out the service must stop
+    cleanly (exit 0) and the connection is closed."""
+    db = Database.open(db_url)
+    service = None
+    try:
+        env = make_env(db, reg, finality_depth=0)
+        path = write_config(tmp_path / "anchor.toml", reg, db.url, **config)
+        service = Service(path, key_hex=reg.devnet.accounts[1].private_key, log=tmp_path / "s.log")
+        if leading:
+            wait_until(
+                lambda: (found := lease.read_lease(db)) is not None and found.pid == service.pid,
+                timeout=60.0,
+                what="the service leading",
+                service=service,
+            )
+        yield env, service
+    finally:
+        if service is not None:
+            assert service.stop() == 0, service.output()[-3000:]
+        db.close()

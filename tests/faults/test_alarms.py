@@ -11,6 +11,7 @@ cleared when the condition goes away. The tests poll the alarm table (state), ne
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from anchor.store.tx_models import (
     ALARM_RPC_UNREACHABLE,
     Alarm,
 )
-from tests.faults.service import Service, wait_until, write_config
+from tests.faults.service import Service, serving, wait_until
 from tests.pipeline.helpers import Env, make_env
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
@@ -50,185 +51,113 @@ def all_anchored(env: Env) -> bool:
     return sum(b.leaf_count for b in env.batches()) == env.ingested and env.all_in("final")
 
 
+def until(service: Service, what: str, condition: Callable[[], bool]) -> None:
+    """Wait up to DEADLINE for ``condition`` (state), failing at once if the service exits."""
+    wait_until(condition, timeout=DEADLINE, what=what, service=service)
+
+
 def tracebacks(service: Service) -> int:
     return service.output().count("Traceback (most recent call last)")
 
 
-def start(env: Env, tmp_path: Path, **config: Any) -> Service:
-    path = write_config(tmp_path / "anchor.toml", env.reg, env.db.url, **config)
-    service = Service(path, key_hex=env.reg.devnet.accounts[1].private_key, log=tmp_path / "s.log")
-    wait_until(
-        lambda: (found := lease.read_lease(env.db)) is not None and found.pid == service.pid,
-        timeout=DEADLINE,
-        what="the service leading",
-        service=service,
-    )
-    return service
-
-
 def test_an_rpc_outage_longer_than_configured_is_an_alarm_until_the_node_is_back(
-    sqlite_url: str, anvil_factory: Any, deploy_registry_on: Any, tmp_path: Path
+    sqlite_url: str, anvil_factory: Any, restartable_registry: Any, tmp_path: Path
 ) -> None:
-    devnet = anvil_factory.start(state_file=str(tmp_path / "state.json"))
-    reg = deploy_registry_on(devnet)
-    db = Database.open(sqlite_url)
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        service = start(env, tmp_path, rpc_outage_alarm_seconds=2.0)
+    reg = restartable_registry
+    with serving(sqlite_url, reg, tmp_path, rpc_outage_alarm_seconds=2.0) as (env, service):
         env.ingest(20)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
-        anvil_factory.stop(devnet)
-        wait_until(
-            lambda: is_open(env, ALARM_RPC_UNREACHABLE),
-            timeout=DEADLINE,
-            what="rpc_unreachable",
-            service=service,
+        until(service, "batch 1", lambda: all_anchored(env))
+        anvil_factory.stop(reg.devnet)
+        until(service, "rpc_unreachable", lambda: is_open(env, ALARM_RPC_UNREACHABLE))
+        until(
+            service, "the alarm counting up", lambda: rows(env, ALARM_RPC_UNREACHABLE)[0].count >= 2
         )
-        wait_until(
-            lambda: rows(env, ALARM_RPC_UNREACHABLE)[0].count >= 2,
-            timeout=DEADLINE,
-            what="the alarm counting up",
-            service=service,
-        )
-        anvil_factory.restart(devnet)
-        wait_until(
-            lambda: resolved(env, ALARM_RPC_UNREACHABLE),
-            timeout=DEADLINE,
-            what="rpc_unreachable resolved",
-            service=service,
-        )
+        anvil_factory.restart(reg.devnet)
+        until(service, "rpc_unreachable resolved", lambda: resolved(env, ALARM_RPC_UNREACHABLE))
         [alarm] = rows(env, ALARM_RPC_UNREACHABLE)  # raised once, counted up, resolved
         assert alarm.count >= 2 and "the RPC has failed for" in alarm.message
         env.ingest(10)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 2", service=service)
+        until(service, "batch 2", lambda: all_anchored(env))
         env.check_anchored_once()
         assert service.output().count("ALARM rpc_unreachable") == 1
         assert tracebacks(service) == 0
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()
 
 
 def test_a_registry_address_without_code_is_one_alarm_and_no_traceback_storm(
     sqlite_url: str, deployed_registry: Any, tmp_path: Path
 ) -> None:
     reg = deployed_registry
-    db = Database.open(sqlite_url)
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        path = write_config(
-            tmp_path / "anchor.toml", reg, db.url, contract_address=reg.stranger.address
-        )
-        service = Service(path, key_hex=reg.devnet.accounts[1].private_key, log=tmp_path / "s.log")
-        wait_until(
-            lambda: is_open(env, ALARM_REGISTRY_CODE),
-            timeout=DEADLINE,
-            what="registry_code_missing at start",
-            service=service,
-        )
+    no_code = {"contract_address": reg.stranger.address}
+    with serving(sqlite_url, reg, tmp_path, leading=False, **no_code) as (env, service):
+        until(service, "registry_code_missing at start", lambda: is_open(env, ALARM_REGISTRY_CODE))
         env.ingest(20)
-        wait_until(
-            lambda: len(env.batches()) == 1, timeout=DEADLINE, what="sealed", service=service
-        )
+        until(service, "sealed", lambda: len(env.batches()) == 1)
         count = rows(env, ALARM_REGISTRY_CODE)[0].count
-        wait_until(
+        until(
+            service,
+            "several checks while the code is missing",
             lambda: rows(env, ALARM_REGISTRY_CODE)[0].count >= count + 3,
-            timeout=DEADLINE,
-            what="several checks while the code is missing",
-            service=service,
         )
         assert env.batch(1).state == "sealed" and env.attempts(1) == []
         assert len(rows(env, ALARM_REGISTRY_CODE)) == 1
         assert "0 bytes on chain" in rows(env, ALARM_REGISTRY_CODE)[0].message
         assert tracebacks(service) <= 1
         assert service.output().count("ALARM registry_code_missing") == 1
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()
 
 
 def test_a_chain_reset_that_removes_the_registry_stops_anchoring_quietly_until_it_is_back(
     sqlite_url: str, deployed_registry: Any, tmp_path: Path
 ) -> None:
     reg = deployed_registry
-    db = Database.open(sqlite_url)
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        service = start(env, tmp_path)
+    with serving(sqlite_url, reg, tmp_path) as (env, service):
         env.ingest(20)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
+        until(service, "batch 1", lambda: all_anchored(env))
         code = reg.w3.to_hex(reg.w3.eth.get_code(reg.address))
         env.rpc("anvil_setCode", reg.address, "0x")  # the registry is gone
         env.ingest(15)
-        wait_until(
+        until(
+            service,
+            "registry_code_missing after the reset",
             lambda: is_open(env, ALARM_REGISTRY_CODE),
-            timeout=DEADLINE,
-            what="registry_code_missing after the reset",
-            service=service,
         )
         count = rows(env, ALARM_REGISTRY_CODE)[0].count
-        wait_until(
+        until(
+            service,
+            "several ticks while the code is missing",
             lambda: rows(env, ALARM_REGISTRY_CODE)[0].count >= count + 3,
-            timeout=DEADLINE,
-            what="several ticks while the code is missing",
-            service=service,
         )
         assert env.batch(2).state == "sealed"
         assert tracebacks(service) <= 1
         env.rpc("anvil_setCode", reg.address, code)  # back (storage was never touched)
-        wait_until(
+        until(
+            service,
+            "resolved and batch 2 anchored",
             lambda: resolved(env, ALARM_REGISTRY_CODE) and all_anchored(env),
-            timeout=DEADLINE,
-            what="resolved and batch 2 anchored",
-            service=service,
         )
         env.check_anchored_once()
         assert tracebacks(service) <= 1
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()
 
 
 def test_transactions_not_mined_for_the_stall_time_is_an_alarm(
     sqlite_url: str, deployed_registry: Any, tmp_path: Path
 ) -> None:
     reg = deployed_registry
-    db = Database.open(sqlite_url)
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        service = start(env, tmp_path, stall_alarm_seconds=3.0)
+    with serving(sqlite_url, reg, tmp_path, stall_alarm_seconds=3.0) as (env, service):
         env.ingest(20)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1", service=service)
+        until(service, "batch 1", lambda: all_anchored(env))
         env.rpc("evm_setAutomine", False)
         env.ingest(10)
-        wait_until(
-            lambda: is_open(env, ALARM_ANCHORING_STALLED),
-            timeout=DEADLINE,
-            what="anchoring_stalled",
-            service=service,
-        )
+        until(service, "anchoring_stalled", lambda: is_open(env, ALARM_ANCHORING_STALLED))
         assert env.batch(2).state == "submitted"
         env.rpc("evm_setAutomine", True)
         env.rpc("evm_mine")
-        wait_until(
+        until(
+            service,
+            "anchoring_stalled resolved",
             lambda: resolved(env, ALARM_ANCHORING_STALLED) and all_anchored(env),
-            timeout=DEADLINE,
-            what="anchoring_stalled resolved",
-            service=service,
         )
         env.check_anchored_once()
         assert service.output().count("ALARM anchoring_stalled") == 1
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()
 
 
 def test_a_standby_reports_a_stall_and_a_flapping_lease(

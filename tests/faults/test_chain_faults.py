@@ -15,7 +15,7 @@ from anchor.store.tx_models import (
     ATTEMPT_MINED,
     ATTEMPT_REPLACED,
 )
-from tests.pipeline.helpers import make_env
+from tests.pipeline.helpers import Env, make_env
 
 pytestmark = pytest.mark.chain
 
@@ -23,6 +23,24 @@ pytestmark = pytest.mark.chain
 # behaviour does not depend on the duration: every tick during the outage fails the same way).
 # Set ANCHOR_FAULT_OUTAGE_SECONDS=60 to run the full-length version.
 OUTAGE_SECONDS = float(os.environ.get("ANCHOR_FAULT_OUTAGE_SECONDS", "3"))
+
+
+def sent_unmined(db: Any, reg: Any, **config: Any) -> Env:
+    """Batch 1 (30 records) sealed and sent once with mining switched off: its transaction
+    waits in the pool (``config`` overrides the env's, ``finality_depth=0``)."""
+    env = make_env(db, reg, finality_depth=0, **config)
+    env.ingest(30)
+    env.seal()
+    env.rpc("evm_setAutomine", False)
+    env.tick()
+    return env
+
+
+def mine_until_final(env: Env) -> None:
+    """Mine what is in the pool, switch mining back on and tick until batch 1 is final."""
+    env.rpc("evm_mine")
+    env.rpc("evm_setAutomine", True)
+    env.tick_until(lambda: env.batch(1).state == "final")
 
 
 def test_reorg_dropping_the_anchor_tx_re_anchors_in_a_new_block(
@@ -55,11 +73,7 @@ def test_reorg_dropping_the_anchor_tx_re_anchors_in_a_new_block(
 
 
 def test_dropped_transaction_is_rebroadcast(db: Any, deployed_registry: Any) -> None:
-    env = make_env(db, deployed_registry, finality_depth=0, rebroadcast_seconds=0.2)
-    env.ingest(30)
-    env.seal()
-    env.rpc("evm_setAutomine", False)
-    env.tick()
+    env = sent_unmined(db, deployed_registry, rebroadcast_seconds=0.2)
     [attempt] = env.attempts(1)
     assert attempt.broadcast_count == 1
     env.rpc("anvil_dropTransaction", attempt.tx_hash)
@@ -67,22 +81,14 @@ def test_dropped_transaction_is_rebroadcast(db: Any, deployed_registry: Any) -> 
     time.sleep(0.3)
     env.tick()
     assert env.rpc("txpool_content")["pending"] != {}  # back in the pool: same bytes
-    env.rpc("evm_mine")
-    env.rpc("evm_setAutomine", True)
-    env.tick_until(lambda: env.batch(1).state == "final")
+    mine_until_final(env)
     [attempt] = env.attempts(1)
     assert attempt.broadcast_count >= 2 and attempt.status == ATTEMPT_MINED
     env.check_anchored_once()
 
 
 def test_unmined_transaction_is_replaced_at_the_same_nonce(db: Any, deployed_registry: Any) -> None:
-    env = make_env(
-        db, deployed_registry, finality_depth=0, stuck_after_seconds=0.3, rebroadcast_seconds=60
-    )
-    env.ingest(30)
-    env.seal()
-    env.rpc("evm_setAutomine", False)
-    env.tick()
+    env = sent_unmined(db, deployed_registry, stuck_after_seconds=0.3, rebroadcast_seconds=60)
     time.sleep(0.4)
     report = env.tick()
     assert report.bumped == 1
@@ -90,9 +96,7 @@ def test_unmined_transaction_is_replaced_at_the_same_nonce(db: Any, deployed_reg
     assert first.nonce == second.nonce
     assert second.max_priority_fee_per_gas * 100 >= first.max_priority_fee_per_gas * 125
     assert second.max_fee_per_gas * 100 >= first.max_fee_per_gas * 125
-    env.rpc("evm_mine")
-    env.rpc("evm_setAutomine", True)
-    env.tick_until(lambda: env.batch(1).state == "final")
+    mine_until_final(env)
     first, second = env.attempts(1)
     assert (first.status, second.status) == (ATTEMPT_REPLACED, ATTEMPT_MINED)
     assert env.batch(1).tx_hash == bytes.fromhex(second.tx_hash[2:])
@@ -100,13 +104,7 @@ def test_unmined_transaction_is_replaced_at_the_same_nonce(db: Any, deployed_reg
 
 
 def test_base_fee_spike_gets_the_transaction_replaced(db: Any, deployed_registry: Any) -> None:
-    env = make_env(
-        db, deployed_registry, finality_depth=0, stuck_after_seconds=60, rebroadcast_seconds=0.2
-    )
-    env.ingest(30)
-    env.seal()
-    env.rpc("evm_setAutomine", False)
-    env.tick()
+    env = sent_unmined(db, deployed_registry, stuck_after_seconds=60, rebroadcast_seconds=0.2)
     [first] = env.attempts(1)
     env.rpc("anvil_setNextBlockBaseFeePerGas", hex(50 * 10**9))
     env.rpc("evm_mine")  # anvil drops our tx: its fee cap is under the new base fee
@@ -116,9 +114,7 @@ def test_base_fee_spike_gets_the_transaction_replaced(db: Any, deployed_registry
     assert report.bumped == 1
     second = env.attempts(1)[-1]
     assert second.nonce == first.nonce and second.max_fee_per_gas > 50 * 10**9
-    env.rpc("evm_mine")
-    env.rpc("evm_setAutomine", True)
-    env.tick_until(lambda: env.batch(1).state == "final")
+    mine_until_final(env)
     assert env.batch(1).tx_hash == bytes.fromhex(second.tx_hash[2:])
     env.check_anchored_once()
 
@@ -144,12 +140,12 @@ def test_out_of_funds_is_an_alarm_and_resumes_when_funded(db: Any, deployed_regi
 
 
 def test_rpc_down_ingest_keeps_working_and_the_backlog_is_anchored_after(
-    backend: str, make_db_url: Any, anvil_factory: Any, deploy_registry_on: Any, tmp_path: Any
+    backend: str, make_db_url: Any, anvil_factory: Any, restartable_registry: Any
 ) -> None:
     from anchor.store.db import Database
 
-    devnet = anvil_factory.start(state_file=str(tmp_path / "state.json"))
-    reg = deploy_registry_on(devnet)
+    reg = restartable_registry
+    devnet = reg.devnet
     db = Database.open(make_db_url(backend))
     try:
         env = make_env(db, reg, finality_depth=0)
@@ -208,11 +204,7 @@ def test_reorg_below_finalized_is_an_alarm(
 def test_nonce_used_by_another_transaction_is_signed_again(db: Any, deployed_registry: Any) -> None:
     from anchor.store.tx_models import ALARM_NONCE_CONSUMED, ATTEMPT_ABANDONED
 
-    env = make_env(db, deployed_registry, finality_depth=0, rebroadcast_seconds=0.1)
-    env.ingest(30)
-    env.seal()
-    env.rpc("evm_setAutomine", False)
-    env.tick()
+    env = sent_unmined(db, deployed_registry, rebroadcast_seconds=0.1)
     [first] = env.attempts(1)
     env.rpc("anvil_dropTransaction", first.tx_hash)
     key = env.reg.anchorer  # the same key used elsewhere, at the same nonce
@@ -223,10 +215,8 @@ def test_nonce_used_by_another_transaction_is_signed_again(db: Any, deployed_reg
         }
     )  # fmt: skip
     env.w3.eth.send_raw_transaction(other.raw_transaction)
-    env.rpc("evm_mine")
-    env.rpc("evm_setAutomine", True)
-    time.sleep(0.15)
-    env.tick_until(lambda: env.batch(1).state == "final")
+    time.sleep(0.15)  # the batch's rebroadcast is due when the ticks resume
+    mine_until_final(env)
     assert [a.kind for a in env.alarms()] == [ALARM_NONCE_CONSUMED]
     attempts = env.attempts(1)
     assert attempts[0].status == ATTEMPT_ABANDONED and attempts[-1].nonce == first.nonce + 1
@@ -234,23 +224,17 @@ def test_nonce_used_by_another_transaction_is_signed_again(db: Any, deployed_reg
 
 
 def test_not_mined_after_n_blocks_is_replaced(db: Any, deployed_registry: Any) -> None:
-    env = make_env(
-        db, deployed_registry, finality_depth=0, stuck_after_seconds=3600, stuck_after_blocks=3,
+    env = sent_unmined(
+        db, deployed_registry, stuck_after_seconds=3600, stuck_after_blocks=3,
         rebroadcast_seconds=3600,
     )  # fmt: skip
-    env.ingest(30)
-    env.seal()
-    env.rpc("evm_setAutomine", False)
-    env.tick()
     [first] = env.attempts(1)
     env.rpc("anvil_dropTransaction", first.tx_hash)  # lost by the node, never re-sent by time
     env.rpc("anvil_mine", "0x2")
     assert env.tick().bumped == 0  # 2 blocks: not yet
     env.rpc("anvil_mine", "0x1")
     assert env.tick().bumped == 1  # 3 blocks without it: replaced at the same nonce
-    env.rpc("evm_mine")
-    env.rpc("evm_setAutomine", True)
-    env.tick_until(lambda: env.batch(1).state == "final")
+    mine_until_final(env)
     first, second = env.attempts(1)
     assert (first.status, second.status) == (ATTEMPT_REPLACED, ATTEMPT_MINED)
     assert second.nonce == first.nonce

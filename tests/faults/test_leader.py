@@ -50,32 +50,46 @@ def all_anchored(env: Env) -> bool:
     return sum(b.leaf_count for b in env.batches()) == env.ingested and env.all_in("final")
 
 
-def start_anchorers(db: Database, reg: Any, tmp_path: Path, n: int) -> list[Service]:
-    config = write_config(tmp_path / "anchor.toml", reg, db.url, leader_lease_seconds=LEASE_SECONDS)
+def replaced(
+    db: Database, services: list[Service], leader: Service, *, since: float
+) -> tuple[Service, float]:
+    """The standby that takes the lease from ``leader``, and the seconds that took ``since``
+    (a ``time.monotonic()`` reading)."""
+    new = wait_for_leader(db, [s for s in services if s is not leader])
+    return new, time.monotonic() - since
+
+
+def start_anchorers(env: Env, tmp_path: Path, services: list[Service], records: int) -> Service:
+    """Three anchorers on ``env``'s database and registry, added to ``services`` (the caller
+    stops them); once one leads, ``records`` records are ingested and anchored: the leader."""
+    reg = env.reg
+    config = write_config(
+        tmp_path / "anchor.toml", reg, env.db.url, leader_lease_seconds=LEASE_SECONDS
+    )
     key = reg.devnet.accounts[1].private_key
-    return [Service(config, key_hex=key, log=tmp_path / f"anchorer-{i}.log") for i in range(n)]
+    services += [Service(config, key_hex=key, log=tmp_path / f"anchorer-{i}.log") for i in range(3)]
+    leader = wait_for_leader(env.db, services)
+    env.ingest(records)
+    wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1 final")
+    return leader
 
 
-def test_a_standby_takes_over_when_the_leader_is_killed(
-    postgres_url: str, deployed_registry: Any, tmp_path: Path
-) -> None:
-    reg = deployed_registry
-    db = Database.open(postgres_url)
+@pytest.fixture
+def env(postgres_db: Database, deployed_registry: Any) -> Env:
+    """The anchorers' database (PostgreSQL) and registry, seen by the test."""
+    return make_env(postgres_db, deployed_registry, finality_depth=0)
+
+
+def test_a_standby_takes_over_when_the_leader_is_killed(env: Env, tmp_path: Path) -> None:
+    db, reg = env.db, env.reg
     services: list[Service] = []
     try:
-        env = make_env(db, reg, finality_depth=0)
-        services = start_anchorers(db, reg, tmp_path, 3)
-        leader = wait_for_leader(db, services)
-        env.ingest(100)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1 final")
+        leader = start_anchorers(env, tmp_path, services, 100)
         assert lease_pid(db) == leader.pid  # still the same, single leader
-        standbys = [s for s in services if s is not leader]
-        assert all(s.process.poll() is None for s in standbys)
+        assert all(s.process.poll() is None for s in services)
 
         leader.kill()
-        killed_at = time.monotonic()
-        new = wait_for_leader(db, standbys)
-        takeover = time.monotonic() - killed_at
+        new, takeover = replaced(db, services, leader, since=time.monotonic())
         env.ingest(60)
         wait_until(
             lambda: all_anchored(env), timeout=DEADLINE, what="the backlog anchored by the new one"
@@ -87,22 +101,16 @@ def test_a_standby_takes_over_when_the_leader_is_killed(
     finally:
         for service in services:
             service.stop()
-        db.close()
 
 
 def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
-    postgres_url: str, deployed_registry: Any, tmp_path: Path
+    env: Env, tmp_path: Path
 ) -> None:
-    reg = deployed_registry
-    db = Database.open(postgres_url)
+    db, reg = env.db, env.reg
     services: list[Service] = []
     stopped: Service | None = None
     try:
-        env = make_env(db, reg, finality_depth=0)
-        services = start_anchorers(db, reg, tmp_path, 3)
-        old = wait_for_leader(db, services)
-        env.ingest(50)
-        wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="batch 1 final")
+        old = start_anchorers(env, tmp_path, services, 50)
         first = read_lease(db)
         assert first is not None and first.pid == old.pid
 
@@ -110,9 +118,7 @@ def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
         stopped = old
         stopped_at = time.monotonic()
         env.ingest(40)  # arrives while the leader is stalled
-        others = [s for s in services if s is not old]
-        new = wait_for_leader(db, others)
-        takeover = time.monotonic() - stopped_at
+        new, takeover = replaced(db, services, old, since=stopped_at)
         assert takeover < LEASE_SECONDS + 20  # the lease, plus generous slack for a busy box
         wait_until(lambda: all_anchored(env), timeout=DEADLINE, what="the new leader anchoring")
         taken = read_lease(db)
@@ -149,4 +155,3 @@ def test_a_stalled_leader_is_replaced_within_the_lease_and_never_anchors_again(
             assert service.stop() == 0, service.output()[-3000:]
         released = read_lease(db)
         assert released is None or released.pid is None  # clean shutdown releases the lease
-        db.close()

@@ -9,25 +9,18 @@ from typing import Any
 
 import pytest
 
-from anchor.store.db import Database
-from tests.faults.service import Service, wait_until, write_config
+from tests.faults.service import serving, wait_until
 from tests.faults.test_chain_faults import OUTAGE_SECONDS
-from tests.pipeline.helpers import make_env
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
 
 def test_service_survives_an_rpc_outage(
-    backend: str, make_db_url: Any, anvil_factory: Any, deploy_registry_on: Any, tmp_path: Path
+    backend: str, make_db_url: Any, anvil_factory: Any, restartable_registry: Any, tmp_path: Path
 ) -> None:
-    devnet = anvil_factory.start(state_file=str(tmp_path / "state.json"))
-    reg = deploy_registry_on(devnet)
-    db = Database.open(make_db_url(backend))
-    service = None
-    try:
-        env = make_env(db, reg, finality_depth=0)
-        config = write_config(tmp_path / "anchor.toml", reg, db.url)
-        service = Service(config, key_hex=devnet.accounts[1].private_key, log=tmp_path / "s.log")
+    devnet = restartable_registry.devnet
+    db_url = make_db_url(backend)
+    with serving(db_url, restartable_registry, tmp_path, leading=False) as (env, service):
         env.ingest(50)
         wait_until(lambda: env.all_in("final"), timeout=30, what="batch 1 final", service=service)
         anvil_factory.stop(devnet)
@@ -43,7 +36,3 @@ def test_service_survives_an_rpc_outage(
         )
         env.check_anchored_once()
         assert "chain unavailable" in service.output()
-    finally:
-        if service is not None:
-            assert service.stop() == 0, service.output()[-3000:]
-        db.close()

@@ -138,6 +138,47 @@ class Chromium:
                 raise TimeoutError(f"page never satisfied: {expression}")
             time.sleep(0.05)
 
+    def submit(
+        self,
+        button: str,
+        result: str,
+        *,
+        values: dict[str, str],
+        checks: dict[str, bool] | None = None,
+        timeout: float = 60,
+    ) -> dict[str, str]:
+        """Fill a form as a user would (``values`` into text fields, then ``checks`` on check
+        boxes, by element id), reset ``result``'s verdict, press ``button`` and wait for the
+        verdict (its ``data-verdict`` past 'none' and 'running'): ``{verdict, text}``."""
+        args = json.dumps(
+            {"values": values, "checks": checks or {}, "button": button, "result": result}
+        )
+        self.evaluate(
+            f"""(() => {{
+            const a = {args};
+            for (const [id, value] of Object.entries(a.values)) {{
+                document.getElementById(id).value = value;
+            }}
+            for (const [id, on] of Object.entries(a.checks)) {{
+                document.getElementById(id).checked = on;
+            }}
+            document.getElementById(a.result).dataset.verdict = 'none';
+            document.getElementById(a.button).click();
+            return true;
+        }})()"""
+        )
+        shown = f"document.getElementById({json.dumps(result)})"
+        self.wait_for(f"!['none', 'running'].includes({shown}.dataset.verdict)", timeout=timeout)
+        return dict(
+            self.evaluate(f"({{verdict: {shown}.dataset.verdict, text: {shown}.innerText}})")
+        )
+
+    def __enter__(self) -> Chromium:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def screenshot(self, path: Path) -> None:
         data = self.send("Page.captureScreenshot", {"format": "png"})["data"]
         path.write_bytes(base64.b64decode(data))

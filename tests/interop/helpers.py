@@ -24,14 +24,9 @@ from anchor.core.samples import sample_records
 from anchor.service.ingest import ingest
 from anchor.service.seal import seal
 from anchor.store.db import Database
+from tests.api.server import free_port as free_port  # the one helper, re-exported here
 
 API_KEY = "operator-test-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from anchor.service.anchoring import Anchorer
 from anchor.store.db import Database
 from anchor.store.models import Batch
 from anchor.store.tx_models import Alarm, AnchorAttempt, AnchorTx
+from anchor.store.tx_repo import attempts_of
 
 FAST = {
     "confirmations": 1,
@@ -129,13 +130,7 @@ class Env:
     def attempts(self, batch_id: int, chain_id: int | None = None) -> list[AnchorAttempt]:
         chain = self.reg.chain_id if chain_id is None else chain_id
         with self.db.session(write=False) as s:
-            return list(
-                s.exec(
-                    select(AnchorAttempt)
-                    .where(AnchorAttempt.batch_id == batch_id, AnchorAttempt.chain_id == chain)
-                    .order_by(col(AnchorAttempt.id))
-                ).all()
-            )
+            return attempts_of(s, chain, batch_id)[::-1]  # the store's newest first: oldest first
 
     def alarms(self, *, open_only: bool = True) -> list[Alarm]:
         with self.db.session(write=False) as s:

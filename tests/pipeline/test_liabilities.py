@@ -57,6 +57,28 @@ def _finalize(db: Database, batch_id: int) -> None:
         conn.execute(sa.text("UPDATE batches SET state = 'final' WHERE id = :b"), {"b": batch_id})
 
 
+ROUND_FIELDS = ("round_id", "cutoff_batch_id", "root", "leaf_count", "assets", "totals")
+
+
+def send_round(client: LiabilitiesClient, key: SigningKey, row: Any, **override: Any) -> Any:
+    """Send a built round straight through the contract client (the service records nothing);
+    ``override`` replaces some of the row's fields (e.g. understated ``totals``)."""
+    return client.anchor_round(key, **{**{f: getattr(row, f) for f in ROUND_FIELDS}, **override})
+
+
+def deploy_liabilities_on(devnet: Any) -> tuple[Any, list[SigningKey], LiabilitiesClient]:
+    """The liabilities registry deployed on ``devnet``: a web3, the keys of accounts 0-2
+    (0 the owner, 1 the anchorer) and the registry's client."""
+    w3 = make_web3(devnet.rpc_url)
+    keys = [
+        SigningKey.from_hex(devnet.accounts[i].private_key, source=f"devnet {i}") for i in range(3)
+    ]
+    record = deploy_liabilities(
+        w3, keys[0], expected_chain_id=devnet.chain_id, anchorer=keys[1].address
+    )
+    return w3, keys, LiabilitiesClient(w3, record.address)
+
+
 def _deploy_token(w3: Any, key: SigningKey, holder: str, supply: int) -> str:
     """Compile tests/chain/TestToken.sol (OpenZeppelin ERC20, the pinned npm solc) and deploy."""
     import importlib.util
@@ -129,14 +151,7 @@ def world(anvil_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     ingest(db, [balance("bal-b-eth-2", BOB, "ETH", 1, 6)])  # after the cut-off: not counted
     seal(db)
 
-    w3 = make_web3(devnet.rpc_url)
-    owner, anchorer, funder = (
-        SigningKey.from_hex(devnet.accounts[i].private_key, source=f"devnet {i}") for i in range(3)
-    )
-    record = deploy_liabilities(
-        w3, owner, expected_chain_id=devnet.chain_id, anchorer=anchorer.address
-    )
-    client = LiabilitiesClient(w3, record.address)
+    w3, (_, anchorer, funder), client = deploy_liabilities_on(devnet)
     wallets = (devnet.accounts[5].address, devnet.accounts[6].address)
     token = _deploy_token(w3, funder, wallets[0], 3_000)
     try:
@@ -350,15 +365,7 @@ def test_attack_totals_on_chain_that_differ_from_the_root_sum_and_a_replayed_pro
     # round 2: built honestly, but anchored with understated totals
     row = build_round(world.db, world.round1.cutoff_batch_id, pad_to=16)
     understated = (row.totals[0] - 10**18, row.totals[1])
-    world.client.anchor_round(
-        world.anchorer,
-        round_id=row.round_id,
-        cutoff_batch_id=row.cutoff_batch_id,
-        root=row.root,
-        leaf_count=row.leaf_count,
-        assets=row.assets,
-        totals=understated,
-    )
+    send_round(world.client, world.anchorer, row, totals=understated)
     with pytest.raises(ConflictError):  # the service refuses to record a round it did not send
         anchor_round(world.db, row, world.client, world.anchorer, chain_id=world.chain_id)
     with RpcClient(world.rpc_url) as rpc:
@@ -387,15 +394,7 @@ def test_a_round_sent_but_not_recorded_is_adopted_by_a_rerun(world: World) -> No
     it: re-running the command adopts the transaction from the RoundAnchored event, and
     sends nothing."""
     row = build_round(world.db, world.round1.cutoff_batch_id, pad_to=16)
-    sent = world.client.anchor_round(
-        world.anchorer,
-        round_id=row.round_id,
-        cutoff_batch_id=row.cutoff_batch_id,
-        root=row.root,
-        leaf_count=row.leaf_count,
-        assets=row.assets,
-        totals=row.totals,
-    )
+    sent = send_round(world.client, world.anchorer, row)
     nonce = world.w3.eth.get_transaction_count(world.anchorer.address)
     done = anchor_round(world.db, row, world.client, world.anchorer, chain_id=world.chain_id)
     assert done.state == "anchored"

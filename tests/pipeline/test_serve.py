@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -15,54 +14,46 @@ from anchor.core.samples import sample_record_objs
 from anchor.service.leader import LeaseLeader, make_leadership
 from anchor.store.db import Database
 from anchor.store.lease import lease_changes, read_lease
-from tests.faults.service import Service, wait_until, write_config
+from tests.api.server import free_port
+from tests.faults.service import Service, wait_api, wait_until, write_config
 from tests.pipeline.helpers import make_env
 
 pytestmark = pytest.mark.chain
 
 API_KEY = "test-operator-key-0123456789"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_serve_all_ingests_seals_on_demand_and_anchors(
-    backend: str, make_db_url: Any, deployed_registry: Any, tmp_path: Path
-) -> None:
-    reg = deployed_registry
-    db_url = make_db_url(backend)
-    port = free_port()
+def api_config(reg: Any, db_url: str, tmp_path: Path) -> tuple[int, Path]:
+    """A free port for the API and a config with its key; records are sealed on demand only."""
     config = write_config(
         tmp_path / "anchor.toml", reg, db_url, seal_size_trigger=10**9, api_key=API_KEY
     )
+    return free_port(), config
+
+
+def test_serve_all_ingests_seals_on_demand_and_anchors(
+    db_url: str, deployed_registry: Any, tmp_path: Path
+) -> None:
+    reg = deployed_registry
+    port, config = api_config(reg, db_url, tmp_path)
     service = Service(
         config, role="all", key_hex=reg.devnet.accounts[1].private_key,
         log=tmp_path / "serve.log", port=port,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    auth = {"Authorization": f"Bearer {API_KEY}"}
     try:
         with httpx.Client(base_url=base, timeout=10) as client:
-
-            def up() -> bool:
-                try:
-                    return client.get("/healthz").status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            wait_until(up, timeout=30, what="the API", service=service)
+            wait_api(client, service)
             body = "\n".join(json.dumps(r) for r in sample_record_objs(150, seed=7)).encode()
             answer = client.post(
                 "/v1/records/bulk",
                 content=body,
-                headers={**auth, "Content-Type": "application/x-ndjson"},
+                headers={**AUTH, "Content-Type": "application/x-ndjson"},
             )
             assert answer.status_code == 201, answer.text
             assert client.post("/v1/seal").status_code == 401  # operator only
-            sealed = client.post("/v1/seal", headers=auth)
+            sealed = client.post("/v1/seal", headers=AUTH)
             assert sealed.status_code == 200, sealed.text
             assert sealed.json()["sealed"][0]["leaf_count"] == 150
             assert sealed.json()["anchoring"] == "now"
@@ -76,7 +67,7 @@ def test_serve_all_ingests_seals_on_demand_and_anchors(
             assert batch["tx_hash"] and batch["block_number"] is not None
             assert reg.client.root_of(1).hex() == batch["root"][2:]
             assert client.get("/v1/alarms").status_code == 401
-            alarms = client.get("/v1/alarms", headers=auth)
+            alarms = client.get("/v1/alarms", headers=AUTH)
             assert alarms.status_code == 200 and alarms.json() == {"alarms": [], "open": 0}
     finally:
         assert service.stop() == 0, service.output()[-3000:]
@@ -152,31 +143,19 @@ def test_cli_batches_and_alarms(db: Any, deployed_registry: Any, tmp_path: Path)
 
 
 def test_api_and_anchorer_in_separate_processes(
-    backend: str, make_db_url: Any, deployed_registry: Any, tmp_path: Path
+    db_url: str, deployed_registry: Any, tmp_path: Path
 ) -> None:
     reg = deployed_registry
-    db_url = make_db_url(backend)
-    port = free_port()
-    config = write_config(
-        tmp_path / "anchor.toml", reg, db_url, seal_size_trigger=10**9, api_key=API_KEY
-    )
+    port, config = api_config(reg, db_url, tmp_path)
     key = reg.devnet.accounts[1].private_key
     api = Service(config, role="api", key_hex=key, log=tmp_path / "api.log", port=port)
     anchorer = Service(config, role="anchorer", key_hex=key, log=tmp_path / "anchorer.log")
-    auth = {"Authorization": f"Bearer {API_KEY}"}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-
-            def up() -> bool:
-                try:
-                    return client.get("/healthz").status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            wait_until(up, timeout=30, what="the API", service=api)
+            wait_api(client, api)
             record = next(iter(sample_record_objs(1, seed=3)))
-            assert client.post("/v1/records", json=record, headers=auth).status_code == 201
-            sealed = client.post("/v1/seal", headers=auth).json()
+            assert client.post("/v1/records", json=record, headers=AUTH).status_code == 201
+            sealed = client.post("/v1/seal", headers=AUTH).json()
             assert sealed["anchoring"] == "next anchorer tick"
 
             def final() -> bool:

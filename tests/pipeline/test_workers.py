@@ -13,20 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.interop.helpers import free_port
-
-
-def _children(pid: int) -> set[int]:
-    out = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.add(int(entry.name))
-    return out
+from tests.api.server import free_port
+from tests.fixtures.procs import child_pids, wait_http_ok
 
 
 def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
@@ -43,16 +31,8 @@ def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr
-            time.sleep(0.2)
-        workers = _children(proc.pid)
+        assert wait_http_ok(f"http://127.0.0.1:{port}/readyz", timeout=60, proc=proc), proc.stderr
+        workers = set(child_pids(proc.pid))
         assert len(workers) >= 2, workers
         r = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"X-API-Key": "k"}, timeout=5)
         assert r.status_code == 200 and "anchor_batches" in r.text

@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import re
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tests.fixtures.cli import start_anchor
+from tests.fixtures.procs import stop_process
 
 NATS_URL = os.environ.get("ANCHOR_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
@@ -226,15 +226,9 @@ class ConsumeProcess:
         self._out.close()
 
     def stop(self, timeout: float = 30.0) -> int | None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, 15)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, 9)
-                self.process.wait(10)
+        code = stop_process(self.process, timeout=timeout)
         self._out.close()
-        return self.process.returncode
+        return code
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -30,6 +31,12 @@ def counts(db: Database) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+def published(bus: Bus, n: int, tmp_path: Path, db_url: str, **settings: Any) -> Path:
+    """``n`` records published to the bus (a backlog) and the consumers' config for them."""
+    bus.publish((payload(i) for i in range(n)), confirm=False)
+    return write_config(tmp_path / "anchor.toml", db_url, bus.config(**settings))
+
+
 def stored(db: Database) -> int:
     return counts(db)[0]
 
@@ -46,8 +53,7 @@ def test_kill9_mid_backlog_loses_nothing_and_duplicates_nothing(
     sqlite_url: str, bus: Bus, tmp_path: Path
 ) -> None:
     n = 100_000
-    bus.publish((payload(i) for i in range(n)), confirm=False)
-    config = write_config(tmp_path / "anchor.toml", sqlite_url, bus.config(nats_ack_wait_seconds=4))
+    config = published(bus, n, tmp_path, sqlite_url, nats_ack_wait_seconds=4)
     db = Database.open(sqlite_url)
     try:
         # the first life's writer process is killed alone (its consumer starts another), then
@@ -111,12 +117,8 @@ def test_consumers_share_one_durable_without_double_ingest(
     postgres_url: str, bus: Bus, tmp_path: Path
 ) -> None:
     n = 40_000
-    bus.publish((payload(i) for i in range(n)), confirm=False)
-    config = write_config(
-        tmp_path / "anchor.toml",
-        postgres_url,
-        bus.config(nats_fetch_batch=1000, nats_max_ack_pending=6000, nats_ack_wait_seconds=4),
-    )
+    settings = {"nats_fetch_batch": 1000, "nats_max_ack_pending": 6000, "nats_ack_wait_seconds": 4}
+    config = published(bus, n, tmp_path, postgres_url, **settings)
     db = Database.open(postgres_url)  # migrated before the consumers start
     # two `anchor consume` and one `anchor serve --role consumer`
     procs = [ConsumeProcess(config, tmp_path / f"consume-{i}.log", serve=i == 2) for i in range(3)]

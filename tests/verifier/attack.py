@@ -13,10 +13,16 @@ import pytest
 
 from anchor.chain.keys import SigningKey
 from anchor.core.merkle import MerkleTree
-from anchor.core.proof import AnchorInfo, ProofBundle
+from anchor.core.proof import ProofBundle
 from anchor.core.records import account_commitment, leaf_hashes, parse_record
 from tests.core.bundles import Batch, make_batch
-from tests.fixtures.chain import AnvilFactory, DeployedRegistry, deploy_on, send_call
+from tests.fixtures.chain import (
+    AnvilFactory,
+    DeployedRegistry,
+    deploy_on,
+    receipt_anchor,
+    send_call,
+)
 
 VICTIM = "acct-victim-7"
 FABRICATED = {
@@ -37,17 +43,6 @@ def rpc(url: str, method: str, params: list[Any]) -> Any:
     ).json()
     assert "error" not in body, body
     return body["result"]
-
-
-def _info(reg: DeployedRegistry, address: str, receipt: Any) -> AnchorInfo:
-    return AnchorInfo(
-        chain_id=reg.chain_id,
-        contract=address.lower(),
-        tx_hash=bytes(receipt["transactionHash"]),
-        block_number=receipt["blockNumber"],
-        block_hash=bytes(receipt["blockHash"]),
-        status="final",
-    )
 
 
 @dataclass
@@ -88,9 +83,9 @@ def attack_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attack]
         )
         assert r1["status"] == 1 and r2["status"] == 1
         rpc(devnet.rpc_url, "anvil_mine", ["0x3"])
-        genuine = real.bundle(0, anchor=_info(honest, honest.address, r1))
+        genuine = real.bundle(0, anchor=receipt_anchor(honest, r1, "final"))
         forged = fake.bundle(len(fake.records) - 1, owner=VICTIM)
-        forged = forged.with_anchor(_info(honest, rec.address, r2))
+        forged = forged.with_anchor(receipt_anchor(honest, r2, "final", contract=rec.address))
         yield Attack(honest, rec.address.lower(), genuine, forged)
     finally:
         factory.stop_all()

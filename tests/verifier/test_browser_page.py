@@ -26,17 +26,6 @@ def attack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Attack]:
     yield from attack_fixture(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from tests.interop.browser import Chromium
-
-    chromium = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-
-
 def _verify(
     browser: Any,
     bundle: str,
@@ -48,30 +37,12 @@ def _verify(
 ) -> dict[str, str]:
     """Fill the form as a user would, press Verify, wait for the verdict."""
     browser.wait_for("document.body.dataset.ready === '1'")
-    args = json.dumps(
-        {"bundle": bundle, "rpc": rpc, "pinned": pinned, "wallet": wallet, "offline": offline}
-    )
-    browser.evaluate(
-        f"""(() => {{
-        const a = {args};
-        document.getElementById('bundle').value = a.bundle;
-        document.getElementById('rpc-url').value = a.rpc;
-        document.getElementById('pinned').value = a.pinned;
-        document.getElementById('use-wallet').checked = a.wallet;
-        document.getElementById('offline').checked = a.offline;
-        document.getElementById('result').dataset.verdict = 'none';
-        document.getElementById('verify').click();
-        return true;
-    }})()"""
-    )
-    browser.wait_for(
-        "!['none', 'running'].includes(document.getElementById('result').dataset.verdict)",
-        timeout=60,
-    )
     return dict(
-        browser.evaluate(
-            "({verdict: document.getElementById('result').dataset.verdict, "
-            "text: document.getElementById('result').innerText})"
+        browser.submit(
+            "verify",
+            "result",
+            values={"bundle": bundle, "rpc-url": rpc, "pinned": pinned},
+            checks={"use-wallet": wallet, "offline": offline},
         )
     )
 

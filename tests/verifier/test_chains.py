@@ -18,7 +18,13 @@ from anchor.errors import VerificationError
 from anchor.verifier import verify_bundle_online
 from anchor.verifier.trust import TrustStore
 from tests.core.bundles import Batch, make_batch
-from tests.fixtures.chain import SECOND_CHAIN_ID, AnvilFactory, DeployedRegistry, deploy_on
+from tests.fixtures.chain import (
+    SECOND_CHAIN_ID,
+    AnvilFactory,
+    DeployedRegistry,
+    deploy_on,
+    receipt_anchor,
+)
 
 pytestmark = pytest.mark.chain
 runner = CliRunner()
@@ -35,17 +41,6 @@ class Two:
         return self.batch.bundle(4).with_anchors(anchors or self.anchors)
 
 
-def _info(reg: DeployedRegistry, receipt: Any) -> AnchorInfo:
-    return AnchorInfo(
-        chain_id=reg.chain_id,
-        contract=reg.address.lower(),
-        tx_hash=bytes(receipt["transactionHash"]),
-        block_number=receipt["blockNumber"],
-        block_hash=bytes(receipt["blockHash"]),
-        status="final",
-    )
-
-
 @pytest.fixture(scope="module")
 def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Two]:
     factory = AnvilFactory(tmp_path_factory.mktemp("verifier-two"))
@@ -60,7 +55,7 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Two]:
             receipt = reg.anchor(1, batch.tree.root, batch.tree.leaf_count)
             assert receipt["status"] == 1
             reg.w3.provider.make_request("anvil_mine", ["0x3"])  # finalized = head - 2
-            infos.append(_info(reg, receipt))
+            infos.append(receipt_anchor(reg, receipt, "final"))
         yield Two(regs[0], regs[1], batch, (infos[0], infos[1]))
     finally:
         factory.stop_all()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from anchor.errors import ProofFormatError, VerificationError
 from anchor.verifier import verify_bundle_offline
-from tests.core.ozjs import _node
+from tests.core.ozjs import run_node
 from tests.fixtures.paths import ROOT
 
 VECTORS = ROOT / "tests" / "vectors"
@@ -29,15 +29,8 @@ def _python_verdict(data: bytes) -> tuple[str, str | None]:
 
 
 def _js_verdicts(files: list[Path]) -> dict[str, tuple[str, str | None]]:
-    proc = subprocess.run(
-        [_node(), str(ROOT / "tests" / "js" / "verify_vectors.mjs"), *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["file"]: (r["verdict"], r["step"]) for r in json.loads(proc.stdout)}
+    results = run_node("verify_vectors.mjs", args=list(files))
+    return {r["file"]: (r["verdict"], r["step"]) for r in results}
 
 
 def test_python_and_js_agree_on_every_committed_vector() -> None:

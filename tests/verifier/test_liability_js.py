@@ -5,14 +5,12 @@ and totals, on an honest round and on every attack of issue 17 part 5 that the m
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from anchor.core.liability_proof import parse_liability_bundle
 from anchor.errors import InputError, VerificationError
 from anchor.verifier.liability import verify_liability_offline
-from tests.core.ozjs import _node
-from tests.fixtures.paths import ROOT
+from tests.core.ozjs import run_node
 from tests.verifier.liability_cases import attacks, honest_round
 
 
@@ -27,15 +25,7 @@ def _python(data: bytes) -> tuple[str, str | None]:
 
 
 def _js(files: list[Path]) -> dict[str, dict[str, object]]:
-    proc = subprocess.run(
-        [_node(), str(ROOT / "tests" / "js" / "verify_liability_vectors.mjs"), *map(str, files)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return {r["file"]: r for r in json.loads(proc.stdout)}
+    return {r["file"]: r for r in run_node("verify_liability_vectors.mjs", args=list(files))}
 
 
 def test_python_and_the_browser_module_agree_on_honest_and_attacked_bundles(

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from anchor.chain.client import make_web3
 from anchor.chain.keys import SigningKey
-from anchor.chain.liabilities import LiabilitiesClient, deploy_liabilities
+from anchor.chain.liabilities import LiabilitiesClient
 from anchor.core.liability_proof import LiabilityBundle
 from anchor.service.ingest import ingest
 from anchor.service.liabilities import anchor_round, build_round, prove_liability
@@ -26,7 +25,7 @@ from anchor.store import liabilities as store
 from anchor.store.db import Database
 from tests.api.test_me import balance
 from tests.fixtures.paths import ROOT
-from tests.pipeline.test_liabilities import _finalize
+from tests.pipeline.test_liabilities import _finalize, deploy_liabilities_on, send_round
 from tests.verifier.liability_cases import attacks
 
 pytestmark = [pytest.mark.chain, pytest.mark.browser]
@@ -60,29 +59,12 @@ def world(anvil_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     batch = seal(db)
     assert batch is not None
     _finalize(db, batch.id)
-    w3 = make_web3(devnet.rpc_url)
-    owner, anchorer = (
-        SigningKey.from_hex(devnet.accounts[i].private_key, source=f"devnet {i}") for i in range(2)
-    )
-    record = deploy_liabilities(
-        w3, owner, expected_chain_id=devnet.chain_id, anchorer=anchorer.address
-    )
-    client = LiabilitiesClient(w3, record.address)
+    _, keys, client = deploy_liabilities_on(devnet)
+    anchorer = keys[1]
     try:
         yield World(db, devnet.rpc_url, client, anchorer, devnet.chain_id, batch.id)
     finally:
         db.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from tests.interop.browser import Chromium
-
-    chromium = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
 
 
 def _new_round(world: World) -> store.RoundRow:
@@ -107,39 +89,16 @@ def _check(
     """Fill the liability form as a user would, press its button, wait for the verdict."""
     browser.wait_for("document.body.dataset.ready === '1'")
     text = bundle.decode() if isinstance(bundle, bytes) else bundle
-    args = json.dumps(
-        {
-            "bundle": text,
-            "rpc": rpc,
-            "pinned": pinned,
-            "account": account,
-            "round": round_id,
-            "offline": offline,
-        }
-    )
-    browser.evaluate(
-        f"""(() => {{
-        const a = {args};
-        document.getElementById('liability-bundle').value = a.bundle;
-        document.getElementById('liability-rpc').value = a.rpc;
-        document.getElementById('liability-registry').value = a.pinned;
-        document.getElementById('liability-account').value = a.account;
-        document.getElementById('liability-round').value = a.round;
-        document.getElementById('liability-offline').checked = a.offline;
-        document.getElementById('liability-result').dataset.verdict = 'none';
-        document.getElementById('verify-liability').click();
-        return true;
-    }})()"""
-    )
-    browser.wait_for(
-        "!['none', 'running'].includes(document.getElementById('liability-result').dataset.verdict)",
-        timeout=60,
-    )
+    values = {
+        "liability-bundle": text,
+        "liability-rpc": rpc,
+        "liability-registry": pinned,
+        "liability-account": account,
+        "liability-round": round_id,
+    }
+    checks = {"liability-offline": offline}
     return dict(
-        browser.evaluate(
-            "({verdict: document.getElementById('liability-result').dataset.verdict, "
-            "text: document.getElementById('liability-result').innerText})"
-        )
+        browser.submit("verify-liability", "liability-result", values=values, checks=checks)
     )
 
 
@@ -208,15 +167,8 @@ def test_the_page_verifies_liability_proofs_against_the_pinned_contract(
 
     # round 3: built honestly, anchored with understated totals (the operator's lie on chain)
     row = build_round(world.db, world.cutoff, pad_to=16)
-    world.client.anchor_round(
-        world.anchorer,
-        round_id=row.round_id,
-        cutoff_batch_id=row.cutoff_batch_id,
-        root=row.root,
-        leaf_count=row.leaf_count,
-        assets=row.assets,
-        totals=(row.totals[0] - 10**18, row.totals[1]),
-    )
+    understated = (row.totals[0] - 10**18, row.totals[1])
+    send_round(world.client, world.anchorer, row, totals=understated)
     for account in (ALICE, BOB, CAROL):
         res = _check(browser, _bundle(world, row, account).dumps(), rpc=url, pinned=pinned)
         _failed(res, "chain_totals")

@@ -23,7 +23,7 @@ from anchor.errors import ChainError, InputError, RegistryNotPinned, Verificatio
 from anchor.verifier import ANCHORED_EVENT, verify_bundle_online
 from anchor.verifier.verify import ROOT_OF, VERIFY_FN, event_topic, selector
 from tests.core.bundles import Batch, make_batch
-from tests.fixtures.chain import AnvilFactory, DeployedRegistry, deploy_on
+from tests.fixtures.chain import AnvilFactory, DeployedRegistry, deploy_on, receipt_anchor
 from tests.fixtures.paths import ROOT
 
 pytestmark = pytest.mark.chain
@@ -55,17 +55,6 @@ class Setup:
         return batch.bundle(i, anchor=anchor, batch_id=batch_id)
 
 
-def _anchor_info(reg: DeployedRegistry, receipt: Any) -> AnchorInfo:
-    return AnchorInfo(
-        chain_id=reg.chain_id,
-        contract=reg.address.lower(),
-        tx_hash=bytes(receipt["transactionHash"]),
-        block_number=receipt["blockNumber"],
-        block_hash=bytes(receipt["blockHash"]),
-        status="included",
-    )
-
-
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     factory = AnvilFactory(tmp_path_factory.mktemp("verifier-anvil"))
@@ -76,7 +65,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         r1 = reg.anchor(1, b1.tree.root, b1.tree.leaf_count)
         r2 = reg.anchor(2, b2.tree.root, b2.tree.leaf_count)
         assert r1["status"] == 1 and r2["status"] == 1
-        s = Setup(reg, b1, b2, _anchor_info(reg, r1), _anchor_info(reg, r2))
+        s = Setup(
+            reg, b1, b2, receipt_anchor(reg, r1, "included"), receipt_anchor(reg, r2, "included")
+        )
         s.mine(3)
         yield s
     finally:
@@ -212,7 +203,7 @@ def test_not_final_and_reorged(anvil_factory: AnvilFactory) -> None:
     reg = deploy_on(devnet)
     batch = make_batch(n=5, seed=5)
     rcpt = reg.anchor(1, batch.tree.root, 5)
-    b = batch.bundle(0, anchor=_anchor_info(reg, rcpt), batch_id=1)
+    b = batch.bundle(0, anchor=receipt_anchor(reg, rcpt, "included"), batch_id=1)
     _fails("finality", b, reg.rpc_url)
     httpx.post(
         reg.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "anvil_mine", "params": ["0x3"]}

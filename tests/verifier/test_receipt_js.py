@@ -5,7 +5,6 @@ checks a pasted receipt against the signer the user pins (real headless Chromium
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from anchor.errors import VerificationError
 from anchor.service.ingest import ingest
 from anchor.service.receipts import issue_receipts, load_receipt_key
 from anchor.store.db import Database
-from tests.core.ozjs import _node
+from tests.core.ozjs import run_node
 from tests.fixtures.paths import ROOT
 
 RECEIPT_KEY = "0x" + "4b" * 32
@@ -85,13 +84,8 @@ def test_js_and_python_agree_on_receipts(tmp_path: Path) -> None:
         f.write_text(text)
         files.append(f)
     for signer in (SIGNER, OTHER):
-        proc = subprocess.run(
-            [_node(), str(ROOT / "tests" / "js" / "verify_receipts.mjs"), signer,
-             *map(str, files)],
-            capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        js = {Path(r["file"]).stem: (r["verdict"], r["step"]) for r in json.loads(proc.stdout)}
+        results = run_node("verify_receipts.mjs", args=[signer, *files])
+        js = {Path(r["file"]).stem: (r["verdict"], r["step"]) for r in results}
         for name, text in cases.items():
             assert js[name] == _python(text, signer), (name, signer, js[name])
     assert _python(cases["valid"], SIGNER) == ("valid", None)
@@ -111,21 +105,8 @@ def test_page_checks_a_pasted_receipt(tmp_path: Path) -> None:
         browser.wait_for("document.body.dataset.ready === '1'")
 
         def check(text: str, signer: str) -> dict[str, str]:
-            args = json.dumps({"text": text, "signer": signer})
-            browser.evaluate(
-                f"""(() => {{ const a = {args};
-                document.getElementById('receipt').value = a.text;
-                document.getElementById('receipt-signer').value = a.signer;
-                document.getElementById('receipt-result').dataset.verdict = 'none';
-                document.getElementById('check-receipt').click(); return true; }})()"""
-            )
-            browser.wait_for("document.getElementById('receipt-result').dataset.verdict !== 'none'")
-            return dict(
-                browser.evaluate(
-                    "({verdict: document.getElementById('receipt-result').dataset.verdict,"
-                    " text: document.getElementById('receipt-result').innerText})"
-                )
-            )
+            values = {"receipt": text, "receipt-signer": signer}
+            return browser.submit("check-receipt", "receipt-result", values=values, timeout=20)
 
         ok = check(cases["pretty"], SIGNER.upper().replace("0X", "0x"))
         assert ok["verdict"] == "valid" and "VALID RECEIPT" in ok["text"], ok
