@@ -18,7 +18,9 @@ def test_a_process_that_lost_the_lease_never_signs_or_sends(
 ) -> None:
     reg = deployed_registry
     env = make_env(db, reg, finality_depth=0)
-    old = LeaseLeader(db, lease_seconds=1.0)
+    # long enough that a slow machine does not fence the first, healthy tick (the fence wants
+    # a third of the lease left); it runs out once its heartbeats stop below
+    old = LeaseLeader(db, lease_seconds=6.0)
     new = LeaseLeader(db, lease_seconds=30.0)
     old_anchorer = Anchorer(
         db, env.config, w3=reg.w3, key=reg.anchorer, backups=False, fence=old.holds
