@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -253,3 +254,32 @@ def test_demo_config_turns_it_on(tmp_path: Path) -> None:
     assert load_config(path, env={}).reference_checks == "strict"
     path = write_config(tmp_path, {"ANCHOR_REFERENCE_CHECKS": "off"})
     assert load_config(path, env={}).reference_checks == "off"
+
+
+def test_consumer_dead_letters_an_unknown_reference(db: Database, bus: Any) -> None:
+    """Over the event bus (strict): the unknown references are dead-lettered with the field
+    and problem, everything else is stored."""
+    from anchor.config import load_config
+    from anchor.service.consume import ConsumerThread
+    from tests.service.bus import wait_for
+
+    good = history()
+    bad = [BAD[0], BAD[4], BAD[12]]  # a market, a trade's order, a funding's mark
+    config = load_config(env={}, **bus.config(reference_checks="strict", nats_fetch_batch=8,
+                                              nats_max_ack_pending=64))  # fmt: skip
+    bus.publish(ndjson(good + [b for b, *_ in bad]).splitlines())
+    thread = ConsumerThread(db, config).start()
+    try:
+        wait_for(lambda: bus.drained() and len(_ids(db)) == len(good), timeout=60,
+                 what="all acknowledged")  # fmt: skip
+    finally:
+        thread.stop()
+    assert thread.error is None, thread.error
+    assert _ids(db) == [o["record_id"] for o in good]
+    dead = {d.data: d.headers for d in bus.dead_letters()}
+    assert len(dead) == len(bad)
+    for obj, field, value, _ in bad:
+        headers = dead[json.dumps(obj, separators=(",", ":")).encode()]
+        assert headers["Anchor-Error"] == "invalid_record"
+        assert headers["Anchor-Field"] == field
+        assert f"unknown reference {value!r}" in headers["Anchor-Problem"]

@@ -1,0 +1,43 @@
+"""The pure reference check (anchor.core.references): what a record names, what is looked up,
+what an earlier record of the list defines, and the ``opening:`` declaration."""
+
+from __future__ import annotations
+
+from anchor.core.records import parse_record
+from anchor.core.references import Known, Unknown, check_references, wanted
+from tests.service.refs_sample import BAD, DECLARED, history, journal, order
+
+
+def _objs(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [parse_record(r).canonical_obj() for r in records]
+
+
+def test_a_consistent_history_names_nothing_unknown() -> None:
+    objs = _objs(history())
+    assert check_references(objs, Known()) == [None] * len(objs)
+    assert not wanted(objs)  # everything it names, it defines first
+
+
+def test_each_bad_record_names_its_field() -> None:
+    known = Known({"PERP": "perpetual", "OPT": "option"}, {"o-1", "o-2"},
+                  {"t-1": "trade", "m-1": "mark_price"})  # fmt: skip
+    for obj, field, value, why in BAD:
+        got = check_references(_objs([obj]), known)[0]
+        assert isinstance(got, Unknown) and (got.field, got.value) == (field, value), got
+        assert why in got.why
+    assert check_references(_objs(DECLARED), known) == [None] * len(DECLARED)
+
+
+def test_what_is_looked_up() -> None:
+    objs = _objs([order("a", "o-1", "x", "fill", "buy", 1),
+                  order("b", "o-2", "x", "new", "buy", 1),
+                  order("c", "o-2", "x", "cancel", "buy", 1),
+                  order("d", "opening:o-3", "x", "cancel", "buy", 1),
+                  journal("e", "x", 1, "fee", "t-1"),
+                  journal("f", "x", 1, "funding", "opening:m-1"),
+                  journal("g", "x", 1, "deposit", "tx-1")])  # fmt: skip
+    w = wanted(objs)
+    assert (w.markets, w.orders, w.record_ids) == ({"PERP"}, {"o-1"}, {"t-1"})
+    assert [None if u is None else u.field for u in check_references(objs, Known())] == [
+        "market", "market", "market", "market", "reference", None, None
+    ]  # fmt: skip
