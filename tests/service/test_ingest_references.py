@@ -283,3 +283,33 @@ def test_consumer_dead_letters_an_unknown_reference(db: Database, bus: Any) -> N
         assert headers["Anchor-Error"] == "invalid_record"
         assert headers["Anchor-Field"] == field
         assert f"unknown reference {value!r}" in headers["Anchor-Problem"]
+
+
+def test_the_demo_feed_goes_in_whole_and_replays_without_a_break(db: Database) -> None:
+    """The demo's feed (strict in the demo's configuration) as the demo sends it: whole steps,
+    a few hundred records a request; a restarted service (another process) and a second run
+    continuing the same database. Everything accepted; ``anchor books`` finds no break."""
+    from anchor.core.exchange_feed import demo_feed, walk_in_records
+
+    sent = 0
+    for run, rounds_of_requests, process in (("r1", 9, db), ("r1b", 4, Database(db.url))):
+        steps = demo_feed(run, accounts=6, steps_per_round=40)
+        for _ in range(rounds_of_requests):
+            objs: list[dict[str, Any]] = []
+            while len(objs) < 300:
+                objs += next(steps)
+            result = ingest(process, objs, references="strict")
+            assert result.accepted == len(objs) and not result.rejected
+            sent += len(objs)
+        sample = walk_in_records(run)  # the sample file `anchor ingest` is shown with
+        assert ingest(process, sample, references="strict").accepted == len(sample)
+        sent += len(sample)
+        if process is not db:
+            process.close()
+    assert len(_ids(db)) == sent
+    seal(db)
+    with db.connect(write=True) as conn:
+        conn.execute(sa.text("UPDATE batches SET state = 'final'"))
+    report = books_from_store(db)
+    assert report.ok, report.breaks[:5]
+    assert report.records == sent and report.opening is None
