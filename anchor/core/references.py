@@ -20,9 +20,11 @@ says it starts from the declared opening snapshot. A market always needs its ins
 record (an instrument is a definition, not history: send it, as part of the opening
 snapshot if need be).
 
-The check works on records in sequence order: a record earlier in the same list counts as
-known (unless it was itself refused). What the store already holds comes in as a
-:class:`Known`, looked up once per chunk for the values :func:`wanted` lists.
+The check works on records in sequence order, each reduced to its :class:`Refs` (what it
+names and what it defines) from its canonical object (:func:`refs_of`) or, without reading
+any JSON, from the leaf order ingest already holds (:func:`refs_of_leaf`): a record earlier in
+the same list counts as known (unless it was itself refused). What the store already holds
+comes in as a :class:`Known`, looked up once per chunk for the values :func:`wanted` lists.
 """
 
 from __future__ import annotations
@@ -31,23 +33,23 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
+from anchor.core.schemas import _SCHEMAS, ACTIONS, INSTRUMENT_TYPES, REASONS, SCHEMA_LIST
+
 __all__ = [
     "OPENING",
-    "REFERENCING_KINDS",
     "Known",
+    "Refs",
     "Unknown",
     "Wanted",
     "check_references",
     "is_opening",
+    "refs_of",
+    "refs_of_leaf",
+    "resolves",
     "wanted",
 ]
 
 OPENING: Final = "opening:"  # a reference to history before what is held here
-# the kinds whose records name or define something the check follows (others are skipped
-# without being read)
-REFERENCING_KINDS: Final = frozenset(
-    {"instrument", "order_event", "trade", "book_snapshot", "position", "mark_price", "journal"}
-)
 _MARKET_KINDS: Final = frozenset(
     {"order_event", "trade", "book_snapshot", "position", "mark_price"}
 )
@@ -73,17 +75,134 @@ class Unknown(NamedTuple):
         return f"unknown reference {self.value!r}: {self.why}"
 
 
+class Refs(NamedTuple):
+    """What one record names -- ``(field, value, what)``, ``what`` being ``market``,
+    ``option`` (an option's market), ``order`` or a record kind -- and what it defines:
+    ``(market, instrument type)`` for an instrument, ``(order id, "")`` for a ``new`` order,
+    ``(record id, kind)`` for a trade or mark (``defines_what`` says which)."""
+
+    names: tuple[tuple[str, str, str], ...]
+    defines_what: str  # "market" | "order" | "record" | ""
+    defines: tuple[str, str]
+
+
+_NONE: Final = ("", "")
+
+
+def refs_of(obj: Mapping[str, Any]) -> Refs | None:
+    """The :class:`Refs` of a record's canonical object (None: it names and defines nothing)."""
+    kind = obj["kind"]
+    if kind in _MARKET_KINDS:
+        market = ("market", obj["market"], "market")
+        if kind == "order_event":
+            if obj["action"] == "new":
+                return Refs((market,), "order", (obj["order_id"], ""))
+            return Refs((market, ("order_id", obj["order_id"], "order")), "", _NONE)
+        if kind == "trade":
+            return Refs(
+                (
+                    market,
+                    ("buy_order_id", obj["buy_order_id"], "order"),
+                    ("sell_order_id", obj["sell_order_id"], "order"),
+                ),
+                "record",
+                (obj["record_id"], kind),
+            )
+        if kind == "mark_price":
+            return Refs((market,), "record", (obj["record_id"], kind))
+        return Refs((market,), "", _NONE)
+    if kind == "journal":
+        return _journal(obj["reason"], obj["reference"])
+    if kind == "instrument":
+        return Refs((), "market", (obj["market"], obj["instrument_type"]))
+    return None
+
+
+def _journal(reason: str, reference: str) -> Refs | None:
+    target = _JOURNAL_REFS.get(reason)
+    if target is not None:
+        return Refs((("reference", reference, target),), "", _NONE)
+    if reason == "option_settlement":
+        return Refs((("reference", reference, "option"),), "", _NONE)
+    return None
+
+
+def _leaf_reader(key: tuple[str, int]) -> Any:
+    """The reader of a leaf order of schema ``key``: (schema index, code, version, record
+    id, then the fields in leaf order)."""
+    kind = key[0]
+    at = {f.name: 4 + i for i, f in enumerate(_SCHEMAS[key].fields)}
+    if kind == "order_event":
+        m, o, a = at["market"], at["order_id"], at["action"]
+        new = ACTIONS.index("new")
+
+        def order_event(lo: tuple[Any, ...]) -> Refs:
+            if lo[a] == new:
+                return Refs((("market", lo[m], "market"),), "order", (lo[o], ""))
+            return Refs((("market", lo[m], "market"), ("order_id", lo[o], "order")), "", _NONE)
+
+        return order_event
+    if kind == "trade":
+        m, b, s = at["market"], at["buy_order_id"], at["sell_order_id"]
+
+        def trade(lo: tuple[Any, ...]) -> Refs:
+            return Refs(
+                (("market", lo[m], "market"), ("buy_order_id", lo[b], "order"),
+                 ("sell_order_id", lo[s], "order")),
+                "record",
+                (lo[3], "trade"),
+            )  # fmt: skip
+
+        return trade
+    if kind == "journal":
+        r, ref = at["reason"], at["reference"]
+        return lambda lo: _journal(REASONS[lo[r]], lo[ref])
+    if kind == "instrument":
+        m, t = at["market"], at["instrument_type"]
+        return lambda lo: Refs((), "market", (lo[m], INSTRUMENT_TYPES[lo[t]]))
+    if kind == "mark_price":
+        m = at["market"]
+        return lambda lo: Refs((("market", lo[m], "market"),), "record", (lo[3], kind))
+    if kind in _MARKET_KINDS:
+        m = at["market"]
+        return lambda lo: Refs((("market", lo[m], "market"),), "", _NONE)
+    return None
+
+
+# by schema index: the reader of a leaf order, None for a kind that names nothing
+_LEAF_READERS: Final = tuple(_leaf_reader(key) for key in SCHEMA_LIST)
+
+
+def refs_of_leaf(leaf_order: tuple[Any, ...]) -> Refs | None:
+    """The :class:`Refs` of a record from its leaf order (``Record.leaf_order``, the
+    ``LEAF_ORDER`` of a prepared record): the same as :func:`refs_of` of its object."""
+    reader = _LEAF_READERS[leaf_order[0]]
+    return None if reader is None else reader(leaf_order)
+
+
 @dataclass
 class Wanted:
-    """What a list of records references and does not define earlier itself: to be looked
-    up in the store."""
+    """What a list of records references and does not define earlier itself (to be looked
+    up in the store), and what it defines. ``options``: markets named as an option's;
+    ``trades`` / ``marks``: record ids named as a trade's / a mark's. ``mismatch``: a name
+    defined earlier in the list as something else (a trade named as a mark, a perpetual as
+    an option): then only :func:`check_references` can say which record is refused."""
 
     markets: set[str] = field(default_factory=set)
+    options: set[str] = field(default_factory=set)
     orders: set[str] = field(default_factory=set)
-    record_ids: set[str] = field(default_factory=set)
+    trades: set[str] = field(default_factory=set)
+    marks: set[str] = field(default_factory=set)
+    mismatch: bool = False
+    defined_markets: dict[str, str] = field(default_factory=dict)  # market -> instrument type
+    defined_orders: set[str] = field(default_factory=set)
+
+    @property
+    def record_ids(self) -> set[str]:
+        return self.trades | self.marks
 
     def __bool__(self) -> bool:
-        return bool(self.markets or self.orders or self.record_ids)
+        return bool(self.markets or self.options or self.orders or self.trades or self.marks)
 
 
 @dataclass
@@ -96,85 +215,89 @@ class Known:
     records: Mapping[str, str] = field(default_factory=dict)
 
 
-def _refs(obj: Mapping[str, Any]) -> Iterable[tuple[str, str, str]]:
-    """``(field, value, what it names)`` of a record, in field order; what it names is
-    ``market``, ``option`` (an option's market), ``order``, or a record kind."""
-    kind = obj["kind"]
-    if kind in _MARKET_KINDS:
-        yield "market", obj["market"], "market"
-        if kind == "order_event":
-            if obj["action"] != "new":
-                yield "order_id", obj["order_id"], "order"
-        elif kind == "trade":
-            yield "buy_order_id", obj["buy_order_id"], "order"
-            yield "sell_order_id", obj["sell_order_id"], "order"
-    elif kind == "journal":
-        reason = obj["reason"]
-        target = _JOURNAL_REFS.get(reason)
-        if target is not None:
-            yield "reference", obj["reference"], target
-        elif reason == "option_settlement":
-            yield "reference", obj["reference"], "option"
-
-
-def wanted(objs: Iterable[Mapping[str, Any] | None]) -> Wanted:
-    """The markets, order ids and record ids that ``objs`` (records in sequence order;
-    ``None`` for one that names nothing) reference before defining them themselves."""
+def wanted(items: Iterable[Refs | None]) -> Wanted:
+    """What ``items`` (records in sequence order) reference before defining it themselves,
+    and what they define."""
     out = Wanted()
-    markets: set[str] = set()
-    orders: set[str] = set()
-    rids: set[str] = set()
-    for obj in objs:
-        if obj is None:
+    markets = out.defined_markets
+    orders = out.defined_orders
+    rids: dict[str, str] = {}
+    for item in items:
+        if item is None:
             continue
-        for _, value, what in _refs(obj):
-            if what == "market" or what == "option":
+        for _, value, what in item.names:
+            if what == "market":
                 if value not in markets:
                     out.markets.add(value)
+            elif what == "option":
+                itype = markets.get(value)
+                if itype is None:
+                    out.options.add(value)
+                elif itype != "option":
+                    out.mismatch = True
+            elif value.startswith(OPENING):
+                continue
             elif what == "order":
-                if value not in orders and not is_opening(value):
+                if value not in orders:
                     out.orders.add(value)
-            elif value not in rids and not is_opening(value):
-                out.record_ids.add(value)
-        kind = obj["kind"]
-        if kind == "instrument":
-            markets.add(obj["market"])
-        elif kind == "order_event" and obj["action"] == "new":
-            orders.add(obj["order_id"])
-        elif kind == "trade" or kind == "mark_price":
-            rids.add(obj["record_id"])
+            else:
+                kind = rids.get(value)
+                if kind is None:
+                    (out.trades if what == "trade" else out.marks).add(value)
+                elif kind != what:
+                    out.mismatch = True
+        d = item.defines_what
+        if d == "market":
+            markets[item.defines[0]] = item.defines[1]
+        elif d == "order":
+            orders.add(item.defines[0])
+        elif d == "record":
+            rids[item.defines[0]] = item.defines[1]
     return out
 
 
-def check_references(
-    objs: Sequence[Mapping[str, Any] | None], known: Known
-) -> list[Unknown | None]:
-    """For each of ``objs`` (records in sequence order, ``None`` for one that names
-    nothing), its first unknown reference, or ``None``. A record earlier in ``objs``
-    counts as known unless it was refused itself."""
+def resolves(want: Wanted, known: Known) -> bool:
+    """Whether ``known`` holds everything ``want`` names, each as what it is named as: then
+    no record of the list is refused (each name is known or defined earlier in the list by
+    a record that is not refused either), and :func:`check_references` need not run."""
+    if want.mismatch:
+        return False
+    markets, orders, records = known.markets, known.orders, known.records
+    return (
+        all(m in markets for m in want.markets)
+        and all(markets.get(m) == "option" for m in want.options)
+        and all(o in orders for o in want.orders)
+        and all(records.get(t) == "trade" for t in want.trades)
+        and all(records.get(m) == "mark_price" for m in want.marks)
+    )
+
+
+def check_references(items: Sequence[Refs | None], known: Known) -> list[Unknown | None]:
+    """For each of ``items`` (records in sequence order), its first unknown reference, or
+    ``None``. A record earlier in ``items`` counts as known unless it was refused itself."""
     markets: dict[str, str] = {}
     orders: set[str] = set()
     rids: dict[str, str] = {}
     out: list[Unknown | None] = []
-    for obj in objs:
-        if obj is None:
+    for item in items:
+        if item is None:
             out.append(None)
             continue
         bad = None
-        for name, value, what in _refs(obj):
+        for name, value, what in item.names:
             bad = _unknown(name, value, what, known, markets, orders, rids)
             if bad is not None:
                 break
         out.append(bad)
         if bad is not None:
             continue
-        kind = obj["kind"]
-        if kind == "instrument":
-            markets[obj["market"]] = obj["instrument_type"]
-        elif kind == "order_event" and obj["action"] == "new":
-            orders.add(obj["order_id"])
-        elif kind == "trade" or kind == "mark_price":
-            rids[obj["record_id"]] = kind
+        d = item.defines_what
+        if d == "market":
+            markets[item.defines[0]] = item.defines[1]
+        elif d == "order":
+            orders.add(item.defines[0])
+        elif d == "record":
+            rids[item.defines[0]] = item.defines[1]
     return out
 
 

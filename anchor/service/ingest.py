@@ -136,7 +136,11 @@ def ingest(
     ahead: Ahead[Staged] | None = None
     if len(head) < 2:  # one chunk: no thread
         chunks: Iterable[Staged] = staged(
-            prepared_chunks(head, workers), sqlite_json, numbering, receipts is not None
+            prepared_chunks(head, workers),
+            sqlite_json,
+            numbering,
+            receipts is not None,
+            references != "off",
         )
     else:
         ahead = Ahead(
@@ -145,6 +149,7 @@ def ingest(
                 sqlite_json,
                 numbering,
                 receipts is not None,
+                references != "off",
             )
         )
         chunks = ahead

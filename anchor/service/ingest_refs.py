@@ -2,8 +2,8 @@
 instrument, order or trade is refused like an invalid one, its field named
 (:mod:`anchor.core.references`; see :mod:`anchor.service.ingest`).
 
-Per chunk: the records of the kinds that name something are read back from their canonical
-JSON (the others are not touched), what they name and do not define themselves is looked up
+Per chunk: what each record names and defines is read from the leaf order the validation
+already built (no JSON is read again; a kind that names nothing costs a tuple lookup), what they name and do not define themselves is looked up
 once (:class:`anchor.store.references.ReferenceIndex`: markets and orders from memory, record
 ids by index) together with what earlier chunks of the load defined, and each record with an
 unknown reference leaves the chunk as a :class:`~anchor.core.prepare.Rejected` at its line.
@@ -11,13 +11,19 @@ unknown reference leaves the chunk as a :class:`~anchor.core.prepare.Rejected` a
 
 from __future__ import annotations
 
-import json
 from collections import ChainMap
-from collections.abc import Callable, Container
-from typing import Any, Final
+from collections.abc import Container
+from typing import Final
 
-from anchor.core.prepare import ACCOUNTS, CANONICAL, KIND, LINE, RECORD_ID, Prepared, Rejected
-from anchor.core.references import REFERENCING_KINDS, Known, check_references, wanted
+from anchor.core.prepare import ACCOUNTS, LEAF_ORDER, LINE, RECORD_ID, Prepared, Rejected
+from anchor.core.references import (
+    Known,
+    Wanted,
+    check_references,
+    refs_of_leaf,
+    resolves,
+    wanted,
+)
 from anchor.service.ingest_load import Staged
 from anchor.store.db import Database
 from anchor.store.record_writer import RecordWriter
@@ -26,12 +32,6 @@ from anchor.store.references import reference_index
 __all__ = ["MODES", "LoadReferences"]
 
 MODES: Final = ("off", "strict")
-
-_loads: Callable[[Any], Any]
-try:
-    from orjson import loads as _loads
-except ImportError:  # pragma: no cover - orjson is a server dependency
-    _loads = json.loads
 
 
 class _Either:
@@ -44,13 +44,6 @@ class _Either:
 
     def __contains__(self, x: object) -> bool:
         return x in self.a or x in self.b
-
-
-def _decode(canonical: str) -> Any:
-    try:
-        return _loads(canonical)
-    except ValueError:  # orjson refuses integers past 64 bits
-        return json.loads(canonical)
 
 
 class LoadReferences:
@@ -69,38 +62,48 @@ class LoadReferences:
         """``chunk`` without its records whose references are unknown (they join its bad
         lines, in line order)."""
         parsed = chunk.parsed
-        objs = [_decode(p[CANONICAL]) if p[KIND] in REFERENCING_KINDS else None for p in parsed]
-        if not any(o is not None for o in objs):
-            return chunk
-        want = wanted(objs)
-        want.markets -= self.markets.keys()
-        want.orders -= self.orders
-        found = self.index.lookup(self.raw, self.backend, want, self.committed) if want else Known()
+        if chunk.refs is None:
+            items = [refs_of_leaf(p[LEAF_ORDER]) for p in parsed]
+            want = wanted(items)
+        else:  # read on the validating thread
+            items, want = chunk.refs
+        pending = Wanted(
+            markets=want.markets - self.markets.keys(),
+            options={m for m in want.options if m not in self.markets},
+            orders=want.orders - self.orders,
+            trades=want.trades,
+            marks=want.marks,
+        )
+        found = self.index.lookup(self.raw, self.backend, pending, self.committed)
         known = Known(
             ChainMap(self.markets, dict(found.markets)),
             _Either(self.orders, found.orders),
             found.records,
         )
-        verdicts = check_references(objs, known)
+        if resolves(want, known):  # the usual chunk: no record to read one by one
+            self.markets.update(want.defined_markets)
+            self.orders |= want.defined_orders
+            return chunk
+        verdicts = check_references(items, known)
         kept: list[Prepared] = []
         refused: list[Rejected] = []
-        for p, obj, unknown in zip(parsed, objs, verdicts, strict=True):
+        for p, item, unknown in zip(parsed, items, verdicts, strict=True):
             if unknown is not None:
                 refused.append(Rejected(p[LINE], unknown.field, unknown.problem))
                 continue
             kept.append(p)
-            if obj is None:
+            if item is None:
                 continue
-            if p[KIND] == "instrument":
-                self.markets[obj["market"]] = obj["instrument_type"]
-            elif p[KIND] == "order_event" and obj["action"] == "new":
-                self.orders.add(obj["order_id"])
+            if item.defines_what == "market":
+                self.markets[item.defines[0]] = item.defines[1]
+            elif item.defines_what == "order":
+                self.orders.add(item.defines[0])
         if not refused:
             return chunk
         bad = sorted([*chunk.bad, *refused], key=lambda r: r.line)
         accounts = {a for p in kept for a in p[ACCOUNTS]}
         distinct = chunk.distinct or len({p[RECORD_ID] for p in kept}) == len(kept)
-        return Staged(chunk.handled, kept, bad, accounts, distinct, None)
+        return Staged(chunk.handled, kept, bad, accounts, distinct, None, None)
 
     def committed_load(self) -> None:
         """The load is committed: what it defined is known from now on."""

@@ -71,12 +71,16 @@ class ReferenceIndex:
         """What of ``want`` the store holds, through the DB-API connection ``raw`` of the
         load (``committed``: the highest seq stored when the load began; records of the
         load itself are read by id only)."""
+        if not want:
+            return Known()
+        names = want.markets | want.options
         with self.lock:
-            if (want.markets - self.markets.keys()) or (want.orders - self.orders):
+            if (names - self.markets.keys()) or (want.orders - self.orders):
                 self._catch_up(raw, backend, committed)
-            markets = {m: self.markets[m] for m in want.markets if m in self.markets}
-            orders = {o for o in want.orders if o in self.orders}
-        records = record_kinds(raw, backend, want.record_ids) if want.record_ids else {}
+            markets = {m: self.markets[m] for m in names if m in self.markets}
+            orders = want.orders & self.orders
+        rids = want.record_ids
+        records = record_kinds(raw, backend, rids) if rids else {}
         return Known(markets, orders, records)
 
     def add(self, markets: dict[str, str], orders: Collection[str]) -> None:

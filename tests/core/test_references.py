@@ -4,12 +4,27 @@ what an earlier record of the list defines, and the ``opening:`` declaration."""
 from __future__ import annotations
 
 from anchor.core.records import parse_record
-from anchor.core.references import Known, Unknown, check_references, wanted
+from anchor.core.references import (
+    Known,
+    Refs,
+    Unknown,
+    check_references,
+    refs_of,
+    refs_of_leaf,
+    wanted,
+)
 from tests.service.refs_sample import BAD, DECLARED, history, journal, order
 
 
-def _objs(records: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [parse_record(r).canonical_obj() for r in records]
+def _objs(records: list[dict[str, object]]) -> list[Refs | None]:
+    """Each record's refs, read both ways (its object, its leaf order): the same."""
+    out = []
+    for r in records:
+        rec = parse_record(r)
+        got = refs_of(rec.canonical_obj())
+        assert got == refs_of_leaf(rec.leaf_order), r
+        out.append(got)
+    return out
 
 
 def test_a_consistent_history_names_nothing_unknown() -> None:
