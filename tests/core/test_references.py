@@ -56,3 +56,23 @@ def test_what_is_looked_up() -> None:
     assert [None if u is None else u.field for u in check_references(objs, Known())] == [
         "market", "market", "market", "market", "reference", None, None
     ]  # fmt: skip
+
+
+def test_a_name_defined_earlier_as_something_else() -> None:
+    """A trade's id named as a mark's, a perpetual named as an option's, in the same list:
+    ``wanted`` cannot settle it (``mismatch``), the full check names the record."""
+    from anchor.core.references import resolves
+
+    base = history()
+    for bad, field in (
+        (journal("z-1", "alice", -1, "funding", "t-1"), "reference"),
+        (journal("z-2", "alice", 1, "option_settlement", "PERP"), "reference"),
+        (order("z-3", "o-1", "alice", "fill", "buy", 1, market="OPT"), None),  # fine
+    ):
+        items = _objs([*base, bad])
+        want = wanted(items)
+        assert want.mismatch == (field is not None)
+        assert resolves(want, Known()) == (field is None)
+        got = check_references(items, Known())
+        assert got[:-1] == [None] * len(base)
+        assert (got[-1] and got[-1].field) == field
