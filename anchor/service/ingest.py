@@ -178,7 +178,7 @@ def ingest(
                     conn, load.first_seq, b"".join(load.rleaves), int(now.timestamp())
                 )
         if refs is not None:
-            refs.committed_load()
+            refs.committed_load(load.last_seq)
     finally:
         numbering.close()
         if ahead is not None:

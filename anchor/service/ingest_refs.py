@@ -3,9 +3,11 @@ instrument, order or trade is refused like an invalid one, its field named
 (:mod:`anchor.core.references`; see :mod:`anchor.service.ingest`).
 
 Per chunk: what each record names and defines is read from the leaf order the validation
-already built (no JSON is read again; a kind that names nothing costs a tuple lookup), what they name and do not define themselves is looked up
-once (:class:`anchor.store.references.ReferenceIndex`: markets and orders from memory, record
-ids by index) together with what earlier chunks of the load defined, and each record with an
+already built, on the validating thread (:func:`anchor.service.ingest_load.staged`; no JSON
+is read again). On the database thread, what the chunk names and neither it nor an earlier
+chunk of the load defines is looked up once (:class:`anchor.store.references.ReferenceIndex`:
+markets and orders from memory, record ids by index). When everything is found -- the usual
+chunk -- it goes on as it is; otherwise the records are checked one by one and each with an
 unknown reference leaves the chunk as a :class:`~anchor.core.prepare.Rejected` at its line.
 """
 
@@ -105,6 +107,7 @@ class LoadReferences:
         distinct = chunk.distinct or len({p[RECORD_ID] for p in kept}) == len(kept)
         return Staged(chunk.handled, kept, bad, accounts, distinct, None, None)
 
-    def committed_load(self) -> None:
-        """The load is committed: what it defined is known from now on."""
-        self.index.add(self.markets, self.orders)
+    def committed_load(self, last_seq: int | None) -> None:
+        """The load is committed (its records up to ``last_seq``): what it defined is known
+        from now on."""
+        self.index.add(self.markets, self.orders, self.committed, last_seq)

@@ -83,11 +83,16 @@ class ReferenceIndex:
         records = record_kinds(raw, backend, rids) if rids else {}
         return Known(markets, orders, records)
 
-    def add(self, markets: dict[str, str], orders: Collection[str]) -> None:
-        """Definitions of a committed load."""
+    def add(
+        self, markets: dict[str, str], orders: Collection[str], after: int, last: int | None
+    ) -> None:
+        """Definitions of a committed load (its records after seq ``after`` up to ``last``:
+        when the index had read up to ``after``, it has now read up to ``last``)."""
         with self.lock:
             self.markets.update(markets)
             self.orders.update(orders)
+            if last is not None and self.cursor == after:
+                self.cursor = last
 
 
 def record_kinds(raw: Any, backend: str, record_ids: Collection[str]) -> dict[str, str]:
