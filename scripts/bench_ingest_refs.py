@@ -8,7 +8,8 @@ orders and a market that it never defines, so strict checks would refuse it; thi
 same mix made consistent: an instrument first, each trade naming two orders whose ``new``
 came earlier, and (``--journals``) a fee entry naming a trade in place of every other balance.
 Runs alternate off / strict on fresh SQLite databases (a temp file, as bench_ingest does);
-printed: records/s per mode (median, best, worst), the cost of strict, and a second load
+printed: records/s per mode (median, best, worst) and the process's CPU seconds (steadier
+than wall time on a shared machine), the cost of strict, and a second load
 through a fresh :class:`Database` (a new process: its markets and orders read from the store
 once) naming orders of the first. Each figure is followed by the 1/5-minute load average.
 """
@@ -78,19 +79,19 @@ def load() -> str:
     return f"[load {one:.2f}/{five:.2f}]"
 
 
-def run(url: str, lines: list[bytes], mode: str) -> float:
+def run(url: str, lines: list[bytes], mode: str) -> tuple[float, float]:
     from anchor.service.ingest import ingest
     from anchor.store.db import Database
 
     db = Database.open(url)
     try:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = ingest(db, lines, references=mode)
-        took = time.perf_counter() - t0
+        took, cpu = time.perf_counter() - t0, time.process_time() - c0
         assert result.accepted == len(lines) and not result.rejected, result.rejected[:3]
     finally:
         db.close()
-    return len(lines) / took
+    return len(lines) / took, cpu
 
 
 def second_load(url: str, first: list[bytes], second: list[bytes]) -> float:
@@ -127,16 +128,21 @@ def main() -> None:
     repeat = min(args.repeat, 3) if args.quick else args.repeat
     lines = make_lines(args.n, journals=args.journals)
     rates: dict[str, list[float]] = {"off": [], "strict": []}
+    cpus: dict[str, list[float]] = {"off": [], "strict": []}
     for _ in range(repeat):
         for mode in ("off", "strict"):
             with tempfile.TemporaryDirectory(prefix="bench-refs-") as tmp:
-                rates[mode].append(run(f"sqlite:///{tmp}/bench.sqlite", lines, mode))
+                rate, cpu = run(f"sqlite:///{tmp}/bench.sqlite", lines, mode)
+                rates[mode].append(rate)
+                cpus[mode].append(cpu)
     mix = "with fee entries" if args.journals else "bench_ingest's mix"
     for mode in ("off", "strict"):
-        print(f"SQLite ingest {len(lines):,} ({mix}), checks {mode:6}: {summary(rates[mode])}"
-              f" {load()}")  # fmt: skip
+        print(f"SQLite ingest {len(lines):,} ({mix}), checks {mode:6}: {summary(rates[mode])},"
+              f" {statistics.median(cpus[mode]):.2f} s CPU {load()}")  # fmt: skip
     off, strict = statistics.median(rates["off"]), statistics.median(rates["strict"])
-    print(f"strict costs {100 * (off - strict) / off:.1f}% (median rates)")
+    c_off, c_strict = statistics.median(cpus["off"]), statistics.median(cpus["strict"])
+    print(f"strict costs {100 * (off - strict) / off:.1f}% wall (median rates),"
+          f" {100 * (c_strict - c_off) / c_off:.1f}% CPU (median CPU seconds)")  # fmt: skip
     later = make_lines(args.n // 4, journals=args.journals, start=args.n, prefix="L")
     with tempfile.TemporaryDirectory(prefix="bench-refs-") as tmp:
         rate = second_load(f"sqlite:///{tmp}/bench.sqlite", lines, later)

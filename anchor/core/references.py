@@ -33,7 +33,14 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from anchor.core.schemas import _SCHEMAS, ACTIONS, INSTRUMENT_TYPES, REASONS, SCHEMA_LIST
+from anchor.core.schemas import (
+    _SCHEMAS,
+    ACTIONS,
+    INSTRUMENT_TYPES,
+    REASONS,
+    SCHEMA_INDEX,
+    SCHEMA_LIST,
+)
 
 __all__ = [
     "OPENING",
@@ -47,6 +54,7 @@ __all__ = [
     "refs_of_leaf",
     "resolves",
     "wanted",
+    "wanted_of_leaves",
 ]
 
 OPENING: Final = "opening:"  # a reference to history before what is held here
@@ -219,40 +227,127 @@ def wanted(items: Iterable[Refs | None]) -> Wanted:
     """What ``items`` (records in sequence order) reference before defining it themselves,
     and what they define."""
     out = Wanted()
-    markets = out.defined_markets
-    orders = out.defined_orders
     rids: dict[str, str] = {}
     for item in items:
-        if item is None:
+        if item is not None:
+            _add(out, item, rids)
+    return out
+
+
+def _add(out: Wanted, item: Refs, rids: dict[str, str]) -> None:
+    markets, orders = out.defined_markets, out.defined_orders
+    for _, value, what in item.names:
+        if what == "market":
+            if value not in markets:
+                out.markets.add(value)
+        elif what == "option":
+            itype = markets.get(value)
+            if itype is None:
+                out.options.add(value)
+            elif itype != "option":
+                out.mismatch = True
+        elif value.startswith(OPENING):
             continue
-        for _, value, what in item.names:
-            if what == "market":
-                if value not in markets:
-                    out.markets.add(value)
-            elif what == "option":
-                itype = markets.get(value)
+        elif what == "order":
+            if value not in orders:
+                out.orders.add(value)
+        else:
+            kind = rids.get(value)
+            if kind is None:
+                (out.trades if what == "trade" else out.marks).add(value)
+            elif kind != what:
+                out.mismatch = True
+    d = item.defines_what
+    if d == "market":
+        markets[item.defines[0]] = item.defines[1]
+    elif d == "order":
+        orders.add(item.defines[0])
+    elif d == "record":
+        rids[item.defines[0]] = item.defines[1]
+
+
+def _at(kind: str, name: str) -> int:
+    return 4 + [f.name for f in _SCHEMAS[(kind, 1)].fields].index(name)
+
+
+_OE, _TR, _JO, _IN, _MP = (
+    SCHEMA_INDEX[(k, 1)] for k in ("order_event", "trade", "journal", "instrument", "mark_price")
+)
+_MARKET_ONLY: Final = frozenset(SCHEMA_INDEX[(k, 1)] for k in ("book_snapshot", "position"))
+_NAMES_NOTHING: Final = frozenset(SCHEMA_INDEX[(k, 1)] for k in ("balance",))
+_OE_M, _OE_O, _OE_A = (_at("order_event", n) for n in ("market", "order_id", "action"))
+_TR_M, _TR_B, _TR_S = (_at("trade", n) for n in ("market", "buy_order_id", "sell_order_id"))
+_JO_R, _JO_REF = _at("journal", "reason"), _at("journal", "reference")
+_IN_M, _IN_T = _at("instrument", "market"), _at("instrument", "instrument_type")
+_MP_M = _at("mark_price", "market")
+_BOOK_M, _POS_M = _at("book_snapshot", "market"), _at("position", "market")
+_NEW: Final = ACTIONS.index("new")
+# journal reason index -> what its reference names ("trade", "mark_price", "option")
+_REASON_NAMES: Final = tuple(
+    _JOURNAL_REFS.get(r, "option" if r == "option_settlement" else None) for r in REASONS
+)
+
+
+def wanted_of_leaves(leaf_orders: Iterable[tuple[Any, ...]]) -> Wanted:
+    """:func:`wanted` of the records whose leaf orders these are, in one pass that builds
+    nothing per record (what ingest runs on every chunk in strict mode)."""
+    out = Wanted()
+    markets, orders = out.defined_markets, out.defined_orders
+    w_markets, w_orders = out.markets, out.orders
+    rids: dict[str, str] = {}
+    for lo in leaf_orders:
+        k = lo[0]
+        if k in _NAMES_NOTHING:
+            continue
+        if k == _OE:
+            m = lo[_OE_M]
+            if m not in markets:
+                w_markets.add(m)
+            o = lo[_OE_O]
+            if lo[_OE_A] == _NEW:
+                orders.add(o)
+            elif o not in orders and not o.startswith(OPENING):
+                w_orders.add(o)
+        elif k == _TR:
+            m = lo[_TR_M]
+            if m not in markets:
+                w_markets.add(m)
+            for o in (lo[_TR_B], lo[_TR_S]):
+                if o not in orders and not o.startswith(OPENING):
+                    w_orders.add(o)
+            rids[lo[3]] = "trade"
+        elif k == _JO:
+            what = _REASON_NAMES[lo[_JO_R]]
+            if what is None:
+                continue
+            ref = lo[_JO_REF]
+            if what == "option":
+                itype = markets.get(ref)
                 if itype is None:
-                    out.options.add(value)
+                    out.options.add(ref)
                 elif itype != "option":
                     out.mismatch = True
-            elif value.startswith(OPENING):
-                continue
-            elif what == "order":
-                if value not in orders:
-                    out.orders.add(value)
-            else:
-                kind = rids.get(value)
+            elif not ref.startswith(OPENING):
+                kind = rids.get(ref)
                 if kind is None:
-                    (out.trades if what == "trade" else out.marks).add(value)
+                    (out.trades if what == "trade" else out.marks).add(ref)
                 elif kind != what:
                     out.mismatch = True
-        d = item.defines_what
-        if d == "market":
-            markets[item.defines[0]] = item.defines[1]
-        elif d == "order":
-            orders.add(item.defines[0])
-        elif d == "record":
-            rids[item.defines[0]] = item.defines[1]
+        elif k == _IN:
+            markets[lo[_IN_M]] = INSTRUMENT_TYPES[lo[_IN_T]]
+        elif k == _MP:
+            m = lo[_MP_M]
+            if m not in markets:
+                w_markets.add(m)
+            rids[lo[3]] = "mark_price"
+        elif k in _MARKET_ONLY:
+            m = lo[_BOOK_M if k == SCHEMA_INDEX[("book_snapshot", 1)] else _POS_M]
+            if m not in markets:
+                w_markets.add(m)
+        else:  # a kind or version this pass does not know: the general way
+            item = refs_of_leaf(lo)
+            if item is not None:
+                _add(out, item, rids)
     return out
 
 

@@ -22,7 +22,7 @@ from anchor.core.prepare import (
     Rejected,
 )
 from anchor.core.receipt import receipt_leaves
-from anchor.core.references import Refs, Wanted, refs_of_leaf, wanted
+from anchor.core.references import Wanted, wanted_of_leaves
 from anchor.errors import ConflictError
 from anchor.store.record_writer import NewAccount, RecordWriter, SqlitePayload, sqlite_payload
 
@@ -96,9 +96,9 @@ class Staged(NamedTuple):
     accounts: set[str]  # every account the valid records name
     distinct: bool  # no record id twice in ``parsed``
     early: Early | None
-    # what each record names and defines, and what the chunk names before defining it
-    # (strict reference checks only: anchor.service.ingest_refs)
-    refs: tuple[list[Refs | None], Wanted] | None = None
+    # what the chunk names before defining it, and what it defines (strict reference
+    # checks only: anchor.service.ingest_refs)
+    refs: Wanted | None = None
 
 
 def staged(
@@ -129,10 +129,8 @@ def staged(
                 rleaves = _receipt_leaves(parsed, leaves, seq0)
             early = Early(sqlite_payload(parsed) if sqlite_json else None, seq0, leaves, rleaves)
         offset += len(parsed)
-        refs = None
-        if references:  # here, on the validating thread: the database thread only looks up
-            items = [refs_of_leaf(p[_ORDER]) for p in parsed]
-            refs = (items, wanted(items))
+        # here, on the validating thread: the database thread only looks up
+        refs = wanted_of_leaves([p[_ORDER] for p in parsed]) if references else None
         yield Staged(count, parsed, bad, accounts, distinct, early, refs)
 
 

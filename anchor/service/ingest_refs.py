@@ -24,7 +24,7 @@ from anchor.core.references import (
     check_references,
     refs_of_leaf,
     resolves,
-    wanted,
+    wanted_of_leaves,
 )
 from anchor.service.ingest_load import Staged
 from anchor.store.db import Database
@@ -64,11 +64,9 @@ class LoadReferences:
         """``chunk`` without its records whose references are unknown (they join its bad
         lines, in line order)."""
         parsed = chunk.parsed
-        if chunk.refs is None:
-            items = [refs_of_leaf(p[LEAF_ORDER]) for p in parsed]
-            want = wanted(items)
-        else:  # read on the validating thread
-            items, want = chunk.refs
+        want = chunk.refs  # read on the validating thread
+        if want is None:
+            want = wanted_of_leaves([p[LEAF_ORDER] for p in parsed])
         pending = Wanted(
             markets=want.markets - self.markets.keys(),
             options={m for m in want.options if m not in self.markets},
@@ -86,6 +84,7 @@ class LoadReferences:
             self.markets.update(want.defined_markets)
             self.orders |= want.defined_orders
             return chunk
+        items = [refs_of_leaf(p[LEAF_ORDER]) for p in parsed]
         verdicts = check_references(items, known)
         kept: list[Prepared] = []
         refused: list[Rejected] = []

@@ -12,6 +12,7 @@ from anchor.core.references import (
     refs_of,
     refs_of_leaf,
     wanted,
+    wanted_of_leaves,
 )
 from tests.service.refs_sample import BAD, DECLARED, history, journal, order
 
@@ -24,6 +25,8 @@ def _objs(records: list[dict[str, object]]) -> list[Refs | None]:
         got = refs_of(rec.canonical_obj())
         assert got == refs_of_leaf(rec.leaf_order), r
         out.append(got)
+    leaves = [parse_record(r).leaf_order for r in records]
+    assert wanted_of_leaves(leaves) == wanted(out)  # ingest's one pass: the same
     return out
 
 
