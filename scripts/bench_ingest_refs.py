@@ -58,7 +58,7 @@ def make_lines(n: int, *, journals: bool, start: int = 0, prefix: str = "") -> l
                 "action": "new", "side": "sell", "price": str(6_500_000 + i % 1000),
                 "quantity": str(1 + i % 50),
             }  # fmt: skip
-        elif journals and i % 4 == 3 and i > 11:
+        elif journals and i % 4 == 3 and i > start + 11:
             rec = {
                 "kind": "journal", "version": 1, "record_id": f"{prefix}j-{i}", "ts_ns": ts,
                 "account": f"acct-{i % 311}", "asset": "USDT", "amount": "-12", "reason": "fee",
