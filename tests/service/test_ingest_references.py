@@ -115,6 +115,8 @@ def test_chunks_of_one_load_know_each_other(db: Database) -> None:
     objs = history()
     result = ingest(db, objs, references="strict", chunk_size=3)
     assert result.accepted == len(objs)
+    again = ingest(db, objs, references="strict", chunk_size=3)  # idempotent, as ever
+    assert (again.accepted, again.duplicates) == (0, len(objs))
     with pytest.raises(RecordError) as err:
         ingest(db, [instrument("NEW"), order("n-1", "n-1", "a", "new", "buy", 1, "NEW"),
                     order("n-2", "n-9", "a", "fill", "buy", 1, "NEW")],
