@@ -132,6 +132,9 @@ class Config:
     nats_fetch_batch: int = 10_000  # messages per pull request and per database transaction
     nats_max_ack_pending: int = 40_000  # delivered, not yet acknowledged (server-side bound)
     nats_ack_wait_seconds: float = 60.0
+    # ingest (issue 16): "strict" refuses a record that names an unknown instrument, order or
+    # trade (docs/records.md, "Books: references"), like an invalid record; "off": not checked
+    reference_checks: str = "off"
     # several chains (issue 18, anchor/config_chains.py): the ``[[chains]]`` tables as given,
     # each key it leaves out taken from the top level; empty: the top-level chain alone
     chains: tuple[dict[str, Any], ...] = ()
@@ -247,6 +250,10 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("config rpc_outage_alarm_seconds: must be a positive number of seconds")
     if cfg.stall_alarm_seconds is not None and not _positive(cfg.stall_alarm_seconds):
         raise ConfigError("config stall_alarm_seconds: must be a positive number of seconds")
+    if cfg.reference_checks not in ("off", "strict"):
+        raise ConfigError(
+            f"config reference_checks: {cfg.reference_checks!r} is not one of off, strict"
+        )
     if cfg.chains:
         from anchor.config_chains import chains_of
 

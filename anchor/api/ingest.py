@@ -127,14 +127,21 @@ def _one_receipt(db: Database, result: IngestResult, body: bytes) -> dict[str, A
     return None if again is None else again.to_obj()
 
 
-def _counted(db: Database, items: Any, skip_bad: bool, signer: Any = None) -> Any:
-    """:func:`ingest` (receipts signed by ``signer`` when given), counting refused records
-    (``anchor_records_rejected_total``)."""
+def _references(request: Request) -> str:
+    """The app's ``reference_checks`` setting ("off" without a config)."""
+    return str(getattr(getattr(request.app.state, "config", None), "reference_checks", "off"))
+
+
+def _counted(
+    db: Database, items: Any, skip_bad: bool, signer: Any = None, references: str = "off"
+) -> Any:
+    """:func:`ingest` (receipts signed by ``signer`` when given; ``references``: the
+    ``reference_checks`` setting), counting refused records (``anchor_records_rejected_total``)."""
     from anchor.errors import RecordError
     from anchor.service.metrics import RECORDS_REJECTED
 
     try:
-        result = ingest(db, items, skip_bad=skip_bad, receipts=signer)
+        result = ingest(db, items, skip_bad=skip_bad, receipts=signer, references=references)
     except RecordError:
         RECORDS_REJECTED.inc()
         raise
@@ -168,9 +175,10 @@ async def post_record(
     signer: ReceiptSigner | None = Depends(receipt_signer),
 ) -> JSONResponse:
     body = await _body(request)
+    references = _references(request)
 
     def run() -> tuple[IngestResult, dict[str, Any] | None]:
-        result = _counted(db, [body], False, signer)
+        result = _counted(db, [body], False, signer, references)
         return result, None if signer is None else _one_receipt(db, result, body)
 
     result, receipt = await run_in_threadpool(run)
@@ -186,7 +194,7 @@ async def post_bulk(
 ) -> JSONResponse:
     body = await _body(request)
     lines = body.split(b"\n")
-    result = await run_in_threadpool(_counted, db, lines, skip_bad, signer)
+    result = await run_in_threadpool(_counted, db, lines, skip_bad, signer, _references(request))
     receipt = None
     if result.receipt is not None and result.load_id is not None:
         receipt = {

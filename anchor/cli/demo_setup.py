@@ -58,6 +58,9 @@ _OWNED = (
 _OLD_RUN = re.compile(r"demo\d+\.sqlite(-wal|-shm)?")
 # settings that are secrets or name secrets' places: never written to the file
 _NOT_WRITTEN = frozenset({"private_key_env", "keystore_password_env"})
+# settings the demo's file has unless its environment says otherwise: its feed is a
+# consistent exchange, so ingest refuses a record naming an unknown instrument, order or trade
+_DEMO_DEFAULTS = {"ANCHOR_REFERENCE_CHECKS": "strict"}
 
 
 def wipe(data_dir: Path, *, chain: bool = True) -> None:
@@ -113,7 +116,7 @@ def write_config(data_dir: Path, env: Mapping[str, str]) -> Path:
     from anchor.config import Config, load_config
 
     names = {f.name for f in fields(Config)} - _NOT_WRITTEN
-    given = {k: v for k, v in env.items() if k.startswith("ANCHOR_")}
+    given = {**_DEMO_DEFAULTS, **{k: v for k, v in env.items() if k.startswith("ANCHOR_")}}
     chosen = sorted(n for n in names if "ANCHOR_" + n.upper() in given)
     config = load_config(None, env={k: given[k] for k in ("ANCHOR_" + n.upper() for n in chosen)})
     path = (data_dir / CONFIG_NAME).absolute()

@@ -133,6 +133,7 @@ def register(app: typer.Typer) -> None:
                     first_line=first_line,
                     workers=workers,
                     receipts=signer,
+                    references=cfg.reference_checks,
                 )
                 progress.update(task, completed=counting.count, records=result.accepted)
             if signer is not None and receipts_out is not None:

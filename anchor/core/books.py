@@ -27,6 +27,7 @@ from anchor.core.books_checks import (
     Break,
     PositionLine,
 )
+from anchor.core.books_opening import OPENING, Opening
 from anchor.core.books_orders import OrderBooks
 
 __all__ = ["FUNDING_SCALE", "MARGIN_SCALE", "Replay", "replay"]
@@ -98,7 +99,8 @@ class Replay:
     def __init__(self, *, provenance: bool = False) -> None:
         self.provenance = provenance
         self.breaks: list[Break] = []
-        self.orders = OrderBooks(self.breaks.append)
+        self.opening = Opening()  # the declared opening snapshot and earlier history
+        self.orders = OrderBooks(self.breaks.append, self.opening)
         self.instruments: dict[str, _Instrument] = {}
         self.balances: dict[tuple[str, str], int] = {}
         self.bal_rids: dict[tuple[str, str], list[str]] = {}
@@ -174,6 +176,11 @@ class Replay:
         self.orders.seq = seq
         kind = obj["kind"]
         rid = obj["record_id"]
+        if self.opening.head:
+            if not rid.startswith(OPENING):
+                self.opening.head = False
+            elif self.opening.snapshot(self, kind, rid, obj):
+                return
         # the most frequent kinds first: a history is mostly journal entries and snapshots
         if kind == "journal":
             self._journal(rid, obj)
@@ -281,6 +288,8 @@ class Replay:
                     e[1].append(rid)
                 if e[0] == 0:
                     del self.funding[(ref, account)]
+            elif ref.startswith(OPENING):
+                self.opening.ref("mark", ref)
         elif reason == "deposit" or reason == "withdrawal":
             if (amount > 0) != (reason == "deposit") or amount == 0:
                 self._break("journal_sign", (rid,), f"{reason} of {amount} {asset} for {account}")
@@ -288,10 +297,15 @@ class Replay:
             return
         elif reason == "realized_pnl":
             self._total(asset, "realized_pnl", amount)
-            self._expect(self.pnl, (ref, account), -amount, rid)
+            if ref.startswith(OPENING):
+                self.opening.ref("trade", ref)
+            else:
+                self._expect(self.pnl, (ref, account), -amount, rid)
             return
         elif reason == "fee" and (ref, account) in self.fees:
             self._expect(self.fees, (ref, account), -amount, rid)
+        elif reason == "fee" and ref.startswith(OPENING):
+            self.opening.ref("trade", ref)
         elif reason == "option_settlement":
             self._settle_option(rid, account, ref, amount)
         elif reason == "liquidation":
@@ -416,7 +430,7 @@ class Replay:
         is a break; else (a prefix, ``--at-batch``) it is a note. ``settle_from``: those
         opened at or after this seq (the last batch: their entries may be in the next)
         are notes too."""
-        notes: list[str] = []
+        notes: list[str] = [self.opening.note()] if self.opening.declared else []
         open_items: list[tuple[str, tuple[str, ...], str, int]] = []
         sums = (  # (check, what is still open, its detail from (ref, key, what is left))
             ("trade_fee", self.fees,
@@ -465,6 +479,7 @@ class Replay:
             positions=tuple(positions),
             open_orders=tuple(orders),
             notes=tuple(notes),
+            opening=self.opening.to_json() if self.opening.declared else None,
         )
 
 

@@ -123,6 +123,9 @@ class BooksReport:
     positions: tuple[PositionLine, ...] = ()
     open_orders: tuple[OrderLine, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # what the replay took from a declared opening snapshot and earlier history (None: it
+    # starts at the exchange's beginning; anchor.core.books_opening)
+    opening: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -147,4 +150,5 @@ class BooksReport:
             "positions": [x.to_json() for x in self.positions],
             "open_orders": [x.to_json() for x in self.open_orders],
             "notes": list(self.notes),
+            **({} if self.opening is None else {"opening": self.opening}),
         }

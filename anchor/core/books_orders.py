@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from anchor.core.books_checks import Break, OrderLine
+from anchor.core.books_opening import OPENING, Opening
 
 __all__ = ["OrderBooks"]
 
@@ -35,8 +36,9 @@ class _Order:
 class OrderBooks:
     """Orders and books of every market, replayed event by event."""
 
-    def __init__(self, emit: Emit) -> None:
+    def __init__(self, emit: Emit, opening: Opening | None = None) -> None:
         self.emit = emit
+        self.opening = opening  # takes order ids of earlier history (opening:<id>) as given
         self.open: dict[str, _Order] = {}
         self.closed: dict[str, str] = {}  # order id -> "cancelled" | "filled"
         # market -> (side, price) -> [quantity, order count]
@@ -94,7 +96,12 @@ class OrderBooks:
         o = self.open.get(oid)
         if o is None:
             state = self.closed.get(oid)
-            if state is None:
+            if state is None and self.opening is not None and oid.startswith(OPENING):
+                self.opening.ref("order", oid)  # an order of earlier history: size unknown
+                if action == "fill":
+                    item = (qty, price, rid, self.seq)
+                    self._match(oid, self.sides_waiting, self.fills_waiting, item)
+            elif state is None:
                 self._break("unknown_reference", (rid,), f"order_id {oid}: no such order")
             elif action == "fill" and state == "cancelled":
                 self._break("fill_after_cancel", (rid,), f"order {oid} was cancelled; fill {qty}")
@@ -166,7 +173,12 @@ class OrderBooks:
                     else f"trade {rid}: {side} order {oid} is {o.market}/{o.side}",
                 )
             elif o is None and oid not in self.closed:
-                self._break("unknown_reference", (rid,), f"{side}_order_id {oid}: no such order")
+                if self.opening is not None and oid.startswith(OPENING):
+                    self.opening.ref("order", oid)  # an order of earlier history
+                else:
+                    self._break(
+                        "unknown_reference", (rid,), f"{side}_order_id {oid}: no such order"
+                    )
             self._match(oid, self.fills_waiting, self.sides_waiting, (qty, price, rid, self.seq))
 
     @staticmethod

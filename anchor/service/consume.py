@@ -108,7 +108,10 @@ class Consumer:
             await wire.connect()
             loop = asyncio.get_running_loop()
             self._writer = await loop.run_in_executor(
-                executor, lambda: WriterProcess(self.db.url, chunk_size=self.chunk_size)
+                executor,
+                lambda: WriterProcess(
+                    self.db.url, chunk_size=self.chunk_size, references=self.s.references
+                ),
             )
             puller.start()
             log.info(
@@ -177,7 +180,9 @@ class Consumer:
                 log.warning("the writer process is gone: starting another")
                 self._writer.close()
             self._writer = None
-            self._writer = WriterProcess(self.db.url, chunk_size=self.chunk_size)
+            self._writer = WriterProcess(
+                self.db.url, chunk_size=self.chunk_size, references=self.s.references
+            )
             log.info("writer process started: %s", self._writer.pid)
         return self._writer.write(payloads)
 

@@ -43,6 +43,7 @@ class ConsumeSettings:
     fetch_batch: int
     max_ack_pending: int
     ack_wait: float
+    references: str = "off"  # the reference_checks setting, for the writer's ingest
 
 
 def settings_from_config(config: Config) -> ConsumeSettings:
@@ -67,6 +68,7 @@ def settings_from_config(config: Config) -> ConsumeSettings:
         fetch_batch=config.nats_fetch_batch,
         max_ack_pending=config.nats_max_ack_pending,
         ack_wait=config.nats_ack_wait_seconds,
+        references=config.reference_checks,
     )
 
 

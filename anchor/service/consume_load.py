@@ -48,10 +48,16 @@ class Written:
 
 
 def write_load(
-    db: Database, payloads: Sequence[bytes], *, chunk_size: int = DEFAULT_CHUNK
+    db: Database,
+    payloads: Sequence[bytes],
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    references: str = "off",
 ) -> Written:
     """Validate and store ``payloads`` (one record per message) in one transaction; return
-    what became of each. Raises only when the store fails (then nothing is written)."""
+    what became of each. Raises only when the store fails (then nothing is written).
+    ``references="strict"``: a message naming an unknown instrument, order or trade is
+    refused too (``invalid_record``, the field named), as ingest refuses it."""
     refused: dict[int, Refusal] = {}
     keep: list[int] = []
     for i, payload in enumerate(payloads):
@@ -63,7 +69,13 @@ def write_load(
         if not keep:
             return Written(0, 0, refused)
         try:
-            result = ingest(db, [payloads[i] for i in keep], skip_bad=True, chunk_size=chunk_size)
+            result = ingest(
+                db,
+                [payloads[i] for i in keep],
+                skip_bad=True,
+                chunk_size=chunk_size,
+                references=references,
+            )
         except ConflictError:
             # rare: find every conflicting message of the load, set them aside, write the
             # rest (another round only if a concurrent writer stored a conflicting id since)

@@ -32,12 +32,12 @@ class WriterProcess:
     """A child process that writes loads into the database at ``url``; one load at a time
     (callers serialise :meth:`write`)."""
 
-    def __init__(self, url: str, *, chunk_size: int) -> None:
+    def __init__(self, url: str, *, chunk_size: int, references: str = "off") -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
             target=_main,
-            args=(child, url, chunk_size),
+            args=(child, url, chunk_size, references),
             name="anchor-consume-writer",
             daemon=True,
         )
@@ -84,7 +84,7 @@ class WriterProcess:
             self._proc.join(5)
 
 
-def _main(conn: Any, url: str, chunk_size: int) -> None:
+def _main(conn: Any, url: str, chunk_size: int, references: str = "off") -> None:
     # stopping is the parent's business: Ctrl-C in a terminal reaches the whole process
     # group, and a load half-written because of it would only be written again
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -103,7 +103,8 @@ def _main(conn: Any, url: str, chunk_size: int) -> None:
             except (EOFError, OSError):
                 return  # the parent stopped or died
             try:
-                answer: tuple[str, Any] = ("ok", write_load(db, payloads, chunk_size=chunk_size))
+                written = write_load(db, payloads, chunk_size=chunk_size, references=references)
+                answer: tuple[str, Any] = ("ok", written)
             except Exception as exc:
                 answer = ("error", f"{exc.__class__.__name__}: {exc}")
             try:

@@ -51,6 +51,7 @@ from anchor.errors import RecordError
 from anchor.service.ingest_load import Load, Numbering, Staged, staged
 from anchor.service.ingest_prepare import Ahead, chunks_of, prepared_chunks
 from anchor.service.ingest_prepare import prepare_chunk as _prepare_chunk  # noqa: F401 (bench)
+from anchor.service.ingest_refs import MODES, LoadReferences
 from anchor.store import record_writer
 from anchor.store.db import LOCK_INGEST, Database
 from anchor.store.record_writer import RecordWriter
@@ -104,6 +105,7 @@ def ingest(
     first_line: int = 1,
     workers: int = 1,
     receipts: LoadSigner | None = None,
+    references: str = "off",
 ) -> IngestResult:
     """Validate and store ``records`` in one transaction; see the module docstring.
 
@@ -115,7 +117,13 @@ def ingest(
     ``receipts`` (optional) signs the load (one signature, docs/receipt-format.md) in its
     own transaction: the receipt leaves are computed from the leaves as each chunk is
     prepared, and the signed load is stored with the records.
+    ``references="strict"`` (the ``reference_checks`` setting) also refuses a record that
+    names an unknown instrument, order or trade (:mod:`anchor.service.ingest_refs`), like an
+    invalid one: with its line and field, or in :attr:`IngestResult.rejected` with
+    ``skip_bad``.
     """
+    if references not in MODES:
+        raise ValueError(f"references: {references!r} is not one of {', '.join(MODES)}")
     if workers > 1:
         records = (dict(r) if isinstance(r, Mapping) else r for r in records)
     rejected: list[BadLine] = []
@@ -128,7 +136,11 @@ def ingest(
     ahead: Ahead[Staged] | None = None
     if len(head) < 2:  # one chunk: no thread
         chunks: Iterable[Staged] = staged(
-            prepared_chunks(head, workers), sqlite_json, numbering, receipts is not None
+            prepared_chunks(head, workers),
+            sqlite_json,
+            numbering,
+            receipts is not None,
+            references != "off",
         )
     else:
         ahead = Ahead(
@@ -137,6 +149,7 @@ def ingest(
                 sqlite_json,
                 numbering,
                 receipts is not None,
+                references != "off",
             )
         )
         chunks = ahead
@@ -147,8 +160,11 @@ def ingest(
             w = RecordWriter(db, conn)
             load = Load(w, w.timestamp(now), w.max_seq() + 1, receipts is not None)
             numbering.start(load.next_seq, load.commitments)
+            refs = None if references == "off" else LoadReferences(db, w, load.next_seq - 1)
             with w.bulk(ahead is not None):
                 for chunk in chunks:
+                    if refs is not None:
+                        chunk = refs.check(chunk)
                     for b in chunk.bad:
                         if not skip_bad:
                             raise RecordError(b.field, b.problem, line=b.line)
@@ -161,6 +177,8 @@ def ingest(
                 signed = receipts.sign_load(
                     conn, load.first_seq, b"".join(load.rleaves), int(now.timestamp())
                 )
+        if refs is not None:
+            refs.committed_load(load.last_seq)
     finally:
         numbering.close()
         if ahead is not None:

@@ -22,6 +22,7 @@ from anchor.core.prepare import (
     Rejected,
 )
 from anchor.core.receipt import receipt_leaves
+from anchor.core.references import Wanted, wanted_of_leaves
 from anchor.errors import ConflictError
 from anchor.store.record_writer import NewAccount, RecordWriter, SqlitePayload, sqlite_payload
 
@@ -95,6 +96,9 @@ class Staged(NamedTuple):
     accounts: set[str]  # every account the valid records name
     distinct: bool  # no record id twice in ``parsed``
     early: Early | None
+    # what the chunk names before defining it, and what it defines (strict reference
+    # checks only: anchor.service.ingest_refs)
+    refs: Wanted | None = None
 
 
 def staged(
@@ -102,6 +106,7 @@ def staged(
     sqlite_json: bool,
     numbering: Numbering,
     receipts: bool = False,
+    references: bool = False,
 ) -> Iterator[Staged]:
     offset = 0  # valid records in earlier chunks
     for count, prepared in chunks:
@@ -124,7 +129,9 @@ def staged(
                 rleaves = _receipt_leaves(parsed, leaves, seq0)
             early = Early(sqlite_payload(parsed) if sqlite_json else None, seq0, leaves, rleaves)
         offset += len(parsed)
-        yield Staged(count, parsed, bad, accounts, distinct, early)
+        # here, on the validating thread: the database thread only looks up
+        refs = wanted_of_leaves([p[_ORDER] for p in parsed]) if references else None
+        yield Staged(count, parsed, bad, accounts, distinct, early, refs)
 
 
 class Load:
