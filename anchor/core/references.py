@@ -257,6 +257,13 @@ def _add(out: Wanted, item: Refs, rids: dict[str, str]) -> None:
                 (out.trades if what == "trade" else out.marks).add(value)
             elif kind != what:
                 out.mismatch = True
+    _remember(item, markets, orders, rids)
+
+
+def _remember(
+    item: Refs, markets: dict[str, str], orders: set[str], rids: dict[str, str]
+) -> None:
+    """What ``item`` defines becomes known to the records after it."""
     d = item.defines_what
     if d == "market":
         markets[item.defines[0]] = item.defines[1]
@@ -386,13 +393,7 @@ def check_references(items: Sequence[Refs | None], known: Known) -> list[Unknown
         out.append(bad)
         if bad is not None:
             continue
-        d = item.defines_what
-        if d == "market":
-            markets[item.defines[0]] = item.defines[1]
-        elif d == "order":
-            orders.add(item.defines[0])
-        elif d == "record":
-            rids[item.defines[0]] = item.defines[1]
+        _remember(item, markets, orders, rids)
     return out
 
 
