@@ -58,7 +58,7 @@ def benches(n: int, n_store: int) -> list[Bench]:
         Bench(
             "ingest",
             "bench_ingest.py",
-            ("--n", str(n_store), "--quick"),
+            ("--n", str(n_store), "--repeat", "3"),
             (
                 ("ingest SQLite: records/s (median)", rf"SQLite\s+ingest .*?{NUM} median"),
                 ("ingest PostgreSQL: records/s (median)", rf"PostgreSQL ingest .*?{NUM} median"),
