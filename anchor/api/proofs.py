@@ -211,9 +211,11 @@ class _Tree:
         per = self.batch.chunk_nodes
         local = self.local
         at = [divmod(i, per) for i in proof_node_indices(node_index)]  # (chunk, node in it)
-        if any(no not in local for no, _ in at):
+        try:
+            path = [local[no][off * NODE : off * NODE + NODE] for no, off in at]
+        except KeyError:  # a chunk not cached yet
             self._load(no for no, _ in at)
-        path = [local[no][off * NODE : off * NODE + NODE] for no, off in at]
+            path = [local[no][off * NODE : off * NODE + NODE] for no, off in at]
         if any(len(sib) != NODE for sib in path):
             raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
         return path

@@ -89,7 +89,7 @@ def make_bundle(
     types = leaf_types(record.kind, record.version)
     values = leaf_values_redacted(redacted, seq)
     leaf = leaf_hash(_abi_encode(types, values))
-    proof_t = tuple(bytes(p) for p in proof)
+    proof_t = tuple(map(bytes, proof))
     if process_proof(leaf, proof_t) != root:
         raise InputError("the proof does not lead from the record's leaf to the root")
     bundle = ProofBundle(
