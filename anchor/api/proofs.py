@@ -216,7 +216,7 @@ class _Tree:
         except KeyError:  # a chunk not cached yet
             self._load(no for no, _ in at)
             path = [local[no][off * NODE : off * NODE + NODE] for no, off in at]
-        if any(len(sib) != NODE for sib in path):
+        if min(map(len, path), default=NODE) != NODE:
             raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
         return path
 
