@@ -26,11 +26,16 @@ Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~20
   so a chunk altered in the database is reported (503), never served;
 * the HTTP route reads through one held, detached, autocommit read connection per API
   process (its event loop), not a pool checkout and BEGIN/COMMIT per request;
-* the route answers ahead of the app's routing (see :mod:`anchor.api.proof_route`);
-* the record and its batch come from one statement; the leaf is found in the sorted leaf
-  level by interpolation search (~3 probes; keccak leaves are uniform);
-* the bundle is the core's: ``make_bundle`` recomputes the leaf from the record and hashes
-  the stored path up to the batch root (refused otherwise), ``to_json`` serializes it.
+* the route answers ahead of the middleware stack (see :mod:`anchor.api.proof_route`);
+* the record and its batch come from one statement (the per-account visibility subquery
+  runs only for a private kind asked by a user or the public); the leaf is found in the
+  sorted leaf level by interpolation search (~3 probes; keccak leaves are uniform);
+* the stored canonical record is read by the core's fast path
+  (:func:`anchor.core.prepare.parse_canonical`); the anchor fields of a batch and whether
+  the configuration names several chains are worked out once, not per request;
+* the bundle is the core's: ``make_bundle`` recomputes the leaf from the record (the C
+  accelerator when built) and hashes the stored path up to the batch root (refused
+  otherwise), ``to_json`` serializes it.
 """
 
 from __future__ import annotations
