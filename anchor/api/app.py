@@ -18,13 +18,14 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
 
 from anchor.api.errors import install_error_handlers
 from anchor.api.guard import RequestGuard
 from anchor.api.openapi import install_openapi
 from anchor.api.proof_route import OPERATION as PROOF_OPERATION
 from anchor.api.proof_route import PATH as PROOF_PATH
-from anchor.api.proof_route import ProofRoute
+from anchor.api.proof_route import ProofFront, ProofRoute
 from anchor.config import Config
 from anchor.logs import RequestIdMiddleware
 from anchor.runtime import settle_recursion_limit
@@ -64,9 +65,18 @@ def _routers() -> list[APIRouter]:
     ]
 
 
+class _App(FastAPI):
+    """FastAPI with :class:`~anchor.api.proof_route.ProofFront` ahead of its middleware
+    stack (inside FastAPI's own telemetry, which wraps the whole stack)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ProofFront(super().build_middleware_stack())
+
+
 def create_app(config: Config, db: Database, *, receipt_signer: Any = None) -> FastAPI:
     """The API app over ``db``: every router once, ``GET /v1/proofs/{record_id}`` answered
-    ahead of routing by :class:`~anchor.api.proof_route.ProofRoute`, every request bounded
+    ahead of the middleware stack by :class:`~anchor.api.proof_route.ProofFront` (a plain
+    GET) or ahead of routing by :class:`~anchor.api.proof_route.ProofRoute`, every request bounded
     by :class:`~anchor.api.guard.RequestGuard` first, every error one problem+json shape.
     ``receipt_signer``: signs ingest receipts (default: the configured receipt key, if any —
     see anchor.service.receipts.configured_receipt_signer; none, no receipts)."""
@@ -74,7 +84,7 @@ def create_app(config: Config, db: Database, *, receipt_signer: Any = None) -> F
 
     settle_recursion_limit()
 
-    app = FastAPI(
+    app = _App(
         title="ledger-anchor",
         version=str(version),
         description="Tamper-evident anchoring of an exchange's off-chain books.",

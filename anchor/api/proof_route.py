@@ -8,10 +8,20 @@ public), runs :func:`anchor.api.proofs.load_proof` on the event loop with the pr
 read connection, and writes the answer — every answer, errors included, through this one
 path. :data:`OPERATION` documents exactly this contract; ``anchor.api.openapi`` adds it to
 the spec (a test compares the spec with what is served).
+
+The common request — a plain ``GET`` under the prefix with no body and a target within
+:mod:`anchor.api.guard`'s bounds — does not even pass through the middleware stack:
+:class:`ProofFront` sits ahead of it (``anchor.api.app`` puts it there) and answers it the
+way the stack would (the request id of :mod:`anchor.logs` set for its log lines and
+returned in ``X-Request-ID``, an unexpected exception logged and answered 500 as
+:class:`~anchor.api.guard.RequestGuard` does). Anything else — another method, a body, a
+target the guard refuses — goes down the stack, through the guard, to :class:`ProofRoute`.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -22,13 +32,25 @@ from starlette.types import Receive, Scope, Send
 
 from anchor.api.auth import account_for_token, bearer_token, is_operator
 from anchor.api.errors import HANDLED, problem_of
-from anchor.api.guard import PROBLEM_JSON, HttpMiddleware, problem, problem_body
+from anchor.api.guard import PROBLEM_JSON, HttpMiddleware, problem, problem_body, target_problem
 from anchor.api.proofs import NOT_FOUND, ProofOutcome, Viewer, load_proof
 from anchor.config import Config
 from anchor.errors import NotFoundError
+from anchor.logs import _SANE_ID, REQUEST_ID
+from anchor.logs import HEADER as REQUEST_ID_HEADER
 from anchor.store.db import Database
 
-__all__ = ["OPERATION", "PATH", "ProofRoute", "RecordIdPath", "outcome_response", "viewer_of"]
+__all__ = [
+    "OPERATION",
+    "PATH",
+    "ProofFront",
+    "ProofRoute",
+    "RecordIdPath",
+    "outcome_response",
+    "viewer_of",
+]
+
+log = logging.getLogger("anchor.api")  # RequestGuard's logger: the same lines
 
 PATH = "/v1/proofs/{record_id}"
 PREFIX = "/v1/proofs/"
@@ -144,6 +166,8 @@ _NOT_FOUND_HEADERS = [
     (b"content-type", PROBLEM_JSON.encode("latin-1")),
 ]
 _OK_HEAD = [(b"cache-control", b"no-store")]
+_INTERNAL_HEADERS = [(b"content-type", PROBLEM_JSON.encode("latin-1"))]  # RequestGuard's 500
+_CLOSE = (b"connection", b"close")
 _OK_TAIL = [(b"content-type", b"application/json")]
 
 
@@ -181,6 +205,24 @@ def answer(scope: Scope, record_id: str) -> ProofOutcome | Response | None:
         return problem_of(exc)
 
 
+def _parts(result: ProofOutcome | Response | None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Status, headers and body of the answer ``result`` (see :func:`answer`): what a
+    Starlette response sends (one start, one body message)."""
+    if result is None:
+        return 404, _NOT_FOUND_HEADERS, _NOT_FOUND_BODY
+    if isinstance(result, ProofOutcome) and result.body is not None:
+        body = result.body
+        headers = [*_OK_HEAD, (b"content-length", str(len(body)).encode("latin-1")), *_OK_TAIL]
+        return 200, headers, body
+    response = outcome_response(result) if isinstance(result, ProofOutcome) else result
+    return response.status_code, response.raw_headers, bytes(response.body)
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class ProofRoute(HttpMiddleware):
     """ASGI middleware owning ``/v1/proofs/``: every request under it is answered here (see
     the module docs); anything else passes on to the app unchanged."""
@@ -194,17 +236,44 @@ class ProofRoute(HttpMiddleware):
             response = problem(405, "only GET is served here", headers={"Allow": "GET"})
             await response(scope, receive, send)
             return
-        result = answer(scope, path[len(PREFIX) :])
-        if result is None:
-            await send(
-                {"type": "http.response.start", "status": 404, "headers": _NOT_FOUND_HEADERS}
-            )
-            await send({"type": "http.response.body", "body": _NOT_FOUND_BODY})
-        elif isinstance(result, ProofOutcome) and result.body is not None:
-            body = result.body
-            headers = [*_OK_HEAD, (b"content-length", str(len(body)).encode("latin-1")), *_OK_TAIL]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-        else:
-            response = outcome_response(result) if isinstance(result, ProofOutcome) else result
-            await response(scope, receive, send)
+        await _send(send, *_parts(answer(scope, path[len(PREFIX) :])))
+
+
+class ProofFront(HttpMiddleware):
+    """Ahead of the whole middleware stack (``app``): a plain proof GET is answered here,
+    with what the stack would add to it (see the module docs); every other request goes
+    down the stack unchanged."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        path = _route_path(scope)
+        if not path.startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        rid = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":  # a body: the guard reads and checks it first
+                await self.app(scope, receive, send)
+                return
+            if name == REQUEST_ID_HEADER and rid is None:
+                text = value.decode("latin-1")
+                rid = text if _SANE_ID.match(text) else ""
+        if target_problem(scope) is not None:  # the guard answers it
+            await self.app(scope, receive, send)
+            return
+        rid = rid or secrets.token_hex(8)  # as RequestIdMiddleware chooses it
+        token = REQUEST_ID.set(rid)
+        try:
+            try:
+                status, headers, body = _parts(answer(scope, path[len(PREFIX) :]))
+            except Exception as exc:  # as RequestGuard: logged by type only, answered 500
+                log.error("request to GET (unrouted) failed: %s", type(exc).__name__)
+                status, headers = 500, _INTERNAL_HEADERS
+                body = problem_body(500, f"internal error ({type(exc).__name__})")
+                headers = [*headers, (b"content-length", str(len(body)).encode()), _CLOSE]
+            # the request id last, as RequestIdMiddleware adds it
+            await _send(send, status, [*headers, (REQUEST_ID_HEADER, rid.encode("ascii"))], body)
+        finally:
+            REQUEST_ID.reset(token)

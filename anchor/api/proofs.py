@@ -26,11 +26,16 @@ Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~20
   so a chunk altered in the database is reported (503), never served;
 * the HTTP route reads through one held, detached, autocommit read connection per API
   process (its event loop), not a pool checkout and BEGIN/COMMIT per request;
-* the route answers ahead of the app's routing (see :mod:`anchor.api.proof_route`);
-* the record and its batch come from one statement; the leaf is found in the sorted leaf
-  level by interpolation search (~3 probes; keccak leaves are uniform);
-* the bundle is the core's: ``make_bundle`` recomputes the leaf from the record and hashes
-  the stored path up to the batch root (refused otherwise), ``to_json`` serializes it.
+* the route answers ahead of the middleware stack (see :mod:`anchor.api.proof_route`);
+* the record and its batch come from one statement (the per-account visibility subquery
+  runs only for a private kind asked by a user or the public); the leaf is found in the
+  sorted leaf level by interpolation search (~3 probes; keccak leaves are uniform);
+* the stored canonical record is read by the core's fast path
+  (:func:`anchor.core.prepare.parse_canonical`); the anchor fields of a batch and whether
+  the configuration names several chains are worked out once, not per request;
+* the bundle is the core's: ``make_bundle`` recomputes the leaf from the record (the C
+  accelerator when built) and hashes the stored path up to the batch root (refused
+  otherwise), ``to_json`` serializes it.
 """
 
 from __future__ import annotations
@@ -39,10 +44,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from anchor.api.proof_anchors import chain_anchors
 from anchor.config import Config
+from anchor.config_chains import chains_of
 from anchor.core.merkle import node_index_of_leaf, process_proof, proof_node_indices
+from anchor.core.prepare import parse_canonical
 from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle, parse_bundle
-from anchor.core.records import Record, parse_record
+from anchor.core.records import Record
 from anchor.errors import InputError, NotFoundError, StorageError
 from anchor.store.db import Database
 from anchor.store.proof_reads import PRIVATE_KINDS, ProofBatch, ProofReader, proof_reader
@@ -205,18 +213,16 @@ class _Tree:
     def path(self, node_index: int) -> list[bytes]:
         """The stored sibling path of ``node_index`` (``proof_node_indices`` order); the
         core's ``make_bundle`` hashes it up to the root and compares."""
-        indices = proof_node_indices(node_index)
         per = self.batch.chunk_nodes
-        self._load(i // per for i in indices)
         local = self.local
-        path: list[bytes] = []
-        for i in indices:
-            no, off = divmod(i, per)
-            at = off * NODE
-            sib = local[no][at : at + NODE]
-            if len(sib) != NODE:
-                raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
-            path.append(sib)
+        at = [divmod(i, per) for i in proof_node_indices(node_index)]  # (chunk, node in it)
+        try:
+            path = [local[no][off * NODE : off * NODE + NODE] for no, off in at]
+        except KeyError:  # a chunk not cached yet
+            self._load(no for no, _ in at)
+            path = [local[no][off * NODE : off * NODE + NODE] for no, off in at]
+        if min(map(len, path), default=NODE) != NODE:
+            raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
         return path
 
     def _leaf_at(self, k: int) -> bytes:
@@ -311,6 +317,45 @@ def anchor_info(batch: ProofBatch | Any, config: Config | None = None) -> Anchor
     )
 
 
+_CHAINS: list[Any] = [None, False]  # the last config seen, and whether it has several chains
+
+
+def _several_chains(config: Config | None) -> bool:
+    """Whether ``config`` names several chains (a v2 bundle: :func:`chain_anchors` reads
+    the batch's anchors); worked out once per configuration object (frozen)."""
+    if config is None:
+        return False
+    last = _CHAINS
+    if last[0] is not config:
+        several = len(chains_of(config)) >= 2
+        last[:] = [config, several]
+    return bool(last[1])
+
+
+# (config, the batch's anchor columns) -> AnchorInfo (immutable; a reorg changes the key)
+_ANCHORS = _Cache(4096)
+
+
+def _anchor_info(batch: ProofBatch, config: Config | None) -> AnchorInfo:
+    """:func:`anchor_info`, cached by what it is made of."""
+    key = (
+        id(config),
+        batch.state,
+        batch.chain_id,
+        batch.contract,
+        batch.tx_hash,
+        batch.block_number,
+        batch.block_hash,
+    )
+    hit = _ANCHORS.get(key)
+    if hit is not None and hit[0] is config:
+        info: AnchorInfo = hit[1]
+        return info
+    info = anchor_info(batch, config)
+    _ANCHORS.put(key, (config, info))
+    return info
+
+
 def _may_see(record: Record, viewer: Viewer) -> bool:
     if record.kind not in PRIVATE_KINDS or viewer.operator:
         return True
@@ -362,12 +407,12 @@ def load_proof(
         if found is None:
             raise NotFoundError(NOT_FOUND)
         seq, leaf, batch = found.seq, found.leaf, found.batch
-        record = parse_record(found.canonical)
+        record = parse_canonical(found.canonical)  # the stored canonical text, read fast
         if not _may_see(record, viewer):
             raise NotFoundError(NOT_FOUND)
         if batch is None:
             return ProofOutcome(record_id, "pending", "unbatched", None)
-        info = anchor_info(batch, config)
+        info = _anchor_info(batch, config)
         if info.status == "pending":
             return ProofOutcome(record_id, "pending", batch.state, batch.id)
         owned = set(record.accounts())
@@ -386,9 +431,7 @@ def load_proof(
         if len(leaf) != NODE:
             raise StorageError(f"record {record_id!r}: the stored leaf is not 32 bytes")
         path = tree.path(node_index)
-    from anchor.api.proof_anchors import chain_anchors
-
-    anchors = chain_anchors(db, batch.id, config)  # several chains: a v2 bundle
+    anchors = chain_anchors(db, batch.id, config) if _several_chains(config) else None
     try:  # the core recomputes the leaf from the record and hashes the path to the root
         bundle = make_bundle(
             record, seq, commitments, salts, path, batch.root, batch.id, info, anchors=anchors

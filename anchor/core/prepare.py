@@ -33,11 +33,12 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
 from anchor.core.hashing import keccak256
 from anchor.core.native import native
-from anchor.core.records import _HEX32_RE, MAX_RECORD_CHARS, _dumps, parse_record
+from anchor.core.records import _HEX32_RE, MAX_RECORD_CHARS, Record, _dumps, parse_record
 from anchor.core.schemas import (
     _INT_RANGE,
     _SCHEMAS,
@@ -62,6 +63,7 @@ __all__ = [
     "Prepared",
     "RecordInput",
     "Rejected",
+    "parse_canonical",
     "prepare_records",
 ]
 
@@ -119,6 +121,33 @@ def prepare_records(
             got = _prepare_one(line, item, None if acc is not None else loads)
         out.append(got)
     return out
+
+
+def parse_canonical(text: str) -> Record:
+    """``parse_record(text)`` for a record's canonical JSON (as stored at ingest), through
+    the fast path: the text is read, the fast path (C when built) validates it and writes
+    its canonical JSON again, and when that is ``text`` itself the record is built from
+    its leaf order; any other text (or a record the fast path declines) goes to
+    ``parse_record``, which gives the record or the error. Same record either way
+    (tests/core/test_parity.py)."""
+    parts: Parts | None = None
+    if type(text) is str and len(text) <= MAX_RECORD_CHARS and text.isascii():
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError):
+            obj = None
+        if type(obj) is dict:
+            acc = _accelerator()
+            parts = acc.fast_parts(obj) if acc is not None else _fast_parts_py(obj)
+    if parts is None or parts[1] != text.encode("ascii"):
+        return parse_record(text)
+    order = parts[0]
+    kind, version, names = _FIELDS[order[0]]
+    fields = {
+        name: v if choices is None else choices[v]
+        for (name, choices), v in zip(names, order[4:], strict=True)
+    }
+    return Record(kind, version, order[3], MappingProxyType(fields))
 
 
 def _blank(item: RecordInput) -> bool:
@@ -225,6 +254,15 @@ def _fast_plan(
 
 
 _FAST: Final = {key: _fast_plan(key, s) for key, s in _SCHEMAS.items()}
+# schema index -> (kind, version, (field name, enum choices or None) in leaf order)
+_FIELDS: Final = {
+    SCHEMA_INDEX[key]: (
+        s.kind,
+        s.version,
+        tuple((f.name, f.choices if f.tag == "enum" else None) for f in s.fields),
+    )
+    for key, s in _SCHEMAS.items()
+}
 
 
 def _fast_str(v: str) -> str:

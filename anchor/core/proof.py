@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from anchor.core.leaves import _abi_encode
+from anchor.core.leaves import leaf_hash_buffer
 from anchor.core.merkle import process_proof
 from anchor.core.proof_bundle import (
     FORMAT,
@@ -32,7 +32,6 @@ from anchor.core.records import (
     Record,
     account_commitment,
     account_fields,
-    leaf_hash,
     leaf_types,
     leaf_values_json,
     leaf_values_redacted,
@@ -88,8 +87,8 @@ def make_bundle(
             raise InputError("a salt was given for an account the record does not mention")
     types = leaf_types(record.kind, record.version)
     values = leaf_values_redacted(redacted, seq)
-    leaf = leaf_hash(_abi_encode(types, values))
-    proof_t = tuple(bytes(p) for p in proof)
+    leaf = leaf_hash_buffer((record,), (seq,), commitments)  # the accelerator when built
+    proof_t = tuple(map(bytes, proof))
     if process_proof(leaf, proof_t) != root:
         raise InputError("the proof does not lead from the record's leaf to the root")
     bundle = ProofBundle(

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from anchor.core.leaves import encode_leaf, leaf_hash, leaf_hash_buffer
 from anchor.core.merkle import MerkleTree
 from anchor.core.native import native, use_native
-from anchor.core.prepare import _fast_parts_py, prepare_records
+from anchor.core.prepare import _fast_parts_py, parse_canonical, prepare_records
 from anchor.core.proof import AnchorInfo, make_bundle, parse_bundle
 from anchor.core.proof_parse import _parse_fast, _parse_strict
 from anchor.core.records import Record, account_commitment, parse_record
-from anchor.errors import ProofFormatError
+from anchor.errors import ProofFormatError, RecordError
 from tests.core.accel import needs_native
 from tests.core.strategies import as_text, near_records, record_objs, reference
 
@@ -74,6 +74,32 @@ def test_every_plain_valid_record_takes_the_fast_path(obj: dict[str, Any]) -> No
     ref = reference(obj)
     assert ref is not None
     assert mod.fast_parts(obj) == _fast_parts_py(obj) == ref
+
+
+def _parsed(fn: Callable[[str], Record], text: str) -> tuple[Any, ...]:
+    """What ``fn(text)`` gives, comparably: the record's parts, or the error's."""
+    try:
+        r = fn(text)
+    except RecordError as exc:
+        return ("error", exc.field, exc.problem)
+    fields = tuple((k, type(v), v) for k, v in r.fields.items())
+    return (r.kind, r.version, r.record_id, fields, r.leaf_order, r.canonical_json())
+
+
+@SETTINGS
+@given(obj=st.one_of(record_objs(), near_records()), style=st.integers(0, 4))
+def test_parse_canonical_is_parse_record(obj: dict[str, Any], style: int) -> None:
+    """The proof GET's reader of stored records: the same record (or error) as the core's,
+    natively and in pure Python, for canonical texts and any other."""
+    texts = [as_text(obj, style)]
+    ref = reference(obj)
+    if ref is not None:
+        texts.append(ref[1].decode("ascii"))  # the canonical text, as stored
+    for raw in texts:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        want = _parsed(parse_record, text)
+        fast, slow = both(lambda t=text: _parsed(parse_canonical, t))  # type: ignore[misc]
+        assert fast == slow == want
 
 
 @settings(max_examples=60, deadline=None)

@@ -293,7 +293,10 @@ static PyObject *py_leaf_hashes(PyObject *self, PyObject *args) {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     PyObject *result = NULL;
     uint8_t *buf[2] = {NULL, NULL};
-    size_t cap[2] = {(size_t)CHUNK * 512, (size_t)CHUNK * 512};
+    /* buffers for the first chunk's records (they grow when an encoding needs it): a call
+       for one record (a proof's leaf) allocates a few hundred bytes, not megabytes */
+    size_t per = (size_t)(n < CHUNK ? (n > 0 ? n : 1) : CHUNK);
+    size_t cap[2] = {per * 512, per * 512};
     size_t *offs[2] = {NULL, NULL};
     schema_t schemas[32];
     ctab_t ct = {NULL, 0};
@@ -316,7 +319,7 @@ static PyObject *py_leaf_hashes(PyObject *self, PyObject *args) {
     const uint64_t *sq = (const uint64_t *)seqs.buf;
     for (int k = 0; k < 2; k++) {
         buf[k] = malloc(cap[k]);
-        offs[k] = malloc(sizeof(size_t) * (CHUNK + 1));
+        offs[k] = malloc(sizeof(size_t) * (per + 1));
         if (buf[k] == NULL || offs[k] == NULL) { PyErr_NoMemory(); Py_CLEAR(result); goto done; }
     }
     if (n == 0) goto done;
@@ -334,7 +337,7 @@ static PyObject *py_leaf_hashes(PyObject *self, PyObject *args) {
         hjob_t job = {{buf[cur], offs[cur], out + 32 * base}, (size_t)m, 0};
         pthread_t th;
         int started = 0;
-        if (do_hash && n_threads > 1)
+        if (do_hash && n_threads > 1 && m > BLOCK) /* one block: this thread alone */
             started = pthread_create(&th, NULL, hash_worker, &job) == 0;
         Py_ssize_t nb = base + CHUNK;
         int failed = 0;
