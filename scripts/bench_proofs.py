@@ -115,7 +115,7 @@ def bundle_size(url: str, n: int, sample: int = 200) -> int:
 def native_in(tree: Path) -> bool:
     out = subprocess.run(
         [sys.executable, "-c", "import anchor.core.native as n; print(n.native_available())"],
-        env=clean_env(tree), capture_output=True, text=True, check=True,
+        env=clean_env(tree), cwd=tree, capture_output=True, text=True, check=True,
     )  # fmt: skip
     return out.stdout.strip() == "True"
 

@@ -65,8 +65,10 @@ def wait_up(url: str, timeout: float = 120) -> None:
 @contextlib.contextmanager
 def server(argv: list[str], env: dict[str, str], url: str) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server (a uvicorn supervisor and its workers) until the block ends, then stop
-    it by its PID (SIGTERM stops its workers too)."""
-    proc = subprocess.Popen(argv, env=env)
+    it by its PID (SIGTERM stops its workers too). It runs in the checkout its PYTHONPATH
+    names: ``python -m`` puts the working directory ahead of PYTHONPATH, so from another
+    checkout's root it would import that checkout's ``anchor``."""
+    proc = subprocess.Popen(argv, env=env, cwd=env.get("PYTHONPATH") or None)
     try:
         wait_up(url)
         yield proc
