@@ -47,7 +47,7 @@ from typing import Any
 from anchor.api.proof_anchors import chain_anchors
 from anchor.config import Config
 from anchor.config_chains import chains_of
-from anchor.core.merkle import node_index_of_leaf, process_proof, proof_node_indices
+from anchor.core.merkle import bisect_leaves, node_index_of_leaf, process_proof, proof_node_indices
 from anchor.core.prepare import parse_canonical
 from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle, parse_bundle
 from anchor.core.records import Record
@@ -264,16 +264,9 @@ class _Tree:
     def _binary_index(self, leaf: bytes) -> int:
         """Binary search of the leaf in the sorted leaf level."""
         n = self.batch.leaf_count
-        lo, hi = 0, n - 1
-        while lo <= hi:
-            mid = (lo + hi) >> 1
-            v = self._leaf_at(mid)
-            if v == leaf:
-                return mid
-            if v < leaf:
-                lo = mid + 1
-            else:
-                hi = mid - 1
+        lo = bisect_leaves(self._leaf_at, n, leaf)
+        if lo < n and self._leaf_at(lo) == leaf:
+            return lo
         # A damaged node next to the leaf sends the search astray by a few places: look
         # around where it ended, so the damage is reported as the root mismatch it causes.
         for k in range(max(0, lo - _NEAR), min(n, lo + _NEAR)):

@@ -14,7 +14,7 @@ Nodes live in one ``bytearray`` (32 bytes each, ~64 MB for 1M leaves). A store k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from anchor.core.hashing import keccak256
@@ -46,6 +46,21 @@ def node_index_of_leaf(leaf_count: int, tree_order_index: int) -> int:
     if not 0 <= tree_order_index < leaf_count:
         raise IndexError(f"leaf index {tree_order_index} out of range for {leaf_count} leaves")
     return 2 * leaf_count - 2 - tree_order_index
+
+
+def bisect_leaves(leaf_at: Callable[[int], bytes], leaf_count: int, leaf: bytes) -> int:
+    """Where ``leaf`` stands in a tree's sorted leaf level (tree order ascending) read through
+    ``leaf_at(k)``: the first ``k`` whose leaf is not below it (``leaf_count`` when none is).
+    The caller checks ``leaf_at(k) == leaf``: a tree (a stored one, a load's) reads its leaves
+    its own way, the search is this one."""
+    lo, hi = 0, leaf_count
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if leaf_at(mid) < leaf:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 def proof_node_indices(node_index: int) -> list[int]:

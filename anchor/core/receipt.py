@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from anchor.core.hashing import keccak256
 from anchor.core.leaves import _abi_encode, leaf_hash
-from anchor.core.merkle import MerkleTree, process_proof
+from anchor.core.merkle import MerkleTree, bisect_leaves, process_proof
 from anchor.core.native import native
 from anchor.core.secp256k1 import recover_address
 from anchor.core.strict_json import strict_hooks
@@ -261,13 +261,7 @@ def sign_load(
 def _tree_index(tree: MerkleTree, leaf: bytes) -> int:
     """Tree-order index of ``leaf`` (leaves are sorted in tree order: a binary search over
     O(log n) nodes)."""
-    lo, hi = 0, tree.leaf_count
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if tree.leaf(mid) < leaf:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo = bisect_leaves(tree.leaf, tree.leaf_count, leaf)
     if lo == tree.leaf_count or tree.leaf(lo) != leaf:
         raise InputError("the record is not in this load")
     return lo

@@ -260,9 +260,7 @@ def _add(out: Wanted, item: Refs, rids: dict[str, str]) -> None:
     _remember(item, markets, orders, rids)
 
 
-def _remember(
-    item: Refs, markets: dict[str, str], orders: set[str], rids: dict[str, str]
-) -> None:
+def _remember(item: Refs, markets: dict[str, str], orders: set[str], rids: dict[str, str]) -> None:
     """What ``item`` defines becomes known to the records after it."""
     d = item.defines_what
     if d == "market":

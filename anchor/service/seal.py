@@ -27,7 +27,13 @@ from typing import Literal
 
 from sqlalchemy.engine import Connection
 
-from anchor.core.merkle import MerkleTree, node_index_of_leaf, process_proof, proof_node_indices
+from anchor.core.merkle import (
+    MerkleTree,
+    bisect_leaves,
+    node_index_of_leaf,
+    process_proof,
+    proof_node_indices,
+)
 from anchor.core.records import Record, parse_record
 from anchor.errors import ConflictError, InputError, NotFoundError, StorageError
 from anchor.store.batches import (
@@ -190,16 +196,13 @@ class _ChunkReader:
 def _find_tree_index(reader: _ChunkReader, leaf: bytes) -> int:
     """Binary search of ``leaf`` in the sorted leaf level (tree order ascending)."""
     n = reader.batch.leaf_count
-    lo, hi = 0, n - 1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        value = reader.node(node_index_of_leaf(n, mid))
-        if value == leaf:
-            return mid
-        if value < leaf:
-            lo = mid + 1
-        else:
-            hi = mid - 1
+
+    def leaf_at(k: int) -> bytes:
+        return reader.node(node_index_of_leaf(n, k))
+
+    k = bisect_leaves(leaf_at, n, leaf)
+    if k < n and leaf_at(k) == leaf:
+        return k
     raise StorageError(f"batch {reader.batch.id}: leaf not found in the stored tree")
 
 

@@ -9,6 +9,7 @@ import pytest
 from anchor.core.hashing import keccak256
 from anchor.core.merkle import (
     MerkleTree,
+    bisect_leaves,
     hash_pair,
     node_index_of_leaf,
     process_multiproof,
@@ -205,3 +206,18 @@ def test_proof_node_indices_walk_to_the_root() -> None:
     assert proof_node_indices(9) == [10, 3, 2]
     # a 1M-leaf tree: log2 many reads
     assert len(proof_node_indices(node_index_of_leaf(1_000_000, 0))) <= 20
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 64, 257])
+def test_bisect_leaves_finds_every_leaf_and_where_an_absent_one_would_stand(n: int) -> None:
+    rng = random.Random(n)
+    leaves = [rng.randbytes(32) for _ in range(n)]
+    tree = MerkleTree.from_leaves(leaves)
+    ordered = [tree.leaf(k) for k in range(n)]
+    assert ordered == sorted(leaves)
+    for k, leaf in enumerate(ordered):
+        assert bisect_leaves(tree.leaf, n, leaf) == k
+    for _ in range(50):
+        absent = rng.randbytes(32)
+        k = bisect_leaves(tree.leaf, n, absent)
+        assert all(x < absent for x in ordered[:k]) and all(x > absent for x in ordered[k:])
