@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import anchor
+from tests.fixtures.source import parse_source
 
 PACKAGE = Path(anchor.__file__).parent
 
@@ -108,7 +109,7 @@ def imports_of(path: Path, module: str | None = None) -> set[str]:
     module = module or module_name(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in ast.walk(parse_source(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -222,7 +223,7 @@ def _docstrings(tree: ast.AST) -> set[int]:
 def sql_strings(source: str) -> list[tuple[int, str]]:
     """(line, text) of every string literal of ``source`` that holds SQL; an f-string is
     judged on its literal parts joined."""
-    tree = ast.parse(source)
+    tree = parse_source(source)
     docs = _docstrings(tree)
     inside_fstrings = {
         id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values
@@ -261,7 +262,7 @@ def positional_row_reads(source: str) -> list[tuple[int, str]]:
     result of a row-returning call (``cur.fetchone()[0]``), on a name assigned from one
     (``row = ....first()``), or on the loop variable over one (``for r in cur.fetchall()``,
     ``for r in rows`` with ``rows = cur.fetchall()``)."""
-    tree = ast.parse(source)
+    tree = parse_source(source)
     found = []
     for scope in ast.walk(tree):
         if not isinstance(scope, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef):
@@ -355,7 +356,7 @@ def query_builder_imports(source: str) -> list[str]:
     """The SQLAlchemy / SQLModel modules ``source`` imports beyond types and errors (query
     builders: ``sa.select``, ``sa.text``, ``sqlmodel.select``, ...)."""
     out = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse_source(source)):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]

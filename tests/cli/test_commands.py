@@ -17,6 +17,7 @@ import typer
 from anchor.cli import app
 from anchor.cli.extras import EXTRA_OF
 from tests.fixtures.paths import ROOT
+from tests.fixtures.source import parse_source
 
 # every command and group, as `anchor --help` (recursively) lists them
 EXPECTED = [
@@ -155,7 +156,7 @@ def test_the_verifier_works_on_the_same_base_install(tmp_path: Path) -> None:
 def _third_party_imports() -> set[str]:
     found: set[str] = set()
     for path in (ROOT / "anchor").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse_source(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 found.update(a.name.partition(".")[0] for a in node.names)
             elif isinstance(node, ast.ImportFrom) and not node.level and node.module:

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from anchor.cli import app
 from tests.fixtures.paths import ROOT
+from tests.fixtures.source import parse_source
 
 # a word said twice ("at at"), or a "prefix:" said twice ("proof bundle: proof bundle:");
 # not a command name before its hyphenated sibling ("anchor anchor-now")
@@ -83,7 +84,7 @@ def test_no_message_says_a_word_twice() -> None:
     """Every string in the package (messages, help, docstrings), read once by a test."""
     found = []
     for path in sorted((ROOT / "anchor").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parse_source(path.read_text(encoding="utf-8"))
         for line, text in _strings(tree):
             hit = _doubled(text)
             if hit:

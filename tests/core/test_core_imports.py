@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import anchor.core
+from tests.fixtures.source import parse_source
 
 CORE = Path(anchor.core.__file__).parent
 FORBIDDEN = (
@@ -22,7 +23,7 @@ STDLIB_IO = {"socket", "ssl", "sqlite3", "subprocess", "asyncio", "urllib", "htt
 
 def _imports(path: Path) -> set[str]:
     out: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(parse_source(path.read_text())):
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:

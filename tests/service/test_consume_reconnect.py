@@ -77,8 +77,10 @@ def test_nats_restart_mid_consume_loses_and_duplicates_nothing(
 ) -> None:
     bus = Bus(private_nats.url)
     bus.create()
-    first = [payload(i) for i in range(3_000)]
-    second = [payload(i) for i in range(3_000, 5_000)]
+    # a backlog the consumer cannot finish between storing its first 200 and the stop, even on
+    # a fast quiet machine (3,000 once were all stored by then)
+    first = [payload(i) for i in range(30_000)]
+    second = [payload(i) for i in range(30_000, 32_000)]
     bus.publish(first, confirm=False)
     # what the stop caught delivered but unacknowledged comes again after the ack wait: 5 s
     # instead of the default 60 (a redelivery is harmless: the count below proves it)

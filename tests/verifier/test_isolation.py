@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import anchor.verifier
+from tests.fixtures.source import parse_source
 
 SERVER_ONLY = ("sqlmodel", "sqlalchemy", "apscheduler", "fastapi", "uvicorn", "web3", "eth_abi",
                "eth_account", "psycopg", "anchor.store", "anchor.chain", "anchor.api",
@@ -44,7 +45,7 @@ def test_offline_verification_in_a_fresh_interpreter_loads_no_server_dependency(
 def test_verifier_sources_do_not_import_server_packages() -> None:
     pkg = Path(anchor.verifier.__file__).parent
     for path in pkg.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parse_source(path.read_text())):
             names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
