@@ -50,7 +50,7 @@ from anchor.service.consume_bus import (
     settings_from_config,
 )
 from anchor.service.consume_load import Refusal, Written
-from anchor.service.consume_wire import WireConnection, WireMsg
+from anchor.service.consume_wire import WireConnection, WireMsg, ack_frames
 from anchor.service.consume_writer import WriterProcess
 from anchor.service.ingest import DEFAULT_CHUNK
 
@@ -220,7 +220,7 @@ class Consumer:
         dead_ok = await self._dead_letters(msgs, written.refused)
         refused = written.refused
         if not refused:
-            frames = b"".join([m.ack_frame() for m in msgs])
+            frames = ack_frames(msgs)
         else:  # one not stored and not dead-lettered comes again later
             frames = b"".join(
                 m.nak_frame(5.0) if i in refused and i not in dead_ok else m.ack_frame()

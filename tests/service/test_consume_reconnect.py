@@ -77,8 +77,9 @@ def test_nats_restart_mid_consume_loses_and_duplicates_nothing(
 ) -> None:
     bus = Bus(private_nats.url)
     bus.create()
-    first = [payload(i) for i in range(3_000)]
-    second = [payload(i) for i in range(3_000, 5_000)]
+    # enough that the stop below comes mid-stream even on a fast, quiet machine
+    first = [payload(i) for i in range(20_000)]
+    second = [payload(i) for i in range(20_000, 22_000)]
     bus.publish(first, confirm=False)
     # what the stop caught delivered but unacknowledged comes again after the ack wait: 5 s
     # instead of the default 60 (a redelivery is harmless: the count below proves it)
