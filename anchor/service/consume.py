@@ -21,8 +21,8 @@ JetStream drops within its duplicate window. A record id stored with other conte
 overwritten: the message is dead-lettered as a ``conflict``.
 
 Backpressure: nothing more is pulled while a load waits for its predecessor's commit, so
-this process holds at most three loads (one being written, one being acknowledged, one
-pulled); the server holds back the consumer as a whole at
+this process holds at most four loads (one being written, one sent to the writer behind it,
+one being acknowledged, one pulled); the server holds back the consumer as a whole at
 ``nats_max_ack_pending`` unacknowledged messages. Lag, throughput and dead letters are in
 :mod:`anchor.service.consume_metrics` and ``anchor consume --status``.
 """
@@ -36,7 +36,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from anchor.errors import StorageError
@@ -50,7 +50,7 @@ from anchor.service.consume_bus import (
     settings_from_config,
 )
 from anchor.service.consume_load import Refusal, Written
-from anchor.service.consume_wire import WireConnection, WireMsg
+from anchor.service.consume_wire import WireConnection, WireMsg, ack_frames
 from anchor.service.consume_writer import WriterProcess
 from anchor.service.ingest import DEFAULT_CHUNK
 
@@ -144,8 +144,7 @@ class Consumer:
     async def _loop(
         self, puller: Puller, executor: ThreadPoolExecutor, stop: threading.Event
     ) -> None:
-        loop = asyncio.get_running_loop()
-        writing: asyncio.Future[Written] | None = None  # the last load's commit
+        writing: list[asyncio.Future[Written]] = []  # commits of the loads sent
         settling: list[asyncio.Task[None]] = []  # dead letters and acks after each commit
         next_lag = 0.0
         while not stop.is_set():
@@ -154,27 +153,38 @@ class Consumer:
                 task.result()  # an acknowledgement that could not be sent ends the loop
             settling = [t for t in settling if not t.done()]
             if msgs:
-                # one load written at a time; the next one starts as soon as the last one is
-                # committed, while its acknowledgements go out. Held at most: the load being
-                # written, the one being acknowledged, the one being pulled.
-                if writing is not None:
-                    await asyncio.wait([writing])
+                # loads go to the writer process one after another: the next one is sent
+                # while the last one is written, so the writer starts on it the moment the
+                # last one is committed. Held at most: the load being written, the one
+                # queued behind it, the one being acknowledged, the one being pulled.
+                if len(writing) > 1:
+                    await asyncio.wait(writing[:-1])
+                writing = [w for w in writing if not w.done()]
                 if len(settling) > 1:
                     await asyncio.wait(settling[:-1])
                 self._in_flight += len(msgs)
                 metrics.IN_FLIGHT.set(self._in_flight)
                 payloads = [m.data for m in msgs]
                 started = time.monotonic()
-                writing = loop.run_in_executor(executor, self._write, payloads)
-                settling.append(asyncio.create_task(self._settle(msgs, writing, started)))
+                written = asyncio.ensure_future(self._write(executor, payloads))
+                writing.append(written)
+                settling.append(asyncio.create_task(self._settle(msgs, written, started)))
             if time.monotonic() >= next_lag:
                 next_lag = time.monotonic() + _LAG_EVERY_S
                 await self._refresh_lag()
         for task in settling:
             await task
 
-    def _write(self, payloads: list[bytes]) -> Written:
-        """One load through the writer process (a new one if the last one died)."""
+    async def _write(self, executor: ThreadPoolExecutor, payloads: list[bytes]) -> Written:
+        """One load through the writer process: sent on the executor's one thread (so in
+        the order of the calls), then its commit awaited."""
+        loop = asyncio.get_running_loop()
+        submitted = await loop.run_in_executor(executor, self._submit, payloads)
+        return await asyncio.wrap_future(submitted)
+
+    def _submit(self, payloads: list[bytes]) -> Future[Written]:
+        """Send one load to the writer process (a new one if the last one died); blocks
+        until the writer takes it (the pipe holds little)."""
         if self._writer is None or not self._writer.alive():
             if self._writer is not None:
                 log.warning("the writer process is gone: starting another")
@@ -184,7 +194,7 @@ class Consumer:
                 self.db.url, chunk_size=self.chunk_size, references=self.s.references
             )
             log.info("writer process started: %s", self._writer.pid)
-        return self._writer.write(payloads)
+        return self._writer.submit(payloads)
 
     async def _settle(
         self, msgs: list[WireMsg], future: asyncio.Future[Written], started: float
@@ -220,7 +230,7 @@ class Consumer:
         dead_ok = await self._dead_letters(msgs, written.refused)
         refused = written.refused
         if not refused:
-            frames = b"".join([m.ack_frame() for m in msgs])
+            frames = ack_frames(msgs)
         else:  # one not stored and not dead-lettered comes again later
             frames = b"".join(
                 m.nak_frame(5.0) if i in refused and i not in dead_ok else m.ack_frame()

@@ -209,24 +209,32 @@ class Puller:
         self.refused: str | None = None  # the last pull request the server refused, why
 
     def start(self) -> None:
-        self.conn.subscribe(self.inbox, self._on_msg)
+        self.conn.subscribe(self.inbox, self._on_msgs)
 
-    def _on_msg(self, msg: WireMsg) -> None:
-        if msg.raw_headers is not None and not msg.data:
-            status = msg.status
-            if status is not None:
-                code, description = status
-                if code != "100":  # 404 no messages, 408 expired, 409 ...: the request is over
-                    if code not in ("404", "408"):
-                        self.refused = f"{code} {description}".strip()
-                    self._owed = 0
-                    self._woken.set()
-                return
-        self.buffer.append(msg)
-        if self._owed > 0:
-            self._owed -= 1
+    def _on_msgs(self, msgs: list[WireMsg]) -> None:
+        if any(m.raw_headers is not None and not m.data for m in msgs):
+            data = [m for m in msgs if not self._on_status(m)]
+        else:  # the common case: records only
+            data = msgs
+        if data:
+            self.buffer += data
+            if self._owed > 0:
+                self._owed = max(0, self._owed - len(data))
         if len(self.buffer) >= self._want or self._owed == 0:
             self._woken.set()
+
+    def _on_status(self, msg: WireMsg) -> bool:
+        """Whether ``msg`` is a status message (handled here) rather than a record."""
+        status = msg.status
+        if status is None:
+            return False
+        code, description = status
+        if code != "100":  # 404 no messages, 408 expired, 409 ...: the request is over
+            if code not in ("404", "408"):
+                self.refused = f"{code} {description}".strip()
+            self._owed = 0
+            self._woken.set()
+        return True
 
     async def take(self, n: int, *, linger: float = 0.05) -> list[WireMsg]:
         """Up to ``n`` messages: returns once ``n`` are there, or the request is over, or

@@ -95,9 +95,17 @@ class WireMsg:
         return b"PUB %s %d\r\n%s\r\n" % (self.reply, len(body), body)
 
 
+def ack_frames(msgs: list[WireMsg]) -> bytes:
+    """The acknowledgements of ``msgs`` as one block of frames (one join, not a frame
+    built per message)."""
+    if not msgs:
+        return b""
+    return b"PUB " + b" 4\r\n+ACK\r\nPUB ".join([m.reply for m in msgs]) + b" 4\r\n+ACK\r\n"
+
+
 class WireConnection:
-    """One NATS connection with one subscription, whose messages go to ``on_msg`` (called on
-    the event loop, in arrival order)."""
+    """One NATS connection with its subscriptions, whose messages go to their ``on_msgs``
+    (called on the event loop, in arrival order, with the messages that came together)."""
 
     def __init__(self, url: str, name: str) -> None:
         parts = urlsplit(url if "://" in url else f"nats://{url}")
@@ -112,7 +120,7 @@ class WireConnection:
         elif parts.username:
             self._auth = {"auth_token": unquote(parts.username)}
         self.name = name
-        self._subs: dict[bytes, Callable[[WireMsg], None]] = {}
+        self._subs: dict[bytes, Callable[[list[WireMsg]], None]] = {}
         self._sub_frames: list[bytes] = []  # sent again on every new connection
         self._writer: asyncio.StreamWriter | None = None
         self._queued: list[bytes] = []  # written while disconnected: sent on reconnect
@@ -126,9 +134,9 @@ class WireConnection:
         await self._open()
         self._reader_task = asyncio.create_task(self._run())
 
-    def subscribe(self, subject: str, on_msg: Callable[[WireMsg], None]) -> None:
+    def subscribe(self, subject: str, on_msgs: Callable[[list[WireMsg]], None]) -> None:
         sid = str(len(self._subs) + 1).encode()
-        self._subs[sid] = on_msg
+        self._subs[sid] = on_msgs
         frame = b"SUB %s %s\r\n" % (subject.encode(), sid)
         self._sub_frames.append(frame)
         if self._writer is not None:
@@ -236,32 +244,36 @@ class WireConnection:
             buf = self._parse(buf + chunk if buf else chunk)
 
     def _parse(self, buf: bytes) -> bytes:
-        """Handle every complete frame in ``buf``; return the incomplete rest."""
+        """Handle every complete frame in ``buf``; return the incomplete rest. The messages
+        of one subscription that arrive together go to its callback as one list."""
         pos, size = 0, len(buf)
-        subs, find, starts = self._subs, buf.find, buf.startswith
+        find, starts = buf.find, buf.startswith
+        got: list[WireMsg] = []  # consecutive messages of one subscription
+        got_sid = b""
         while pos < size:
             eol = find(b"\r\n", pos)
             if eol < 0:
                 if size - pos > _MAX_LINE:
                     raise ConnectionError("protocol line too long")
                 break
-            if starts(b"HMSG ", pos):  # subject sid [reply] header-bytes total-bytes
+            if starts(b"MSG ", pos):  # subject sid [reply] bytes
+                parts = buf[pos + 4 : eol].split(b" ")
+                start = eol + 2
+                end = start + int(parts[-1])
+                if end + 2 > size:
+                    break
+                sid = parts[1]
+                msg = WireMsg(parts[0], parts[2] if len(parts) == 4 else b"", None, buf[start:end])
+            elif starts(b"HMSG ", pos):  # subject sid [reply] header-bytes total-bytes
                 parts = buf[pos + 5 : eol].split(b" ")
                 start = eol + 2
                 end = start + int(parts[-1])
                 if end + 2 > size:
                     break
                 cut = start + int(parts[-2])
+                sid = parts[1]
                 reply = parts[2] if len(parts) == 5 else b""
                 msg = WireMsg(parts[0], reply, buf[start:cut], buf[cut:end])
-            elif starts(b"MSG ", pos):  # subject sid [reply] bytes
-                parts = buf[pos + 4 : eol].split(b" ")
-                start = eol + 2
-                end = start + int(parts[-1])
-                if end + 2 > size:
-                    break
-                reply = parts[2] if len(parts) == 4 else b""
-                msg = WireMsg(parts[0], reply, None, buf[start:end])
             else:
                 line = buf[pos:eol]
                 pos = eol + 2
@@ -271,7 +283,14 @@ class WireConnection:
                     log.warning("NATS: %s", line.decode("utf-8", "replace"))
                 continue  # PONG, +OK, INFO: nothing to do
             pos = end + 2
-            on_msg = subs.get(parts[1])
-            if on_msg is not None:
-                on_msg(msg)
+            if sid != got_sid:
+                self._deliver(got_sid, got)
+                got, got_sid = [], sid
+            got.append(msg)
+        self._deliver(got_sid, got)
         return buf[pos:]
+
+    def _deliver(self, sid: bytes, msgs: list[WireMsg]) -> None:
+        on_msgs = self._subs.get(sid) if msgs else None
+        if on_msgs is not None:
+            on_msgs(msgs)

@@ -8,8 +8,10 @@ thread while the database writes this one -- while the parent pulls and acknowle
 another core when there is one free. (When every core is busy anyway, it changes nothing:
 the CPU time per record is the same either way; see scripts/bench_consume.py.)
 
-The parent sends one load (a list of payloads) through a pipe and waits for its
-:class:`~anchor.service.consume_load.Written`; nothing is acknowledged before that answer.
+The parent sends loads (lists of payloads) through a pipe, the next one while the last one
+is being written (:meth:`WriterProcess.submit`), so the child starts on it the moment it has
+committed the last one; each load's :class:`~anchor.service.consume_load.Written` comes back
+in order, and nothing is acknowledged before that answer.
 The child ends when the pipe closes: its parent stopped or died (kill -9 included). A load
 it was writing then is committed or not; either way its messages were not acknowledged, so
 they come again, and are found stored (duplicates) or are written then.
@@ -17,9 +19,14 @@ they come again, and are found stored (duplicates) or are written then.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import signal
+import socket
 import threading
+from collections import deque
+from concurrent.futures import Future
 from typing import Any
 
 from anchor.errors import StorageError
@@ -29,8 +36,8 @@ _JOIN_S = 30.0
 
 
 class WriterProcess:
-    """A child process that writes loads into the database at ``url``; one load at a time
-    (callers serialise :meth:`write`)."""
+    """A child process that writes loads into the database at ``url``, one after another, in
+    the order submitted."""
 
     def __init__(self, url: str, *, chunk_size: int, references: str = "off") -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -43,41 +50,88 @@ class WriterProcess:
         )
         self._proc.start()
         child.close()
-        self._lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._pending: deque[Future[Written]] = deque()  # submitted, not answered: in order
         self._broken = False
         try:
             kind, value = self._conn.recv()  # the database opened (and migrated) there
         except (EOFError, OSError) as exc:
             kind, value = "error", f"it exited ({exc!r})"
         if kind != "ready":
-            self.close()
+            self._broken = True
+            self._conn.close()
+            self._join()
             raise StorageError(f"the consumer's writer did not start: {value}")
+        self._receiver = threading.Thread(
+            target=self._receive, name="anchor-consume-answers", daemon=True
+        )
+        self._receiver.start()
 
     @property
     def pid(self) -> int | None:
         return self._proc.pid
 
-    def write(self, payloads: list[bytes]) -> Written:
-        """Write one load (blocks until committed); :class:`StorageError` when the child
-        failed or is gone (nothing of the load is acknowledged then)."""
-        with self._lock:
+    def submit(self, payloads: list[bytes]) -> Future[Written]:
+        """Send one load; its future is done once the child has committed it (or failed:
+        :class:`StorageError`, and nothing of the load is acknowledged). Blocks while the
+        pipe is full, i.e. until the child takes the load."""
+        future: Future[Written] = Future()
+        with self._send_lock:
+            if self._broken:
+                raise StorageError("the consumer's writer process is gone")
+            self._pending.append(future)
             try:
                 self._conn.send(payloads)
-                kind, value = self._conn.recv()
             except (EOFError, OSError) as exc:
-                self._broken = True
-                raise StorageError(f"the consumer's writer process is gone ({exc!r})") from None
-        if kind == "error":
-            raise StorageError(str(value))
-        assert isinstance(value, Written)
-        return value
+                self._fail(f"the consumer's writer process is gone ({exc!r})")
+        return future
+
+    def write(self, payloads: list[bytes]) -> Written:
+        """Write one load (blocks until committed)."""
+        return self.submit(payloads).result()
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                kind, value = self._conn.recv()
+            except (EOFError, OSError, TypeError) as exc:  # TypeError: closed meanwhile
+                self._fail(f"the consumer's writer process is gone ({exc!r})")
+                return
+            future = self._pending.popleft()
+            if kind == "error":
+                future.set_exception(StorageError(str(value)))
+            else:
+                future.set_result(value)
+
+    def _fail(self, why: str) -> None:
+        """The child is gone: every load not answered fails (none of it is acknowledged)."""
+        self._broken = True
+        while True:
+            try:
+                future = self._pending.popleft()
+            except IndexError:
+                return
+            if not future.done():
+                future.set_exception(StorageError(why))
 
     def alive(self) -> bool:
         return not self._broken and self._proc.is_alive()
 
     def close(self) -> None:
         """Close the pipe (the child ends after the load it is on) and wait for it."""
+        # shut our sending side first: closing the descriptor alone would not end the
+        # socket while the receiving thread is blocked reading it, and the child would
+        # never see the end of its input
+        with contextlib.suppress(OSError):
+            sock = socket.socket(fileno=os.dup(self._conn.fileno()))
+            with sock:
+                sock.shutdown(socket.SHUT_WR)
         self._conn.close()
+        self._join()
+        self._receiver.join(5)
+        self._fail("the consumer's writer process was closed")
+
+    def _join(self) -> None:
         self._proc.join(_JOIN_S)
         if self._proc.is_alive():
             self._proc.kill()
