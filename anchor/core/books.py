@@ -29,68 +29,23 @@ from anchor.core.books_checks import (
 )
 from anchor.core.books_opening import OPENING, Opening
 from anchor.core.books_orders import OrderBooks
+from anchor.core.books_state import (
+    FUNDING_SCALE,
+    MARGIN_SCALE,
+    Instrument,
+    Position,
+    funding_payment,
+    margin,
+    option_payoff,
+)
 
-__all__ = ["FUNDING_SCALE", "MARGIN_SCALE", "Replay", "replay"]
+__all__ = ["FUNDING_SCALE", "MARGIN_SCALE", "Replay", "funding_payment", "margin", "replay"]
 
-FUNDING_SCALE: Final = 10**9  # funding_rate is in parts per 10^9 of the notional
-MARGIN_SCALE: Final = 10_000  # margin rates are in basis points
 # reasons whose entries of one (reference, asset) sum to zero: money moves, never appears
 _ZERO_SUM: Final = frozenset(
     {"fee", "funding", "liquidation", "insurance_fund", "transfer", "option_settlement"}
 )
 _KEEP_IDS: Final = 12  # record ids kept per open expectation (the first ones)
-
-
-class _Instrument:
-    __slots__ = ("base", "expiry", "im", "kind", "mm", "option", "rid", "settle", "size", "strike")
-
-    def __init__(self, rid: str, f: Mapping[str, Any]) -> None:
-        self.rid = rid
-        self.kind = f["instrument_type"]
-        self.base = f["base_asset"]
-        self.settle = f["settlement_asset"]
-        self.size = int(f["contract_size"])
-        self.im = int(f["initial_margin_bps"])
-        self.mm = int(f["maintenance_margin_bps"])
-        self.expiry = int(f["expiry_ns"])
-        self.strike = int(f["strike"])
-        self.option = f["option_type"]
-
-
-class _Pos:
-    __slots__ = ("cost", "realized", "rids", "size")
-
-    def __init__(self) -> None:
-        self.size = 0
-        self.cost = 0  # signed: sum of price x quantity of the open part (negative short)
-        self.realized = 0
-        self.rids: list[str] = []
-
-    @property
-    def entry(self) -> int:
-        return abs(self.cost) // abs(self.size) if self.size else 0
-
-
-def _ceil_div(a: int, b: int) -> int:
-    return -((-a) // b)
-
-
-def margin(size: int, mark: int, bps: int) -> int:
-    """``ceil(|size| x mark x bps / 10^4)``: a margin requirement at a mark price."""
-    return _ceil_div(abs(size) * mark * bps, MARGIN_SCALE)
-
-
-def funding_payment(size: int, mark: int, rate: int) -> int:
-    """What a position receives (negative: pays) at a funding rate:
-    ``floor(-size x mark x rate / 10^9)`` -- payers round up, the remainder goes to the
-    insurance fund under the same reference."""
-    return (-size * mark * rate) // FUNDING_SCALE
-
-
-def option_payoff(inst: _Instrument, settle_price: int) -> int:
-    if inst.option == "call":
-        return max(0, settle_price - inst.strike)
-    return max(0, inst.strike - settle_price)
 
 
 class Replay:
@@ -101,12 +56,12 @@ class Replay:
         self.breaks: list[Break] = []
         self.opening = Opening()  # the declared opening snapshot and earlier history
         self.orders = OrderBooks(self.breaks.append, self.opening)
-        self.instruments: dict[str, _Instrument] = {}
+        self.instruments: dict[str, Instrument] = {}
         self.balances: dict[tuple[str, str], int] = {}
         self.bal_rids: dict[tuple[str, str], list[str]] = {}
-        self.positions: dict[tuple[str, str], _Pos] = {}
+        self.positions: dict[tuple[str, str], Position] = {}
         # market -> account -> its open position (a mark price touches only these)
-        self.holders: dict[str, dict[str, _Pos]] = {}
+        self.holders: dict[str, dict[str, Position]] = {}
         self.marks: dict[str, tuple[int, str]] = {}  # market -> (mark price, record id)
         # open expectations, (reference, account) -> [amount still to come, record ids]
         self.fees: dict[tuple[str, str], list[Any]] = {}
@@ -144,7 +99,7 @@ class Replay:
                 f"{account} {asset}: {before} {delta:+d} = {after}",
             )
 
-    def _instrument(self, market: str, rid: str) -> _Instrument | None:
+    def _instrument(self, market: str, rid: str) -> Instrument | None:
         inst = self.instruments.get(market)
         if inst is None and market not in self.unknown_markets:
             self.unknown_markets.add(market)
@@ -187,7 +142,7 @@ class Replay:
         elif kind == "book_snapshot":
             self.orders.book_snapshot(rid, obj)  # type: ignore[arg-type]
         elif kind == "order_event":
-            self._check_market(obj["market"], rid)
+            self._check_market(obj["market"], rid, obj)
             self.orders.order_event(rid, obj)  # type: ignore[arg-type]
         elif kind == "trade":
             self._trade(rid, obj)
@@ -198,16 +153,29 @@ class Replay:
         elif kind == "mark_price":
             self._mark(rid, obj)
         elif kind == "instrument":
-            self.instruments[obj["market"]] = _Instrument(rid, obj)
+            self.instruments[obj["market"]] = Instrument(rid, obj)
 
-    def _check_market(self, market: str, rid: str) -> None:
-        if market not in self.instruments:
+    def _check_market(self, market: str, rid: str, f: Mapping[str, Any]) -> None:
+        inst = self.instruments.get(market)
+        if inst is None:
             self._instrument(market, rid)
+        elif inst.dated:
+            self._after_expiry(inst, rid, f)
 
-    def _position(self, account: str, market: str) -> _Pos:
+    def _after_expiry(self, inst: Instrument, rid: str, f: Mapping[str, Any]) -> None:
+        """A dated future trades until its expiry: an order event or trade after it breaks."""
+        ts = int(f["ts_ns"])
+        if ts > inst.expiry:
+            self._break(
+                "expired",
+                (rid, inst.rid),
+                f"{f['market']}: {f['kind']} at {ts}, after the future's expiry at {inst.expiry}",
+            )
+
+    def _position(self, account: str, market: str) -> Position:
         p = self.positions.get((account, market))
         if p is None:
-            p = self.positions[(account, market)] = _Pos()
+            p = self.positions[(account, market)] = Position()
         return p
 
     def _fill(self, account: str, market: str, qty: int, price: int, rid: str) -> int:
@@ -250,6 +218,8 @@ class Replay:
         inst = self._instrument(market, rid)
         if inst is None:
             return
+        if inst.dated:
+            self._after_expiry(inst, rid, f)
         buyer, seller = f["buyer"], f["seller"]
         qty, price = int(f["quantity"]), int(f["price"])
         settle = inst.settle
@@ -350,6 +320,17 @@ class Replay:
         inst = self._instrument(market, rid)
         if inst is None or inst.kind == "spot" or inst.kind == "option":
             return
+        if inst.dated and int(f["ts_ns"]) > inst.expiry:  # settled: positions closed by now
+            if not inst.expired:
+                inst.expired = True
+                for account, p in sorted(self.holders.get(market, {}).items()):
+                    self._break(
+                        "expired",
+                        (rid, inst.rid),
+                        f"{account} {market}: position {p.size} still open at mark {rid},"
+                        f" after the future's expiry at {inst.expiry}",
+                    )
+            return
         if self.under:
             for (account, m), (mark_rid, detail, _) in list(self.under.items()):
                 if m == market:
@@ -407,7 +388,7 @@ class Replay:
 
     def _position_snapshot(self, rid: str, f: Mapping[str, Any]) -> None:
         account, market = f["account"], f["market"]
-        p = self.positions.get((account, market)) or _Pos()
+        p = self.positions.get((account, market)) or Position()
         inst = self.instruments.get(market)
         mark = self.marks.get(market, (0, ""))[0]
         want = {

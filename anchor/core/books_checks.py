@@ -41,6 +41,8 @@ CHECKS: Final = {
     "cancel": "a cancel of a closed order, or of another size than what remains",
     "book_level": "a book snapshot level differs from the book rebuilt from order events",
     "margin": "collateral below maintenance margin at a mark price, no liquidation following",
+    "expired": "a dated future's order event or trade after its expiry, or a position still"
+    " open at its first mark after the expiry",
 }
 
 

@@ -324,6 +324,31 @@ def test_option_settlement_by_hand() -> None:
     assert "2 x payoff 12 = 24, entry says 30" in _named(_replay(wrong), "option_settlement", "s1")
 
 
+def test_a_dated_future_trades_until_its_expiry_and_is_closed_by_then() -> None:
+    fut = dict(PERP, record_id="i3", instrument_type="future", expiry_ns="100")
+    objs = [fut, _j("d1", "a", 10_000, "deposit", "x1"), _j("d2", "b", 10_000, "deposit", "x2")]
+    objs += _match(1, "a", "b", 100, 2)  # a long 2, b short 2 (ts 1: before the expiry)
+    objs += _match(2, "b", "a", 110, 2)  # closed at the settlement price 110, ts 1
+    objs += [_j("r1", "a", 20, "realized_pnl", "t2"), _j("r2", "b", -20, "realized_pnl", "t2")]
+    settle = _rec("mark_price", "m1", market="P", mark_price=110, funding_rate=1_000_000)
+    settle["ts_ns"] = "101"  # after the expiry: no funding, no position may be left
+    report = _replay([*objs, settle])
+    assert report.ok, [b.to_json() for b in report.breaks]
+    # a position left open is named at the first mark after the expiry, once
+    left_open = [*objs[:8], settle, dict(settle, record_id="m2")]
+    report = _replay(left_open)
+    detail = _named(report, "expired", "m1")
+    assert "a P: position 2 still open at mark m1" in detail
+    assert [b.check for b in report.breaks].count("expired") == 2  # a and b, at m1 only
+    # an order event or a trade after the expiry
+    late = copy.deepcopy(objs)
+    for o in late[8:13]:
+        o["ts_ns"] = "101"
+    report = _replay([*late, settle])
+    assert "after the future's expiry at 100" in _named(report, "expired", "t2")
+    _named(report, "expired", "nb2")
+
+
 def test_a_prefix_reports_open_expectations_as_notes(history: Objs) -> None:
     i = _first(history, lambda o: o["kind"] == "trade" and o["buyer_fee"] != "0")
     r = Replay(provenance=True)
