@@ -5,57 +5,53 @@ Frozen: never edit after it has been committed; add a new numbered migration ins
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anchor.store.migrations._ddl import Tables, create, key, opt, req, serial, ts
-from anchor.store.migrations._rebuilt import anchor_tx_columns
+from anchor.store.migrations._ddl import create, tables
+from anchor.store.migrations._rebuilt import ANCHOR_TX_COLUMNS
 
 DESCRIPTION = "anchor transactions, signed attempts, nonce cursors, alarms"
 
+SCHEMA = f"""
+anchor_txs
+    batch_id  bigint key
+    chain_id  bigint
+{ANCHOR_TX_COLUMNS}
+    index ix_anchor_txs_state (state)
+anchor_attempts
+    id                        serial
+    batch_id                  bigint
+    nonce                     bigint
+    tx_hash                   str(66)
+    raw_tx                    blob
+    max_fee_per_gas           bigint
+    max_priority_fee_per_gas  bigint
+    status                    str(16)
+    created_at                ts
+    first_broadcast_at        ts null
+    first_broadcast_block     bigint null
+    last_broadcast_at         ts null
+    broadcast_count           int
+    unique uq_anchor_attempts_tx_hash (tx_hash)
+    index ix_anchor_attempts_batch_id (batch_id)
+anchor_nonces
+    id          serial
+    chain_id    bigint
+    sender      str(42)
+    next_nonce  bigint
+    unique uq_anchor_nonces_chain_sender (chain_id, sender)
+alarms
+    id            serial
+    kind          str(32)
+    batch_id      bigint null
+    message       text
+    count         int
+    created_at    ts
+    last_seen_at  ts
+    resolved_at   ts null
+    index ix_alarms_kind (kind)
+"""
+
 
 def upgrade(conn: Connection) -> None:
-    tables: Tables = {
-        "anchor_txs": [
-            key("batch_id", sa.BigInteger),
-            req("chain_id", sa.BigInteger),
-            *anchor_tx_columns(),
-            sa.Index("ix_anchor_txs_state", "state"),
-        ],
-        "anchor_attempts": [
-            serial(),
-            req("batch_id", sa.BigInteger),
-            req("nonce", sa.BigInteger),
-            req("tx_hash", sa.String(66)),
-            req("raw_tx", sa.LargeBinary),
-            req("max_fee_per_gas", sa.BigInteger),
-            req("max_priority_fee_per_gas", sa.BigInteger),
-            req("status", sa.String(16)),
-            ts("created_at"),
-            ts("first_broadcast_at", True),
-            opt("first_broadcast_block", sa.BigInteger),
-            ts("last_broadcast_at", True),
-            req("broadcast_count", sa.Integer),
-            sa.UniqueConstraint("tx_hash", name="uq_anchor_attempts_tx_hash"),
-            sa.Index("ix_anchor_attempts_batch_id", "batch_id"),
-        ],
-        "anchor_nonces": [
-            serial(),
-            req("chain_id", sa.BigInteger),
-            req("sender", sa.String(42)),
-            req("next_nonce", sa.BigInteger),
-            sa.UniqueConstraint("chain_id", "sender", name="uq_anchor_nonces_chain_sender"),
-        ],
-        "alarms": [
-            serial(),
-            req("kind", sa.String(32)),
-            opt("batch_id", sa.BigInteger),
-            req("message", sa.Text),
-            req("count", sa.Integer),
-            ts("created_at"),
-            ts("last_seen_at"),
-            ts("resolved_at", True),
-            sa.Index("ix_alarms_kind", "kind"),
-        ],
-    }
-    create(conn, tables)
+    create(conn, tables(SCHEMA))

@@ -17,50 +17,43 @@ Frozen once merged: never edit after it is on main; add a new numbered migration
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anchor.store.migrations._ddl import Tables, create, key, opt, req, serial, ts
-from anchor.store.migrations._rebuilt import anchor_cost_columns
+from anchor.store.migrations._ddl import create, tables
+from anchor.store.migrations._rebuilt import ANCHOR_COST_COLUMNS
 
 DESCRIPTION = "backup target state, anchor costs, chain accounts, alarm notifications"
 
+TARGETS = """
+backup_target_state
+    target         str key
+    state          str(16)
+    last_error     text null
+    last_error_at  ts null
+    changed_at     ts
+"""
+
+# The tables of metrics, alarm webhooks and spend budgets (issue 14), created after the first.
+OPERATIONS = f"""
+anchor_costs
+    batch_id  bigint key
+    chain_id  bigint
+{ANCHOR_COST_COLUMNS}
+    index ix_anchor_costs_recorded_at (recorded_at)
+chain_accounts
+    chain_id     bigint key
+    address      str(42) key
+    balance_wei  str(80)
+    checked_at   ts
+alarm_notifications
+    id         serial
+    alarm_id   bigint
+    event      str(16)
+    queued_at  ts
+    unique uq_alarm_notifications (alarm_id, event)
+"""
+
 
 def upgrade(conn: Connection) -> None:
-    tables: Tables = {
-        "backup_target_state": [
-            key("target", sa.String),
-            req("state", sa.String(16)),
-            opt("last_error", sa.Text),
-            ts("last_error_at", True),
-            ts("changed_at"),
-        ],
-    }
-    create(conn, tables)
-    _upgrade_operations(conn)
-
-
-def _upgrade_operations(conn: Connection) -> None:
-    """The tables of metrics, alarm webhooks and spend budgets (issue 14)."""
-    tables: Tables = {
-        "anchor_costs": [
-            key("batch_id", sa.BigInteger),
-            req("chain_id", sa.BigInteger),
-            *anchor_cost_columns(),
-            sa.Index("ix_anchor_costs_recorded_at", "recorded_at"),
-        ],
-        "chain_accounts": [
-            key("chain_id", sa.BigInteger),
-            key("address", sa.String(42)),
-            req("balance_wei", sa.String(80)),
-            ts("checked_at"),
-        ],
-        "alarm_notifications": [
-            serial("auto"),
-            req("alarm_id", sa.BigInteger),
-            req("event", sa.String(16)),
-            ts("queued_at"),
-            sa.UniqueConstraint("alarm_id", "event", name="uq_alarm_notifications"),
-        ],
-    }
-    create(conn, tables)
+    create(conn, tables(TARGETS))
+    create(conn, tables(OPERATIONS))

@@ -20,49 +20,46 @@ Frozen: never edit after it has been committed; add a new numbered migration ins
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anchor.store.migrations._ddl import Tables, create, key, opt, req, serial
+from anchor.store.migrations._ddl import create, tables
 
 DESCRIPTION = "receipt loads (signed promises) and the Anchored-event cache"
 
+SCHEMA = """
+receipt_loads
+    id           serial
+    first_seq    bigint unique
+    last_seq     bigint
+    root         blob
+    signer       str(42)
+    signature    blob
+    ingested_at  bigint
+    deadline     bigint
+    outcome      str(16) null
+    final_at     bigint null
+    index ix_receipt_loads_open (outcome, deadline)
+anchor_events
+    chain_id      bigint key
+    contract      str(42) key
+    batch_id      bigint key
+    root          blob
+    leaf_count    bigint
+    tx_hash       blob
+    block_number  bigint
+    block_hash    blob
+    block_time    bigint
+    duplicates    int
+    index ix_anchor_events_block (chain_id, contract, block_number)
+anchor_event_scans
+    chain_id      bigint key
+    contract      str(42) key
+    from_block    bigint
+    next_block    bigint
+    latest_block  bigint
+    scanned_at    bigint
+"""
+
 
 def upgrade(conn: Connection) -> None:
-    tables: Tables = {
-        "receipt_loads": [
-            serial("auto"),
-            req("first_seq", sa.BigInteger, unique=True),
-            req("last_seq", sa.BigInteger),
-            req("root", sa.LargeBinary),
-            req("signer", sa.String(42)),
-            req("signature", sa.LargeBinary),
-            req("ingested_at", sa.BigInteger),
-            req("deadline", sa.BigInteger),
-            opt("outcome", sa.String(16)),
-            opt("final_at", sa.BigInteger),
-            sa.Index("ix_receipt_loads_open", "outcome", "deadline"),
-        ],
-        "anchor_events": [
-            key("chain_id", sa.BigInteger),
-            key("contract", sa.String(42)),
-            key("batch_id", sa.BigInteger),
-            req("root", sa.LargeBinary),
-            req("leaf_count", sa.BigInteger),
-            req("tx_hash", sa.LargeBinary),
-            req("block_number", sa.BigInteger),
-            req("block_hash", sa.LargeBinary),
-            req("block_time", sa.BigInteger),
-            req("duplicates", sa.Integer),
-            sa.Index("ix_anchor_events_block", "chain_id", "contract", "block_number"),
-        ],
-        "anchor_event_scans": [
-            key("chain_id", sa.BigInteger),
-            key("contract", sa.String(42)),
-            req("from_block", sa.BigInteger),
-            req("next_block", sa.BigInteger),
-            req("latest_block", sa.BigInteger),
-            req("scanned_at", sa.BigInteger),
-        ],
-    }
-    create(conn, tables)
+    create(conn, tables(SCHEMA))

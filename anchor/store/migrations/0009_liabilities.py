@@ -18,54 +18,51 @@ Frozen once merged: never edit after it is on main; add a new numbered migration
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from anchor.store.migrations._ddl import Tables, create, key, opt, req, ts
+from anchor.store.migrations._ddl import create, tables
 
 DESCRIPTION = "liabilities rounds, leaves and tree levels"
 
+SCHEMA = """
+liability_rounds
+    round_id           bigint key
+    cutoff_batch_id    bigint
+    cutoff_seq         bigint
+    assets             text
+    totals             text
+    accounts           bigint
+    leaf_count         bigint
+    depth              int
+    root               blob
+    secret             blob
+    stored_from_level  int
+    chunk_nodes        int
+    state              str(16)
+    created_at         ts
+    chain_id           bigint null
+    contract           str(42) null
+    tx_hash            str(66) null
+    block_number       bigint null
+    block_hash         str(66) null
+    gas_used           bigint null
+    anchored_at        ts null
+    reserves           text null
+liability_leaves
+    round_id    bigint key
+    account_id  str key
+    position    bigint
+    balances    text
+    record_ids  text
+    unique uq_liability_leaves_position (round_id, position)
+liability_nodes
+    round_id  bigint key
+    level     int key
+    chunk_no  int key
+    hashes    blob
+    sums      blob
+"""
+
 
 def upgrade(conn: Connection) -> None:
-    tables: Tables = {
-        "liability_rounds": [
-            key("round_id", sa.BigInteger),
-            req("cutoff_batch_id", sa.BigInteger),
-            req("cutoff_seq", sa.BigInteger),
-            req("assets", sa.Text),
-            req("totals", sa.Text),
-            req("accounts", sa.BigInteger),
-            req("leaf_count", sa.BigInteger),
-            req("depth", sa.Integer),
-            req("root", sa.LargeBinary),
-            req("secret", sa.LargeBinary),
-            req("stored_from_level", sa.Integer),
-            req("chunk_nodes", sa.Integer),
-            req("state", sa.String(16)),
-            ts("created_at"),
-            opt("chain_id", sa.BigInteger),
-            opt("contract", sa.String(42)),
-            opt("tx_hash", sa.String(66)),
-            opt("block_number", sa.BigInteger),
-            opt("block_hash", sa.String(66)),
-            opt("gas_used", sa.BigInteger),
-            ts("anchored_at", True),
-            opt("reserves", sa.Text),
-        ],
-        "liability_leaves": [
-            key("round_id", sa.BigInteger),
-            key("account_id", sa.String),
-            req("position", sa.BigInteger),
-            req("balances", sa.Text),
-            req("record_ids", sa.Text),
-            sa.UniqueConstraint("round_id", "position", name="uq_liability_leaves_position"),
-        ],
-        "liability_nodes": [
-            key("round_id", sa.BigInteger),
-            key("level", sa.Integer),
-            key("chunk_no", sa.Integer),
-            req("hashes", sa.LargeBinary),
-            req("sums", sa.LargeBinary),
-        ],
-    }
-    create(conn, tables)
+    create(conn, tables(SCHEMA))

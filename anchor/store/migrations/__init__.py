@@ -23,8 +23,8 @@ That is all: discovery is automatic. Rules:
 
 * Never edit a migration that has been committed; add a new one.
 * Write the DDL explicitly in the module (``sqlalchemy.Table`` on a local ``MetaData`` and
-  ``metadata.create_all(conn)``, the column shorthands and ``create`` of ``_ddl.py``, or
-  ``conn.exec_driver_sql``), NOT ``SQLModel.metadata``: the models change over time, a
+  ``metadata.create_all(conn)``, a schema text or the column shorthands of ``_ddl.py``
+  with its ``create``, or ``conn.exec_driver_sql``), NOT ``SQLModel.metadata``: the models change over time, a
   migration must not (nor may a shared helper change what an existing migration creates).
 * Keep it portable (SQLite and PostgreSQL), or branch on ``conn.dialect.name``.
 * The SQLModel table classes for the new tables live next to the code that uses them and
