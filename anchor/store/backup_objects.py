@@ -8,12 +8,12 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from anchor.store.backup_models import BackupObject
 from anchor.store.db import Database
 
 _TABLE = BackupObject.__table__  # type: ignore[attr-defined]
+_IDENTITY = ("batch_id", "target", "kind", "sha256")  # one object on one target
 
 
 class ObjectRow(NamedTuple):
@@ -34,28 +34,5 @@ def record_object(
     db: Database, batch_id: int, target: str, kind: str, key: str, sha: str, size: int
 ) -> None:
     """Record an object written to ``target`` (once: a second record of it is a no-op)."""
-    t = _TABLE
-    try:
-        with db.connect(write=True) as conn:
-            exists = conn.execute(
-                sa.select(t.c.id).where(
-                    t.c.batch_id == batch_id,
-                    t.c.target == target,
-                    t.c.kind == kind,
-                    t.c.sha256 == sha,
-                )
-            ).first()
-            if exists is None:
-                conn.execute(
-                    t.insert().values(
-                        batch_id=batch_id,
-                        target=target,
-                        kind=kind,
-                        key=key,
-                        sha256=sha,
-                        size=size,
-                        written_at=datetime.now(UTC),
-                    )
-                )
-    except IntegrityError:
-        pass  # another process recorded the same object at the same moment
+    row = dict(batch_id=batch_id, target=target, kind=kind, key=key, sha256=sha, size=size)
+    db.insert_new(_TABLE, {**row, "written_at": datetime.now(UTC)}, key=_IDENTITY)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from anchor.errors import ConfigError, DatabaseMissingError
@@ -52,6 +52,18 @@ LOCK_INGEST = "anchor.ingest"
 LOCK_SEAL = "anchor.seal"
 
 _WRITE_OPTION = "anchor_write"
+
+
+def rows_in_parts(
+    cur: Any, sql: str, keys: Sequence[Any], mark: str, part: int
+) -> Iterator[tuple[Any, ...]]:
+    """Every row of ``sql`` run on a DB-API cursor once for each run of at most ``part`` of
+    ``keys``: ``{marks}`` in ``sql`` is that run's placeholders (``mark`` each, ``?`` or
+    ``%s``), so no statement binds more parameters than the driver allows."""
+    for at in range(0, len(keys), part):
+        run = keys[at : at + part]
+        cur.execute(sql.format(marks=",".join([mark] * len(run))), run)
+        yield from cur.fetchall()
 
 
 def lock_key(name: str) -> int:
@@ -279,6 +291,24 @@ class Database:
         """Every row of the read-only query ``sql``, read in a transaction of its own."""
         with self.connect(write=False) as conn:
             return list(conn.execute(sa.text(sql), params or {}).all())
+
+    def insert_new(
+        self, table: sa.Table, values: Mapping[str, Any], *, key: Sequence[str] = ()
+    ) -> bool:
+        """Insert the row ``values`` into ``table`` in a write transaction of its own. False,
+        nothing written, when the table already holds it: a row equal on the ``key`` columns
+        (looked up first, so that the usual repeat raises nothing), or a row that a unique
+        constraint refuses (another process wrote it meanwhile)."""
+        try:
+            with self.connect(write=True) as conn:
+                if key:
+                    same = [table.c[k] == values[k] for k in key]
+                    if conn.execute(sa.select(table.c[key[0]]).where(*same)).first():
+                        return False
+                conn.execute(table.insert().values(**values))
+        except IntegrityError:
+            return False
+        return True
 
     def xact_lock(self, conn: Connection | Session, name: str) -> None:
         """Take the transaction-level advisory lock ``name`` (PostgreSQL); on SQLite the

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from anchor.store.db import Database
@@ -197,21 +196,10 @@ def costs_missing(db: Database, chain_id: int, *, limit: int = 20) -> list[Missi
 def record_cost(
     db: Database, *, batch_id: int, chain_id: int, tx_hash: str, gas_used: int, gas_price_wei: int
 ) -> None:
-    try:
-        with db.connect(write=True) as conn:
-            conn.execute(
-                _costs.insert().values(
-                    batch_id=batch_id,
-                    chain_id=chain_id,
-                    tx_hash=tx_hash,
-                    gas_used=gas_used,
-                    gas_price_wei=gas_price_wei,
-                    fee_gwei=gas_used * gas_price_wei / 1e9,
-                    recorded_at=utcnow(),
-                )
-            )
-    except IntegrityError:
-        pass  # recorded by another process meanwhile
+    fee_gwei = gas_used * gas_price_wei / 1e9
+    row = dict(batch_id=batch_id, chain_id=chain_id, tx_hash=tx_hash, gas_used=gas_used)
+    row |= dict(gas_price_wei=gas_price_wei, fee_gwei=fee_gwei, recorded_at=utcnow())
+    db.insert_new(_costs, row)  # False: recorded by another process meanwhile
 
 
 def cost_totals(db: Database) -> CostTotals:
@@ -342,9 +330,4 @@ def _alarm_event(r: Any, event: str, at: datetime) -> AlarmEvent:
 
 def claim_notification(db: Database, alarm_id: int, event: str) -> bool:
     """Mark an alarm event queued; False when some process already did."""
-    try:
-        with db.connect(write=True) as conn:
-            conn.execute(_notes.insert().values(alarm_id=alarm_id, event=event, queued_at=utcnow()))
-    except IntegrityError:
-        return False
-    return True
+    return db.insert_new(_notes, dict(alarm_id=alarm_id, event=event, queued_at=utcnow()))

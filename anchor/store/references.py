@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from anchor.core.references import Known, Wanted
-from anchor.store.db import Database
+from anchor.store.db import Database, rows_in_parts
 
 __all__ = ["ReferenceIndex", "reference_index"]
 
@@ -106,13 +106,8 @@ def record_kinds(raw: Any, backend: str, record_ids: Collection[str]) -> dict[st
             cur.execute("SELECT record_id, kind FROM records WHERE record_id = ANY(%s)", (ids,))
             out.update((str(r), str(k)) for r, k in cur.fetchall())
         else:
-            for at in range(0, len(ids), _PART):
-                part = ids[at : at + _PART]
-                marks = ",".join("?" * len(part))
-                cur.execute(
-                    f"SELECT record_id, kind FROM records WHERE record_id IN ({marks})", part
-                )
-                out.update((str(r), str(k)) for r, k in cur.fetchall())
+            sql = "SELECT record_id, kind FROM records WHERE record_id IN ({marks})"
+            out.update((str(r), str(k)) for r, k in rows_in_parts(cur, sql, ids, "?", _PART))
     finally:
         cur.close()
     return out
