@@ -254,7 +254,7 @@ def check_deadlines(db: Database, now: int | None = None) -> DeadlineCheck:
             kept += 1
             continue
         if load.outcome is None and (final_at is not None or now > load.deadline):
-            unfinal = next((b.id for b in spans if b.state != "final"), None)
+            unfinal = next((b.batch_id for b in spans if b.state != "final"), None)
             with db.session() as s:  # the alarm and the verdict in one transaction
                 raise_alarm(
                     s,

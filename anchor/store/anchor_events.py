@@ -11,6 +11,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from anchor.store.db import Database
+from anchor.store.rows import typed
 
 __all__ = [
     "EventRow",
@@ -160,19 +161,7 @@ def cached_events(
         " AND block_number >= :b ORDER BY batch_id",
         {"c": chain_id, "a": contract.lower(), "b": from_block},
     )
-    return [
-        EventRow(
-            batch_id=int(r.batch_id),
-            root=bytes(r.root),
-            leaf_count=int(r.leaf_count),
-            tx_hash=bytes(r.tx_hash),
-            block_number=int(r.block_number),
-            block_hash=bytes(r.block_hash),
-            block_time=int(r.block_time),
-            duplicates=int(r.duplicates),
-        )
-        for r in rows
-    ]
+    return [typed(EventRow, r) for r in rows]
 
 
 def batch_of_tx(db: Database, tx_hash: bytes) -> int | None:

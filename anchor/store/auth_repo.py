@@ -5,8 +5,8 @@ per-account reads of ``/v1/me`` (:mod:`anchor.api.me`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from datetime import datetime, timedelta
+from typing import Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from anchor.errors import ConflictError, NotFoundError
 from anchor.store.auth_models import AccountToken, AuthChallenge
 from anchor.store.db import Database
+from anchor.store.rows import first_typed
 
 
 class TokenRow(NamedTuple):
@@ -43,14 +44,6 @@ class ChallengeLimits:
     max_open: int  # live, unused challenges per address
     max_rows: int  # rows in the table, all addresses
     keep_expired: timedelta  # expired challenges kept this long before they are dropped
-
-
-def _utc(value: Any) -> datetime | None:
-    # raw SQL on SQLite returns ISO text; on PostgreSQL a datetime
-    if value is None:
-        return None
-    dt = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
 
 
 def _account_exists(conn: Connection, account_id: str) -> bool:
@@ -87,13 +80,8 @@ def add_token(
 
 
 def token_by_hash(db: Database, token_hash: bytes) -> TokenRow | None:
-    row = db.first(
-        "SELECT account_id, expires_at, revoked_at FROM account_tokens WHERE token_hash = :h",
-        {"h": token_hash},
-    )
-    if row is None:
-        return None
-    return TokenRow(str(row.account_id), _utc(row.expires_at), _utc(row.revoked_at))
+    sql = "SELECT account_id, expires_at, revoked_at FROM account_tokens WHERE token_hash = :h"
+    return first_typed(TokenRow, db, sql, {"h": token_hash})
 
 
 def revoke_token(db: Database, token_hash: bytes, now: datetime) -> bool:
@@ -181,15 +169,8 @@ def add_challenge(
 
 
 def challenge_by_nonce(db: Database, nonce: str) -> ChallengeRow | None:
-    row = db.first(
-        "SELECT address, message_hash, expires_at, used_at FROM auth_challenges WHERE nonce = :n",
-        {"n": nonce},
-    )
-    if row is None:
-        return None
-    return ChallengeRow(
-        str(row.address), bytes(row.message_hash), _utc(row.expires_at), _utc(row.used_at)
-    )
+    sql = "SELECT address, message_hash, expires_at, used_at FROM auth_challenges WHERE nonce = :n"
+    return first_typed(ChallengeRow, db, sql, {"n": nonce})
 
 
 def use_challenge(

@@ -20,12 +20,13 @@ ANCHORED_STATES = ("included", "final")
 
 @dataclass(frozen=True, slots=True)
 class BatchSpan:
-    """A batch's seq range and state."""
+    """A batch's seq range and state (and when it became final, where a reader asks)."""
 
     batch_id: int
     first_seq: int
     last_seq: int
     state: str
+    final_at: int | None = None  # unix seconds (read by receipts.covering_batches only)
 
     @property
     def anchored(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from anchor.errors import ConflictError, NotFoundError, StorageError
 from anchor.store.db import Database
+from anchor.store.rows import first_typed, json_tuple, json_value, typed
 
 __all__ = [
     "AccountBalances",
@@ -50,8 +51,8 @@ class RoundRow:
     round_id: int
     cutoff_batch_id: int
     cutoff_seq: int
-    assets: tuple[str, ...]
-    totals: tuple[int, ...]
+    assets: tuple[str, ...] = field(metadata=json_tuple())
+    totals: tuple[int, ...] = field(metadata=json_tuple(int))
     accounts: int
     leaf_count: int
     depth: int
@@ -68,7 +69,7 @@ class RoundRow:
     block_hash: str | None
     gas_used: int | None
     anchored_at: datetime | None
-    reserves: dict[str, Any] | None
+    reserves: dict[str, Any] | None = field(metadata=json_value())
 
     def __repr__(self) -> str:  # never the secret
         return f"RoundRow(round_id={self.round_id}, state={self.state!r}, root=0x{self.root.hex()})"
@@ -79,8 +80,8 @@ class LeafRow:
     round_id: int
     account_id: str
     position: int
-    balances: tuple[int, ...]
-    record_ids: tuple[str, ...]
+    balances: tuple[int, ...] = field(metadata=json_tuple(int))
+    record_ids: tuple[str, ...] = field(metadata=json_tuple())
 
 
 def balances_at_cutoff(db: Database, cutoff_batch_id: int) -> tuple[int, list[AccountBalances]]:
@@ -197,46 +198,17 @@ def save_round(
             )
 
 
-def _round(r: Any) -> RoundRow:
-    return RoundRow(
-        round_id=int(r.round_id),
-        cutoff_batch_id=int(r.cutoff_batch_id),
-        cutoff_seq=int(r.cutoff_seq),
-        assets=tuple(json.loads(r.assets)),
-        totals=tuple(int(t) for t in json.loads(r.totals)),
-        accounts=int(r.accounts),
-        leaf_count=int(r.leaf_count),
-        depth=int(r.depth),
-        root=bytes(r.root),
-        secret=bytes(r.secret),
-        stored_from_level=int(r.stored_from_level),
-        chunk_nodes=int(r.chunk_nodes),
-        state=str(r.state),
-        created_at=r.created_at,
-        chain_id=None if r.chain_id is None else int(r.chain_id),
-        contract=r.contract,
-        tx_hash=r.tx_hash,
-        block_number=None if r.block_number is None else int(r.block_number),
-        block_hash=r.block_hash,
-        gas_used=None if r.gas_used is None else int(r.gas_used),
-        anchored_at=r.anchored_at,
-        reserves=None if r.reserves is None else json.loads(r.reserves),
-    )
-
-
 def get_round(db: Database, round_id: int) -> RoundRow | None:
-    r = db.first(
-        "SELECT * FROM liability_rounds WHERE round_id = :r",
-        {"r": round_id},
+    return first_typed(
+        RoundRow, db, "SELECT * FROM liability_rounds WHERE round_id = :r", {"r": round_id}
     )
-    return None if r is None else _round(r)
 
 
 def latest_round(db: Database, *, anchored: bool = False) -> RoundRow | None:
     """The newest round (``anchored``: the newest anchored one)."""
     where = "WHERE state = 'anchored' " if anchored else ""
-    r = db.first(f"SELECT * FROM liability_rounds {where}ORDER BY round_id DESC LIMIT 1")
-    return None if r is None else _round(r)
+    sql = f"SELECT * FROM liability_rounds {where}ORDER BY round_id DESC LIMIT 1"
+    return first_typed(RoundRow, db, sql)
 
 
 def list_rounds(db: Database, *, limit: int = 20) -> list[RoundRow]:
@@ -244,7 +216,7 @@ def list_rounds(db: Database, *, limit: int = 20) -> list[RoundRow]:
         "SELECT * FROM liability_rounds ORDER BY round_id DESC LIMIT :n",
         {"n": max(1, min(limit, 1000))},
     )
-    return [_round(r) for r in rows]
+    return [typed(RoundRow, r) for r in rows]
 
 
 def mark_anchored(
@@ -288,22 +260,9 @@ def set_reserves(db: Database, round_id: int, reserves: dict[str, Any]) -> None:
         )
 
 
-def _leaf(r: Any) -> LeafRow:
-    return LeafRow(
-        int(r.round_id),
-        str(r.account_id),
-        int(r.position),
-        tuple(int(b) for b in json.loads(r.balances)),
-        tuple(json.loads(r.record_ids)),
-    )
-
-
 def leaf_of_account(db: Database, round_id: int, account_id: str) -> LeafRow | None:
-    r = db.first(
-        "SELECT * FROM liability_leaves WHERE round_id = :r AND account_id = :a",
-        {"r": round_id, "a": account_id},
-    )
-    return None if r is None else _leaf(r)
+    sql = "SELECT * FROM liability_leaves WHERE round_id = :r AND account_id = :a"
+    return first_typed(LeafRow, db, sql, {"r": round_id, "a": account_id})
 
 
 def leaves_in_range(
@@ -316,7 +275,7 @@ def leaves_in_range(
         "WHERE l.round_id = :r AND l.position BETWEEN :a AND :b ORDER BY l.position",
         {"r": round_id, "a": first, "b": last},
     )
-    return [_leaf(r) for r in rows], {str(r.account_id): bytes(r.commitment) for r in rows}
+    return [typed(LeafRow, r) for r in rows], {str(r.account_id): bytes(r.commitment) for r in rows}
 
 
 def node_chunk(db: Database, round_id: int, level: int, chunk_no: int) -> tuple[bytes, bytes]:

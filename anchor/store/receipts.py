@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from anchor.core.receipt import SignedLoad
+from anchor.store.books import BatchSpan
 from anchor.store.db import Database
+from anchor.store.rows import typed
 
 __all__ = [
     "BatchSpan",
@@ -73,33 +75,6 @@ class RecordEntry:
     seq: int
 
 
-@dataclass(frozen=True)
-class BatchSpan:
-    """A batch's seq range and finality, as a promise check needs it."""
-
-    id: int
-    first_seq: int
-    last_seq: int
-    state: str
-    final_at: int | None  # unix seconds
-
-
-def _load(r: sa.Row[tuple[object, ...]]) -> LoadRow:
-    m = r._mapping
-    return LoadRow(
-        id=int(m["id"]),
-        first_seq=int(m["first_seq"]),
-        last_seq=int(m["last_seq"]),
-        root=bytes(m["root"]),
-        signer=str(m["signer"]),
-        signature=bytes(m["signature"]),
-        ingested_at=int(m["ingested_at"]),
-        deadline=int(m["deadline"]),
-        outcome=None if m["outcome"] is None else str(m["outcome"]),
-        final_at=None if m["final_at"] is None else int(m["final_at"]),
-    )
-
-
 def insert_load(conn: Connection, load: SignedLoad) -> int:
     """Store a signed load (inside the ingest's own transaction); returns the load id."""
     row = conn.execute(
@@ -126,7 +101,7 @@ def load_by_id(db: Database, load_id: int) -> LoadRow | None:
         f"SELECT {_LOAD_COLUMNS} FROM receipt_loads WHERE id = :id",
         {"id": load_id},
     )
-    return None if r is None else _load(r)
+    return None if r is None else typed(LoadRow, r)
 
 
 def load_of_seq(db: Database, seq: int) -> LoadRow | None:
@@ -136,7 +111,7 @@ def load_of_seq(db: Database, seq: int) -> LoadRow | None:
         " ORDER BY first_seq DESC LIMIT 1",
         {"s": seq},
     )
-    found = None if r is None else _load(r)
+    found = None if r is None else typed(LoadRow, r)
     return found if found is not None and found.last_seq >= seq else None
 
 
@@ -170,7 +145,7 @@ def open_loads(db: Database, *, limit: int = 1000) -> list[LoadRow]:
         " OR (outcome = 'missed' AND final_at IS NULL) ORDER BY first_seq LIMIT :n",
         {"n": limit},
     )
-    return [_load(r) for r in rows]
+    return [typed(LoadRow, r) for r in rows]
 
 
 def missed_loads(db: Database, now: int, *, limit: int = 200) -> list[LoadRow]:
@@ -181,7 +156,7 @@ def missed_loads(db: Database, now: int, *, limit: int = 200) -> list[LoadRow]:
         " OR (outcome IS NULL AND deadline < :now) ORDER BY first_seq DESC LIMIT :n",
         {"now": now, "n": limit},
     )
-    return [_load(r) for r in rows]
+    return [typed(LoadRow, r) for r in rows]
 
 
 def covering_batches(db: Database, first_seq: int, last_seq: int) -> list[BatchSpan]:
