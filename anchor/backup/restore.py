@@ -35,7 +35,8 @@ from anchor.backup.targets import Target
 from anchor.core.hashing import keccak256
 from anchor.core.prepare import Prepared
 from anchor.errors import StorageError
-from anchor.store.batches import NewBatch, insert_batch
+from anchor.store.batches import insert_batch
+from anchor.store.models import Batch
 from anchor.store.queries import first_table_with_rows
 from anchor.store.record_writer import NewAccount, RecordWriter
 
@@ -131,7 +132,7 @@ def _write_batch(
         insert_batch(
             db,
             conn,
-            NewBatch(
+            Batch(
                 id=bundle.batch_id,
                 root=rebuilt.root,
                 leaf_count=bundle.leaf_count,

@@ -21,7 +21,7 @@ O(log n) chunk reads, never a rebuild.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -37,7 +37,6 @@ from anchor.core.merkle import (
 from anchor.core.records import Record, parse_record
 from anchor.errors import ConflictError, InputError, NotFoundError, StorageError
 from anchor.store.batches import (
-    NewBatch,
     SealPlan,
     account_keys,
     batch_holding,
@@ -117,7 +116,7 @@ def seal(
                 continue  # another sealer won; rebuild on the new state
             if progress:
                 progress("write")
-            new = NewBatch(
+            new = Batch(
                 id=plan.next_id,
                 root=root,
                 leaf_count=plan.n,
@@ -132,7 +131,7 @@ def seal(
             del tree
         if progress:
             progress("done")
-        return Batch(**asdict(new))
+        return new
     raise ConflictError(f"seal: other sealers won {_MAX_ATTEMPTS} times in a row; try again")
 
 

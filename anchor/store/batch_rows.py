@@ -16,18 +16,20 @@ from typing import Any, NamedTuple
 from sqlalchemy.engine import Connection
 
 from anchor.errors import StorageError
-from anchor.store.db import Database
+from anchor.store.db import Database, rows_in_parts
 
 
 class BatchRow(NamedTuple):
-    """A row of the batches table."""
+    """A row of the batches table, with its CURRENT anchor fields (the backups' reads and the
+    proof GET's, :mod:`.proof_reads`)."""
 
     id: int
     root: bytes
     leaf_count: int
     first_seq: int
     last_seq: int
-    sealed_at: str
+    chunk_nodes: int
+    sealed_at: str  # ISO 8601 UTC, see iso_utc
     state: str
     tx_hash: bytes | None
     block_number: int | None
@@ -103,13 +105,26 @@ def _bytes(v: Any) -> bytes:
     return v.encode("utf-8") if isinstance(v, str) else bytes(v)
 
 
-AnchorFields = tuple[bytes | None, int | None, bytes | None, int | None, str | None]
+# The columns of a BatchRow, in its order (the raw reads select them so).
+BATCH_COLUMNS = (
+    "id, root, leaf_count, first_seq, last_seq, chunk_nodes, sealed_at, state, tx_hash,"
+    " block_number, block_hash, chain_id, contract"
+)
 
 
-def anchor_fields(tx: Any, bn: Any, bh: Any, cid: Any, contract: Any) -> AnchorFields:
-    """A batch row's anchor columns (tx hash, block number and hash, chain id, contract),
-    NULL until anchored, as Python values."""
-    return (
+def batch_row(*values: Any) -> BatchRow:
+    """The :class:`BatchRow` of the raw :data:`BATCH_COLUMNS` values: the anchor columns NULL
+    until anchored."""
+    bid, root, n, first, last, per, sealed_at, state, tx, bn, bh, cid, contract = values
+    return BatchRow(
+        int(bid),
+        bytes(root),
+        int(n),
+        int(first),
+        int(last),
+        int(per),
+        iso_utc(sealed_at),
+        str(state),
         None if tx is None else bytes(tx),
         None if bn is None else int(bn),
         None if bh is None else bytes(bh),
@@ -122,26 +137,11 @@ def list_batches(conn: Connection) -> list[BatchRow]:
     """Every batch, by id (``conn``: a SQLAlchemy Connection from ``db.connect()``)."""
     cur = _cursor(conn)
     try:
-        cur.execute(
-            "SELECT id, root, leaf_count, first_seq, last_seq, sealed_at, state, tx_hash,"
-            " block_number, block_hash, chain_id, contract FROM batches ORDER BY id"
-        )
+        cur.execute(f"SELECT {BATCH_COLUMNS} FROM batches ORDER BY id")
         rows = cur.fetchall()
     finally:
         cur.close()
-    return [
-        BatchRow(
-            int(bid),
-            _b(root),
-            int(n),
-            int(first),
-            int(last),
-            iso_utc(sealed_at),
-            str(state),
-            *anchor_fields(tx, bn, bh, cid, contract),
-        )
-        for bid, root, n, first, last, sealed_at, state, tx, bn, bh, cid, contract in rows
-    ]
+    return [batch_row(*r) for r in rows]
 
 
 _RECORD_COLS = "seq, record_id, kind, version, canonical, content_hash, leaf"
@@ -239,21 +239,12 @@ def salts_in_range(conn: Connection, first_seq: int, last_seq: int) -> dict[str,
 def salts_of(conn: Connection, account_ids: Iterable[str]) -> dict[str, bytes]:
     """``{account_id: salt}`` of those of ``account_ids`` that are stored."""
     wanted = sorted(set(account_ids))
-    ph = _ph(conn)
-    found: dict[str, bytes] = {}
+    sql = "SELECT account_id, salt FROM accounts WHERE account_id IN ({marks})"
     cur = _cursor(conn)
     try:
-        step = 500
-        for i in range(0, len(wanted), step):
-            part = wanted[i : i + step]
-            marks = ",".join([ph] * len(part))
-            cur.execute(
-                f"SELECT account_id, salt FROM accounts WHERE account_id IN ({marks})", part
-            )
-            found.update((str(a), bytes(s)) for a, s in cur.fetchall())
+        return {str(a): bytes(s) for a, s in rows_in_parts(cur, sql, wanted, _ph(conn), 500)}
     finally:
         cur.close()
-    return found
 
 
 def audit_batches(db: Database) -> list[AuditBatch]:

@@ -8,8 +8,6 @@ A batch's flat OpenZeppelin node array (``2n-1`` nodes of 32 bytes) is stored in
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -110,49 +108,11 @@ def leaf_runs(db: Database, conn: Connection, first: int, last: int) -> Iterator
         cur.close()
 
 
-@dataclass(frozen=True)
-class NewBatch:
-    """A batch row to write: sealed now (state ``sealed``), or restored with its anchor."""
-
-    id: int
-    root: bytes
-    leaf_count: int
-    first_seq: int
-    last_seq: int
-    chunk_nodes: int
-    sealed_at: datetime
-    state: str
-    tx_hash: bytes | None = None
-    block_number: int | None = None
-    block_hash: bytes | None = None
-    chain_id: int | None = None
-    contract: str | None = None
-    anchored_at: datetime | None = None
-    final_at: datetime | None = None
-
-
-def insert_batch(db: Database, conn: Connection, batch: NewBatch, nodes: Any) -> None:
-    """The batch row and its tree (``nodes``: the flat node array, bytes-like) in chunks of
-    ``batch.chunk_nodes`` nodes, in the caller's write transaction."""
-    conn.execute(
-        sa.insert(Batch).values(
-            id=batch.id,
-            root=batch.root,
-            leaf_count=batch.leaf_count,
-            first_seq=batch.first_seq,
-            last_seq=batch.last_seq,
-            chunk_nodes=batch.chunk_nodes,
-            sealed_at=batch.sealed_at,
-            state=batch.state,
-            tx_hash=batch.tx_hash,
-            block_number=batch.block_number,
-            block_hash=batch.block_hash,
-            chain_id=batch.chain_id,
-            contract=batch.contract,
-            anchored_at=batch.anchored_at,
-            final_at=batch.final_at,
-        )
-    )
+def insert_batch(db: Database, conn: Connection, batch: Batch, nodes: Any) -> None:
+    """The batch row ``batch`` (sealed now, or restored with its anchor) and its tree
+    (``nodes``: the flat node array, bytes-like) in chunks of ``batch.chunk_nodes`` nodes, in
+    the caller's write transaction."""
+    conn.execute(sa.insert(Batch).values(**batch.model_dump()))
     size = batch.chunk_nodes * NODE
 
     def rows() -> Iterator[tuple[int, int, bytes]]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from anchor.errors import AnchorError, StorageError
-from anchor.store.batch_rows import anchor_fields
+from anchor.store.batch_rows import BATCH_COLUMNS, BatchRow, batch_row
 from anchor.store.db import Database
 
 # Record kinds whose proofs only their accounts' owners (and the operator) may see; the
@@ -23,21 +23,8 @@ PRIVATE_KINDS = frozenset({"balance", "position", "journal"})
 _SQLITE_MMAP = 1 << 30  # address space only; the OS page cache holds the pages anyway
 
 
-class ProofBatch(NamedTuple):
-    """The batch row a proof needs: its tree's shape and its CURRENT anchor fields."""
-
-    id: int
-    root: bytes
-    leaf_count: int
-    first_seq: int
-    last_seq: int
-    chunk_nodes: int
-    state: str
-    tx_hash: bytes | None
-    block_number: int | None
-    block_hash: bytes | None
-    chain_id: int | None
-    contract: str | None
+# The batch row a proof needs: its tree's shape and its CURRENT anchor fields.
+ProofBatch = BatchRow
 
 
 class ProofRecord(NamedTuple):
@@ -63,9 +50,9 @@ class AccountKeys(NamedTuple):
 # (a subquery) runs only when it decides: not for the operator nor for a public kind (CASE,
 # not OR: both databases may evaluate every operand of an OR).
 _RECORD_BATCH_SQL = (
-    "SELECT x.seq, x.canonical, x.leaf, b.id, b.root, b.leaf_count, b.first_seq, b.last_seq, "
-    "b.chunk_nodes, b.state, b.tx_hash, b.block_number, b.block_hash, b.chain_id, b.contract, "
-    "x.visible FROM (SELECT r.seq, r.leaf, r.canonical, (CASE WHEN ? OR r.kind NOT IN ("
+    "SELECT x.seq, x.canonical, x.leaf, "
+    + ", ".join("b." + c.strip() for c in BATCH_COLUMNS.split(","))
+    + ", x.visible FROM (SELECT r.seq, r.leaf, r.canonical, (CASE WHEN ? OR r.kind NOT IN ("
     + ", ".join(f"'{k}'" for k in sorted(PRIVATE_KINDS))
     + ") THEN TRUE ELSE EXISTS (SELECT 1 FROM record_accounts ra WHERE ra.seq = r.seq "
     "AND ra.account_id = ?) END) AS visible FROM (SELECT ? AS rid) q "
@@ -104,23 +91,12 @@ class ProofReader:
             cur.close()
         if row is None:
             return None
-        (seq, canonical, leaf, bid, root, n, first, last, per, state, tx, bn, bh, cid, contract,
-         visible) = row  # fmt: skip
+        seq, canonical, leaf, *batch_values, visible = row
         if seq is None or not visible:
             return None
         seq = int(seq)
-        batch = None
-        if bid is not None and int(last) >= seq:
-            batch = ProofBatch(
-                int(bid),
-                bytes(root),
-                int(n),
-                int(first),
-                int(last),
-                int(per),
-                str(state),
-                *anchor_fields(tx, bn, bh, cid, contract),
-            )
+        bid, last = batch_values[0], batch_values[4]
+        batch = batch_row(*batch_values) if bid is not None and int(last) >= seq else None
         return ProofRecord(seq, str(canonical), bytes(leaf), batch)
 
     def tree_chunks(self, batch_id: int, chunk_nos: Sequence[int]) -> Iterator[tuple[int, bytes]]:
