@@ -10,21 +10,9 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
+from anchor.store import tx_models as tm
 from anchor.store.alarms import raise_alarm
-from anchor.store.tx_models import (
-    ALARM_TX_REVERTED,
-    ATTEMPT_LIVE,
-    ATTEMPT_MINED,
-    ATTEMPT_REPLACED,
-    TX_FAILED,
-    TX_FINAL,
-    TX_INCLUDED,
-    TX_PENDING,
-    TX_SUBMITTED,
-    AnchorAttempt,
-    AnchorTx,
-    utcnow,
-)
+from anchor.store.tx_models import AnchorAttempt, AnchorTx, utcnow
 from anchor.store.tx_repo import attempts_of, job_key, save_job
 
 if TYPE_CHECKING:
@@ -66,22 +54,22 @@ def record_receipt(
     chain_id = attempt.chain_id
     with db.session() as s:
         tx = s.get(AnchorTx, job_key(chain_id, batch_id), with_for_update=True)
-        if tx is None or tx.state != TX_SUBMITTED:
+        if tx is None or tx.state != tm.TX_SUBMITTED:
             return False
         for other in attempts_of(s, chain_id, batch_id):
             if other.id == attempt.id:
-                other.status = ATTEMPT_MINED
-            elif other.status in (ATTEMPT_LIVE, ATTEMPT_MINED):
-                other.status = ATTEMPT_REPLACED
+                other.status = tm.ATTEMPT_MINED
+            elif other.status in (tm.ATTEMPT_LIVE, tm.ATTEMPT_MINED):
+                other.status = tm.ATTEMPT_REPLACED
             s.add(other)
         tx.tx_hash, tx.block_number, tx.block_hash = attempt.tx_hash, block_number, block_hash
         tx.updated_at = now
         if status != 1:
-            tx.state = TX_FAILED
+            tx.state = tm.TX_FAILED
             tx.last_error = reverted
-            raise_alarm(s, ALARM_TX_REVERTED, batch_id, reverted, chain_id=chain_id)
+            raise_alarm(s, tm.ALARM_TX_REVERTED, batch_id, reverted, chain_id=chain_id)
         else:
-            tx.state = TX_INCLUDED
+            tx.state = tm.TX_INCLUDED
             tx.included_at = now
         save_job(s, tx)
     return True
@@ -94,7 +82,7 @@ def blocks_to_check(db: Database, chain_id: int, *, final_limit: int) -> BlocksT
         included = list(
             s.exec(
                 select(AnchorTx)
-                .where(AnchorTx.chain_id == chain_id, AnchorTx.state == TX_INCLUDED)
+                .where(AnchorTx.chain_id == chain_id, AnchorTx.state == tm.TX_INCLUDED)
                 .order_by(col(AnchorTx.batch_id))
             ).all()
         )
@@ -103,7 +91,7 @@ def blocks_to_check(db: Database, chain_id: int, *, final_limit: int) -> BlocksT
                 select(AnchorTx)
                 .where(
                     AnchorTx.chain_id == chain_id,
-                    AnchorTx.state == TX_FINAL,
+                    AnchorTx.state == tm.TX_FINAL,
                     col(AnchorTx.block_number).is_not(None),
                 )
                 .order_by(col(AnchorTx.block_number).desc(), col(AnchorTx.batch_id).desc())
@@ -117,9 +105,9 @@ def mark_final(db: Database, chain_id: int, batch_id: int) -> bool:
     """An included job becomes final; False when it was not included."""
     with db.session() as s:
         current = s.get(AnchorTx, job_key(chain_id, batch_id), with_for_update=True)
-        if current is None or current.state != TX_INCLUDED:
+        if current is None or current.state != tm.TX_INCLUDED:
             return False
-        current.state = TX_FINAL
+        current.state = tm.TX_FINAL
         current.final_at = utcnow()
         current.updated_at = current.final_at
         save_job(s, current)
@@ -152,15 +140,15 @@ def mark_reorged(db: Database, chain_id: int, batch_id: int, *, from_state: str)
             return False
         revived = False
         for attempt in attempts_of(s, chain_id, batch_id):
-            if attempt.status == ATTEMPT_MINED:
-                attempt.status = ATTEMPT_LIVE
+            if attempt.status == tm.ATTEMPT_MINED:
+                attempt.status = tm.ATTEMPT_LIVE
                 attempt.broadcast_count = 0
                 attempt.first_broadcast_at = None
                 attempt.first_broadcast_block = None
                 attempt.last_broadcast_at = None
                 revived = True
                 s.add(attempt)
-        current.state = TX_SUBMITTED if revived else TX_PENDING
+        current.state = tm.TX_SUBMITTED if revived else tm.TX_PENDING
         if not revived:
             current.nonce = None
         current.tx_hash = current.block_number = current.block_hash = None

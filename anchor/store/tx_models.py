@@ -8,6 +8,7 @@ most one of them can be mined.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -95,6 +96,17 @@ class AnchorTx(SQLModel, table=True):
     included_at: datetime | None = Field(default=None, sa_column=_ts(True))
     final_at: datetime | None = Field(default=None, sa_column=_ts(True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+@dataclass(frozen=True)
+class NewAttempt:
+    """A signed transaction, stored before it is ever sent: the columns of its
+    :class:`AnchorAttempt` row that signing decides (same names)."""
+
+    tx_hash: str
+    raw_tx: bytes
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
 
 
 class AnchorAttempt(SQLModel, table=True):

@@ -22,7 +22,7 @@ reports a transition is raised in the same transaction as the transition.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -48,6 +48,7 @@ from anchor.store.tx_models import (
     TX_SUBMITTED,
     AnchorAttempt,
     AnchorTx,
+    NewAttempt,
     NonceCursor,
     utcnow,
 )
@@ -89,16 +90,6 @@ class BatchToAnchor:
     batch_id: int
     root: bytes
     leaf_count: int
-
-
-@dataclass(frozen=True)
-class NewAttempt:
-    """A signed transaction, stored before it is ever sent."""
-
-    tx_hash: str
-    raw_tx: bytes
-    max_fee_per_gas: int
-    max_priority_fee_per_gas: int
 
 
 def _hex(value: bytes) -> str:
@@ -257,15 +248,9 @@ def _lock_cursor(s: Session, chain_id: int, sender: str) -> NonceCursor:
 
 
 def _attempt_row(chain_id: int, batch_id: int, nonce: int, signed: NewAttempt) -> AnchorAttempt:
+    """The live attempt row of ``signed`` (its fields are the row's columns of the same names)."""
     return AnchorAttempt(
-        batch_id=batch_id,
-        chain_id=chain_id,
-        nonce=nonce,
-        tx_hash=signed.tx_hash,
-        raw_tx=signed.raw_tx,
-        max_fee_per_gas=signed.max_fee_per_gas,
-        max_priority_fee_per_gas=signed.max_priority_fee_per_gas,
-        status=ATTEMPT_LIVE,
+        batch_id=batch_id, chain_id=chain_id, nonce=nonce, status=ATTEMPT_LIVE, **asdict(signed)
     )
 
 
