@@ -4,6 +4,6 @@ records, for ingest and restore), :mod:`.batches` (sealing and the batch writer 
 restore share), :mod:`.proof_reads` (the proof GET), :mod:`.batch_rows` (bulk reads for
 backups, reconciliation and the audit), :mod:`.auth_repo` (tokens, sign-in challenges),
 :mod:`.backup_objects`, :mod:`.tx_repo` and :mod:`.tx_blocks` for the transaction manager,
-:mod:`.alarms`, :mod:`.lease`, :mod:`.ops`, ... SQL lives here and nowhere else
-(tests/test_layers.py checks); the layers above call these functions. It imports only the
-core, ``anchor.errors`` and ``anchor.config``."""
+:mod:`.alarms`, :mod:`.lease`, :mod:`.ops`, ...; :mod:`.rows` builds their typed rows. SQL
+lives here and nowhere else (tests/test_layers.py checks); the layers above call these
+functions. It imports only the core, ``anchor.errors`` and ``anchor.config``."""
