@@ -93,15 +93,19 @@ class DbSide:
 
 @dataclass(frozen=True)
 class AnchorRow:
-    """One batch id, both sides, the verdict and the explorer links."""
+    """One batch id, both sides, the verdict (``status_label``: the status as shown, made
+    from it) and the explorer links."""
 
     batch_id: int
     status: str
-    status_label: str
+    status_label: str = field(init=False)
     problems: tuple[str, ...]
     chain: ChainSide | None
     db: DbSide | None
     links: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status_label", _STATUS_LABEL[self.status])
 
     @property
     def latency_seconds(self) -> int | None:
@@ -317,9 +321,7 @@ def collect_anchors(
             "tx": config.explorer_url("tx", tx=tx) if tx else None,
             "block": config.explorer_url("block", block=block) if block is not None else None,
         }
-        rows.append(
-            AnchorRow(batch_id, status, _STATUS_LABEL[status], tuple(problems), c, o, links)
-        )
+        rows.append(AnchorRow(batch_id, status, tuple(problems), c, o, links))
     contract = config.contract_address
     return AnchorsReport(
         chain_id=config.chain_id,
