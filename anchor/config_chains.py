@@ -46,29 +46,31 @@ __all__ = ["CHAIN_KEYS", "ChainConfig", "chains_of", "parse_chain_tables", "prof
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}\Z")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChainConfig:
-    """One chain a batch is anchored on: where, with which key, under which rules."""
+    """One chain a batch is anchored on: where, with which key, under which rules. Each
+    setting but ``name`` and ``every`` is the top-level setting of the same name
+    (:class:`anchor.config.Config`: its meaning and default), given by :func:`chains_of`."""
 
     name: str = "primary"
-    chain: str | None = None  # a profile name (anchor.chain_profiles)
-    rpc_url: str | None = None
-    chain_id: int | None = None
-    contract_address: str | None = None
-    contract_start_block: int = 0
-    private_key_env: str = "ANCHOR_PRIVATE_KEY"
-    keystore_path: str | None = None
-    keystore_password_env: str = "ANCHOR_KEYSTORE_PASSWORD"
-    finality_depth: int | None = None
-    confirmations: int = 1
-    stuck_after_seconds: float = 30.0
-    stuck_after_blocks: int = 3
-    fee_bump_percent: int = 25
-    rebroadcast_seconds: float = 15.0
-    max_fee_gwei_cap: float = 500.0
-    max_tx_fee_eth: float | None = None
-    explorer_kind: str = "etherscan"
-    explorer_base_url: str | None = None
+    chain: str | None  # a profile name (anchor.chain_profiles)
+    rpc_url: str | None
+    chain_id: int | None
+    contract_address: str | None
+    contract_start_block: int
+    private_key_env: str
+    keystore_path: str | None
+    keystore_password_env: str
+    finality_depth: int | None
+    confirmations: int
+    stuck_after_seconds: float
+    stuck_after_blocks: int
+    fee_bump_percent: int
+    rebroadcast_seconds: float
+    max_fee_gwei_cap: float
+    max_tx_fee_eth: float | None
+    explorer_kind: str
+    explorer_base_url: str | None
     every: int = 1  # cadence: anchor once this many batches wait (1: every batch)
 
     @property

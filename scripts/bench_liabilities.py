@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from anchor.core.native import native_available  # noqa: E402
 from anchor.core.sumtree import (  # noqa: E402
-    LABEL_SALT,
+    Label,
     RoundInput,
     build_sum_tree,
     derive,
@@ -81,7 +81,7 @@ def bench_build(n: int, proofs: int, repeat: int) -> dict[str, Any]:
     p = int(tree.positions[i])
     path = tree.path(p)
     rec = records_hash([f"bal-{i}-{a}" for a in ASSETS])
-    salt = derive(secret, LABEL_SALT, p)
+    salt = derive(secret, Label.SALT, p)
     balances = data.balances[i * 5 : i * 5 + 5]
     verifies = []
     for _ in range(repeat):
@@ -226,7 +226,7 @@ def bench_gas() -> dict[str, Any]:
                 p = int(tree.positions[0])
                 leaf = (
                     data.commitments[0],
-                    derive(secret, LABEL_SALT, p),
+                    derive(secret, Label.SALT, p),
                     records_hash([f"bal-0-{a}" for a in assets]),
                     data.balances,
                 )

@@ -47,6 +47,7 @@ from typing import Any
 from anchor.api.proof_anchors import chain_anchors
 from anchor.config import Config
 from anchor.config_chains import chains_of
+from anchor.core.json_fields import json_fields
 from anchor.core.merkle import bisect_leaves, node_index_of_leaf, process_proof, proof_node_indices
 from anchor.core.prepare import parse_canonical
 from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle, parse_bundle
@@ -101,12 +102,7 @@ class ProofOutcome:
         return 200 if self.body is not None else 202
 
     def status_obj(self) -> dict[str, Any]:
-        return {
-            "record_id": self.record_id,
-            "status": self.status,
-            "state": self.state,
-            "batch_id": self.batch_id,
-        }
+        return json_fields(self, "record_id status state batch_id")
 
 
 # --------------------------------------------------------------------------- caches

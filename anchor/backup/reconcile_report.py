@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from anchor.core.json_fields import json_fields
+
 __all__ = ["BatchSummary", "Difference", "ReconcileReport"]
 
 
@@ -49,15 +51,8 @@ class BatchSummary:
         return "ok" if self.on_chain else "pending"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "batch_id": self.batch_id,
-            "status": self.status,
-            "state": self.state,
-            "on_chain": self.on_chain,
-            "records": self.records,
-            "intact_copies": self.copies,
-            "differences": [d.__dict__ for d in self.differences],
-        }
+        keys = "batch_id status state on_chain records intact_copies differences"
+        return json_fields(self, keys, rename={"intact_copies": "copies"})
 
 
 @dataclass(frozen=True)
@@ -81,14 +76,6 @@ class ReconcileReport:
         return bool(self.targets)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "batches": self.batches,
-            "records": self.records,
-            "last_batch_on_chain": self.last_on_chain,
-            "pending": list(self.pending),
-            "targets": list(self.targets),
-            "backups_checked": self.backups_checked,
-            "differences": [d.__dict__ for d in self.differences],
-            "per_batch": [b.to_json() for b in self.per_batch],
-        }
+        keys = "ok batches records last_batch_on_chain pending targets backups_checked"
+        rename = {"last_batch_on_chain": "last_on_chain"}
+        return json_fields(self, f"{keys} differences per_batch", rename=rename)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from anchor.core.json_fields import json_fields
 from anchor.store.alarms import sync_alarms
 from anchor.store.backup_status import (
     ALARM_BACKUP_BEHIND,
@@ -111,15 +112,9 @@ class BackupHealth:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "reason": self.reason,
-            "min_targets": self.minimum,
-            "alarm_seconds": self.alarm_seconds,
-            "late_batches": self.late.count,
-            "late_batch_ids": list(self.late.batch_ids),
-            "targets": [t.to_json() for t in self.targets],
-        }
+        late = {"late_batches": "late.count", "late_batch_ids": "late.batch_ids"}
+        keys = "ok reason min_targets alarm_seconds late_batches late_batch_ids targets"
+        return json_fields(self, keys, rename={"min_targets": "minimum", **late})
 
 
 def target_names(config: Config) -> list[str]:

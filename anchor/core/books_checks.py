@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Final
 
+from anchor.core.json_fields import json_fields
+
 __all__ = [
     "CHECKS",
     "BalanceLine",
@@ -56,12 +58,7 @@ class Break:
     seq: int = 0  # where the replay stood when it found the break
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "check": self.check,
-            "record_ids": list(self.record_ids),
-            "detail": self.detail,
-            "seq": self.seq,
-        }
+        return json_fields(self, "check record_ids detail seq")
 
 
 class _Line:
@@ -140,17 +137,9 @@ class BooksReport:
         return dict(sorted(out.items()))
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "records": self.records,
-            "last_seq": self.last_seq,
-            "last_batch": self.last_batch,
-            "breaks": [b.to_json() for b in self.breaks],
-            "breaks_by_check": self.breaks_by_check(),
-            "totals": {a: {k: str(v) for k, v in t.items()} for a, t in self.totals.items()},
-            "balances": [x.to_json() for x in self.balances],
-            "positions": [x.to_json() for x in self.positions],
-            "open_orders": [x.to_json() for x in self.open_orders],
-            "notes": list(self.notes),
-            **({} if self.opening is None else {"opening": self.opening}),
-        }
+        out = json_fields(self, "ok records last_seq last_batch breaks breaks_by_check")
+        out["totals"] = {a: {k: str(v) for k, v in t.items()} for a, t in self.totals.items()}
+        out.update(json_fields(self, "balances positions open_orders notes"))
+        if self.opening is not None:
+            out["opening"] = self.opening
+        return out

@@ -6,9 +6,11 @@ not disabled with :func:`use_native`. Results are byte-identical to the pure Pyt
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
-__all__ = ["native", "native_available", "use_native"]
+__all__ = ["native", "native_available", "pure_python", "use_native"]
 
 _module: ModuleType | None
 try:
@@ -28,6 +30,17 @@ def use_native(enabled: bool) -> None:
     """Enable or disable the accelerator (for comparisons and tests)."""
     global _enabled
     _enabled = enabled
+
+
+@contextmanager
+def pure_python() -> Iterator[None]:
+    """The accelerator disabled within the ``with`` block (for comparisons and tests)."""
+    was = _enabled
+    use_native(False)
+    try:
+        yield
+    finally:
+        use_native(was)
 
 
 def native() -> ModuleType | None:

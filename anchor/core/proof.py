@@ -4,8 +4,8 @@ anchors on several chains): build, serialize, parse strictly.
 :func:`make_bundle` builds a bundle from a record and its path; the types and their one
 canonical serialization are in :mod:`anchor.core.proof_bundle`, the strict parser
 (:func:`parse_bundle`, canonical bytes only, so that no byte can change unnoticed) in
-:mod:`anchor.core.proof_parse`; all are importable from here. docs/proof-format.md is the
-reference.
+:mod:`anchor.core.proof_parse`; the names a caller needs are importable from here.
+docs/proof-format.md is the reference.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from anchor.core.merkle import process_proof
 from anchor.core.proof_bundle import (
     FORMAT,
     FORMAT_V2,
-    MAX_BUNDLE_BYTES,
-    MAX_PROOF_LEN,
-    STATUSES,
     AnchorInfo,
     DisclosedAccount,
     ProofBundle,
@@ -39,18 +36,7 @@ from anchor.core.records import (
 )
 from anchor.errors import InputError
 
-__all__ = [
-    "FORMAT",
-    "FORMAT_V2",
-    "MAX_BUNDLE_BYTES",
-    "MAX_PROOF_LEN",
-    "STATUSES",
-    "AnchorInfo",
-    "DisclosedAccount",
-    "ProofBundle",
-    "make_bundle",
-    "parse_bundle",
-]
+__all__ = ["FORMAT", "FORMAT_V2", "AnchorInfo", "ProofBundle", "make_bundle", "parse_bundle"]
 
 
 def make_bundle(

@@ -212,6 +212,23 @@ class Wanted:
     def __bool__(self) -> bool:
         return bool(self.markets or self.options or self.orders or self.trades or self.marks)
 
+    def option(self, market: str) -> None:
+        """``market`` is named as an option's: wanted unless defined earlier (as an option)."""
+        itype = self.defined_markets.get(market)
+        if itype is None:
+            self.options.add(market)
+        elif itype != "option":
+            self.mismatch = True
+
+    def record(self, rid: str, what: str, rids: Mapping[str, str]) -> None:
+        """``rid`` is named as a ``what`` ("trade" or "mark_price"): wanted unless one of
+        ``rids`` (the records earlier in the list, by id) defines it (as that)."""
+        kind = rids.get(rid)
+        if kind is None:
+            (self.trades if what == "trade" else self.marks).add(rid)
+        elif kind != what:
+            self.mismatch = True
+
 
 @dataclass
 class Known:
@@ -241,22 +258,14 @@ def _add(out: Wanted, item: Refs, rids: dict[str, str]) -> None:
             if value not in markets:
                 out.markets.add(value)
         elif what == "option":
-            itype = markets.get(value)
-            if itype is None:
-                out.options.add(value)
-            elif itype != "option":
-                out.mismatch = True
+            out.option(value)
         elif value.startswith(OPENING):
             continue
         elif what == "order":
             if value not in orders:
                 out.orders.add(value)
         else:
-            kind = rids.get(value)
-            if kind is None:
-                (out.trades if what == "trade" else out.marks).add(value)
-            elif kind != what:
-                out.mismatch = True
+            out.record(value, what, rids)
     _remember(item, markets, orders, rids)
 
 
@@ -327,17 +336,9 @@ def wanted_of_leaves(leaf_orders: Iterable[tuple[Any, ...]]) -> Wanted:
                 continue
             ref = lo[_JO_REF]
             if what == "option":
-                itype = markets.get(ref)
-                if itype is None:
-                    out.options.add(ref)
-                elif itype != "option":
-                    out.mismatch = True
+                out.option(ref)
             elif not ref.startswith(OPENING):
-                kind = rids.get(ref)
-                if kind is None:
-                    (out.trades if what == "trade" else out.marks).add(ref)
-                elif kind != what:
-                    out.mismatch = True
+                out.record(ref, what, rids)
         elif k == _IN:
             markets[lo[_IN_M]] = INSTRUMENT_TYPES[lo[_IN_T]]
         elif k == _MP:

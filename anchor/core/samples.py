@@ -125,14 +125,6 @@ def _instrument(rnd: random.Random, market: str) -> dict[str, Any]:
     }
 
 
-def sample_records(
-    n: int,
-    seed: int = 0,
-    *,
-    accounts: int = 100,
-    id_prefix: str = "r",
-    kinds: Sequence[str] = KINDS,
-) -> list[Record]:
-    """``n`` parsed sample records cycling through ``kinds``."""
-    objs = sample_record_objs(n, seed, accounts=accounts, id_prefix=id_prefix, kinds=kinds)
-    return [parse_record(o) for o in objs]
+def sample_records(n: int, seed: int = 0, **options: Any) -> list[Record]:
+    """``n`` parsed sample records; ``options`` as :func:`sample_record_objs` takes them."""
+    return [parse_record(o) for o in sample_record_objs(n, seed, **options)]

@@ -35,9 +35,6 @@ from typing import NamedTuple
 
 from anchor.core.hashing import keccak256
 from anchor.core.sumtree_hash import (
-    LABEL_ORDER,
-    LABEL_PADDING,
-    LABEL_SALT,
     LEAF_TAG,
     MAX_AMOUNT,
     MAX_ASSETS,
@@ -45,6 +42,7 @@ from anchor.core.sumtree_hash import (
     MAX_SUM,
     NODE_TAG,
     WORD,
+    Label,
     LiabilityEntry,
     PathStep,
     SumTreeError,
@@ -66,6 +64,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_SUM",
     "NODE_TAG",
+    "Label",
     "LiabilityEntry",
     "PathStep",
     "RoundInput",
@@ -158,7 +157,7 @@ def _permutation_py(secret: bytes, count: int) -> list[int]:
         limit = (1 << 64) - 1 - ((1 << 64) % bound)
         while True:
             if not draws:
-                block = keccak256(secret + bytes([LABEL_ORDER + 1]) + k.to_bytes(8, "big"))
+                block = keccak256(secret + bytes([Label.PERMUTATION]) + k.to_bytes(8, "big"))
                 draws = [int.from_bytes(block[8 * u : 8 * u + 8], "big") for u in range(4)]
                 draws.reverse()
                 k += 1
@@ -345,8 +344,8 @@ def build_sum_tree(round_id: int, data: RoundInput, *, secret: bytes, pad_to: in
         raise SumTreeError("two leaves for one account (a repeated account commitment)")
     count = leaf_count_for(n, pad_to)
     positions = permutation(secret, count)[:n]
-    pads = _derive_many(secret, LABEL_PADDING, 0, count)
-    salts = _derive_many(secret, LABEL_SALT, 0, count)
+    pads = _derive_many(secret, Label.PADDING, 0, count)
+    salts = _derive_many(secret, Label.SALT, 0, count)
     leaf_h, leaf_s = _leaves(
         _LeafInputs(
             round_id, count, positions, commitments, salts, pads, data.records, data.balances, na
@@ -370,8 +369,8 @@ def block_levels(
     items = sorted(real.items())
     if any(not first <= p < first + size for p, _ in items):
         raise SumTreeError("an entry outside the block")
-    pads = _derive_many(secret, LABEL_PADDING, first, size)
-    salts = _derive_many(secret, LABEL_SALT, first, size)
+    pads = _derive_many(secret, Label.PADDING, first, size)
+    salts = _derive_many(secret, Label.SALT, first, size)
     h, s = _leaves(
         _LeafInputs(
             round_id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, Final
 
 from anchor.core.hashing import keccak256
@@ -17,10 +18,16 @@ MAX_AMOUNT: Final = (1 << 128) - 1
 MAX_SUM: Final = (1 << 160) - 1
 MAX_DEPTH: Final = 32
 MAX_ASSETS: Final = 16
-LABEL_SALT: Final = 1
-LABEL_PADDING: Final = 2
-LABEL_ORDER: Final = 3
 WORD: Final = 32
+
+
+class Label(IntEnum):
+    """What a round's secret derives, by the byte after the secret (:func:`derive`; 3 is
+    not used)."""
+
+    SALT = 1  # a leaf's salt
+    PADDING = 2  # a padding leaf's account commitment
+    PERMUTATION = 4  # the draws that shuffle the leaves (anchor.core.sumtree.permutation)
 
 
 class SumTreeError(InputError):
@@ -114,8 +121,8 @@ def padding_leaf(
     secret: bytes, round_id: int, position: int, n_assets: int
 ) -> tuple[bytes, bytes, bytes]:
     """(commitment, salt, leaf hash) of the zero-balance padding leaf at ``position``."""
-    commitment = derive(secret, LABEL_PADDING, position)
-    salt = derive(secret, LABEL_SALT, position)
+    commitment = derive(secret, Label.PADDING, position)
+    salt = derive(secret, Label.SALT, position)
     rec = records_hash([""] * n_assets)
     return commitment, salt, leaf_hash(round_id, commitment, salt, rec, (0,) * n_assets)
 

@@ -45,6 +45,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
+from anchor.core.json_fields import json_fields
 from anchor.core.prepare import RecordInput
 from anchor.core.receipt import SignedLoad
 from anchor.errors import RecordError
@@ -84,15 +85,7 @@ class IngestResult:
     load_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "first_seq": self.first_seq,
-            "last_seq": self.last_seq,
-            "rejected": [
-                {"line": b.line, "field": b.field, "problem": b.problem} for b in self.rejected
-            ],
-        }
+        return json_fields(self, "accepted duplicates first_seq last_seq rejected")
 
 
 def ingest(

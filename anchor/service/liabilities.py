@@ -18,8 +18,8 @@ from typing import Any
 
 from anchor.core.liability_proof import LiabilityBundle
 from anchor.core.sumtree import (
-    LABEL_SALT,
     WORD,
+    Label,
     LiabilityEntry,
     PathStep,
     RoundInput,
@@ -175,7 +175,7 @@ def prove_liability(db: Database, round_row: store.RoundRow, account_id: str) ->
         account_salt=bytes(account.salt),
         commitment=bytes(account.commitment),
         index=leaf.position,
-        leaf_salt=derive(round_row.secret, LABEL_SALT, leaf.position),
+        leaf_salt=derive(round_row.secret, Label.SALT, leaf.position),
         record_ids=leaf.record_ids,
         balances=leaf.balances,
         path=tuple(path),

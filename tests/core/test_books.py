@@ -67,15 +67,33 @@ def _inject(history: Objs, edit: Callable[[Objs], str]) -> tuple[BooksReport, st
     return _replay(objs), rid
 
 
-def test_altered_balance_snapshot(history: Objs) -> None:
+def _bumped(
+    history: Objs, pred: Callable[[dict[str, Any]], bool], name: str, delta: int
+) -> tuple[BooksReport, str]:
+    """The replay of ``history`` with ``name`` of the first record ``pred`` accepts raised by
+    ``delta``, and that record's id."""
+
     def edit(objs: Objs) -> str:
-        i = _first(objs, lambda o: o["kind"] == "balance")
-        objs[i]["available"] = str(int(objs[i]["available"]) + 1)
+        i = _first(objs, pred)
+        objs[i][name] = str(int(objs[i][name]) + delta)
         return objs[i]["record_id"]
 
-    report, rid = _inject(history, edit)
-    assert "difference +1" in _named(report, "balance_snapshot", rid)
-    assert _checks(report) == {"balance_snapshot"}
+    return _inject(history, edit)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "delta", "check", "detail"),
+    [
+        ("balance", "available", 1, "balance_snapshot", "difference +1"),
+        ("book_snapshot", "quantity", 2, "book_level", "order events give"),
+    ],
+)
+def test_a_snapshot_that_disagrees_with_the_replay(
+    history: Objs, kind: str, name: str, delta: int, check: str, detail: str
+) -> None:
+    report, rid = _bumped(history, lambda o: o["kind"] == kind, name, delta)
+    assert detail in _named(report, check, rid)
+    assert _checks(report) == {check}
 
 
 def test_a_created_asset_breaks_conservation(history: Objs) -> None:
@@ -142,44 +160,25 @@ def test_a_fill_after_cancel(history: Objs) -> None:
 
 
 def test_a_trade_fee_entry_that_differs_from_the_trade(history: Objs) -> None:
-    def edit(objs: Objs) -> str:
-        i = _first(
-            objs,
-            lambda o: (
-                o["kind"] == "journal"
-                and o["reason"] == "fee"
-                and o["account"] != FEE_ACCOUNT
-                and int(o["amount"]) < 0
-            ),
+    def paid_fee(o: dict[str, Any]) -> bool:
+        return (
+            o["kind"] == "journal"
+            and o["reason"] == "fee"
+            and o["account"] != FEE_ACCOUNT
+            and int(o["amount"]) < 0
         )
-        objs[i]["amount"] = str(int(objs[i]["amount"]) + 1)
-        return objs[i]["record_id"]
 
-    report, rid = _inject(history, edit)
+    report, rid = _bumped(history, paid_fee, "amount", 1)
     assert "by -1" in _named(report, "trade_fee", rid)
     assert "sum to +1" in _named(report, "conservation", rid)
 
 
 def test_a_funding_payment_that_creates_money(history: Objs) -> None:
-    def edit(objs: Objs) -> str:
-        i = _first(objs, lambda o: o["kind"] == "journal" and o["reason"] == "funding")
-        objs[i]["amount"] = str(int(objs[i]["amount"]) + 500)
-        return objs[i]["record_id"]
-
-    report, rid = _inject(history, edit)
+    report, rid = _bumped(
+        history, lambda o: o["kind"] == "journal" and o["reason"] == "funding", "amount", 500
+    )
     assert "by -500" in _named(report, "funding", rid)
     assert "sum to +500" in _named(report, "conservation", rid)
-
-
-def test_a_book_snapshot_that_disagrees_with_the_orders(history: Objs) -> None:
-    def edit(objs: Objs) -> str:
-        i = _first(objs, lambda o: o["kind"] == "book_snapshot")
-        objs[i]["quantity"] = str(int(objs[i]["quantity"]) + 2)
-        return objs[i]["record_id"]
-
-    report, rid = _inject(history, edit)
-    assert "order events give" in _named(report, "book_level", rid)
-    assert _checks(report) == {"book_level"}
 
 
 def test_a_trade_without_its_fill(history: Objs) -> None:

@@ -10,7 +10,7 @@ import pytest
 from anchor.core import prepare
 from anchor.core.hashing import keccak256
 from anchor.core.merkle import MerkleTree
-from anchor.core.native import native, native_available, use_native
+from anchor.core.native import native, native_available, pure_python, use_native
 from anchor.core.records import account_commitment, parse_record
 from anchor.core.samples import sample_record_objs, sample_records
 from anchor.core.seal import leaf_hash_buffer, seal
@@ -36,11 +36,8 @@ def both() -> Iterator[None]:
 
 
 def _python(fn, *args):  # type: ignore[no-untyped-def]
-    use_native(False)
-    try:
+    with pure_python():
         return fn(*args)
-    finally:
-        use_native(True)
 
 
 def test_keccak_matches_tiny_keccak_on_all_lengths_around_the_rate() -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import orjson
@@ -18,7 +17,8 @@ from hypothesis import strategies as st
 
 from anchor.core.leaves import encode_leaf, leaf_hash, leaf_hash_buffer
 from anchor.core.merkle import MerkleTree
-from anchor.core.native import native, use_native
+from anchor.core.native import native
+from anchor.core.native import pure_python as pure
 from anchor.core.prepare import _fast_parts_py, parse_canonical, prepare_records
 from anchor.core.proof import AnchorInfo, make_bundle, parse_bundle
 from anchor.core.proof_parse import _parse_fast, _parse_strict
@@ -30,15 +30,6 @@ from tests.core.strategies import as_text, near_records, record_objs, reference
 pytestmark = needs_native
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 T = TypeVar("T")
-
-
-@contextmanager
-def pure() -> Iterator[None]:
-    use_native(False)
-    try:
-        yield
-    finally:
-        use_native(True)
 
 
 def both(fn: Callable[[], T]) -> tuple[T, T]:

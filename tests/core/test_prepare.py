@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from anchor.core import prepare
-from anchor.core.native import native, use_native
+from anchor.core.native import native, pure_python
 from anchor.core.prepare import _fast_parts_py, prepare_records
 from anchor.core.records import MAX_RECORD_CHARS, U64_MAX, U256_MAX
 from anchor.core.samples import sample_record_objs
@@ -179,11 +179,8 @@ def test_fast_line_agrees_with_parse_record() -> None:
             assert got == prepare._prepare_one(10 + i, item, orjson.loads), item
     # prepare_records gives the same with and without the accelerator
     with_c = prepare_records(items, 10, loads=orjson.loads)
-    use_native(False)
-    try:
+    with pure_python():
         without_c = prepare_records(items, 10, loads=orjson.loads)
-    finally:
-        use_native(True)
     assert with_c == without_c
     big = dict(balance(1), available=U256_MAX)
     line = json.dumps(big)

@@ -9,7 +9,7 @@ import pytest
 
 from anchor.core import sumtree as st
 from anchor.core.hashing import keccak256
-from anchor.core.native import use_native
+from anchor.core.native import pure_python, use_native
 
 SECRET = bytes(range(32))
 ASSETS = ("BTC", "ETH", "USDC")
@@ -35,11 +35,8 @@ def _build(entries: list[st.LiabilityEntry], *, pad_to: int = 64, round_id: int 
 
 @pytest.fixture
 def python_only() -> Iterator[None]:
-    use_native(False)
-    try:
+    with pure_python():
         yield
-    finally:
-        use_native(True)
 
 
 def _check_all(tree: st.SumTree, entries: list[st.LiabilityEntry]) -> None:
@@ -48,7 +45,7 @@ def _check_all(tree: st.SumTree, entries: list[st.LiabilityEntry]) -> None:
         root, totals = st.process_path(
             tree.round_id,
             e.commitment,
-            st.derive(SECRET, st.LABEL_SALT, p),
+            st.derive(SECRET, st.Label.SALT, p),
             st.records_hash(e.record_ids),
             e.balances,
             p,
@@ -70,14 +67,11 @@ def test_every_account_proves_its_leaf_and_the_totals_are_the_sums() -> None:
 def test_native_and_python_give_the_same_bytes(n: int) -> None:
     entries = _entries(n)
     native = _build(entries, pad_to=4)
-    use_native(False)
-    try:
+    with pure_python():
         reference = _build(entries, pad_to=4)
         block = st.block_levels(
             3, 3, SECRET, 0, native.leaf_count, dict(zip(native.positions, entries, strict=True))
         )
-    finally:
-        use_native(True)
     assert native.levels == reference.levels and native.positions == reference.positions
     assert block[-1][0] == native.root
 

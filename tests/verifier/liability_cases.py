@@ -12,8 +12,8 @@ from typing import Any
 from anchor.core.liability_proof import LiabilityBundle
 from anchor.core.records import account_commitment
 from anchor.core.sumtree import (
-    LABEL_SALT,
     MAX_SUM,
+    Label,
     LiabilityEntry,
     PathStep,
     RoundInput,
@@ -56,7 +56,7 @@ def honest_round(
             account_salt=salts[e.account_id],
             commitment=e.commitment,
             index=pos,
-            leaf_salt=derive(secret, LABEL_SALT, pos),
+            leaf_salt=derive(secret, Label.SALT, pos),
             record_ids=e.record_ids,
             balances=e.balances,
             path=tuple(tree.path(pos)),

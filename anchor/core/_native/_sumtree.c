@@ -112,22 +112,29 @@ static int add_words(const uint8_t *a, const uint8_t *b, uint8_t *out) {
     return (int)carry;
 }
 
+/* The bytes object of `size` bytes answering for a 32-byte `secret` whose other arguments are
+ * `valid`; NULL with an exception (a ValueError saying `usage` when they are not), `secret`
+ * then released. */
+static PyObject *output_for(Py_buffer *secret, int valid, const char *usage, size_t size) {
+    if (secret->len != 32 || !valid) {
+        PyBuffer_Release(secret);
+        PyErr_SetString(PyExc_ValueError, usage);
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+    if (out == NULL) PyBuffer_Release(secret);
+    return out;
+}
+
 static PyObject *py_derive(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer secret;
     int label;
     unsigned long long start, count;
     if (!PyArg_ParseTuple(args, "y*iKK", &secret, &label, &start, &count)) return NULL;
-    if (secret.len != 32 || label < 0 || label > 255 || count > ((size_t)1 << 33)) {
-        PyBuffer_Release(&secret);
-        PyErr_SetString(PyExc_ValueError, "derive: 32-byte secret, label 0..255");
-        return NULL;
-    }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count * 32));
-    if (out == NULL) {
-        PyBuffer_Release(&secret);
-        return NULL;
-    }
+    int valid = label >= 0 && label <= 255 && count <= ((size_t)1 << 33);
+    PyObject *out = output_for(&secret, valid, "derive: 32-byte secret, label 0..255", count * 32);
+    if (out == NULL) return NULL;
     uint8_t *dst = (uint8_t *)PyBytes_AS_STRING(out);
     uint8_t *msgs = (uint8_t *)malloc(CHUNK * 41);
     if (msgs == NULL) {
@@ -318,16 +325,10 @@ static PyObject *py_permutation(PyObject *self, PyObject *args) {
     unsigned long long count;
     (void)self;
     if (!PyArg_ParseTuple(args, "y*K", &secret, &count)) return NULL;
-    if (secret.len != 32 || count == 0 || count > ((unsigned long long)1 << 32)) {
-        PyBuffer_Release(&secret);
-        PyErr_SetString(PyExc_ValueError, "permutation: 32-byte secret, 1..2^32 items");
-        return NULL;
-    }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(count * 4));
-    if (out == NULL) {
-        PyBuffer_Release(&secret);
-        return NULL;
-    }
+    int valid = count >= 1 && count <= ((unsigned long long)1 << 32);
+    PyObject *out =
+        output_for(&secret, valid, "permutation: 32-byte secret, 1..2^32 items", count * 4);
+    if (out == NULL) return NULL;
     uint32_t *perm = (uint32_t *)PyBytes_AS_STRING(out);
     uint8_t msg[41], block[32];
     memcpy(msg, secret.buf, 32);
