@@ -6,18 +6,9 @@ import random
 
 import pytest
 
+from anchor.core import merkle
 from anchor.core.hashing import keccak256
-from anchor.core.merkle import (
-    MerkleTree,
-    bisect_leaves,
-    hash_pair,
-    node_index_of_leaf,
-    process_multiproof,
-    process_proof,
-    proof_node_indices,
-    verify_multiproof,
-    verify_proof,
-)
+from anchor.core.merkle import MerkleTree, bisect_leaves, hash_pair
 from anchor.errors import InputError
 
 # ----------------------------------------------------------------------- naive reference
@@ -86,17 +77,17 @@ def test_trees_equal_the_reference_for_sizes_1_to_300() -> None:
         assert tree.leaves_in_tree_order() == sorted(leaves)
         for k in rnd.sample(range(n), min(n, 8)):
             pos = tree.leaf_position(k)
-            assert pos == node_index_of_leaf(n, k) == 2 * n - 2 - k
+            assert pos == merkle.node_index_of_leaf(n, k) == 2 * n - 2 - k
             assert tree.proof(k) == ref_proof(ref, pos)
-            assert [tree.node(i) for i in proof_node_indices(pos)] == tree.proof(k)
-            assert verify_proof(tree.root, tree.leaf(k), tree.proof(k))
+            assert [tree.node(i) for i in merkle.proof_node_indices(pos)] == tree.proof(k)
+            assert merkle.verify_proof(tree.root, tree.leaf(k), tree.proof(k))
 
 
 def test_one_leaf_tree_root_is_the_leaf() -> None:
     leaf = bytes(range(32))
     tree = MerkleTree.from_leaves([leaf])
     assert tree.root == leaf and tree.proof(0) == [] and tree.nodes_bytes() == leaf
-    assert process_proof(leaf, []) == leaf
+    assert merkle.process_proof(leaf, []) == leaf
 
 
 def test_order_maps_inputs_to_tree_positions() -> None:
@@ -135,17 +126,17 @@ def test_multiproofs_equal_the_reference_and_verify() -> None:
             assert list(mp.proof) == r_proof
             assert list(mp.proof_flags) == r_flags
             assert sorted(mp.indices) == sorted(picks)
-            assert process_multiproof(mp.leaves, mp.proof, mp.proof_flags) == tree.root
-            assert verify_multiproof(tree.root, mp.leaves, mp.proof, mp.proof_flags)
+            assert merkle.process_multiproof(mp.leaves, mp.proof, mp.proof_flags) == tree.root
+            assert merkle.verify_multiproof(tree.root, mp.leaves, mp.proof, mp.proof_flags)
             if mp.proof:
                 bad = list(mp.proof)
                 bad[0] = bytes([bad[0][0] ^ 1]) + bad[0][1:]
-                assert not verify_multiproof(tree.root, mp.leaves, bad, mp.proof_flags)
+                assert not merkle.verify_multiproof(tree.root, mp.leaves, bad, mp.proof_flags)
             bad_leaves = list(mp.leaves)
             bad_leaves[-1] = bytes(32)
-            assert not verify_multiproof(tree.root, bad_leaves, mp.proof, mp.proof_flags)
+            assert not merkle.verify_multiproof(tree.root, bad_leaves, mp.proof, mp.proof_flags)
         empty = tree.multiproof([])
-        assert process_multiproof([], empty.proof, empty.proof_flags) == tree.root
+        assert merkle.process_multiproof([], empty.proof, empty.proof_flags) == tree.root
     with pytest.raises(InputError, match="duplicated"):
         MerkleTree.from_leaves(_leaves(rnd, 4)).multiproof([1, 1])
 
@@ -154,10 +145,12 @@ def test_malformed_multiproofs_are_rejected() -> None:
     tree = MerkleTree.from_leaves(_leaves(random.Random(3), 10))
     mp = tree.multiproof([0, 5])
     with pytest.raises(InputError):
-        process_multiproof(mp.leaves, mp.proof, (*mp.proof_flags, True))
+        merkle.process_multiproof(mp.leaves, mp.proof, (*mp.proof_flags, True))
     with pytest.raises(InputError):
-        process_multiproof(mp.leaves, mp.proof[:-1], mp.proof_flags)
-    assert not verify_multiproof(tree.root, mp.leaves, mp.proof, (True,) * len(mp.proof_flags))
+        merkle.process_multiproof(mp.leaves, mp.proof[:-1], mp.proof_flags)
+    assert not merkle.verify_multiproof(
+        tree.root, mp.leaves, mp.proof, (True,) * len(mp.proof_flags)
+    )
 
 
 def test_every_proof_modification_fails() -> None:
@@ -166,18 +159,18 @@ def test_every_proof_modification_fails() -> None:
     tree = MerkleTree.from_leaves(leaves)
     for k in rnd.sample(range(200), 20):
         leaf, proof = tree.leaf(k), tree.proof(k)
-        assert verify_proof(tree.root, leaf, proof)
-        assert not verify_proof(tree.root, bytes(32), proof)  # wrong leaf
-        assert not verify_proof(tree.root, leaf, proof[:-1])  # truncated
-        assert not verify_proof(tree.root, leaf, [*proof, tree.root])  # extra element
+        assert merkle.verify_proof(tree.root, leaf, proof)
+        assert not merkle.verify_proof(tree.root, bytes(32), proof)  # wrong leaf
+        assert not merkle.verify_proof(tree.root, leaf, proof[:-1])  # truncated
+        assert not merkle.verify_proof(tree.root, leaf, [*proof, tree.root])  # extra element
         if len(proof) > 1:
             swapped = [proof[1], proof[0], *proof[2:]]
-            assert not verify_proof(tree.root, leaf, swapped)  # swapped order
+            assert not merkle.verify_proof(tree.root, leaf, swapped)  # swapped order
         for j in range(len(proof)):
             bad = list(proof)
             bad[j] = bad[j][:31] + bytes([bad[j][31] ^ 0x80])
-            assert not verify_proof(tree.root, leaf, bad)  # modified sibling
-        assert not verify_proof(tree.root, leaf, [b"short", *proof[1:]])
+            assert not merkle.verify_proof(tree.root, leaf, bad)  # modified sibling
+        assert not merkle.verify_proof(tree.root, leaf, [b"short", *proof[1:]])
 
 
 def test_from_nodes_and_from_leaf_buffer_round_trip() -> None:
@@ -200,12 +193,12 @@ def test_from_nodes_and_from_leaf_buffer_round_trip() -> None:
 
 
 def test_proof_node_indices_walk_to_the_root() -> None:
-    assert proof_node_indices(0) == []
-    assert proof_node_indices(1) == [2]
-    assert proof_node_indices(2) == [1]
-    assert proof_node_indices(9) == [10, 3, 2]
+    assert merkle.proof_node_indices(0) == []
+    assert merkle.proof_node_indices(1) == [2]
+    assert merkle.proof_node_indices(2) == [1]
+    assert merkle.proof_node_indices(9) == [10, 3, 2]
     # a 1M-leaf tree: log2 many reads
-    assert len(proof_node_indices(node_index_of_leaf(1_000_000, 0))) <= 20
+    assert len(merkle.proof_node_indices(merkle.node_index_of_leaf(1_000_000, 0))) <= 20
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 64, 257])

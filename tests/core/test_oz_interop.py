@@ -12,15 +12,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from anchor.core import records as core_records
 from anchor.core.merkle import MerkleTree
-from anchor.core.records import (
-    account_commitment,
-    encode_leaf,
-    leaf_hash,
-    leaf_types,
-    leaf_values,
-    leaf_values_json,
-)
 from anchor.core.samples import sample_records
 from tests.core.ozjs import run_node
 
@@ -90,7 +83,7 @@ def test_random_trees_of_sizes_1_to_2600_match_oz() -> None:
 
     records = sample_records(1000, seed=77, accounts=40)
     salts = {a: rnd.randbytes(32) for r in records for a in r.accounts()}
-    commits = {a: account_commitment(a, s) for a, s in salts.items()}
+    commits = {a: core_records.account_commitment(a, s) for a, s in salts.items()}
     standard_trees: list[tuple[MerkleTree, int, dict[str, Any]]] = []
     for kind in ("trade", "position", "balance", "order_event", "book_snapshot"):
         of_kind = [r for r in records if r.kind == kind]
@@ -98,30 +91,34 @@ def test_random_trees_of_sizes_1_to_2600_match_oz() -> None:
             recs = of_kind[:n]
             seqs = rnd.sample(range(1, 10**9), n)
             values = [
-                leaf_values_json(leaf_values(r, s, commits))
+                core_records.leaf_values_json(core_records.leaf_values(r, s, commits))
                 for r, s in zip(recs, seqs, strict=True)
             ]
             leaves = [
-                leaf_hash(encode_leaf(r, s, commits)) for r, s in zip(recs, seqs, strict=True)
+                core_records.leaf_hash(core_records.encode_leaf(r, s, commits))
+                for r, s in zip(recs, seqs, strict=True)
             ]
             tree = MerkleTree.from_leaves(leaves)
             case = _case(rnd, tree, n, lambda i, values=values: values[i])
-            case["leafEncoding"] = list(leaf_types(kind, 1))
+            case["leafEncoding"] = list(core_records.leaf_types(kind, 1))
             case["values"] = values
             case["dumpTree"] = n <= 100
             standard_trees.append((tree, n, case))
 
     # a mixed-kind batch (what a real batch is): each leaf verified with its own encoding
     seqs = list(range(1, len(records) + 1))
-    leaves = [leaf_hash(encode_leaf(r, s, commits)) for r, s in zip(records, seqs, strict=True)]
+    leaves = [
+        core_records.leaf_hash(core_records.encode_leaf(r, s, commits))
+        for r, s in zip(records, seqs, strict=True)
+    ]
     mixed_tree = MerkleTree.from_leaves(leaves)
     inv = mixed_tree.tree_order_of_inputs()
     mixed = {
         "root": _h(mixed_tree.root),
         "items": [
             {
-                "leafEncoding": list(leaf_types(r.kind, r.version)),
-                "value": leaf_values_json(leaf_values(r, s, commits)),
+                "leafEncoding": list(core_records.leaf_types(r.kind, r.version)),
+                "value": core_records.leaf_values_json(core_records.leaf_values(r, s, commits)),
                 "proof": [_h(p) for p in mixed_tree.proof(inv[i])],
             }
             for i, (r, s) in enumerate(zip(records, seqs, strict=True))
