@@ -10,6 +10,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from anchor.core.anchored import AnchoredBatch
 from anchor.store.db import Database
 
 __all__ = [
@@ -137,15 +138,9 @@ def save_scan(
 
 
 @dataclass(frozen=True)
-class EventRow:
+class EventRow(AnchoredBatch):
     """One cached ``Anchored`` event (``duplicates``: later events for the same batch id)."""
 
-    batch_id: int
-    root: bytes
-    leaf_count: int
-    tx_hash: bytes
-    block_number: int
-    block_hash: bytes
     block_time: int  # unix seconds
     duplicates: int
 
