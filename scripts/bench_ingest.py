@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchlib_ingest import raw_postgresql, raw_sqlite, records_rows  # noqa: E402
+from benchlib_ingest import load, raw_postgresql, raw_sqlite, records_rows  # noqa: E402
+from benchlib_records import balance, new_order, trade  # noqa: E402
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
@@ -47,47 +47,11 @@ def make_lines(n: int) -> list[bytes]:
     for i in range(n):
         ts = str(1_700_000_000_000_000_000 + i)
         if i % 4 == 0:
-            rec = {
-                "kind": "trade",
-                "version": 1,
-                "record_id": f"t-{i}",
-                "ts_ns": ts,
-                "market": "BTC-USD",
-                "buyer": f"acct-{i % 311}",
-                "seller": f"acct-{(i * 7) % 311}",
-                "buy_order_id": f"o-{i}-b",
-                "sell_order_id": f"o-{i}-s",
-                "taker_side": "buy",
-                "price": str(6_500_000 + i % 1000),
-                "quantity": str(1 + i % 50),
-                "buyer_fee": "12",
-                "seller_fee": "-3",
-            }
+            rec = trade(i, ts, f"o-{i}-b", f"o-{i}-s")
         elif i % 4 == 1:
-            rec = {
-                "kind": "order_event",
-                "version": 1,
-                "record_id": f"e-{i}",
-                "ts_ns": ts,
-                "market": "BTC-USD",
-                "order_id": f"o-{i}",
-                "account": f"acct-{i % 311}",
-                "action": "new",
-                "side": "sell",
-                "price": str(6_500_000 + i % 1000),
-                "quantity": str(1 + i % 50),
-            }
+            rec = new_order(i, ts)
         else:
-            rec = {
-                "kind": "balance",
-                "version": 1,
-                "record_id": f"b-{i}",
-                "ts_ns": ts,
-                "account": f"acct-{i % 311}",
-                "asset": "USDT",
-                "available": str(i * 1000),
-                "locked": str(i % 7),
-            }
+            rec = balance(i, ts)
         out.append(json.dumps(rec, separators=(",", ":")).encode())
     return out
 
@@ -115,11 +79,6 @@ def fast_rate(lines: list[bytes]) -> float:
     for i in range(0, len(sample), 5_000):
         _prepare_chunk((i + 1, sample[i : i + 5_000]))
     return len(sample) / (time.perf_counter() - t0)
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"[load {one:.2f}/{five:.2f}]"
 
 
 def run(url: str, lines: list[bytes], workers: int) -> tuple[float, float]:

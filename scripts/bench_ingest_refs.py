@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -27,6 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from benchlib_ingest import load  # noqa: E402
+from benchlib_records import balance, new_order, trade  # noqa: E402
 
 _TS = 1_700_000_000_000_000_000
 
@@ -44,20 +47,9 @@ def make_lines(n: int, *, journals: bool, start: int = 0, prefix: str = "") -> l
     for i in range(start + 1, start + n):
         ts = str(_TS + i)
         if i % 4 == 0 and i > 8:
-            rec = {
-                "kind": "trade", "version": 1, "record_id": f"{prefix}t-{i}", "ts_ns": ts,
-                "market": "BTC-USD", "buyer": f"acct-{i % 311}", "seller": f"acct-{(i * 7) % 311}",
-                "buy_order_id": f"o-{i - 3}", "sell_order_id": f"o-{i - 7}", "taker_side": "buy",
-                "price": str(6_500_000 + i % 1000), "quantity": str(1 + i % 50),
-                "buyer_fee": "12", "seller_fee": "-3",
-            }  # fmt: skip
+            rec = trade(i, ts, f"o-{i - 3}", f"o-{i - 7}", prefix)
         elif i % 4 == 1:
-            rec = {
-                "kind": "order_event", "version": 1, "record_id": f"{prefix}e-{i}", "ts_ns": ts,
-                "market": "BTC-USD", "order_id": f"o-{i}", "account": f"acct-{i % 311}",
-                "action": "new", "side": "sell", "price": str(6_500_000 + i % 1000),
-                "quantity": str(1 + i % 50),
-            }  # fmt: skip
+            rec = new_order(i, ts, prefix)
         elif journals and i % 4 == 3 and i > start + 11:
             rec = {
                 "kind": "journal", "version": 1, "record_id": f"{prefix}j-{i}", "ts_ns": ts,
@@ -65,18 +57,9 @@ def make_lines(n: int, *, journals: bool, start: int = 0, prefix: str = "") -> l
                 "reference": f"{prefix}t-{i - 3}",
             }  # fmt: skip
         else:
-            rec = {
-                "kind": "balance", "version": 1, "record_id": f"{prefix}b-{i}", "ts_ns": ts,
-                "account": f"acct-{i % 311}", "asset": "USDT", "available": str(i * 1000),
-                "locked": str(i % 7),
-            }  # fmt: skip
+            rec = balance(i, ts, prefix)
         out.append(json.dumps(rec, separators=(",", ":")).encode())
     return out
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"[load {one:.2f}/{five:.2f}]"
 
 
 def run(url: str, lines: list[bytes], mode: str) -> tuple[float, float]:

@@ -16,6 +16,7 @@ under any ingest of them.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,12 @@ from anchor.store.record_writer import RECORD_COLUMNS
 COLUMNS = RECORD_COLUMNS
 # the column types migration 0001 creates on PostgreSQL, in COLUMNS order
 PG_TYPES = ("int8", "varchar", "varchar", "int4", "text", "bytea", "bytea", "timestamptz")
+
+
+def load() -> str:
+    """The 1- and 5-minute load average, as the ingest benchmarks print it after a figure."""
+    one, five, _ = os.getloadavg()
+    return f"[load {one:.2f}/{five:.2f}]"
 
 
 def records_rows(lines: list[bytes]) -> list[tuple[Any, ...]]:

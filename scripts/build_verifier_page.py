@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -24,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from genlib import check_requested  # noqa: E402
 
 WEB = ROOT / "scripts" / "web"
 GENERATED = WEB / "src" / "generated.mjs"
@@ -127,11 +129,9 @@ def build() -> dict[Path, bytes]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--check", action="store_true", help="compare with the committed files")
-    args = ap.parse_args()
+    check = check_requested(__doc__)
     files = build()
-    if args.check:
+    if check:
         stale = [p for p, data in files.items() if not p.exists() or p.read_bytes() != data]
         for p in stale:
             print(f"stale: {p.relative_to(ROOT)} (run scripts/build_verifier_page.py)")

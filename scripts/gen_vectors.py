@@ -16,7 +16,6 @@ Files:
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -26,6 +25,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from genlib import check_requested  # noqa: E402
 
 from anchor.core.merkle import MerkleTree  # noqa: E402
 from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle  # noqa: E402
@@ -312,11 +314,9 @@ def generate() -> dict[str, bytes]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--check", action="store_true", help="compare with the committed files")
-    args = ap.parse_args()
+    check = check_requested(__doc__)
     files = generate()
-    if args.check:
+    if check:
         bad = [
             p
             for p, data in files.items()

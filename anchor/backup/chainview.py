@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from anchor.core.anchored import AnchoredBatch, anchored_fields
 from anchor.errors import ChainError, ConfigError
 
 if TYPE_CHECKING:
@@ -20,15 +21,10 @@ ZERO32 = b"\x00" * 32
 
 
 @dataclass(frozen=True)
-class AnchorFacts:
-    """Where the chain says a batch was anchored (from its ``Anchored`` event)."""
+class AnchorFacts(AnchoredBatch):
+    """Where the chain says a batch was anchored (from its ``Anchored`` event), and whether
+    that block is final."""
 
-    batch_id: int
-    root: bytes
-    leaf_count: int
-    tx_hash: bytes
-    block_number: int
-    block_hash: bytes
     final: bool
 
 
@@ -79,15 +75,8 @@ class RegistryView:
         if not events:
             return None
         ev = events[-1]
-        return AnchorFacts(
-            batch_id=ev.batch_id,
-            root=ev.root,
-            leaf_count=ev.leaf_count,
-            tx_hash=ev.tx_hash,
-            block_number=ev.block_number,
-            block_hash=ev.block_hash,
-            final=ev.block_number <= self._finalized_block(),
-        )
+        final = ev.block_number <= self._finalized_block()
+        return AnchorFacts(**anchored_fields(ev), final=final)
 
 
 def chain_view_from_config(config: Config, *, rpc_url: str | None = None) -> RegistryView:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from anchor.core.anchored import AnchoredBatch
 from anchor.errors import AnchorError, ChainError
 
 __all__ = ["LOG_RANGE", "AnchorEvent", "ChainHead", "read_anchor_events", "read_code"]
@@ -15,15 +16,9 @@ LOG_RANGE = 10_000  # blocks per eth_getLogs call (providers cap the range)
 
 
 @dataclass(frozen=True)
-class AnchorEvent:
-    """One ``Anchored(batchId, root, leafCount)`` event and where it is."""
+class AnchorEvent(AnchoredBatch):
+    """One ``Anchored(batchId, root, leafCount)`` event, where it is and its block's time."""
 
-    batch_id: int
-    root: bytes
-    leaf_count: int
-    tx_hash: bytes
-    block_number: int
-    block_hash: bytes
     block_time: int  # unix seconds
 
 

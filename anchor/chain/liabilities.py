@@ -55,27 +55,13 @@ def load_liabilities_artifact() -> Artifact:
 
 
 def deploy_liabilities(
-    w3: Web3,
-    key: SigningKey,
-    *,
-    expected_chain_id: int,
-    anchorer: str | None = None,
-    owner: str | None = None,
-    salt: bytes = LIABILITIES_SALT,
-    timeout: float = 120.0,
+    w3: Web3, key: SigningKey, *, salt: bytes = LIABILITIES_SALT, **options: Any
 ) -> DeploymentRecord:
     """Deploy (or find) the LiabilitiesRegistry through the CREATE2 factory: one address on
-    every chain for one salt, owner and first anchorer."""
-    return deploy_registry(
-        w3,
-        key,
-        expected_chain_id=expected_chain_id,
-        anchorer=anchorer,
-        owner=owner,
-        salt=salt,
-        artifact=load_liabilities_artifact(),
-        timeout=timeout,
-    )
+    every chain for one salt, owner and first anchorer. ``options`` are
+    :func:`anchor.chain.deploy.deploy_registry`'s (``expected_chain_id``, ``anchorer``,
+    ``owner``, ``timeout``, ...)."""
+    return deploy_registry(w3, key, salt=salt, artifact=load_liabilities_artifact(), **options)
 
 
 def encode_asset(asset: str) -> bytes:

@@ -10,6 +10,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from anchor.core.anchored import AnchoredBatch
 from anchor.store.db import Database
 from anchor.store.rows import typed
 
@@ -138,15 +139,9 @@ def save_scan(
 
 
 @dataclass(frozen=True)
-class EventRow:
+class EventRow(AnchoredBatch):
     """One cached ``Anchored`` event (``duplicates``: later events for the same batch id)."""
 
-    batch_id: int
-    root: bytes
-    leaf_count: int
-    tx_hash: bytes
-    block_number: int
-    block_hash: bytes
     block_time: int  # unix seconds
     duplicates: int
 

@@ -8,38 +8,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from anchor.backup.chainview import RegistryView
+from tests.store import sample
 
 
-def balance(i: int, *, account: str | None = None, available: int | None = None) -> dict[str, Any]:
-    return {
-        "kind": "balance",
-        "version": 1,
-        "record_id": f"bal-{i:06d}",
-        "ts_ns": str(1_700_000_000_000_000_000 + i),
-        "account": account or f"acct-{i % 7}",
-        "asset": "USDT",
-        "available": str(available if available is not None else 1000 + i),
-        "locked": str(i % 3),
-    }
+def balance(i: int) -> dict[str, Any]:
+    """tests/store/sample.py's balance with a six-digit id, ``available`` 1000 + i and
+    ``locked`` i % 3 (the values these tests alter and look for)."""
+    record = sample.balance(i, available=1000 + i)
+    return {**record, "record_id": f"bal-{i:06d}", "locked": str(i % 3)}
 
 
 def trade(i: int) -> dict[str, Any]:
-    return {
-        "kind": "trade",
-        "version": 1,
-        "record_id": f"trd-{i:06d}",
-        "ts_ns": str(1_700_000_000_000_000_000 + i),
-        "market": "BTC-USDT",
-        "buyer": f"acct-{i % 7}",
-        "seller": f"acct-{(i + 3) % 7}",
-        "buy_order_id": f"o-{i}-b",
-        "sell_order_id": f"o-{i}-s",
-        "taker_side": "buy",
-        "price": str(65_000_000 + i),
-        "quantity": str(10 + i),
-        "buyer_fee": "5",
-        "seller_fee": "-1",
-    }
+    """tests/store/sample.py's trade with a six-digit id, between two of the balances'
+    accounts."""
+    record = sample.trade(i, buyer=f"acct-{i % 7}", seller=f"acct-{(i + 3) % 7}")
+    return {**record, "record_id": f"trd-{i:06d}"}
 
 
 def fill(db: Any, sizes: list[int], *, start: int = 0) -> list[Any]:

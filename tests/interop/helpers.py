@@ -8,11 +8,6 @@ transaction manager fills (state, tx_hash, block_number, block_hash, chain_id, c
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,34 +20,11 @@ from anchor.service.ingest import ingest
 from anchor.service.seal import seal
 from anchor.store.db import Database
 from tests.api.server import free_port as free_port  # the one helper, re-exported here
+from tests.api.server import serve
 
 API_KEY = "operator-test-key-0123456789"
 
-
-@contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a thread; yield its URL."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+live_server = serve  # the one server (tests/api/server.py), by the name these tests use
 
 
 def load_records(db: Database, n: int, *, seed: int = 7, accounts: int = 6) -> list[Record]:

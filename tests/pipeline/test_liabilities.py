@@ -51,6 +51,17 @@ pytestmark = pytest.mark.chain
 ALICE, BOB, CAROL = "acct-alice", "acct-bob", "acct-carol"
 
 
+def first_balances(alice_eth: int) -> list[dict[str, Any]]:
+    """The first batch of a liabilities world: Alice's ETH (``alice_eth``) and TUSD, Bob's
+    ETH and Carol's TUSD."""
+    return [
+        balance("bal-a-eth-1", ALICE, "ETH", alice_eth, 1),
+        balance("bal-a-tusd-1", ALICE, "TUSD", 500, 2),
+        balance("bal-b-eth-1", BOB, "ETH", 3 * 10**18, 3),
+        balance("bal-c-tusd-1", CAROL, "TUSD", 1_000, 4),
+    ]
+
+
 def _finalize(db: Database, batch_id: int) -> None:
     """The batch's anchoring is the pipeline's job (tested elsewhere): mark it final."""
     with db.connect() as conn:
@@ -133,15 +144,7 @@ class World:
 def world(anvil_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     devnet = anvil_module
     db = Database.open(f"sqlite:///{tmp_path_factory.mktemp('liab')}/anchor.sqlite")
-    ingest(
-        db,
-        [
-            balance("bal-a-eth-1", ALICE, "ETH", 10**18, 1),
-            balance("bal-a-tusd-1", ALICE, "TUSD", 500, 2),
-            balance("bal-b-eth-1", BOB, "ETH", 3 * 10**18, 3),
-            balance("bal-c-tusd-1", CAROL, "TUSD", 1_000, 4),
-        ],
-    )
+    ingest(db, first_balances(10**18))
     b1 = seal(db)
     ingest(db, [balance("bal-a-eth-2", ALICE, "ETH", 2 * 10**18, 5)])  # Alice's latest
     b2 = seal(db)

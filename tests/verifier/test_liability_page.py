@@ -23,14 +23,20 @@ from anchor.service.liabilities import anchor_round, build_round, prove_liabilit
 from anchor.service.seal import seal
 from anchor.store import liabilities as store
 from anchor.store.db import Database
-from tests.api.test_me import balance
 from tests.fixtures.paths import ROOT
-from tests.pipeline.test_liabilities import _finalize, deploy_liabilities_on, send_round
+from tests.pipeline.test_liabilities import (
+    ALICE,
+    BOB,
+    CAROL,
+    _finalize,
+    deploy_liabilities_on,
+    first_balances,
+    send_round,
+)
 from tests.verifier.liability_cases import attacks
 
 pytestmark = [pytest.mark.chain, pytest.mark.browser]
 PAGE = ROOT / "anchor" / "verifier" / "static" / "verify.html"
-ALICE, BOB, CAROL = "acct-alice", "acct-bob", "acct-carol"
 
 
 @dataclass
@@ -47,15 +53,7 @@ class World:
 def world(anvil_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     devnet = anvil_module
     db = Database.open(f"sqlite:///{tmp_path_factory.mktemp('liab-page')}/anchor.sqlite")
-    ingest(
-        db,
-        [
-            balance("bal-a-eth-1", ALICE, "ETH", 2 * 10**18, 1),
-            balance("bal-a-tusd-1", ALICE, "TUSD", 500, 2),
-            balance("bal-b-eth-1", BOB, "ETH", 3 * 10**18, 3),
-            balance("bal-c-tusd-1", CAROL, "TUSD", 1_000, 4),
-        ],
-    )
+    ingest(db, first_balances(2 * 10**18))
     batch = seal(db)
     assert batch is not None
     _finalize(db, batch.id)

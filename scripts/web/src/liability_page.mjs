@@ -1,10 +1,9 @@
 // The page's liability section: wires liability.mjs to its form. The verdict is computed here,
 // in your browser, from the proof and the LiabilitiesRegistry YOU pinned, read over the RPC
 // you choose; the exchange's server is never asked.
-import { VerifyError, httpRpc, providerRpc } from './verify.mjs';
+import { VerifyError } from './verify.mjs';
 import { LIABILITIES_CODE_HASH, verifyLiabilityMath, verifyLiabilityOnline } from './liability.mjs';
-
-const $ = (id) => document.getElementById(id);
+import { $, chosenRpc } from './dom.mjs';
 const TITLES = {
   invalid: 'INVALID', format: 'NOT A USABLE LIABILITY PROOF', unusable: 'CANNOT CHECK', unpinned: 'LIABILITIES REGISTRY NOT PINNED',
 };
@@ -47,13 +46,7 @@ async function onVerifyLiability(ev) {
       ], amountsTable(b.assets, b.balances, totals));
       return;
     }
-    let rpc;
-    if ($('liability-use-wallet').checked) {
-      if (!window.ethereum) throw new VerifyError('unusable', 'input', 'no wallet (EIP-1193 provider) in this browser');
-      rpc = providerRpc(window.ethereum);
-    } else {
-      rpc = httpRpc($('liability-rpc').value.trim());
-    }
+    const rpc = chosenRpc('liability-use-wallet', 'liability-rpc');
     const roundText = $('liability-round').value.trim();
     if (roundText !== '' && !/^[1-9][0-9]{0,19}$/.test(roundText)) throw new VerifyError('unusable', 'input', 'the round to check must be a round number');
     const res = await verifyLiabilityOnline(text, {

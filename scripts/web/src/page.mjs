@@ -1,9 +1,8 @@
 // The browser verifier page: wires verify.mjs to the DOM. Nothing is sent anywhere but to
 // the RPC you choose (or your wallet); the verdict is computed here, in your browser.
-import { PUBLISHED_CODE_HASH, ReceiptError, VerifyError, httpRpc, providerRpc, verifyMath, verifyOnline, verifyReceipt } from './verify.mjs';
+import { PUBLISHED_CODE_HASH, ReceiptError, VerifyError, httpRpc, verifyMath, verifyOnline, verifyReceipt } from './verify.mjs';
 import { initLiabilityPage } from './liability_page.mjs';
-
-const $ = (id) => document.getElementById(id);
+import { $, chosenRpc } from './dom.mjs';
 const PIN_KEY = 'ledger-anchor.pins';
 
 function loadPins() {
@@ -51,13 +50,7 @@ async function onVerify(ev) {
       ]);
       return;
     }
-    let rpc;
-    if ($('use-wallet').checked) {
-      if (!window.ethereum) throw new VerifyError('unusable', 'input', 'no wallet (EIP-1193 provider) in this browser');
-      rpc = providerRpc(window.ethereum);
-    } else {
-      rpc = httpRpc($('rpc-url').value.trim());
-    }
+    const rpc = chosenRpc('use-wallet', 'rpc-url');
     const depth = depthText === '' ? null : Number.parseInt(depthText, 10);
     if (depth !== null && !(depth >= 0)) throw new VerifyError('unusable', 'input', 'finality depth must be a number of blocks');
     const { chains, require } = moreChains(rpc, pinned);
