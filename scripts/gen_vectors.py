@@ -29,22 +29,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from genlib import check_requested  # noqa: E402
 
+from anchor.core import records as core_records  # noqa: E402
 from anchor.core.merkle import MerkleTree  # noqa: E402
 from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle  # noqa: E402
-from anchor.core.records import (  # noqa: E402
-    KINDS,
-    account_commitment,
-    encode_leaf,
-    encode_leaf_redacted,
-    leaf_hash,
-    leaf_hashes,
-    leaf_types,
-    leaf_values,
-    leaf_values_json,
-    leaf_values_redacted,
-    parse_record,
-    parse_redacted,
-)
 from anchor.core.samples import sample_record_objs  # noqa: E402
 
 OUT = ROOT / "tests" / "vectors"
@@ -52,7 +39,7 @@ SEED = 20250101
 # the kinds of the first vectors; later kinds get their own cases (and their own random
 # stream), so the files of the first ones never change
 FIRST_KINDS = ("order_event", "book_snapshot", "trade", "balance", "position")
-LATER_KINDS = tuple(k for k in KINDS if k not in FIRST_KINDS)
+LATER_KINDS = tuple(k for k in core_records.KINDS if k not in FIRST_KINDS)
 
 
 def _h(b: bytes) -> str:
@@ -104,12 +91,12 @@ def _cases(
     cases = []
     for i, obj in enumerate(objs, start=first):
         text = json.dumps(_respell(obj, rnd))
-        rec = parse_record(text)
+        rec = core_records.parse_record(text)
         for a in rec.accounts():
             salts.setdefault(a, rnd.randbytes(32))
-        commits = {a: account_commitment(a, salts[a]) for a in rec.accounts()}
+        commits = {a: core_records.account_commitment(a, salts[a]) for a in rec.accounts()}
         seq = 1000 + i
-        enc = encode_leaf(rec, seq, commits)
+        enc = core_records.encode_leaf(rec, seq, commits)
         cases.append(
             {
                 "input": text,
@@ -117,10 +104,10 @@ def _cases(
                 "seq": seq,
                 "salts": {a: _h(salts[a]) for a in rec.accounts()},
                 "commitments": {a: _h(c) for a, c in commits.items()},
-                "leafEncoding": list(leaf_types(rec.kind, rec.version)),
-                "value": leaf_values_json(leaf_values(rec, seq, commits)),
+                "leafEncoding": list(core_records.leaf_types(rec.kind, rec.version)),
+                "value": core_records.leaf_values_json(core_records.leaf_values(rec, seq, commits)),
                 "encoded": _h(enc),
-                "leaf": _h(leaf_hash(enc)),
+                "leaf": _h(core_records.leaf_hash(enc)),
             }
         )
     return cases
@@ -160,12 +147,12 @@ def _flip(b: bytes) -> bytes:
 
 def _rebuild(b: ProofBundle, record_obj: dict[str, Any]) -> ProofBundle:
     """A forged bundle: record edited, value and leaf recomputed, checksum refreshed."""
-    rec = parse_redacted(record_obj)
+    rec = core_records.parse_redacted(record_obj)
     return replace(
         b,
         record=rec,
-        value=tuple(leaf_values_json(leaf_values_redacted(rec, b.seq))),
-        leaf=leaf_hash(encode_leaf_redacted(rec, b.seq)),
+        value=tuple(core_records.leaf_values_json(core_records.leaf_values_redacted(rec, b.seq))),
+        leaf=core_records.leaf_hash(core_records.encode_leaf_redacted(rec, b.seq)),
     ).with_checksum()
 
 
@@ -173,9 +160,11 @@ def _batch(records: list[Any], rnd: random.Random, first_seq: int, block: int) -
     """A sealed and anchored batch of ``records``: salts, commitments, seqs, the tree, the
     tree position of each input and the anchor."""
     salts = {a: rnd.randbytes(32) for r in records for a in r.accounts()}
-    commits = {a: account_commitment(a, s) for a, s in salts.items()}
+    commits = {a: core_records.account_commitment(a, s) for a, s in salts.items()}
     seqs = list(range(first_seq, first_seq + len(records)))
-    tree = MerkleTree.from_leaves(leaf_hashes(zip(records, seqs, strict=True), commits))
+    tree = MerkleTree.from_leaves(
+        core_records.leaf_hashes(zip(records, seqs, strict=True), commits)
+    )
     pos = tree.tree_order_of_inputs()
     final = AnchorInfo(
         chain_id=31337,
@@ -192,7 +181,7 @@ def _later_bundles() -> dict[str, bytes]:
     """One valid bundle per later kind, from a batch of their own."""
     rnd = random.Random(SEED + 17)
     objs = sample_record_objs(12, seed=SEED + 17, accounts=5, id_prefix="bat", kinds=LATER_KINDS)
-    records = [parse_record(o) for o in objs]
+    records = [core_records.parse_record(o) for o in objs]
     salts, commits, seqs, tree, pos, final = _batch(records, rnd, 901, 57)
     out: dict[str, bytes] = {}
     for kind in LATER_KINDS:
@@ -208,7 +197,7 @@ def _bundles(rnd: random.Random) -> tuple[dict[str, bytes], dict[str, bytes], di
     objs = list(
         sample_record_objs(40, seed=SEED + 1, accounts=5, id_prefix="bat", kinds=FIRST_KINDS)
     )
-    records = [parse_record(o) for o in objs]
+    records = [core_records.parse_record(o) for o in objs]
     salts, commits, seqs, tree, pos, final = _batch(records, rnd, 501, 42)
 
     def bundle(i: int, anchor: AnchorInfo | None) -> ProofBundle:

@@ -7,19 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from anchor.core.anchored import AnchoredBatch
+from anchor.core.anchored import AnchorEvent
 from anchor.errors import AnchorError, ChainError
 
 __all__ = ["LOG_RANGE", "AnchorEvent", "ChainHead", "read_anchor_events", "read_code"]
 
 LOG_RANGE = 10_000  # blocks per eth_getLogs call (providers cap the range)
-
-
-@dataclass(frozen=True)
-class AnchorEvent(AnchoredBatch):
-    """One ``Anchored(batchId, root, leafCount)`` event, where it is and its block's time."""
-
-    block_time: int  # unix seconds
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Where a batch was anchored, as the registry's ``Anchored`` event tells it: the one
-definition the chain's event reader (:class:`anchor.chain.events.AnchorEvent`), the store's
-event cache (:class:`anchor.store.anchor_events.EventRow`) and the backup tools
+definition the chain's event reader returns (:class:`AnchorEvent`, with its block's time), the
+store's event cache keeps (:class:`anchor.store.anchor_events.EventRow`) and the backup tools
 (:class:`anchor.backup.chainview.AnchorFacts`) extend with what each adds."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-__all__ = ["AnchoredBatch", "anchored_fields"]
+__all__ = ["AnchorEvent", "AnchoredBatch", "anchored_fields"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,13 @@ class AnchoredBatch:
     tx_hash: bytes
     block_number: int
     block_hash: bytes
+
+
+@dataclass(frozen=True)
+class AnchorEvent(AnchoredBatch):
+    """One ``Anchored(batchId, root, leafCount)`` event, where it is and its block's time."""
+
+    block_time: int  # unix seconds
 
 
 def anchored_fields(source: Any) -> dict[str, Any]:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import sqlalchemy as sa
 
-from anchor.core.anchored import AnchoredBatch
+from anchor.core.anchored import AnchorEvent
 from anchor.store.db import Database
 from anchor.store.rows import typed
 
@@ -23,25 +22,6 @@ __all__ = [
     "save_scan",
     "scan_state",
 ]
-
-
-class _Event(Protocol):
-    """What an event to cache carries (anchor.chain.events.AnchorEvent has it)."""
-
-    @property
-    def batch_id(self) -> int: ...
-    @property
-    def root(self) -> bytes: ...
-    @property
-    def leaf_count(self) -> int: ...
-    @property
-    def tx_hash(self) -> bytes: ...
-    @property
-    def block_number(self) -> int: ...
-    @property
-    def block_hash(self) -> bytes: ...
-    @property
-    def block_time(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +51,7 @@ def save_scan(
     contract: str,
     state: ScanState,
     rescanned_from: int,
-    events: Sequence[_Event],
+    events: Sequence[AnchorEvent],
 ) -> None:
     """Replace the cached events from block ``rescanned_from`` on with ``events`` (a reorg
     changes only what was read again) and record the new scan state, in one transaction. A
@@ -139,10 +119,9 @@ def save_scan(
 
 
 @dataclass(frozen=True)
-class EventRow(AnchoredBatch):
+class EventRow(AnchorEvent):
     """One cached ``Anchored`` event (``duplicates``: later events for the same batch id)."""
 
-    block_time: int  # unix seconds
     duplicates: int
 
 

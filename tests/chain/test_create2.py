@@ -12,18 +12,9 @@ import pytest
 from eth_utils import to_checksum_address
 from web3.types import RPCEndpoint
 
+from anchor.chain import create2
 from anchor.chain.artifact import load_artifact
 from anchor.chain.client import RegistryClient, make_web3
-from anchor.chain.create2 import (
-    DEFAULT_SALT,
-    FACTORY_ADDRESS,
-    FACTORY_DEPLOYER,
-    FACTORY_RUNTIME_CODE,
-    create2_address,
-    find_creation,
-    parse_salt,
-    registry_init_code,
-)
 from anchor.chain.deploy import AddressOccupiedError, deploy_registry, plan_deployment
 from anchor.chain.devnet import Devnet
 from anchor.chain.keys import SigningKey
@@ -47,36 +38,44 @@ def test_the_same_address_on_chains_with_different_ids(anvil_factory: AnvilFacto
     # a third chain has no factory: it is created from its presigned transaction first
     bare = anvil_factory.start(chain_id=777, extra_args=("--disable-default-create2-deployer",))
     owner, anchorer = _keys(first)
-    expected = create2_address(
-        registry_init_code(load_artifact(), owner.address, anchorer.address), DEFAULT_SALT
+    expected = create2.create2_address(
+        create2.registry_init_code(load_artifact(), owner.address, anchorer.address),
+        create2.DEFAULT_SALT,
     )
     records = []
     for devnet in (first, second, bare):
         w3 = make_web3(devnet.rpc_url)
-        had_factory = bytes(w3.eth.get_code(FACTORY_ADDRESS))
-        assert had_factory == (b"" if devnet is bare else FACTORY_RUNTIME_CODE)
+        had_factory = bytes(w3.eth.get_code(create2.FACTORY_ADDRESS))
+        assert had_factory == (b"" if devnet is bare else create2.FACTORY_RUNTIME_CODE)
         record = deploy_registry(
             w3, owner, expected_chain_id=devnet.chain_id, anchorer=anchorer.address
         )
-        assert bytes(w3.eth.get_code(FACTORY_ADDRESS)) == FACTORY_RUNTIME_CODE
+        assert bytes(w3.eth.get_code(create2.FACTORY_ADDRESS)) == create2.FACTORY_RUNTIME_CODE
         client = RegistryClient(w3, record.address)
         assert client.owner() == owner.address and client.is_anchorer(anchorer.address)
         records.append(record)
     assert {r.address for r in records} == {expected}
     assert [r.chain_id for r in records] == [31337, 4242, 777]
-    assert int(make_web3(bare.rpc_url).eth.get_transaction_count(FACTORY_DEPLOYER)) == 1
+    assert int(make_web3(bare.rpc_url).eth.get_transaction_count(create2.FACTORY_DEPLOYER)) == 1
 
 
 def test_another_owner_anchorer_or_salt_gives_another_address() -> None:
     artifact = load_artifact()
     a, b = "0x" + "11" * 20, "0x" + "22" * 20
-    base = create2_address(registry_init_code(artifact, a, b), DEFAULT_SALT)
-    assert base != create2_address(registry_init_code(artifact, b, a), DEFAULT_SALT)
-    assert base != create2_address(registry_init_code(artifact, a, b), parse_salt("0x01"))
-    assert parse_salt("0x01") == bytes(31) + b"\x01" and parse_salt(None) == DEFAULT_SALT
+    base = create2.create2_address(create2.registry_init_code(artifact, a, b), create2.DEFAULT_SALT)
+    assert base != create2.create2_address(
+        create2.registry_init_code(artifact, b, a), create2.DEFAULT_SALT
+    )
+    assert base != create2.create2_address(
+        create2.registry_init_code(artifact, a, b), create2.parse_salt("0x01")
+    )
+    assert (
+        create2.parse_salt("0x01") == bytes(31) + b"\x01"
+        and create2.parse_salt(None) == create2.DEFAULT_SALT
+    )
     for bad in ("01", "0x" + "00" * 33, "0xzz"):
         with pytest.raises(InputError, match="salt"):
-            parse_salt(bad)
+            create2.parse_salt(bad)
 
 
 def test_deploying_again_reports_the_existing_registry_and_sends_nothing(anvil: Devnet) -> None:
@@ -92,7 +91,7 @@ def test_deploying_again_reports_the_existing_registry_and_sends_nothing(anvil: 
     assert seen[0].already_deployed and seen[0].address == first.address
     assert w3.eth.get_transaction_count(owner.address) == nonce
     assert again == first  # same transaction, block (the contract start block), arguments
-    creation = find_creation(w3, first.address)
+    creation = create2.find_creation(w3, first.address)
     assert creation.block_number == first.block_number and creation.tx_hash == first.deploy_tx
 
 
@@ -133,8 +132,8 @@ def test_cli_deploy_prints_the_address_first_then_refuses_bad_input(
     w3.provider.make_request(RPCEndpoint("anvil_setBalance"), [key.address, hex(10**20)])
     env = {"ANCHOR_PRIVATE_KEY": secret}
     base = ["deploy", "--rpc", anvil.rpc_url, "--out", str(tmp_path / "d.json")]
-    address = create2_address(
-        registry_init_code(load_artifact(), key.address, key.address), DEFAULT_SALT
+    address = create2.create2_address(
+        create2.registry_init_code(load_artifact(), key.address, key.address), create2.DEFAULT_SALT
     )
 
     def nothing_sent() -> None:
@@ -160,9 +159,9 @@ def test_cli_deploy_prints_the_address_first_then_refuses_bad_input(
     ok = _cli([*base, "--chain-id", "31337"], env)
     assert ok.returncode == 0, ok.stderr
     lines = ok.stdout.splitlines()
-    assert lines.index(f"address:     {address} (CREATE2 salt 0x{DEFAULT_SALT.hex()})") < next(
-        i for i, line in enumerate(lines) if line.startswith("transaction:")
-    )
+    assert lines.index(
+        f"address:     {address} (CREATE2 salt 0x{create2.DEFAULT_SALT.hex()})"
+    ) < next(i for i, line in enumerate(lines) if line.startswith("transaction:"))
     assert any(line.startswith("sending from") for line in lines)
     again = _cli([*base, "--chain-id", "31337"], env)
     assert again.returncode == 0 and "already deployed" in again.stdout
