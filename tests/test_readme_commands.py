@@ -24,6 +24,7 @@ import pytest
 
 from anchor.cli.demo_setup import DATABASE_NAME, prepare_data_dir, wipe
 from tests.fixtures.paths import ROOT
+from tests.fixtures.procs import stop_process
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
 
@@ -327,12 +328,7 @@ def _wait_for(demo: subprocess.Popen[bytes], log: Path, text: str, deadline: flo
 
 
 def _stop(demo: subprocess.Popen[bytes], log: Path) -> None:
-    demo.send_signal(signal.SIGINT)
-    try:
-        demo.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        demo.kill()
-        demo.wait()
+    stop_process(demo, signal.SIGINT, timeout=60)
     assert "stopped the service and the devnet" in log.read_text()
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "ForbiddenError",
     "IssuedToken",
     "SiweMessage",
+    "SiweSite",
     "TooManyChallenges",
     "account_for_token",
     "bearer_token",
@@ -237,10 +238,7 @@ def issue_challenge(
     db: Database,
     address: str,
     *,
-    domain: str,
-    uri: str,
-    chain_id: int,
-    ttl: timedelta = CHALLENGE_TTL,
+    site: SiweSite,
     now: datetime | None = None,
     max_rows: int = MAX_CHALLENGES,
 ) -> SiweMessage:
@@ -249,14 +247,14 @@ def issue_challenge(
     cs = checksum_address(address)
     now = (now or utcnow()).replace(microsecond=0)
     msg = SiweMessage(
-        domain=domain,
+        domain=site.domain,
         address=cs,
         statement=STATEMENT,
-        uri=uri,
-        chain_id=chain_id,
+        uri=site.uri,
+        chain_id=site.chain_id,
         nonce=secrets.token_hex(16),
         issued_at=now,
-        expiration_time=now + ttl,
+        expiration_time=now + CHALLENGE_TTL,
     )
     challenge = AuthChallenge(
         nonce=msg.nonce,
@@ -291,17 +289,10 @@ def _recover(message: str, signature: str) -> str:
         raise AuthError("signature: does not recover to an address") from None
 
 
-def login(
-    db: Database,
-    message: str,
-    signature: str,
-    *,
-    session_ttl: timedelta = SESSION_TTL,
-    now: datetime | None = None,
-) -> IssuedToken:
+def login(db: Database, message: str, signature: str) -> IssuedToken:
     """Check a signed challenge and open a session; AuthError on any failure."""
     msg = parse_siwe(message)
-    now = now or utcnow()
+    now = utcnow()
     digest = hashlib.sha256(message.encode("utf-8")).digest()
     row = auth_repo.challenge_by_nonce(db, msg.nonce)
     if row is None or not secrets.compare_digest(bytes(row.message_hash), digest):
@@ -319,7 +310,7 @@ def login(
         raise AuthError("address: not linked to any account")
     if account_id is False:
         raise AuthError("challenge: already used")
-    return issue_token(db, account_id, kind=TOKEN_SESSION, ttl=session_ttl)
+    return issue_token(db, account_id, kind=TOKEN_SESSION, ttl=SESSION_TTL)
 
 
 # --------------------------------------------------------------------------- FastAPI deps
@@ -364,12 +355,22 @@ def require_account(request: Request, db: Annotated[Database, Depends(get_db)]) 
     return account
 
 
-def request_domain(request: Request, config: Config) -> tuple[str, str]:
-    """(domain, uri) for a SIWE message: the Host the client used, else the configured one."""
+@dataclass(frozen=True)
+class SiweSite:
+    """Where a sign-in happens: the domain and URI the client reached, and the chain id."""
+
+    domain: str
+    uri: str
+    chain_id: int
+
+
+def request_site(request: Request, config: Config) -> SiweSite:
+    """Where a SIWE message is for: the Host the client used (else the configured one), and
+    the configured chain (1 when none is)."""
     host = request.headers.get("host") or f"{config.api_host}:{config.api_port}"
     if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]{1,255}", host):
         host = f"{config.api_host}:{config.api_port}"
-    return host, f"{request.url.scheme}://{host}"
+    return SiweSite(host, f"{request.url.scheme}://{host}", config.chain_id or 1)
 
 
 ConfigDep = Annotated[Config, Depends(get_config)]

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from anchor.api.deps import get_config, get_db
 from anchor.api.guard import problem
+from anchor.api.openapi import typed
 from anchor.config import Config
 from anchor.service.audit import collect_anchors
 from anchor.store.anchor_events import batch_known, batch_of_tx
@@ -77,12 +78,7 @@ _ANCHORS_SCHEMA: dict[str, Any] = {
     "required": ["chain", "anchors", "page", "pages", "total", "series"],
     "properties": {
         "chain": {"type": "object"},
-        "mismatches": {"type": "integer"},
-        "now": {"type": "integer"},
-        "total": {"type": "integer"},
-        "page": {"type": "integer"},
-        "pages": {"type": "integer"},
-        "per_page": {"type": "integer"},
+        **typed("integer", "mismatches now total page pages per_page"),
         "anchors": {"type": "array", "items": {"type": "object"}},
         "series": {"type": "array", "items": {"type": "object"}},
     },

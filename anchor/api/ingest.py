@@ -27,6 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from anchor.api.deps import get_db, require_operator
+from anchor.api.openapi import array_of, typed
 from anchor.api.receipts import RECEIPT_SCHEMA, SIGNED_LOAD_SCHEMA, receipt_signer
 from anchor.errors import InputError
 from anchor.service.ingest import IngestResult, ingest
@@ -40,21 +41,9 @@ MAX_BODY_BYTES = 512 * 1024 * 1024
 _RESULT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "accepted": {"type": "integer"},
-        "duplicates": {"type": "integer"},
-        "first_seq": {"type": ["integer", "null"]},
-        "last_seq": {"type": ["integer", "null"]},
-        "rejected": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "line": {"type": "integer"},
-                    "field": {"type": "string"},
-                    "problem": {"type": "string"},
-                },
-            },
-        },
+        **typed("integer", "accepted duplicates"),
+        **typed(["integer", "null"], "first_seq last_seq"),
+        "rejected": array_of({"line": {"type": "integer"}, **typed("string", "field problem")}),
     },
 }
 _RESULT_SCHEMA["properties"]["receipt"] = {
@@ -64,10 +53,7 @@ _RESULT_SCHEMA["properties"]["receipt"] = {
 _ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "error": {"type": "string"},
-        "detail": {"type": "string"},
-        "field": {"type": "string"},
-        "problem": {"type": "string"},
+        **typed("string", "error detail field problem"),
         "line": {"type": ["integer", "null"]},
     },
 }

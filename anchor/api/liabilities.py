@@ -21,7 +21,7 @@ from anchor.store.liabilities import get_round, latest_round
 
 __all__ = ["router"]
 
-router = APIRouter()
+router = APIRouter(tags=["me"])  # the caller's own proofs, as /v1/me's
 
 DbDep = Annotated[Database, Depends(get_db)]
 NOT_FOUND = "no liabilities round with a leaf of yours"
@@ -29,7 +29,6 @@ NOT_FOUND = "no liabilities round with a leaf of yours"
 
 @router.get(
     "/v1/me/liability-proof",
-    tags=["me"],
     responses={
         200: {"description": "the bundle (ledger-anchor-liability/1), with your own salts"},
         401: {"description": "no valid user token"},

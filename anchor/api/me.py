@@ -163,11 +163,8 @@ def challenge(
             detail="too many sign-in challenges: retry later",
             headers={"Retry-After": str(wait)},
         )
-    domain, uri = auth.request_domain(request, config)
     try:
-        msg = auth.issue_challenge(
-            db, body.address, domain=domain, uri=uri, chain_id=config.chain_id or 1
-        )
+        msg = auth.issue_challenge(db, body.address, site=auth.request_site(request, config))
     except InputError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
     except auth.TooManyChallenges as exc:

@@ -4,7 +4,8 @@ FastAPI documents what each route declares. The request guard (:mod:`anchor.api.
 the app's error mapping answer some statuses on every route before or after it runs, always
 in the one problem+json shape; this module adds them to every operation and points every
 error response at the ``Problem`` schema, so a client (and schemathesis, in the tests) can
-rely on the document for every status the service gives.
+rely on the document for every status the service gives. The routes build their response
+schemas with :func:`typed` and :func:`array_of`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi.openapi.utils import get_openapi
 
 from anchor.api.guard import PROBLEM_JSON
 
-__all__ = ["PROBLEM_SCHEMA", "install_openapi"]
+__all__ = ["PROBLEM_SCHEMA", "array_of", "install_openapi", "typed"]
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -59,6 +60,17 @@ COMMON: dict[str, str] = {
     "503": "the database (or the chain) is unavailable",
 }
 AUTH: dict[str, str] = {"401": "credentials missing, wrong, expired or revoked"}
+
+
+def typed(json_type: str | list[str], names: str) -> dict[str, Any]:
+    """Schema ``properties`` for ``names`` (space-separated, in this order), all of one JSON
+    type: ``typed("integer", "page pages")``."""
+    return {name: {"type": json_type} for name in names.split()}
+
+
+def array_of(properties: dict[str, Any]) -> dict[str, Any]:
+    """The schema of an array of objects with these ``properties``."""
+    return {"type": "array", "items": {"type": "object", "properties": properties}}
 
 
 def _problem_content() -> dict[str, Any]:

@@ -41,18 +41,12 @@ class Bucket:
 class RateLimiter:
     """Per-client and overall limits; :meth:`check` says how long to wait (0: go ahead)."""
 
-    def __init__(
-        self,
-        *,
-        per_client_per_minute: float,
-        total_per_second: float,
-        client_burst: float | None = None,
-        total_burst: float | None = None,
-    ) -> None:
+    def __init__(self, *, per_client_per_minute: float, total_per_second: float) -> None:
+        """A client may save up a minute of its rate, the process two seconds of its own."""
         self._client_rate = per_client_per_minute / 60.0
-        self._client_burst = client_burst or max(1.0, per_client_per_minute)
+        self._client_burst = max(1.0, per_client_per_minute)
         now = time.monotonic()
-        burst = total_burst or max(1.0, 2 * total_per_second)
+        burst = max(1.0, 2 * total_per_second)
         self._total = Bucket(total_per_second, burst, burst, now)
         self._clients: OrderedDict[str, Bucket] = OrderedDict()
         self._lock = threading.Lock()

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from anchor.api.deps import get_db, require_operator
 from anchor.api.guard import problem
+from anchor.api.openapi import array_of, typed
 from anchor.core.receipt import FORMAT, LOAD_FORMAT
 from anchor.service.receipts import ReceiptSigner, receipt_for_record, receipts_of_load
 from anchor.store.db import Database
@@ -80,23 +81,14 @@ _MISSED_SCHEMA: dict[str, Any] = {
     "properties": {
         "signer": {"type": ["string", "null"]},
         "now": {"type": "integer"},
-        "missed": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "load_id": {"type": "integer"},
-                    "first_seq": {"type": "integer"},
-                    "last_seq": {"type": "integer"},
-                    "count": {"type": "integer"},
-                    "ingested_at": {"type": "integer"},
-                    "deadline": {"type": "integer"},
-                    "final_at": {"type": ["integer", "null"]},
-                    "late_seconds": {"type": "integer"},
-                    "settled": {"type": "boolean"},
-                },
-            },
-        },
+        "missed": array_of(
+            {
+                **typed("integer", "load_id first_seq last_seq count ingested_at deadline"),
+                "final_at": {"type": ["integer", "null"]},
+                "late_seconds": {"type": "integer"},
+                "settled": {"type": "boolean"},
+            }
+        ),
     },
 }
 

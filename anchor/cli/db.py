@@ -40,6 +40,13 @@ def _migrated(db: Database) -> tuple[int, int]:
         db.close()
 
 
+def _migration(before: int, after: int) -> str:
+    """What bringing the schema up to date did, in words."""
+    if after == before:
+        return f"schema is up to date (version {after})"
+    return f"schema migrated from version {before} to {after}"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``db`` group to the ``anchor`` app."""
 
@@ -61,16 +68,12 @@ def register(app: typer.Typer) -> None:
         elif after == before:
             typer.echo(f"{where} already initialised: schema version {after}")
         else:
-            typer.echo(f"{where}: schema migrated from version {before} to {after}")
+            typer.echo(f"{where}: {_migration(before, after)}")
 
     @db_app.command("migrate")
     def migrate_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
         """Apply pending schema migrations (safe to run again)."""
-        before, after = _migrated(_open(config, database_url, migrate=False))
-        if after == before:
-            typer.echo(f"schema is up to date (version {after})")
-        else:
-            typer.echo(f"schema migrated from version {before} to {after}")
+        typer.echo(_migration(*_migrated(_open(config, database_url, migrate=False))))
 
     @db_app.command("info")
     def info_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:

@@ -10,6 +10,7 @@ PID. A run continues the previous run's books with accounts and markets of its o
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import signal
@@ -83,14 +84,25 @@ def _wait_http(url: str, timeout: float) -> None:
 
 def run_demo(
     *,
-    data_dir: Path,
-    interval: float,
-    rate: int,
-    accounts: int,
-    duration: float | None,
-    block_time: float,
-    fresh: bool = False,
+    data_dir: Path = typer.Option(Path(".anchor/demo"), help="Where the demo keeps its files."),
+    interval: float = typer.Option(5.0, help="Seconds between seals."),
+    rate: int = typer.Option(200, help="Sample records fed per second."),
+    accounts: int = typer.Option(300, min=2, help="Accounts of the sample exchange."),
+    duration: float | None = typer.Option(
+        None, help="Stop after this many seconds (default: run until Ctrl-C)."
+    ),
+    block_time: float = typer.Option(1.0, help="Devnet block time in seconds."),
+    fresh: bool = typer.Option(
+        False,
+        "--fresh",
+        help="Remove the previous runs' books, chain, backups and config first "
+        "(default: continue them).",
+    ),
 ) -> int:
+    """Run a local devnet, the service and a sample exchange feed; print where to look.
+
+    Leaves a configuration for every other command in DATA_DIR/anchor.toml and prints
+    the line that points them at it (export ANCHOR_CONFIG=...)."""
     from anchor.chain.client import make_web3
     from anchor.chain.deploy import deploy_registry, write_deployment
     from anchor.chain.devnet import DevnetOptions, start_devnet, stop_devnet
@@ -370,34 +382,9 @@ def _announce(
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("demo")
-    def demo(
-        data_dir: Path = typer.Option(Path(".anchor/demo"), help="Where the demo keeps its files."),
-        interval: float = typer.Option(5.0, help="Seconds between seals."),
-        rate: int = typer.Option(200, help="Sample records fed per second."),
-        accounts: int = typer.Option(300, min=2, help="Accounts of the sample exchange."),
-        duration: float | None = typer.Option(
-            None, help="Stop after this many seconds (default: run until Ctrl-C)."
-        ),
-        block_time: float = typer.Option(1.0, help="Devnet block time in seconds."),
-        fresh: bool = typer.Option(
-            False,
-            "--fresh",
-            help="Remove the previous runs' books, chain, backups and config first "
-            "(default: continue them).",
-        ),
-    ) -> None:
-        """Run a local devnet, the service and a sample exchange feed; print where to look.
+    """``anchor demo``: :func:`run_demo`'s options and help, its result as the exit status."""
 
-        Leaves a configuration for every other command in DATA_DIR/anchor.toml and prints
-        the line that points them at it (export ANCHOR_CONFIG=...)."""
-        code = run_demo(
-            data_dir=data_dir,
-            interval=interval,
-            rate=rate,
-            accounts=accounts,
-            duration=duration,
-            block_time=block_time,
-            fresh=fresh,
-        )
-        raise typer.Exit(code)
+    @app.command("demo")
+    @functools.wraps(run_demo)
+    def demo(**options: Any) -> None:
+        raise typer.Exit(run_demo(**options))

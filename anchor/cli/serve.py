@@ -23,7 +23,7 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
@@ -115,6 +115,11 @@ def serve(
         log.info("stopped")
 
 
+# how the API server runs, one process or several: quiet (our own log lines say what it does)
+_UVICORN: dict[str, Any] = {"log_level": "warning", "access_log": False}
+_APP_FACTORY = "anchor.api.app:create_app_from_env"  # what each worker process builds
+
+
 def _run_api(
     db: Database, config: Config, scheduler: AnchorScheduler | None, host: str, port: int
 ) -> None:
@@ -129,7 +134,7 @@ def _run_api(
     # in place that re-raise lands here instead of killing the process before the scheduler
     # and the database are closed.
     _install_stop_handlers(threading.Event())
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, **_UVICORN)
 
 
 def _run_api_workers(
@@ -142,15 +147,7 @@ def _run_api_workers(
         os.environ["ANCHOR_CONFIG"] = str(config_path)
     os.environ["ANCHOR_DATABASE_URL"] = db.url
     log.info("API on http://%s:%s (%s worker processes)", host, port, workers)
-    uvicorn.run(
-        "anchor.api.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    uvicorn.run(_APP_FACTORY, factory=True, host=host, port=port, workers=workers, **_UVICORN)
 
 
 def _install_stop_handlers(stop: threading.Event) -> None:

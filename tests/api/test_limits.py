@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from anchor.api.app import create_app
-from anchor.api.auth import TooManyChallenges, issue_challenge, utcnow
+from anchor.api.auth import SiweSite, TooManyChallenges, issue_challenge, utcnow
 from anchor.store.db import Database
 from tests.interop.helpers import live_server, service_config
 
@@ -81,9 +81,7 @@ def test_the_challenge_table_is_bounded(sqlite_db: Database) -> None:
         issue_challenge(
             sqlite_db,
             address,
-            domain="127.0.0.1",
-            uri="http://127.0.0.1",
-            chain_id=1,
+            site=SiweSite("127.0.0.1", "http://127.0.0.1", 1),
             max_rows=5,
             now=now,  # type: ignore[arg-type]
         )

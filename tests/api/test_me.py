@@ -271,12 +271,11 @@ def test_expired_challenge_is_refused(svc: Svc, wallet: Any) -> None:
 def test_expired_message_is_refused_even_with_a_live_nonce(svc: Svc, wallet: Any) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from anchor.api.auth import issue_challenge
+    from anchor.api.auth import SiweSite, issue_challenge
 
     old = datetime.now(UTC) - timedelta(hours=2)
-    msg = issue_challenge(
-        svc.db, wallet.address, domain="x.test", uri="http://x.test", chain_id=1, now=old
-    )
+    site = SiweSite("x.test", "http://x.test", 1)
+    msg = issue_challenge(svc.db, wallet.address, site=site, now=old)
     text = msg.text()
     r = httpx.post(
         f"{svc.url}/v1/auth/login", json={"message": text, "signature": _sign(wallet, text)}
