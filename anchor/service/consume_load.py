@@ -1,7 +1,10 @@
 """One load of messages from the event bus into the store: the synchronous half of
-:mod:`anchor.service.consume` (it runs on a worker thread).
+:mod:`anchor.service.consume` (it runs in the writer process:
+:mod:`anchor.service.consume_writer`).
 
-A load is written through :func:`anchor.service.ingest.ingest` -- the code path of
+A load is validated by :func:`prepare_load` (ingest's validation, which needs no database:
+the writer runs it while the load before is written) and written by :func:`write_prepared`
+through :func:`anchor.service.ingest.ingest_prepared` -- the code path of
 ``POST /v1/records`` and ``anchor ingest`` -- with ``skip_bad=True``: the valid records are
 stored in ONE transaction (idempotent by record id), and each refused message comes back
 with the field and problem the HTTP 422 would name. The same record id with different

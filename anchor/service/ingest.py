@@ -48,7 +48,7 @@ from sqlalchemy.engine import Connection
 from anchor.core.prepare import RecordInput
 from anchor.core.receipt import SignedLoad
 from anchor.errors import RecordError
-from anchor.service.ingest_load import Load, Numbering, Staged, staged
+from anchor.service.ingest_load import Load, Numbering, Staged, accounts_of, staged
 from anchor.service.ingest_prepare import Ahead, PreparedChunk, chunks_of, prepared_chunks
 from anchor.service.ingest_prepare import prepare_chunk as _prepare_chunk  # noqa: F401 (bench)
 from anchor.service.ingest_refs import MODES, LoadReferences
@@ -155,8 +155,13 @@ def ingest_prepared(
 ) -> IngestResult:
     """:func:`ingest` of records already prepared (:func:`prepare_chunk` of each chunk,
     e.g. on another thread while an earlier load was written): the same rules, the same
-    result, and the same line numbers as the chunks carry."""
-    return _ingest(db, chunks, len(chunks) > 1, skip_bad=skip_bad, references=references)
+    result, and the same line numbers as the chunks carry. Without reference checks, the
+    accounts of the whole load get their commitments before its first chunk is written, so
+    that every chunk's leaves are computed on the staging thread, the first one's too."""
+    accounts = accounts_of(chunks) if references == "off" else None
+    return _ingest(
+        db, chunks, len(chunks) > 1, skip_bad=skip_bad, references=references, accounts=accounts
+    )
 
 
 def _ingest(
@@ -168,8 +173,10 @@ def _ingest(
     progress: Callable[[int], None] | None = None,
     receipts: LoadSigner | None = None,
     references: str,
+    accounts: set[str] | None = None,
 ) -> IngestResult:
-    """The load of ``prepared`` chunks; ``many``: more than one, staged on a thread."""
+    """The load of ``prepared`` chunks; ``many``: more than one, staged on a thread;
+    ``accounts``: every account the load names, if known before it starts."""
     _check_references(references)
     rejected: list[BadLine] = []
     now = datetime.now(UTC)
@@ -188,6 +195,8 @@ def _ingest(
             db.xact_lock(conn, LOCK_INGEST)
             w = RecordWriter(db, conn)
             load = Load(w, w.timestamp(now), w.max_seq() + 1, receipts is not None)
+            if accounts:
+                load.add_accounts(accounts)
             numbering.start(load.next_seq, load.commitments)
             refs = None if references == "off" else LoadReferences(db, w, load.next_seq - 1)
             with w.bulk(ahead is not None):
