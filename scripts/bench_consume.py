@@ -5,6 +5,7 @@ consumer, ``anchor consume``), against the same records through the bulk file im
 
     .venv/bin/python scripts/bench_consume.py                  # 200k records, both backends
     .venv/bin/python scripts/bench_consume.py --n 1000000 --backend sqlite
+    .venv/bin/python scripts/bench_consume.py --before /tmp/main   # and main's consumer too
 
 The records are bench_ingest's mix (balances, trades, order events over 311 accounts), one
 JSON record per message with its ``Nats-Msg-Id`` (``--no-msg-id``: none), published once into a stream of the
@@ -17,6 +18,10 @@ alternate, so a busy minute on a shared machine hits both; best and median of ``
 are printed, with the 1/5-minute load average, and the CPU time each spent per record (for
 the consumer: its process and its writer process; the NATS server's own share is not
 counted). Target (issue 19): the consumer at >= 80% of the bulk import's rate.
+
+``--before DIR`` (a checkout of other code, e.g. ``git archive main | tar -x -C DIR``, with
+the built accelerator copied into its anchor/core/_native) also runs that code's consumer in
+each round, right after this one's, in a process whose ``anchor`` is DIR's.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import asyncio
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -38,6 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+if "--code" in sys.argv:  # another tree's consumer (--before): its anchor comes first
+    sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 
 from bench_ingest import make_lines, pg_database  # noqa: E402
 
@@ -157,6 +165,20 @@ def consume(url: str, stream: str, subject: str, n: int, batch: int) -> tuple[fl
     return n / took, used / n
 
 
+def consume_before(
+    code: str, url: str, stream: str, subject: str, n: int, batch: int
+) -> tuple[float, float]:
+    """:func:`consume` of the code in ``code``, in a process of its own."""
+    argv = [sys.executable, __file__, "--code", code, "--one", url, stream, subject]
+    out = subprocess.run(
+        [*argv, "--n", str(n), "--batch", str(batch)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return float(out[-2]), float(out[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -170,7 +192,14 @@ def main() -> None:
         action="store_true",
         help="publish without Nats-Msg-Id headers (nats-py parses headers in Python)",
     )
+    ap.add_argument("--before", metavar="DIR", help="also run the consumer of the code in DIR")
+    ap.add_argument("--code", help=argparse.SUPPRESS)  # (--before's child process)
+    ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one:  # --before's child: one consume run of --code's consumer
+        rate, used = consume(*args.one, args.n, args.batch)
+        print(rate, used)
+        return
     lines = make_lines(args.n)
     tag = uuid.uuid4().hex[:8]
     stream, subject = f"BENCH_{tag}", f"bench{tag}.records.x"
@@ -182,10 +211,20 @@ def main() -> None:
         for backend in backends:
             bulk_runs: list[tuple[float, float]] = []
             consume_runs: list[tuple[float, float]] = []
+            before_runs: list[tuple[float, float]] = []
             runs: list[tuple[list[tuple[float, float]], Callable[[str], tuple[float, float]]]] = [
                 (bulk_runs, lambda url: bulk(url, lines)),
                 (consume_runs, lambda url: consume(url, stream, subject, args.n, args.batch)),
             ]
+            if args.before:
+                runs.append(
+                    (
+                        before_runs,
+                        lambda url: consume_before(
+                            args.before, url, stream, subject, args.n, args.batch
+                        ),
+                    )
+                )
             for _ in range(args.repeat):
                 for sink, fn in runs:
                     with database(backend) as url:
@@ -196,6 +235,10 @@ def main() -> None:
             print(f"{name} bulk import {args.n:,}: {fmt(bulk_runs)} {load()}", flush=True)
             print(f"{name} consume     {args.n:,}: {fmt(consume_runs)} {load()}", flush=True)
             print(f"{name} consume / bulk (medians): {100 * c / b:.0f}%", flush=True)
+            if before_runs:
+                c0 = statistics.median(r[0] for r in before_runs)
+                print(f"{name} before      {args.n:,}: {fmt(before_runs)} {load()}", flush=True)
+                print(f"{name} before / bulk (medians): {100 * c0 / b:.0f}%", flush=True)
     finally:
         asyncio.run(drop(stream, f"{stream}_DEAD"))
 

@@ -9,8 +9,11 @@ another core when there is one free. (When every core is busy anyway, it changes
 the CPU time per record is the same either way; see scripts/bench_consume.py.)
 
 The parent sends loads (lists of payloads) through a pipe, the next one while the last one
-is being written (:meth:`WriterProcess.submit`), so the child starts on it the moment it has
-committed the last one; each load's :class:`~anchor.service.consume_load.Written` comes back
+is being written (:meth:`WriterProcess.submit`). In the child, one thread takes each load off
+the pipe and validates it (:func:`~anchor.service.consume_load.prepare_load`) while the one
+before it is written and committed on the other
+(:func:`~anchor.service.consume_load.write_prepared`), so a load's validation no longer
+waits for the last commit, nor its write for its own validation; each load's :class:`~anchor.service.consume_load.Written` comes back
 in order, and nothing is acknowledged before that answer.
 The child ends when the pipe closes: its parent stopped or died (kill -9 included). A load
 it was writing then is committed or not; either way its messages were not acknowledged, so
@@ -22,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import queue
 import signal
 import socket
 import threading
@@ -30,7 +34,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from anchor.errors import StorageError
-from anchor.service.consume_load import Written, write_load
+from anchor.service.consume_load import PreparedLoad, Written, prepare_load, write_prepared
 
 _JOIN_S = 30.0
 
@@ -151,19 +155,45 @@ def _main(conn: Any, url: str, chunk_size: int, references: str = "off") -> None
         return
     try:
         conn.send(("ready", None))
+        loads: queue.Queue[tuple[PreparedLoad | None, str] | None] = queue.Queue(maxsize=1)
+        threading.Thread(
+            target=_validate,
+            args=(conn, chunk_size, loads),
+            name="anchor-writer-validate",
+            daemon=True,
+        ).start()
         while True:
-            try:
-                payloads = conn.recv()
-            except (EOFError, OSError):
+            got = loads.get()
+            if got is None:
                 return  # the parent stopped or died
-            try:
-                written = write_load(db, payloads, chunk_size=chunk_size, references=references)
-                answer: tuple[str, Any] = ("ok", written)
-            except Exception as exc:
-                answer = ("error", f"{exc.__class__.__name__}: {exc}")
+            load, error = got
+            answer: tuple[str, Any] = ("error", error)
+            if load is not None:
+                try:
+                    answer = ("ok", write_prepared(db, load, references=references))
+                except Exception as exc:
+                    answer = ("error", f"{exc.__class__.__name__}: {exc}")
             try:
                 conn.send(answer)
             except (EOFError, OSError):
                 return
     finally:
         db.close()
+
+
+def _validate(
+    conn: Any, chunk_size: int, loads: queue.Queue[tuple[PreparedLoad | None, str] | None]
+) -> None:
+    """The writer's other thread: takes each load off the pipe and validates it while the
+    one before it is written and committed (the core's validation holds the interpreter
+    lock; the database does most of its work without it). ``None`` at the end of input."""
+    while True:
+        try:
+            payloads = conn.recv()
+        except (EOFError, OSError):
+            loads.put(None)
+            return
+        try:
+            loads.put((prepare_load(payloads, chunk_size=chunk_size), ""))
+        except Exception as exc:
+            loads.put((None, f"{exc.__class__.__name__}: {exc}"))

@@ -37,7 +37,7 @@ next seq is the one it assumed); otherwise the calling thread computes it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, islice
@@ -49,15 +49,23 @@ from anchor.core.json_fields import json_fields
 from anchor.core.prepare import RecordInput
 from anchor.core.receipt import SignedLoad
 from anchor.errors import RecordError
-from anchor.service.ingest_load import Load, Numbering, Staged, staged
-from anchor.service.ingest_prepare import Ahead, chunks_of, prepared_chunks
+from anchor.service.ingest_load import Load, Numbering, Staged, accounts_of, staged
+from anchor.service.ingest_prepare import Ahead, PreparedChunk, chunks_of, prepared_chunks
 from anchor.service.ingest_prepare import prepare_chunk as _prepare_chunk  # noqa: F401 (bench)
 from anchor.service.ingest_refs import MODES, LoadReferences
 from anchor.store import record_writer
 from anchor.store.db import LOCK_INGEST, Database
 from anchor.store.record_writer import RecordWriter
 
-__all__ = ["DEFAULT_CHUNK", "BadLine", "IngestResult", "LoadSigner", "ingest", "ingest_one"]
+__all__ = [
+    "DEFAULT_CHUNK",
+    "BadLine",
+    "IngestResult",
+    "LoadSigner",
+    "ingest",
+    "ingest_one",
+    "ingest_prepared",
+]
 
 DEFAULT_CHUNK = 5_000
 
@@ -115,43 +123,73 @@ def ingest(
     invalid one: with its line and field, or in :attr:`IngestResult.rejected` with
     ``skip_bad``.
     """
-    if references not in MODES:
-        raise ValueError(f"references: {references!r} is not one of {', '.join(MODES)}")
+    _check_references(references)  # before any input is read
     if workers > 1:
         records = (dict(r) if isinstance(r, Mapping) else r for r in records)
+    raw = chunks_of(records, chunk_size, first_line)
+    head = list(islice(raw, 2))
+    return _ingest(
+        db,
+        prepared_chunks(chain(head, raw), workers),
+        len(head) > 1,
+        skip_bad=skip_bad,
+        progress=progress,
+        receipts=receipts,
+        references=references,
+    )
+
+
+def ingest_prepared(
+    db: Database,
+    chunks: Sequence[PreparedChunk],
+    *,
+    skip_bad: bool = False,
+    references: str = "off",
+) -> IngestResult:
+    """:func:`ingest` of records already prepared (:func:`prepare_chunk` of each chunk,
+    e.g. on another thread while an earlier load was written): the same rules, the same
+    result, and the same line numbers as the chunks carry. Without reference checks, the
+    accounts of the whole load get their commitments before its first chunk is written, so
+    that every chunk's leaves are computed on the staging thread, the first one's too."""
+    accounts = accounts_of(chunks) if references == "off" else None
+    return _ingest(
+        db, chunks, len(chunks) > 1, skip_bad=skip_bad, references=references, accounts=accounts
+    )
+
+
+def _ingest(
+    db: Database,
+    prepared: Iterable[PreparedChunk],
+    many: bool,
+    *,
+    skip_bad: bool,
+    progress: Callable[[int], None] | None = None,
+    receipts: LoadSigner | None = None,
+    references: str,
+    accounts: set[str] | None = None,
+) -> IngestResult:
+    """The load of ``prepared`` chunks; ``many``: more than one, staged on a thread;
+    ``accounts``: every account the load names, if known before it starts."""
+    _check_references(references)
     rejected: list[BadLine] = []
     now = datetime.now(UTC)
     handled = 0
-    raw = chunks_of(records, chunk_size, first_line)
-    head = list(islice(raw, 2))
     sqlite_json = db.backend == "sqlite" and record_writer.sqlite_json()
     numbering = Numbering()
     ahead: Ahead[Staged] | None = None
-    if len(head) < 2:  # one chunk: no thread
-        chunks: Iterable[Staged] = staged(
-            prepared_chunks(head, workers),
-            sqlite_json,
-            numbering,
-            receipts is not None,
-            references != "off",
-        )
-    else:
-        ahead = Ahead(
-            staged(
-                prepared_chunks(chain(head, raw), workers),
-                sqlite_json,
-                numbering,
-                receipts is not None,
-                references != "off",
-            )
-        )
-        chunks = ahead
+    chunks: Iterable[Staged] = staged(
+        prepared, sqlite_json, numbering, receipts is not None, references != "off"
+    )
+    if many:  # staged (and validated, unless it was) on a thread while the database writes
+        chunks = ahead = Ahead(iter(chunks))
     signed: tuple[SignedLoad, int] | None = None
     try:
         with db.connect(write=True) as conn:
             db.xact_lock(conn, LOCK_INGEST)
             w = RecordWriter(db, conn)
             load = Load(w, w.timestamp(now), w.max_seq() + 1, receipts is not None)
+            if accounts:
+                load.add_accounts(accounts)
             numbering.start(load.next_seq, load.commitments)
             refs = None if references == "off" else LoadReferences(db, w, load.next_seq - 1)
             with w.bulk(ahead is not None):
@@ -186,6 +224,11 @@ def ingest(
         None if signed is None else signed[0],
         None if signed is None else signed[1],
     )
+
+
+def _check_references(references: str) -> None:
+    if references not in MODES:
+        raise ValueError(f"references: {references!r} is not one of {', '.join(MODES)}")
 
 
 class LoadSigner(Protocol):

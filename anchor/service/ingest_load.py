@@ -134,6 +134,13 @@ def staged(
         yield Staged(count, parsed, bad, accounts, distinct, early, refs)
 
 
+def accounts_of(chunks: Iterable[tuple[int, list[Prepared | Rejected]]]) -> set[str]:
+    """Every account the valid records of prepared ``chunks`` name."""
+    return {
+        a for _, got in chunks for p in got if not isinstance(p, Rejected) for a in p[_ACCOUNTS]
+    }
+
+
 class Load:
     """The database side of one load, one validated chunk at a time.
 
@@ -190,6 +197,11 @@ class Load:
         else:
             if savepoint:
                 w.release()
+
+    def add_accounts(self, accounts: set[str]) -> None:
+        """Commitments for ``accounts`` now (stored ones read, new ones salted), before the
+        chunks naming them: see :func:`anchor.service.ingest.ingest_prepared`."""
+        self._accounts(accounts)
 
     def _accounts(self, accounts: set[str]) -> None:
         # a secret salt at first sight. Taken from every valid record of the chunk: a

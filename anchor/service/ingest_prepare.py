@@ -22,11 +22,14 @@ try:
 except ImportError:  # pragma: no cover - orjson is a server dependency
     _orjson_loads = None
 
+# a chunk prepared: (input items handled, the prepared records and bad lines in order)
+PreparedChunk = tuple[int, list[Prepared | Rejected]]
+
 _PIECE = 512  # ~2 ms of the native fast path
 _CLOSE_WAIT_S = 10.0
 
 
-def prepare_chunk(chunk: tuple[int, list[RecordInput]]) -> tuple[int, list[Prepared | Rejected]]:
+def prepare_chunk(chunk: tuple[int, list[RecordInput]]) -> PreparedChunk:
     """(items handled, prepared records and bad lines) of one chunk ``(first line,
     items)``; runs in workers too. Works in pieces of :data:`_PIECE` items, offering the GIL
     to other threads between pieces: the database thread of a load waits for it after each
@@ -50,7 +53,7 @@ def _prepare_piece(first_line: int, items: list[RecordInput]) -> list[Prepared |
 
 def prepared_chunks(
     chunks: Iterable[tuple[int, list[RecordInput]]], workers: int
-) -> Iterator[tuple[int, list[Prepared | Rejected]]]:
+) -> Iterator[PreparedChunk]:
     """Prepared chunks in input order; with ``workers > 1`` validation runs in that many
     worker processes (a bounded window of chunks in flight)."""
     if workers <= 1:
