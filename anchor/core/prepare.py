@@ -63,8 +63,10 @@ __all__ = [
     "Prepared",
     "RecordInput",
     "Rejected",
+    "canonical_parts",
     "parse_canonical",
     "prepare_records",
+    "record_of_order",
 ]
 
 RecordInput = Mapping[str, Any] | str | bytes
@@ -130,6 +132,16 @@ def parse_canonical(text: str) -> Record:
     its leaf order; any other text (or a record the fast path declines) goes to
     ``parse_record``, which gives the record or the error. Same record either way
     (tests/core/test_parity.py)."""
+    parts = canonical_parts(text)
+    if parts is None:
+        return parse_record(text)
+    return record_of_order(parts[0])
+
+
+def canonical_parts(text: str) -> Parts | None:
+    """The fast path's parts (leaf order, canonical bytes, accounts) of a record's canonical
+    JSON, when the fast path takes it and writes ``text`` itself again; else None (then
+    ``parse_record(text)`` decides)."""
     parts: Parts | None = None
     if type(text) is str and len(text) <= MAX_RECORD_CHARS and text.isascii():
         try:
@@ -140,8 +152,12 @@ def parse_canonical(text: str) -> Record:
             acc = _accelerator()
             parts = acc.fast_parts(obj) if acc is not None else _fast_parts_py(obj)
     if parts is None or parts[1] != text.encode("ascii"):
-        return parse_record(text)
-    order = parts[0]
+        return None
+    return parts
+
+
+def record_of_order(order: tuple[Any, ...]) -> Record:
+    """The record of a fast path's leaf order tuple."""
     kind, version, names = _FIELDS[order[0]]
     fields = {
         name: v if choices is None else choices[v]
