@@ -15,11 +15,11 @@ tests compare both paths byte for byte (tests/core/test_proof_render.py).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring_ascii as _enc_str
 from typing import Any, NamedTuple
 
-from anchor.core.leaves import leaf_hash_buffer
 from anchor.core.native import native
 from anchor.core.prepare import _FIELDS, canonical_parts, record_of_order
 from anchor.core.proof import make_bundle
@@ -129,14 +129,11 @@ _HEADS: dict[tuple[str, int], bytes] = {}
 _TAILS: dict[tuple[Any, ...], bytes] = {}
 
 
-def _cached(cache: dict[Any, bytes], key: Any, make: Any) -> bytes:
-    text = cache.get(key)
-    if text is None:
-        text = make().encode("ascii")
-        if len(cache) >= 1024:
-            cache.clear()
-        cache[key] = text
-    return text
+def _put(cache: dict[Any, bytes], key: Any, text: str) -> bytes:
+    if len(cache) >= 1024:
+        cache.clear()
+    out = cache[key] = text.encode("ascii")
+    return out
 
 
 def render_bundle(
@@ -163,13 +160,15 @@ def render_bundle(
             fmt, principal = FORMAT_V2, listed[0]
         else:
             listed, fmt, principal = (), FORMAT, anchor or AnchorInfo()
-        head = _cached(_HEADS, (fmt, batch_id), lambda: bundle_head(fmt, batch_id))
-        tail = _cached(
-            _TAILS, (fmt, principal, listed), lambda: bundle_tail(fmt, principal, listed)
-        )
-        try:
-            leaf = leaf_hash_buffer((stored.order,), (seq,), commitments)
-        except (KeyError, TypeError, ValueError):
+        head = _HEADS.get((fmt, batch_id))
+        if head is None:
+            head = _put(_HEADS, (fmt, batch_id), bundle_head(fmt, batch_id))
+        tail = _TAILS.get((fmt, principal, listed))
+        if tail is None:
+            tail = _put(_TAILS, (fmt, principal, listed), bundle_tail(fmt, principal, listed))
+        try:  # leaf_hash_buffer's accelerated path, for one record
+            leaf = mod.leaf_hashes((stored.order,), array("Q", (seq,)), commitments, NATIVE_TAGS)
+        except (KeyError, TypeError, ValueError, OverflowError):
             leaf = b""  # the pure path raises the precise error
         if len(leaf) == 32:
             body = mod.bundle_json(stored.order, seq, commitments, leaf, proof, root, head, tail)
