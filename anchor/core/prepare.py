@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from json.scanner import make_scanner
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
@@ -138,17 +139,23 @@ def parse_canonical(text: str) -> Record:
     return record_of_order(parts[0])
 
 
+# what json.loads runs (the C scanner), without its wrappers
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]
+)
+
+
 def canonical_parts(text: str) -> Parts | None:
     """The fast path's parts (leaf order, canonical bytes, accounts) of a record's canonical
     JSON, when the fast path takes it and writes ``text`` itself again; else None (then
     ``parse_record(text)`` decides)."""
     parts: Parts | None = None
     if type(text) is str and len(text) <= MAX_RECORD_CHARS and text.isascii():
-        try:
-            obj = json.loads(text)
-        except (ValueError, RecursionError):
-            obj = None
-        if type(obj) is dict:
+        try:  # json.loads, less its wrappers: a canonical text has no surrounding space
+            obj, end = _SCAN(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            obj, end = None, 0
+        if type(obj) is dict and end == len(text):
             acc = _accelerator()
             parts = acc.fast_parts(obj) if acc is not None else _fast_parts_py(obj)
     if parts is None or parts[1] != text.encode("ascii"):
