@@ -23,10 +23,11 @@ STACK = "stack"
 # (part, frame substrings), the most specific first; the deepest frame matching any wins
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (STACK, ("RequestResponseCycle.send", "httptools_impl", "asyncio", "uvloop")),
-    ("DB: the record + batch statement", ("_Rows.one",)),
+    ("DB: the record + batch statement", ("_Rows.one", "ProofReader.record")),
     ("DB: the accounts' commitments (cache misses)", ("_accounts",)),
-    ("DB: connection (held)", ("_held_connection", "_reader")),
-    ("record parsed + validated (core parse_record)", ("parse_record",)),
+    ("DB: connection (held)", ("_held_connection", "_reader", "_HeldReads")),
+    ("record parsed + validated (core parse_record)", ("parse_record", "read_stored")),
+    ("bundle rendered in one call (leaf, path to root, JSON, checksum)", ("render_bundle",)),
     ("bundle serialized + checksum (proof_bundle)", ("computed_checksum", "ProofBundle._body",
      "_render_body", "ProofBundle.to_json", "_record_block", "_hex_list", "_json_str_list")),
     ("leaf recomputed (redact, ABI encode, keccak)", ("_abi_encode", "leaf_hash", "redact",
@@ -35,12 +36,13 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bundle object (values, dataclasses)", ("leaf_values_json", "ProofBundle.__init__",
      "AnchorInfo", "__init__ (<string>")),
     ("make_bundle (rest)", ("make_bundle",)),
-    ("tree: chunk cache, leaf search, path", ("_Tree.",)),
+    ("tree: chunk cache, leaf search, path", ("_Tree.", "stored_path")),
     ("batch row + anchor fields", ("anchor_info", "_batch_row")),
     ("load_proof (rest)", ("load_proof", "ProofOutcome")),
     ("auth / visibility: viewer from headers", ("viewer_of", "is_operator", "bearer_token",
      "Request.", "Headers.")),
-    ("proof route (path, query, send)", ("answer (", "ProofRoute.", "_route_path")),
+    ("proof route (path, query, send)", ("answer (", "ProofRoute.", "ProofFront.", "_route_path",
+     "_operator_by_key", "_request_id", "_parts (")),
     ("RequestGuard + RequestIdMiddleware", ("RequestGuard", "target_problem", "_decoded",
      "tracking_send", "_declared_length", "RequestIdMiddleware", "send_with_id", "token_hex")),
     ("framework: uvicorn proxy headers, FastAPI, Starlette middleware", ("FastAPI.",
@@ -71,7 +73,9 @@ def parts(raw: Path) -> collections.Counter[str]:
 
 
 def _part(frames: list[str]) -> str:
-    if any("_Tree._load" in f for f in frames) and any("_Rows.all" in f for f in frames):
+    if any("_Tree._load" in f for f in frames) and any(
+        "_Rows.all" in f or "ProofReader._all" in f for f in frames
+    ):
         return "tree: chunk cache MISS, chunk read from the DB"
     for frame in reversed(frames):
         for part, keys in PARTS:

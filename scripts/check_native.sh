@@ -78,4 +78,5 @@ EOF2
 echo "check_native: native parity tests and the fuzzer's inputs under ASan + UBSan"
 "$PY" -m pytest -q -p no:cacheprovider -p no:xdist \
   tests/core/test_native.py tests/core/test_parity.py tests/core/test_prepare.py \
+  tests/core/test_proof_render.py \
   tests/core/test_sumtree.py tests/fuzz

@@ -29,13 +29,17 @@ Speed (a proof is a few indexed reads and ~40 keccak256 calls; the budget is ~20
 * the route answers ahead of the middleware stack (see :mod:`anchor.api.proof_route`);
 * the record and its batch come from one statement (the per-account visibility subquery
   runs only for a private kind asked by a user or the public); the leaf is found in the
-  sorted leaf level by interpolation search (~3 probes; keccak leaves are uniform);
+  sorted leaf level by interpolation search (~3 probes; keccak leaves are uniform), in one
+  call of the core's accelerator when built (:func:`anchor.core.proof_render.stored_path`;
+  :class:`_Tree`'s own search otherwise, and whenever it declines);
 * the stored canonical record is read by the core's fast path
-  (:func:`anchor.core.prepare.parse_canonical`); the anchor fields of a batch and whether
-  the configuration names several chains are worked out once, not per request;
-* the bundle is the core's: ``make_bundle`` recomputes the leaf from the record (the C
-  accelerator when built) and hashes the stored path up to the batch root (refused
-  otherwise), ``to_json`` serializes it.
+  (:func:`anchor.core.proof_render.read_stored`: kind, accounts, leaf order; no record
+  object); the anchor fields of a batch and whether the configuration names several chains
+  are worked out once, not per request;
+* the bundle is the core's: :func:`anchor.core.proof_render.render_bundle` gives exactly
+  ``make_bundle(...).to_json()`` -- the leaf recomputed from the record, the stored path
+  hashed up to the batch root (refused otherwise), the canonical bytes and checksum --
+  written in one C call when the accelerator is built (tests compare the bytes).
 """
 
 from __future__ import annotations
@@ -49,9 +53,14 @@ from anchor.config import Config
 from anchor.config_chains import chains_of
 from anchor.core.json_fields import json_fields
 from anchor.core.merkle import bisect_leaves, node_index_of_leaf, process_proof, proof_node_indices
-from anchor.core.prepare import parse_canonical
-from anchor.core.proof import AnchorInfo, ProofBundle, make_bundle, parse_bundle
-from anchor.core.records import Record
+from anchor.core.proof import AnchorInfo, ProofBundle, parse_bundle
+from anchor.core.proof_render import (
+    StoredRecord,
+    path_nodes,
+    read_stored,
+    render_bundle,
+    stored_path,
+)
 from anchor.errors import InputError, NotFoundError, StorageError
 from anchor.store.db import Database
 from anchor.store.proof_reads import PRIVATE_KINDS, ProofBatch, ProofReader, proof_reader
@@ -221,6 +230,16 @@ class _Tree:
             raise StorageError(f"batch {self.batch.id}: a stored tree chunk is truncated")
         return path
 
+    def fast_path(self, leaf: bytes) -> bytes | None:
+        """The core's one-call search and path (the accelerator): the path's nodes back to
+        back, or None (then :meth:`tree_index` and :meth:`path`)."""
+        for _ in range(64):  # each round loads what the search needs next
+            got = stored_path(self.local, self.batch.chunk_nodes, self.batch.leaf_count, leaf)
+            if not isinstance(got, list):
+                return got
+            self._load(got)
+        return None
+
     def _leaf_at(self, k: int) -> bytes:
         """The ``k``-th smallest leaf: the sorted leaf level's entry ``k`` (node ``2n-2-k``)."""
         no, off = divmod(2 * self.batch.leaf_count - 2 - k, self.batch.chunk_nodes)
@@ -345,10 +364,10 @@ def _anchor_info(batch: ProofBatch, config: Config | None) -> AnchorInfo:
     return info
 
 
-def _may_see(record: Record, viewer: Viewer) -> bool:
+def _may_see(record: StoredRecord, viewer: Viewer) -> bool:
     if record.kind not in PRIVATE_KINDS or viewer.operator:
         return True
-    return viewer.account_id is not None and viewer.account_id in record.accounts()
+    return viewer.account_id is not None and viewer.account_id in record.accounts
 
 
 def _accounts(
@@ -396,7 +415,7 @@ def load_proof(
         if found is None:
             raise NotFoundError(NOT_FOUND)
         seq, leaf, batch = found.seq, found.leaf, found.batch
-        record = parse_canonical(found.canonical)  # the stored canonical text, read fast
+        record = read_stored(found.canonical)  # the stored canonical text, read fast
         if not _may_see(record, viewer):
             raise NotFoundError(NOT_FOUND)
         if batch is None:
@@ -404,7 +423,7 @@ def load_proof(
         info = _anchor_info(batch, config)
         if info.status == "pending":
             return ProofOutcome(record_id, "pending", batch.state, batch.id)
-        owned = set(record.accounts())
+        owned = set(record.accounts)
         salts_for: set[str] = set()
         if viewer.account_id is not None and viewer.account_id in owned:
             salts_for.add(viewer.account_id)
@@ -414,23 +433,25 @@ def load_proof(
             if viewer.disclose not in owned:
                 raise InputError("account: the record does not mention this account")
             salts_for.add(viewer.disclose)
-        commitments, salts = _accounts(rows, db.url, record.accounts(), salts_for)
+        commitments, salts = _accounts(rows, db.url, record.accounts, salts_for)
         tree = _Tree(rows, db.url, batch)
-        node_index = node_index_of_leaf(batch.leaf_count, tree.tree_index(leaf))
-        if len(leaf) != NODE:
-            raise StorageError(f"record {record_id!r}: the stored leaf is not 32 bytes")
-        path = tree.path(node_index)
+        path: list[bytes] | bytes | None = tree.fast_path(leaf)
+        if path is None:  # the careful search (no accelerator, or a damaged tree)
+            node_index = node_index_of_leaf(batch.leaf_count, tree.tree_index(leaf))
+            if len(leaf) != NODE:
+                raise StorageError(f"record {record_id!r}: the stored leaf is not 32 bytes")
+            path = tree.path(node_index)
     anchors = chain_anchors(db, batch.id, config) if _several_chains(config) else None
     try:  # the core recomputes the leaf from the record and hashes the path to the root
-        bundle = make_bundle(
+        body, bundle_leaf = render_bundle(
             record, seq, commitments, salts, path, batch.root, batch.id, info, anchors=anchors
         )
     except InputError as exc:  # what is stored does not match: never served
-        if process_proof(leaf, path) != batch.root:
+        if process_proof(leaf, path_nodes(path)) != batch.root:
             raise StorageError(
                 f"batch {batch.id}: the stored tree does not reproduce the root"
             ) from None
         raise StorageError(f"record {record_id!r}: {exc}") from None
-    if bundle.leaf != leaf:  # pragma: no cover - a second preimage of the path
+    if bundle_leaf != leaf:  # pragma: no cover - a second preimage of the path
         raise StorageError(f"record {record_id!r}: the stored leaf differs from the record")
-    return ProofOutcome(record_id, info.status, batch.state, batch.id, bundle.to_json())
+    return ProofOutcome(record_id, info.status, batch.state, batch.id, body)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from json.scanner import make_scanner
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple
 
@@ -63,8 +64,10 @@ __all__ = [
     "Prepared",
     "RecordInput",
     "Rejected",
+    "canonical_parts",
     "parse_canonical",
     "prepare_records",
+    "record_of_order",
 ]
 
 RecordInput = Mapping[str, Any] | str | bytes
@@ -130,18 +133,38 @@ def parse_canonical(text: str) -> Record:
     its leaf order; any other text (or a record the fast path declines) goes to
     ``parse_record``, which gives the record or the error. Same record either way
     (tests/core/test_parity.py)."""
+    parts = canonical_parts(text)
+    if parts is None:
+        return parse_record(text)
+    return record_of_order(parts[0])
+
+
+# what json.loads runs (the C scanner), without its wrappers
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = make_scanner(
+    json.JSONDecoder()  # type: ignore[arg-type]
+)
+
+
+def canonical_parts(text: str) -> Parts | None:
+    """The fast path's parts (leaf order, canonical bytes, accounts) of a record's canonical
+    JSON, when the fast path takes it and writes ``text`` itself again; else None (then
+    ``parse_record(text)`` decides)."""
     parts: Parts | None = None
     if type(text) is str and len(text) <= MAX_RECORD_CHARS and text.isascii():
-        try:
-            obj = json.loads(text)
-        except (ValueError, RecursionError):
-            obj = None
-        if type(obj) is dict:
+        try:  # json.loads, less its wrappers: a canonical text has no surrounding space
+            obj, end = _SCAN(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            obj, end = None, 0
+        if type(obj) is dict and end == len(text):
             acc = _accelerator()
             parts = acc.fast_parts(obj) if acc is not None else _fast_parts_py(obj)
     if parts is None or parts[1] != text.encode("ascii"):
-        return parse_record(text)
-    order = parts[0]
+        return None
+    return parts
+
+
+def record_of_order(order: tuple[Any, ...]) -> Record:
+    """The record of a fast path's leaf order tuple."""
     kind, version, names = _FIELDS[order[0]]
     fields = {
         name: v if choices is None else choices[v]

@@ -231,18 +231,14 @@ class ProofBundle:
                 )
                 + "\n  ]"
             )
-        if self.format == FORMAT_V2:
-            member = '"anchors": [\n' + ",\n".join(_anchor_block(a, "    ") for a in self.anchors)
-            member += "\n  ]"
-        else:
-            member = '"anchor": ' + _anchor_block(self.anchor, "  ").lstrip()
         return (
-            f'{{\n  "format": {e(self.format)},\n  "batchId": {int.__repr__(self.batch_id)},'
-            f'\n  "seq": {int.__repr__(self.seq)},\n  "record": {rec},\n  "accounts": {accounts},'
+            f"{bundle_head(self.format, self.batch_id)}{int.__repr__(self.seq)},"
+            f'\n  "record": {rec},\n  "accounts": {accounts},'
             f'\n  "leafEncoding": {_json_str_list_cached(self.leaf_encoding)},'
             f'\n  "value": {_json_str_list(self.value)},\n  "leaf": "0x{self.leaf.hex()}",'
             f'\n  "proof": {_hex_list(self.proof)},'
-            f'\n  "root": "0x{self.root.hex()}",\n  {member}\n}}\n'
+            f'\n  "root": "0x{self.root.hex()}",\n  '
+            f"{bundle_tail(self.format, self.anchor, self.anchors)}"
         )
 
     def _body(self) -> bytes:
@@ -286,6 +282,20 @@ class ProofBundle:
         body = self._body()
         assert body.endswith(b"\n}\n")
         return body[:-3] + b',\n  "checksum": "0x' + self.checksum.hex().encode() + b'"\n}\n'
+
+
+def bundle_head(format: str, batch_id: int) -> str:
+    """The bundle's text up to its ``seq`` value (``"seq": `` included)."""
+    return f'{{\n  "format": {_enc_str(format)},\n  "batchId": {int.__repr__(batch_id)},\n  "seq": '
+
+
+def bundle_tail(format: str, anchor: AnchorInfo, anchors: Sequence[AnchorInfo]) -> str:
+    """The bundle's text after ``root`` (without the checksum): the anchor member (v1) or
+    the anchors (v2), and the closing brace."""
+    if format == FORMAT_V2:
+        member = '"anchors": [\n' + ",\n".join(_anchor_block(a, "    ") for a in anchors)
+        return member + "\n  ]\n}\n"
+    return '"anchor": ' + _anchor_block(anchor, "  ").lstrip() + "\n}\n"
 
 
 _R_KIND, _R_VERSION, _R_ID, _R_STR, _R_INT, _R_HEX, _R_OPT = range(7)

@@ -10,7 +10,7 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from anchor.errors import AnchorError, StorageError
 from anchor.store.batch_rows import BATCH_COLUMNS, BatchRow, batch_row
@@ -161,20 +161,42 @@ def drop_held(db: Database) -> None:
             raw.close()
 
 
-@contextlib.contextmanager
-def proof_reader(db: Database, *, held: bool) -> Iterator[ProofReader]:
+def proof_reader(db: Database, *, held: bool) -> contextlib.AbstractContextManager[ProofReader]:
     """Reads from a pooled connection in a read transaction, or (``held``) from this
     thread's held autocommit connection: a few microseconds instead of a pool checkout
     and a BEGIN/COMMIT per request."""
-    if not held:
-        with db.connect(write=False) as conn:
-            yield ProofReader(conn.connection.dbapi_connection, db.backend)
-        return
-    try:
-        raw = held_connection(db)
-        yield ProofReader(raw.dbapi_connection, db.backend)
-    except AnchorError:
-        raise
-    except Exception as exc:
-        drop_held(db)  # a broken connection is not reused; the next request reconnects
+    return _HeldReads(db) if held else _pooled_reader(db)
+
+
+@contextlib.contextmanager
+def _pooled_reader(db: Database) -> Iterator[ProofReader]:
+    with db.connect(write=False) as conn:
+        yield ProofReader(conn.connection.dbapi_connection, db.backend)
+
+
+class _HeldReads:
+    """The held connection's reads (a plain context manager: this is every proof GET). A
+    failure other than the project's own errors drops the connection (a broken one is not
+    reused; the next request reconnects) and is reported as a StorageError."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __enter__(self) -> ProofReader:
+        try:
+            raw = held_connection(self.db)
+        except AnchorError:
+            raise
+        except Exception as exc:
+            self._failed(exc)
+        return ProofReader(raw.dbapi_connection, self.db.backend)
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, Exception) and not isinstance(exc, AnchorError):
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> NoReturn:
+        drop_held(self.db)
         raise StorageError(f"database read failed ({type(exc).__name__})") from None

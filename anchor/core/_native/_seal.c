@@ -15,6 +15,8 @@
  *   fast_chunk(items, first_line, loads, max_chars) -> (list, misses): fast_parts over a chunk of
  *       input, for anchor.core.prepare.prepare_records
  *   leaf_hashes also takes leaf_order tuples themselves as records
+ *   bundle_setup(plans) / bundle_json(...) -> bytes | None
+ *       a proof bundle's canonical bytes in one call (_bundle.h; anchor.core.proof_render)
  *   build_tree(leaves: bytes) -> (bytearray nodes, bytes order)
  *       OpenZeppelin StandardMerkleTree layout over n 32-byte leaf hashes: leaves sorted
  *       (stable), flat array of 2n-1 nodes, leaf k (sorted) at node 2n-2-k, sorted-pair
@@ -22,7 +24,7 @@
  *
  * One translation unit in parts, included below in order: _keccak.h (keccak, SIMD, threads),
  * _leaves.h (leaf_hashes), _tree.h (build_tree), _records.h and _records_chunk.h (the
- * record fast path).
+ * record fast path), _bundle.h (proof bundles).
  *
  * Encoding runs with the GIL (it reads Python objects) in chunks; hashing and tree
  * building release the GIL and use two threads. The pure Python path in anchor.core is
@@ -67,11 +69,17 @@ static PyObject *py_set_simd(PyObject *self, PyObject *args) {
 
 #include "_records.h"
 #include "_records_chunk.h"
+#include "_bundle.h"
 
 static PyMethodDef methods[] = {
     {"set_simd", py_set_simd, METH_VARARGS,
      "set_simd(level) -> level used (0 scalar, 1 AVX2, 2 AVX-512; -1 = best available)"},
     {"keccak256", py_keccak256, METH_VARARGS, "keccak256(data) -> 32 bytes"},
+    {"bundle_setup", py_bundle_setup, METH_VARARGS, "bundle_setup(plans): the bundle layouts"},
+    {"bundle_json", py_bundle_json, METH_VARARGS,
+     "bundle_json(order, seq, commitments, leaf, path, root, head, tail) -> bytes or None"},
+    {"stored_path", py_stored_path, METH_VARARGS,
+     "stored_path(chunks, chunk_nodes, leaf_count, leaf) -> path bytes, needed chunks or None"},
     {"leaf_hashes", py_leaf_hashes, METH_VARARGS,
      "leaf_hashes(records, seqs_u64, commitments, tags, hash=True) -> n*32 bytes"},
     {"build_tree", py_build_tree, METH_VARARGS,

@@ -18,3 +18,18 @@ def fast_parts(obj: object, /) -> tuple[tuple[Any, ...], bytes, tuple[str, ...]]
 def fast_chunk(
     items: list[Any], first_line: int, loads: Any, max_chars: int, /
 ) -> tuple[list[tuple[Any, ...] | None], int]: ...
+def bundle_setup(plans: tuple[Any, ...], /) -> None: ...
+def bundle_json(
+    order: tuple[Any, ...],
+    seq: int,
+    commitments: dict[str, bytes],
+    leaf: bytes,
+    path: Sequence[bytes] | bytes,
+    root: bytes,
+    head: bytes,
+    tail: bytes,
+    /,
+) -> bytes | None: ...
+def stored_path(
+    chunks: dict[int, bytes], chunk_nodes: int, leaf_count: int, leaf: bytes, /
+) -> bytes | list[int] | None: ...
