@@ -24,7 +24,7 @@
  *
  * One translation unit in parts, included below in order: _keccak.h (keccak, SIMD, threads),
  * _leaves.h (leaf_hashes), _tree.h (build_tree), _records.h and _records_chunk.h (the
- * record fast path), _bundle.h (proof bundles).
+ * record fast path), _bundle.h (proof bundles), _stored_path.h (a leaf's path in a stored tree).
  *
  * Encoding runs with the GIL (it reads Python objects) in chunks; hashing and tree
  * building release the GIL and use two threads. The pure Python path in anchor.core is
@@ -70,6 +70,7 @@ static PyObject *py_set_simd(PyObject *self, PyObject *args) {
 #include "_records.h"
 #include "_records_chunk.h"
 #include "_bundle.h"
+#include "_stored_path.h"
 
 static PyMethodDef methods[] = {
     {"set_simd", py_set_simd, METH_VARARGS,
