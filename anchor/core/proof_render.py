@@ -59,16 +59,13 @@ class StoredRecord(NamedTuple):
         return self.parsed if self.parsed is not None else record_of_order(self.order)
 
 
-_KIND_OF = tuple(key[0] for key in SCHEMA_LIST)
-
-
 def read_stored(text: str) -> StoredRecord:
     """The record of its stored canonical JSON; the same record as ``parse_canonical(text)``
     (which raises what ``parse_record`` raises for a text that is not a valid record)."""
     parts = canonical_parts(text)
     if parts is not None:
         order = parts[0]
-        return StoredRecord(_KIND_OF[order[0]], parts[2], order)
+        return StoredRecord(_FIELDS[order[0]][0], parts[2], order)
     record = parse_record(text)
     return StoredRecord(record.kind, record.accounts(), record.leaf_order, record)
 

@@ -13,8 +13,9 @@ is being written (:meth:`WriterProcess.submit`). In the child, one thread takes 
 the pipe and validates it (:func:`~anchor.service.consume_load.prepare_load`) while the one
 before it is written and committed on the other
 (:func:`~anchor.service.consume_load.write_prepared`), so a load's validation no longer
-waits for the last commit, nor its write for its own validation; each load's :class:`~anchor.service.consume_load.Written` comes back
-in order, and nothing is acknowledged before that answer.
+waits for the last commit, nor its write for its own validation; each load's
+:class:`~anchor.service.consume_load.Written` comes back in order, and nothing is
+acknowledged before that answer.
 The child ends when the pipe closes: its parent stopped or died (kill -9 included). A load
 it was writing then is committed or not; either way its messages were not acknowledged, so
 they come again, and are found stored (duplicates) or are written then.

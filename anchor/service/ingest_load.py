@@ -173,7 +173,7 @@ class Load:
     def add(self, chunk: Staged) -> None:
         """Take one validated chunk."""
         parsed = chunk.parsed
-        self._accounts(chunk.accounts)
+        self.add_accounts(chunk.accounts)
         if self.optimistic and parsed and chunk.distinct:
             self._write_optimistic(parsed, chunk.early)
         else:
@@ -199,11 +199,9 @@ class Load:
                 w.release()
 
     def add_accounts(self, accounts: set[str]) -> None:
-        """Commitments for ``accounts`` now (stored ones read, new ones salted), before the
-        chunks naming them: see :func:`anchor.service.ingest.ingest_prepared`."""
-        self._accounts(accounts)
-
-    def _accounts(self, accounts: set[str]) -> None:
+        """Commitments for ``accounts`` now (stored ones read, new ones salted): each chunk's
+        own before its records, or a whole load's before its first chunk
+        (:func:`anchor.service.ingest.ingest_prepared`)."""
         # a secret salt at first sight. Taken from every valid record of the chunk: a
         # duplicate's accounts are already stored, and a conflict ends the load.
         commitments = self.commitments
