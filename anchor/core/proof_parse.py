@@ -33,7 +33,7 @@ from anchor.core.proof_bundle import (
     check_anchor_list,
     principal_anchor,
 )
-from anchor.core.records import account_fields, parse_account_id, parse_redacted
+from anchor.core.records import RedactedRecord, account_fields, parse_account_id, parse_redacted
 from anchor.core.strict_json import strict_decoder
 from anchor.errors import ProofFormatError, RecordError
 
@@ -105,6 +105,28 @@ def parse_bundle(data: bytes | str) -> ProofBundle:
         except Exception:  # any doubt: the strict path decides and explains
             pass
     return _parse_strict(raw)
+
+
+# What both parsers read before the hashes: batch id, seq, record, accounts, leaf encoding and
+# value, in the bundle's own field order.
+_Head = tuple[
+    int, int, RedactedRecord, tuple[DisclosedAccount, ...], tuple[str, ...], tuple[str, ...]
+]
+
+
+def _bundle(
+    head: _Head,
+    fmt: str,
+    hashes: tuple[bytes, tuple[bytes, ...], bytes, bytes],
+    anchors: tuple[AnchorInfo, ...],
+) -> ProofBundle:
+    """The bundle both parsers return: ``hashes`` are its leaf, path, root and checksum,
+    ``anchors`` the anchors it lists (v1: its one anchor); v2's principal anchor is chosen
+    here."""
+    v2 = fmt == FORMAT_V2
+    anchor = principal_anchor(anchors) if v2 else anchors[0]
+    leaf, proof, root, checksum = hashes
+    return ProofBundle(*head, leaf, proof, root, anchor, checksum, fmt, anchors if v2 else ())
 
 
 class _NotFast(Exception):
@@ -183,21 +205,14 @@ def _parse_fast(raw: bytes) -> ProofBundle:
     anchors = tuple(_anchor_fast(an) for an in listed)
     n = len(path)
     blob = bytes.fromhex(hexes.replace("0x", ""))
-    bundle = ProofBundle(
-        batch_id=batch_id,
-        seq=seq,
-        record=record,
-        accounts=tuple(accounts),
-        leaf_encoding=tuple(leaf_encoding),
-        value=tuple(value),
-        leaf=blob[32 * n : 32 * n + 32],
-        proof=tuple([blob[i : i + 32] for i in range(0, 32 * n, 32)]),
-        root=blob[32 * n + 32 : 32 * n + 64],
-        anchor=principal_anchor(anchors) if v2 else anchors[0],
-        checksum=blob[32 * n + 64 :],
-        format=top["format"],
-        anchors=anchors if v2 else (),
+    proof = tuple([blob[i : i + 32] for i in range(0, 32 * n, 32)])
+    leaf, root, checksum = (
+        blob[32 * n : 32 * n + 32],
+        blob[32 * n + 32 : 32 * n + 64],
+        blob[32 * n + 64 :],
     )
+    head = (batch_id, seq, record, tuple(accounts), tuple(leaf_encoding), tuple(value))
+    bundle = _bundle(head, top["format"], (leaf, proof, root, checksum), anchors)
     canon = bundle.to_json()
     if raw != canon and raw != canon[:-1]:
         raise _NotFast
@@ -293,26 +308,11 @@ def _parse_strict(raw: bytes, *, canonical_bytes: bool = True) -> ProofBundle:
             check_anchor_list(anchors)
         except ProofFormatError as exc:
             raise _fail(str(exc)) from None
-        anchor = principal_anchor(anchors)
     else:
-        anchor = _anchor_strict(top["anchor"], "anchor")
-        anchors = ()
+        anchors = (_anchor_strict(top["anchor"], "anchor"),)
     checksum = _h32n(top["checksum"], "checksum")
-    bundle = ProofBundle(
-        batch_id=batch_id,
-        seq=seq,
-        record=record,
-        accounts=tuple(accounts),
-        leaf_encoding=tuple(leaf_encoding),
-        value=tuple(value),
-        leaf=leaf,
-        proof=proof,
-        root=root,
-        anchor=anchor,
-        checksum=checksum,
-        format=fmt,
-        anchors=anchors,
-    )
+    head = (batch_id, seq, record, tuple(accounts), tuple(leaf_encoding), tuple(value))
+    bundle = _bundle(head, fmt, (leaf, proof, root, checksum), anchors)
     if not canonical_bytes:
         return bundle
     canon = bundle.to_json()
