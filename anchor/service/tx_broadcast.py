@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from anchor.chain.fees import Fees, SendOutcome, bumped, classify_send_error
 from anchor.service.tx_confirm import record_receipt
@@ -17,7 +18,14 @@ from anchor.store import tx_repo
 from anchor.store.alarms import raise_alarm_now
 from anchor.store.tx_models import ALARM_FEE_CAP, AnchorAttempt, AnchorTx, as_utc, utcnow
 
-__all__ = ["broadcast", "find_receipt"]
+__all__ = ["Broadcast", "broadcast", "find_receipt"]
+
+
+class Broadcast(NamedTuple):
+    """What a broadcast pass did: attempts sent (or re-sent), and stuck ones replaced."""
+
+    sent: int = 0
+    bumped: int = 0
 
 
 @dataclass
@@ -29,12 +37,12 @@ class _Pass:
     bumps: int = 0
 
 
-def broadcast(ctx: TxContext) -> tuple[int, int]:
+def broadcast(ctx: TxContext) -> Broadcast:
     """Send stored attempts that were never sent or are due for a rebroadcast; replace
-    stuck ones at the same nonce with higher fees. Returns (sent, bumped)."""
+    stuck ones at the same nonce with higher fees."""
     txs = tx_repo.submitted_txs(ctx.db, ctx.chain_id)
     if not txs:
-        return 0, 0
+        return Broadcast()
     run = _Pass(ctx, head=ctx.chain.block_number())
     sent = 0
     for tx in txs:
@@ -54,7 +62,7 @@ def broadcast(ctx: TxContext) -> tuple[int, int]:
         ) <= now - timedelta(seconds=ctx.settings.rebroadcast_seconds)
         if due and _send(run, tx, attempt):
             sent += 1
-    return sent, run.bumps
+    return Broadcast(sent, run.bumps)
 
 
 def find_receipt(ctx: TxContext, tx: AnchorTx) -> bool:

@@ -5,6 +5,8 @@ canonical are :mod:`anchor.service.tx_reorg`'s."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from anchor.chain.finality import ChainHead
 from anchor.chain.txchain import Receipt
 from anchor.service.tx_context import RECHECK_FINAL, TxContext, log
@@ -12,11 +14,19 @@ from anchor.service.tx_reorg import check_final, moved, reorged
 from anchor.store import tx_blocks, tx_repo
 from anchor.store.tx_models import AnchorAttempt, AnchorTx
 
-__all__ = ["confirm", "record_receipt"]
+__all__ = ["Confirmed", "confirm", "record_receipt"]
 
 
-def confirm(ctx: TxContext) -> tuple[int, int, int]:
-    """Receipts, reorgs, finality. Returns (included, final, reorged)."""
+class Confirmed(NamedTuple):
+    """What a confirmation pass did: batches newly included, newly final, and reorged."""
+
+    included: int = 0
+    final: int = 0
+    reorged: int = 0
+
+
+def confirm(ctx: TxContext) -> Confirmed:
+    """Receipts, reorgs, finality."""
     head = ctx.chain.head(finality_depth=ctx.settings.finality_depth)
     included = final = reorg_count = 0
     for tx in tx_repo.submitted_txs(ctx.db, ctx.chain_id):
@@ -40,7 +50,7 @@ def confirm(ctx: TxContext) -> tuple[int, int, int]:
         if not changed:
             break
         reorg_count += changed
-    return included, final, reorg_count
+    return Confirmed(included, final, reorg_count)
 
 
 def record_receipt(ctx: TxContext, batch_id: int, attempt: AnchorAttempt, receipt: Receipt) -> bool:

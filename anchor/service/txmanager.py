@@ -46,8 +46,8 @@ from anchor.chain.fees import TxSettings, is_network_error
 from anchor.chain.registry import Registry
 from anchor.chain.txchain import TxChain
 from anchor.errors import ConfigError
-from anchor.service.tx_broadcast import broadcast
-from anchor.service.tx_confirm import confirm
+from anchor.service.tx_broadcast import Broadcast, broadcast
+from anchor.service.tx_confirm import Confirmed, confirm
 from anchor.service.tx_context import ChainUnavailable, LeaseLost, TxContext, log
 from anchor.service.tx_prepare import prepare
 from anchor.store import tx_repo, tx_views
@@ -63,14 +63,12 @@ OUTAGE_LOG_EVERY = 60.0  # seconds between "chain unavailable" warnings during a
 
 @dataclass
 class TickReport:
-    """What one tick did (for logs and tests)."""
+    """What one tick did (for logs and tests): attempts prepared, what the broadcast and
+    the confirmation passes did."""
 
     prepared: int = 0
-    sent: int = 0
-    bumped: int = 0
-    included: int = 0
-    final: int = 0
-    reorged: int = 0
+    broadcast: Broadcast = field(default_factory=Broadcast)
+    confirmed: Confirmed = field(default_factory=Confirmed)
     errors: list[str] = field(default_factory=list)
     fenced: bool = False  # stopped because the lease was lost
 
@@ -109,8 +107,8 @@ class TxManager:
         try:
             self._check_chain_id()
             report.prepared = self.prepare()
-            report.sent, report.bumped = self.broadcast()
-            report.included, report.final, report.reorged = self.confirm()
+            report.broadcast = self.broadcast()
+            report.confirmed = self.confirm()
         except LeaseLost:
             report.fenced = True
             return report
@@ -127,12 +125,12 @@ class TxManager:
         """Sign and store an attempt for each sealed batch the chain can take now."""
         return prepare(self.ctx)
 
-    def broadcast(self) -> tuple[int, int]:
-        """Send what is due, replace what is stuck. Returns (sent, bumped)."""
+    def broadcast(self) -> Broadcast:
+        """Send what is due, replace what is stuck."""
         return broadcast(self.ctx)
 
-    def confirm(self) -> tuple[int, int, int]:
-        """Receipts, reorgs, finality. Returns (included, final, reorged)."""
+    def confirm(self) -> Confirmed:
+        """Receipts, reorgs, finality."""
         return confirm(self.ctx)
 
     def _log_availability(self, report: TickReport) -> None:

@@ -57,7 +57,7 @@ def test_reorg_dropping_the_anchor_tx_re_anchors_in_a_new_block(
     env.rpc("anvil_reorg", 2, [])
     assert env.reg.client.root_of(1) == b"\x00" * 32  # gone from the canonical chain
     report = env.tick()  # notices, goes back to submitted
-    assert report.reorged == 1
+    assert report.confirmed.reorged == 1
     env.tick_until(lambda: env.batch(1).state == "included")
     after = env.batch(1)
     assert after.block_hash != before.block_hash
@@ -91,7 +91,7 @@ def test_unmined_transaction_is_replaced_at_the_same_nonce(db: Any, deployed_reg
     env = sent_unmined(db, deployed_registry, stuck_after_seconds=0.3, rebroadcast_seconds=60)
     time.sleep(0.4)
     report = env.tick()
-    assert report.bumped == 1
+    assert report.broadcast.bumped == 1
     first, second = env.attempts(1)
     assert first.nonce == second.nonce
     assert second.max_priority_fee_per_gas * 100 >= first.max_priority_fee_per_gas * 125
@@ -111,7 +111,7 @@ def test_base_fee_spike_gets_the_transaction_replaced(db: Any, deployed_registry
     assert env.batch(1).state == "submitted"
     time.sleep(0.3)
     report = env.tick()  # rebroadcast refused ("less than block base fee") -> replaced
-    assert report.bumped == 1
+    assert report.broadcast.bumped == 1
     second = env.attempts(1)[-1]
     assert second.nonce == first.nonce and second.max_fee_per_gas > 50 * 10**9
     mine_until_final(env)
@@ -231,9 +231,9 @@ def test_not_mined_after_n_blocks_is_replaced(db: Any, deployed_registry: Any) -
     [first] = env.attempts(1)
     env.rpc("anvil_dropTransaction", first.tx_hash)  # lost by the node, never re-sent by time
     env.rpc("anvil_mine", "0x2")
-    assert env.tick().bumped == 0  # 2 blocks: not yet
+    assert env.tick().broadcast.bumped == 0  # 2 blocks: not yet
     env.rpc("anvil_mine", "0x1")
-    assert env.tick().bumped == 1  # 3 blocks without it: replaced at the same nonce
+    assert env.tick().broadcast.bumped == 1  # 3 blocks without it: replaced at the same nonce
     mine_until_final(env)
     first, second = env.attempts(1)
     assert (first.status, second.status) == (ATTEMPT_REPLACED, ATTEMPT_MINED)

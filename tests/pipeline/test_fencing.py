@@ -33,21 +33,21 @@ def test_a_process_that_lost_the_lease_never_signs_or_sends(
         env.ingest(10)
         env.seal()
         report = old_anchorer.tx.run_once()  # the leader signs and sends
-        assert not report.fenced and report.prepared == 1 and report.sent == 1
+        assert not report.fenced and report.prepared == 1 and report.broadcast.sent == 1
 
         old._stop.set()  # it stalls: no more heartbeats ...
         wait_until(new.try_acquire, timeout=60, what="the lease to pass on")  # ... and loses it
         env.ingest(10)
         env.seal()
         report = old_anchorer.tx.run_once()
-        assert report.fenced and report.prepared == 0 and report.sent == 0
+        assert report.fenced and report.prepared == 0 and report.broadcast.sent == 0
         assert env.attempts(2) == []  # nothing signed: the signature was fenced
         assert old.epoch is None and not old.is_leader()  # it stepped down
 
         assert new_anchorer.tx.prepare() == 1  # the new leader signs (stored, not sent)
         assert len(env.attempts(2)) == 1
         report = old_anchorer.tx.run_once()
-        assert report.fenced and report.sent == 0
+        assert report.fenced and report.broadcast.sent == 0
         assert env.attempts(2)[0].broadcast_count == 0  # the old one did not broadcast it
         sender = reg.anchorer.address
         assert reg.w3.eth.get_transaction_count(sender, "pending") == 1

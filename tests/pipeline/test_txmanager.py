@@ -30,7 +30,7 @@ def test_two_batches_go_sealed_submitted_included_final(db: Any, deployed_regist
     assert [b.state for b in env.batches()] == ["sealed", "sealed"]
 
     report = env.tick()
-    assert report.prepared == 2 and report.sent == 2 and report.included == 2
+    assert report.prepared == 2 and report.broadcast.sent == 2 and report.confirmed.included == 2
     assert [b.state for b in env.batches()] == ["included", "included"]
     for _ in range(3):
         env.rpc("evm_mine")
