@@ -15,7 +15,6 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
@@ -86,15 +85,12 @@ def register(app: typer.Typer) -> None:
     @app.command("prove")
     @with_blocks
     def prove(
-        record_id: Annotated[str, typer.Argument(help="the record id given at ingest")],
+        record_id: str = typer.Argument(..., help="the record id given at ingest"),
         out: Path | None = OutOpt,
         api: str | None = ApiOpt,
-        account: Annotated[
-            str | None,
-            typer.Option(
-                "--account", help="include this account's salt (to hand the proof to its owner)"
-            ),
-        ] = None,
+        account: str | None = typer.Option(
+            None, "--account", help="include this account's salt (to hand the proof to its owner)"
+        ),
         token: str | None = TokenOpt,
         store: Store = StoreOpts,
     ) -> None:
@@ -146,7 +142,7 @@ def register(app: typer.Typer) -> None:
     @anchors_app.command("export")
     @with_blocks
     def export(
-        as_csv: Annotated[bool, typer.Option("--csv", help="CSV output")] = False,
+        as_csv: bool = typer.Option(False, "--csv", help="CSV output"),
         as_json: bool = JsonOpt,
         out: Path | None = OutOpt,
         store: Store = StoreOpts,
@@ -208,9 +204,9 @@ def register(app: typer.Typer) -> None:
     @app.command("report")
     @with_blocks
     def report_command(
-        html_out: Annotated[
-            Path, typer.Option("--html", help="write one self-contained HTML report here")
-        ],
+        html_out: Path = typer.Option(
+            ..., "--html", help="write one self-contained HTML report here"
+        ),
         store: Store = StoreOpts,
         chain: ChainRead = ChainOpts,
     ) -> None:
@@ -241,7 +237,7 @@ def register(app: typer.Typer) -> None:
     @accounts_app.command("token")
     @with_blocks
     def token(
-        account_id: Annotated[str, typer.Argument(help="the account to issue a token for")],
+        account_id: str = typer.Argument(..., help="the account to issue a token for"),
         store: Store = StoreOpts,
     ) -> None:
         """Issue a bearer token for ACCOUNT_ID and print it ONCE (only its hash is kept)."""
@@ -259,8 +255,8 @@ def register(app: typer.Typer) -> None:
     @accounts_app.command("link")
     @with_blocks
     def link(
-        account_id: Annotated[str, typer.Argument()],
-        address: Annotated[str, typer.Argument(help="0x address, or 'none' to unlink")],
+        account_id: str = typer.Argument(...),
+        address: str = typer.Argument(..., help="0x address, or 'none' to unlink"),
         store: Store = StoreOpts,
     ) -> None:
         """Link an Ethereum address to ACCOUNT_ID (for Sign-In-With-Ethereum)."""
