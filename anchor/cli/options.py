@@ -120,7 +120,8 @@ class _Block:
 
 def block(cls: type) -> Any:
     """The default a command gives a parameter of block class ``cls`` (a frozen dataclass
-    whose fields say, in their metadata, which option reads them: :func:`read_by`)."""
+    whose fields say, in their metadata, which option reads them: :func:`read_by`). Typed
+    ``Any`` as ``typer.Option`` is, so that it fits the parameter's annotation."""
     return _Block(cls)
 
 
@@ -133,7 +134,12 @@ R = TypeVar("R")
 def with_blocks(command: Callable[..., R]) -> Callable[..., R]:
     """``command`` as typer should see it: each parameter whose default is a block
     (``store: Store = StoreOpts``) replaced, in its place, by the block's options (the
-    fields' names, types and options); the command is called with one value of the block."""
+    fields' names, types and options); the command is called with one value of the block.
+
+    Typer builds a command's options from ``inspect.signature`` (which returns
+    ``__signature__``) and ``typing.get_type_hints`` (which reads ``__annotations__``), so
+    both are set to the expanded parameters; a field's name is its option's parameter name
+    and may not repeat one of the command's own."""
     signature = inspect.signature(command, eval_str=True)
     params: list[inspect.Parameter] = []
     blocks: dict[str, tuple[type, list[str]]] = {}
@@ -158,8 +164,7 @@ def with_blocks(command: Callable[..., R]) -> Callable[..., R]:
             values[name] = cls(**{n: values.pop(n) for n in names})
         return command(**values)
 
-    new = signature.replace(parameters=params)
-    with_values.__signature__ = new  # type: ignore[attr-defined]
+    with_values.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     with_values.__annotations__ = {p.name: p.annotation for p in params}
     with_values.__annotations__["return"] = signature.return_annotation
     return with_values
