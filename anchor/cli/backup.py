@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar
 
 import typer
 
@@ -20,17 +21,24 @@ from anchor.cli.context import load as _config
 from anchor.cli.options import (
     ConfigOpt,
     ContractOpt,
-    DbOpt,
     JsonOpt,
     RpcOpt,
+    Store,
+    StoreOpts,
     WorkersOpt,
     add_group,
+    block,
+    read_by,
+    with_blocks,
 )
 
 if TYPE_CHECKING:
     from anchor.backup.chainview import RegistryView
     from anchor.backup.crypto import BackupKeys
+    from anchor.backup.jobs import BackupReport
     from anchor.backup.targets import Target
+    from anchor.backup.verify import VerifyReport
+    from anchor.backup.watch import BackupHealth
     from anchor.config import Config
 
 TargetOpt = typer.Option(
@@ -70,6 +78,49 @@ def _emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
 
 
+@dataclass(frozen=True)
+class _Check:
+    """``--rpc``, ``--contract``, ``--workers``, ``--json``: the chain bundles are checked
+    against, the processes that re-hash them, and how the outcome is printed."""
+
+    rpc: str | None = field(metadata=read_by(RpcOpt))
+    contract: str | None = field(metadata=read_by(ContractOpt))
+    workers: int = field(metadata=read_by(WorkersOpt))
+    as_json: bool = field(metadata=read_by(JsonOpt))
+
+    def config(self, path: Path | None) -> Config:
+        """The configuration from ``--config``, with ``--contract`` on top."""
+        return _config(path, contract_address=self.contract)
+
+    def chain(self, config: Config) -> RegistryView:
+        return _chain(config, self.rpc)
+
+    def processes(self) -> int:
+        return _workers(self.workers)
+
+
+CheckOpts = block(_Check)
+
+
+class _Report(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=_Report)
+
+
+def _finish(report: R, as_json: bool, show: Callable[[R], None]) -> NoReturn:
+    """Print ``report`` (as JSON, or as ``show`` prints it) and exit 0 when it is ok, else 1."""
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        show(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
 @contextmanager
 def _progress_status(enabled: bool) -> Iterator[Any]:
     """A one-line status on stderr naming what is being read now (a terminal only; never
@@ -87,54 +138,98 @@ def _progress_status(enabled: bool) -> Iterator[Any]:
         yield show
 
 
+def _show_run(report: BackupReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    table = Table(title=f"backup run: {report.batches} batches, {len(report.targets)} targets")
+    for col in ("batch", "target", "object", "result"):
+        table.add_column(col)
+    for w in report.written:
+        table.add_row(str(w.batch_id), w.target, w.key, w.result)
+    for f in report.failures:
+        table.add_row(str(f.batch_id or "-"), f.target or "-", f.kind, f"[red]{f.problem}[/red]")
+    con.print(table)
+    for note in report.notes:
+        con.print(f"[yellow]note:[/yellow] {note}")
+    con.print(
+        "[green]all batches on all targets[/green]"
+        if report.ok
+        else f"[red]{report.missing} batch copies missing; retried on the next run[/red]"
+    )
+
+
+def _show_health(health: BackupHealth) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    table = Table(
+        title=f"backups: {len(health.targets)} targets, a final batch needs"
+        f" {health.minimum} within {health.alarm_seconds:g} s"
+    )
+    for col in ("target", "state", "last batch", "behind", "lag", "last error"):
+        table.add_column(col)
+    for t in health.targets:
+        c = "green" if t.state == "ok" else "red"
+        table.add_row(
+            t.target,
+            f"[{c}]{t.state}[/{c}]",
+            str(t.last_batch or "-"),
+            f"{t.behind} ({t.behind_final} final)",
+            f"{t.lag_seconds:.0f} s",
+            (t.last_error or "")
+            + (f" ({t.last_error_at:%Y-%m-%d %H:%M:%S})" if t.last_error_at else ""),
+        )
+    con.print(table)
+    if not health.targets:
+        con.print("[yellow]no backup targets configured[/yellow]")
+    con.print("[green]backups up to date[/green]" if health.ok else f"[red]{health.reason}[/red]")
+
+
+def _show_verify(report: VerifyReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    table = Table(title=f"backup verify (last batch on chain: {report.last_on_chain})")
+    for col in ("target", "batch", "status", "object", "detail"):
+        # paths and content addresses are copied by people: folded, never cut short
+        table.add_column(col, overflow="fold")
+    colors = {"ok": "green", "unanchored": "yellow"}
+    for i in report.items:
+        c = colors.get(i.status, "red")
+        table.add_row(
+            i.target, str(i.batch_id or "-"), f"[{c}]{i.status}[/{c}]", i.object or "", i.detail
+        )
+    con.print(table)
+    n = len(report.failures())
+    con.print("[green]all bundles verify[/green]" if report.ok else f"[red]{n} problems[/red]")
+
+
 def register(app: typer.Typer) -> None:
     backup = add_group(app, "backup", "Immutable backups of sealed batches.")
 
     @backup.command("run")
+    @with_blocks
     def backup_run(
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
         target: list[str] | None = TargetOpt,
         workers: int = WorkersOpt,
         as_json: bool = JsonOpt,
     ) -> None:
         """Write every sealed batch (and its receipt once final) to every target."""
-        from rich.console import Console
-        from rich.table import Table
-
         from anchor.backup.jobs import run_backups
         from anchor.store.db import Database
 
-        cfg = _config(config)
+        cfg = _config(store.config)
         targets = _targets(cfg, target)
-        with Database.open_existing(database_url, config=cfg) as db:
+        with Database.open_existing(store.database_url, config=cfg) as db:
             report = run_backups(
                 db, cfg, targets=targets, workers=_workers(workers), watch=not target
             )
-        if as_json:
-            _emit_json(report.to_json())
-        else:
-            con = Console()
-            table = Table(
-                title=f"backup run: {report.batches} batches, {len(report.targets)} targets"
-            )
-            for col in ("batch", "target", "object", "result"):
-                table.add_column(col)
-            for w in report.written:
-                table.add_row(str(w.batch_id), w.target, w.key, w.result)
-            for f in report.failures:
-                table.add_row(
-                    str(f.batch_id or "-"), f.target or "-", f.kind, f"[red]{f.problem}[/red]"
-                )
-            con.print(table)
-            for note in report.notes:
-                con.print(f"[yellow]note:[/yellow] {note}")
-            con.print(
-                "[green]all batches on all targets[/green]"
-                if report.ok
-                else f"[red]{report.missing} batch copies missing; retried on the next run[/red]"
-            )
-        raise typer.Exit(0 if report.ok else 1)
+        _finish(report, as_json, _show_run)
 
     @backup.command("keygen")
     def backup_keygen(
@@ -147,99 +242,37 @@ def register(app: typer.Typer) -> None:
         typer.echo(new_key_entry(key_id))
 
     @backup.command("status")
-    def backup_status(
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
-        as_json: bool = JsonOpt,
-    ) -> None:
+    @with_blocks
+    def backup_status(store: Store = StoreOpts, as_json: bool = JsonOpt) -> None:
         """Per target: last batch, lag, state and last error (from the database).
 
         Exit 0 when every final batch is on enough targets in time, 1 when backups lag."""
-        from rich.console import Console
-        from rich.table import Table
-
         from anchor.backup.watch import backup_health
-        from anchor.store.db import Database
 
-        cfg = _config(config)
-        with Database.open_existing(database_url, config=cfg) as db:
+        with store.opened() as (cfg, db):
             health = backup_health(db, cfg)
-        if as_json:
-            _emit_json(health.to_json())
-        else:
-            con = Console()
-            table = Table(
-                title=f"backups: {len(health.targets)} targets, a final batch needs"
-                f" {health.minimum} within {health.alarm_seconds:g} s"
-            )
-            for col in ("target", "state", "last batch", "behind", "lag", "last error"):
-                table.add_column(col)
-            for t in health.targets:
-                c = "green" if t.state == "ok" else "red"
-                table.add_row(
-                    t.target,
-                    f"[{c}]{t.state}[/{c}]",
-                    str(t.last_batch or "-"),
-                    f"{t.behind} ({t.behind_final} final)",
-                    f"{t.lag_seconds:.0f} s",
-                    (t.last_error or "")
-                    + (f" ({t.last_error_at:%Y-%m-%d %H:%M:%S})" if t.last_error_at else ""),
-                )
-            con.print(table)
-            if not health.targets:
-                con.print("[yellow]no backup targets configured[/yellow]")
-            con.print(
-                "[green]backups up to date[/green]" if health.ok else f"[red]{health.reason}[/red]"
-            )
-        raise typer.Exit(0 if health.ok else 1)
+        _finish(health, as_json, _show_health)
 
     @backup.command("verify")
+    @with_blocks
     def backup_verify(
         config: Path | None = ConfigOpt,
         target: list[str] | None = TargetOpt,
-        rpc: str | None = RpcOpt,
-        contract: str | None = ContractOpt,
-        workers: int = WorkersOpt,
-        as_json: bool = JsonOpt,
+        check: _Check = CheckOpts,
     ) -> None:
         """Check every bundle on every target against the root on chain."""
-        from rich.console import Console
-        from rich.table import Table
-
         from anchor.backup.verify import verify_targets
 
-        cfg = _config(config, contract_address=contract)
-        targets, chain = _targets(cfg, target), _chain(cfg, rpc)
-        with _progress_status(not as_json) as progress:
+        cfg = check.config(config)
+        targets, chain = _targets(cfg, target), check.chain(cfg)
+        with _progress_status(not check.as_json) as progress:
             report = verify_targets(
-                targets, chain, workers=_workers(workers), progress=progress, keys=_keys(cfg)
+                targets, chain, workers=check.processes(), progress=progress, keys=_keys(cfg)
             )
-        if as_json:
-            _emit_json(report.to_json())
-        else:
-            con = Console()
-            table = Table(title=f"backup verify (last batch on chain: {report.last_on_chain})")
-            for col in ("target", "batch", "status", "object", "detail"):
-                # paths and content addresses are copied by people: folded, never cut short
-                table.add_column(col, overflow="fold")
-            colors = {"ok": "green", "unanchored": "yellow"}
-            for i in report.items:
-                c = colors.get(i.status, "red")
-                table.add_row(
-                    i.target,
-                    str(i.batch_id or "-"),
-                    f"[{c}]{i.status}[/{c}]",
-                    i.object or "",
-                    i.detail,
-                )
-            con.print(table)
-            n = len(report.failures())
-            con.print(
-                "[green]all bundles verify[/green]" if report.ok else f"[red]{n} problems[/red]"
-            )
-        raise typer.Exit(0 if report.ok else 1)
+        _finish(report, check.as_json, _show_verify)
 
     @app.command("restore")
+    @with_blocks
     def restore_cmd(
         sources: list[str] = typer.Option(
             ..., "--from", help="backup target to restore from (repeatable)"
@@ -248,10 +281,7 @@ def register(app: typer.Typer) -> None:
             ..., "--into", help="URL of an EMPTY database (SQLite or PostgreSQL)"
         ),
         config: Path | None = ConfigOpt,
-        rpc: str | None = RpcOpt,
-        contract: str | None = ContractOpt,
-        workers: int = WorkersOpt,
-        as_json: bool = JsonOpt,
+        check: _Check = CheckOpts,
         up_to_batch: int | None = typer.Option(
             None, "--up-to-batch", help="restore exactly batches 1..N (the books as of batch N)"
         ),
@@ -265,21 +295,21 @@ def register(app: typer.Typer) -> None:
         from anchor.backup.targets import open_target
         from anchor.store.db import Database
 
-        cfg = _config(config, contract_address=contract)
-        chain = _chain(cfg, rpc)
+        cfg = check.config(config)
+        chain = check.chain(cfg)
         targets = [open_target(s) for s in sources]
-        with Database.open(into) as db, _progress_status(not as_json) as progress:
+        with Database.open(into) as db, _progress_status(not check.as_json) as progress:
             report = restore(
                 db,
                 targets,
                 chain,
-                workers=_workers(workers),
+                workers=check.processes(),
                 progress=progress,
                 keys=_keys(cfg),
                 up_to_batch=up_to_batch,
             )
         complete = not report.chain_only
-        if as_json:
+        if check.as_json:
             _emit_json({"complete": complete, **report.to_json()})
         else:
             con = Console()
@@ -303,14 +333,11 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(0 if complete else 1)
 
     @app.command("reconcile")
+    @with_blocks
     def reconcile_cmd(
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
         target: list[str] | None = TargetOpt,
-        rpc: str | None = RpcOpt,
-        contract: str | None = ContractOpt,
-        workers: int = WorkersOpt,
-        as_json: bool = JsonOpt,
+        check: _Check = CheckOpts,
     ) -> None:
         """Compare the live database, the backups and the chain, batch by batch.
 
@@ -322,27 +349,21 @@ def register(app: typer.Typer) -> None:
         from anchor.backup.reconcile import reconcile
         from anchor.backup.reconcile_view import print_report, progress_bar
         from anchor.backup.targets import open_target
-        from anchor.store.db import Database
 
-        cfg = _config(config, contract_address=contract)
-        specs = list(target) if target else list(cfg.backup_targets)
-        with Database.open_existing(database_url, config=cfg) as db:
+        with store.opened(contract_address=check.contract) as (cfg, db):
+            specs = list(target) if target else list(cfg.backup_targets)
             targets = [open_target(s) for s in specs]
-            chain = _chain(cfg, rpc)
-            if as_json:
-                report = reconcile(db, targets, chain, workers=_workers(workers), keys=_keys(cfg))
+            chain = check.chain(cfg)
+            if check.as_json:
+                report = reconcile(db, targets, chain, workers=check.processes(), keys=_keys(cfg))
             else:
                 with progress_bar(Console(stderr=True)) as progress:
                     report = reconcile(
                         db,
                         targets,
                         chain,
-                        workers=_workers(workers),
+                        workers=check.processes(),
                         progress=progress,
                         keys=_keys(cfg),
                     )
-        if as_json:
-            _emit_json(report.to_json())
-        else:
-            print_report(report, Console())
-        raise typer.Exit(0 if report.ok else 1)
+        _finish(report, check.as_json, lambda r: print_report(r, Console()))

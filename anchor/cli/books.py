@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from anchor.cli.options import ConfigOpt, DbOpt
+from anchor.cli.options import Store, StoreOpts, with_blocks
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -94,9 +93,9 @@ def _print_report(report: BooksReport, con: Console, *, at_batch: int | None) ->
 
 def register(app: typer.Typer) -> None:
     @app.command("books")
+    @with_blocks
     def books_cmd(
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
         at_batch: int | None = typer.Option(
             None, "--at-batch", help="the books as of batch N, each line with its record ids"
         ),
@@ -121,7 +120,7 @@ def register(app: typer.Typer) -> None:
         from anchor.service.books import books_from_backups, books_from_store
 
         overrides: dict[str, Any] = {"contract_address": contract} if contract else {}
-        cfg = load_config(config, **overrides)
+        cfg = load_config(store.config, **overrides)
         if from_backups:
             from anchor.backup.chainview import chain_view_from_config
             from anchor.backup.crypto import load_backup_keys
@@ -140,7 +139,7 @@ def register(app: typer.Typer) -> None:
         else:
             from anchor.store.db import Database
 
-            with Database.open_existing(database_url, config=cfg) as db:
+            with Database.open_existing(store.database_url, config=cfg) as db:
                 report = books_from_store(db, at_batch=at_batch)
         if as_json:
             out: dict[str, Any] = report.to_json()

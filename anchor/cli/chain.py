@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
@@ -22,9 +21,9 @@ devnet_app = typer.Typer(
 
 _DEFAULT_DIR = Path(".anchor") / "devnet"
 
-DirOption = Annotated[
-    Path, typer.Option("--dir", help="Where the devnet's PID, log and description live.")
-]
+DirOpt = typer.Option(
+    _DEFAULT_DIR, "--dir", help="Where the devnet's PID, log and description live."
+)
 
 
 contract_app = typer.Typer(
@@ -63,32 +62,28 @@ def _echo_devnet(info: dict[str, object], *, running: bool, block: int | None = 
 
 @devnet_app.command("up")
 def devnet_up_command(
-    directory: DirOption = _DEFAULT_DIR,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one.")] = 8545,
-    chain_id: Annotated[int, typer.Option("--chain-id")] = 31337,
-    block_time: Annotated[
-        float | None,
-        typer.Option("--block-time", help="Seconds per block (default: mine per transaction)."),
-    ] = None,
-    state: Annotated[
-        Path | None, typer.Option("--state", help="State file: loaded at start, written at stop.")
-    ] = None,
-    state_interval: Annotated[
-        int | None,
-        typer.Option("--state-interval", help="Also write the state file every N seconds."),
-    ] = None,
-    slots_in_an_epoch: Annotated[
-        int | None,
-        typer.Option("--slots-in-an-epoch", help="1 gives safe = head-1 and finalized = head-2."),
-    ] = None,
-    mnemonic: Annotated[
-        str | None, typer.Option(help="Deterministic accounts (default: the public test mnemonic).")
-    ] = None,
-    anvil: Annotated[Path | None, typer.Option(help="The anvil executable to use.")] = None,
-    show_dev_key: Annotated[
-        bool,
-        typer.Option("--show-dev-key", help="Print account 0's key (public test mnemonic only)."),
-    ] = False,
+    directory: Path = DirOpt,
+    port: int = typer.Option(8545, help="Port on 127.0.0.1; 0 picks a free one."),
+    chain_id: int = typer.Option(31337, "--chain-id"),
+    block_time: float | None = typer.Option(
+        None, "--block-time", help="Seconds per block (default: mine per transaction)."
+    ),
+    state: Path | None = typer.Option(
+        None, "--state", help="State file: loaded at start, written at stop."
+    ),
+    state_interval: int | None = typer.Option(
+        None, "--state-interval", help="Also write the state file every N seconds."
+    ),
+    slots_in_an_epoch: int | None = typer.Option(
+        None, "--slots-in-an-epoch", help="1 gives safe = head-1 and finalized = head-2."
+    ),
+    mnemonic: str | None = typer.Option(
+        None, help="Deterministic accounts (default: the public test mnemonic)."
+    ),
+    anvil: Path | None = typer.Option(None, help="The anvil executable to use."),
+    show_dev_key: bool = typer.Option(
+        False, "--show-dev-key", help="Print account 0's key (public test mnemonic only)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Start anvil in the background on 127.0.0.1."""
@@ -118,7 +113,7 @@ def devnet_up_command(
 
 @devnet_app.command("status")
 def devnet_status_command(
-    directory: DirOption = _DEFAULT_DIR,
+    directory: Path = DirOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Is the devnet up? Where, which chain, which funded account."""
@@ -145,7 +140,7 @@ def devnet_status_command(
 
 
 @devnet_app.command("down")
-def devnet_down_command(directory: DirOption = _DEFAULT_DIR) -> None:
+def devnet_down_command(directory: Path = DirOpt) -> None:
     """Stop the devnet (by its PID; anvil writes its state file, if any)."""
     from anchor.chain.devnet import devnet_down
 
@@ -158,43 +153,33 @@ def devnet_down_command(directory: DirOption = _DEFAULT_DIR) -> None:
 
 def deploy(
     rpc: str | None = RpcOpt,
-    chain_id: Annotated[
-        int | None, typer.Option("--chain-id", help="Expected chain id (default: config chain_id).")
-    ] = None,
-    chain: Annotated[
-        str | None,
-        typer.Option("--chain", help="Chain profile (mainnet, sepolia, base, optimism, ...)."),
-    ] = None,
-    keystore: Annotated[
-        Path | None,
-        typer.Option("--keystore", help="eth-account keystore file (password: env or prompt)."),
-    ] = None,
-    key_env: Annotated[
-        str | None,
-        typer.Option(
-            "--key-env", help="Variable holding the hex key (default ANCHOR_PRIVATE_KEY)."
-        ),
-    ] = None,
-    password_env: Annotated[
-        str | None, typer.Option("--password-env", help="Variable holding the keystore password.")
-    ] = None,
-    anchorer: Annotated[
-        str | None,
-        typer.Option("--anchorer", help="First anchorer address (default: the deployer)."),
-    ] = None,
-    owner: Annotated[
-        str | None,
-        typer.Option("--owner", help="Owner address (default: the deployer)."),
-    ] = None,
-    salt: Annotated[
-        str | None,
-        typer.Option(
-            "--salt", help="CREATE2 salt, 0x-hex up to 32 bytes (default: the project's)."
-        ),
-    ] = None,
-    out: Annotated[
-        Path, typer.Option("--out", help="Where to write the deployment record.")
-    ] = Path("deployment.json"),
+    chain_id: int | None = typer.Option(
+        None, "--chain-id", help="Expected chain id (default: config chain_id)."
+    ),
+    chain: str | None = typer.Option(
+        None, "--chain", help="Chain profile (mainnet, sepolia, base, optimism, ...)."
+    ),
+    keystore: Path | None = typer.Option(
+        None, "--keystore", help="eth-account keystore file (password: env or prompt)."
+    ),
+    key_env: str | None = typer.Option(
+        None, "--key-env", help="Variable holding the hex key (default ANCHOR_PRIVATE_KEY)."
+    ),
+    password_env: str | None = typer.Option(
+        None, "--password-env", help="Variable holding the keystore password."
+    ),
+    anchorer: str | None = typer.Option(
+        None, "--anchorer", help="First anchorer address (default: the deployer)."
+    ),
+    owner: str | None = typer.Option(
+        None, "--owner", help="Owner address (default: the deployer)."
+    ),
+    salt: str | None = typer.Option(
+        None, "--salt", help="CREATE2 salt, 0x-hex up to 32 bytes (default: the project's)."
+    ),
+    out: Path = typer.Option(
+        Path("deployment.json"), "--out", help="Where to write the deployment record."
+    ),
     config: Path | None = ConfigOpt,
 ) -> None:
     """Deploy the committed AnchorRegistry artifact through the CREATE2 factory: the same
@@ -284,9 +269,9 @@ def _is_address(value: str) -> bool:
 
 
 def contract_source(
-    rpc: Annotated[str, typer.Option("--rpc", help="JSON-RPC URL of the chain.")],
-    address: Annotated[str, typer.Option("--address", help="The deployed registry.")],
-    out_dir: Annotated[Path, typer.Option("-o", "--out-dir", help="Directory to write.")],
+    rpc: str = typer.Option(..., "--rpc", help="JSON-RPC URL of the chain."),
+    address: str = typer.Option(..., "--address", help="The deployed registry."),
+    out_dir: Path = typer.Option(..., "-o", "--out-dir", help="Directory to write."),
 ) -> None:
     """Write what an explorer's verification form needs for one deployment: the
     standard-JSON input, the compiler version, the ABI-encoded constructor arguments (read

@@ -9,19 +9,19 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import typer
 
-from anchor.cli.options import ConfigOpt, DbOpt, JsonOpt
+from anchor.cli.options import JsonOpt, Store, StoreOpts, with_blocks
 
 
 def register(app: typer.Typer) -> None:
     """Add ``consume`` to the ``anchor`` app."""
 
     @app.command("consume")
+    @with_blocks
     def consume_cmd(
         status: bool = typer.Option(
             False, "--status", help="print the consumer's lag, last ack and dead letters, exit"
@@ -30,8 +30,7 @@ def register(app: typer.Typer) -> None:
         metrics_port: int | None = typer.Option(
             None, "--metrics-port", help="serve Prometheus metrics on 127.0.0.1:PORT"
         ),
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Consume records from the configured NATS JetStream stream until Ctrl-C.
 
@@ -40,9 +39,9 @@ def register(app: typer.Typer) -> None:
         from anchor.config import load_config
         from anchor.store.db import Database
 
-        cfg = load_config(config)
+        cfg = load_config(store.config)
         if status:
-            _print_status(cfg, database_url, as_json)
+            _print_status(cfg, store.database_url, as_json)
             return
         from anchor.logs import setup_logging
         from anchor.service.consume import consume
@@ -59,7 +58,7 @@ def register(app: typer.Typer) -> None:
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
-        db = Database.open(database_url, config=cfg)
+        db = Database.open(store.database_url, config=cfg)
         try:
             consume(db, cfg, stop)
         finally:

@@ -11,25 +11,26 @@ commands), so a base install without the server extras still starts.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from anchor.cli.options import ConfigOpt, DbOpt, add_group
+from anchor.cli.options import Store, StoreOpts, add_group, with_blocks
 
 if TYPE_CHECKING:
     from anchor.store.db import Database
 
 
-def _open(config_path: Path | None, url: str | None, *, migrate: bool = True) -> Database:
+def _open(store: Store, *, migrate: bool = True) -> Database:
     """The database the command works on; it must exist (``anchor db init`` creates one).
     ``migrate=False``: as it is, even without a schema (``db migrate``, ``db info``)."""
     from anchor.config import load_config
     from anchor.store.db import Database
 
-    config = load_config(config_path)
-    return Database.open_existing(url, config=config, require_schema=migrate, migrate=migrate)
+    config = load_config(store.config)
+    return Database.open_existing(
+        store.database_url, config=config, require_schema=migrate, migrate=migrate
+    )
 
 
 def _migrated(db: Database) -> tuple[int, int]:
@@ -53,14 +54,15 @@ def register(app: typer.Typer) -> None:
     db_app = add_group(app, "db", "Database: migrations and status.")
 
     @db_app.command("init")
-    def init_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
+    @with_blocks
+    def init_cmd(store: Store = StoreOpts) -> None:
         """Create the database (a SQLite file and its directory) if it is not there, and
         bring its schema up to date. The only command besides serve and demo that creates
         one; safe to run again."""
         from anchor.config import load_config
         from anchor.store.db import Database, resolve_url
 
-        db = Database(resolve_url(database_url, load_config(config)))
+        db = Database(resolve_url(store.database_url, load_config(store.config)))
         before, after = _migrated(db)
         where = repr(db).removeprefix("Database(").removesuffix(")")
         if before == 0:
@@ -71,19 +73,21 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"{where}: {_migration(before, after)}")
 
     @db_app.command("migrate")
-    def migrate_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
+    @with_blocks
+    def migrate_cmd(store: Store = StoreOpts) -> None:
         """Apply pending schema migrations (safe to run again)."""
-        typer.echo(_migration(*_migrated(_open(config, database_url, migrate=False))))
+        typer.echo(_migration(*_migrated(_open(store, migrate=False))))
 
     @db_app.command("info")
-    def info_cmd(config: Path | None = ConfigOpt, database_url: str | None = DbOpt) -> None:
+    @with_blocks
+    def info_cmd(store: Store = StoreOpts) -> None:
         """Backend, schema version, and counts of records, accounts and batches."""
         from rich.console import Console
         from rich.table import Table
 
         from anchor.store import migrations, queries
 
-        db = _open(config, database_url, migrate=False)
+        db = _open(store, migrate=False)
         try:
             with db.connect(write=False) as conn:
                 applied = migrations.applied(conn)

@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from anchor.cli.context import load, open_db
-from anchor.cli.options import ConfigOpt, DbOpt
+from anchor.cli.options import Store, StoreOpts, with_blocks
 
 
 class _Counting(io.RawIOBase):
@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
     """Add ``ingest`` to the ``anchor`` app."""
 
     @app.command("ingest")
+    @with_blocks
     def ingest_cmd(
         file: Path = typer.Argument(..., help="NDJSON or CSV file; '-' reads stdin"),
         fmt: str = typer.Option("ndjson", "--format", "-f", help="ndjson | csv"),
@@ -57,8 +58,7 @@ def register(app: typer.Typer) -> None:
             help="write the load's signed receipts here (NDJSON; one signature per load, "
             "with the receipt key of receipt_key_env / receipt_keystore_path)",
         ),
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Ingest records from a file in one transaction (all or nothing unless --skip-bad).
 
@@ -97,11 +97,11 @@ def register(app: typer.Typer) -> None:
 
         # before the load: fail early. With a receipt key configured every load is signed
         # (and its deadline watched); --receipts-out needs one.
-        cfg = load_config(config)
+        cfg = load_config(store.config)
         signer = (
             load_receipt_key(cfg) if receipts_out is not None else configured_receipt_signer(cfg)
         )
-        db = open_db(load(config), database_url)  # it must exist: `anchor db init`
+        db = open_db(load(store.config), store.database_url)  # it must exist: `anchor db init`
         try:
             with Progress(
                 TextColumn("[bold]ingest[/bold] {task.fields[records]:,} records"),

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from anchor.cli.context import opened as _opened
-from anchor.cli.options import ConfigOpt, DbOpt, add_group
+from anchor.cli.options import ConfigOpt, Store, StoreOpts, add_group, with_blocks
 
 if TYPE_CHECKING:
     from anchor.config import Config
@@ -69,12 +68,12 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"configure:   liabilities_contract_address = {record.address!r}")
 
     @group.command("round")
+    @with_blocks
     def round_cmd(
         at_batch: int = typer.Option(..., "--at-batch", help="cut-off: an anchored batch id"),
         pad_to: int | None = typer.Option(None, "--pad-to", help="default: liabilities_pad_to"),
         no_anchor: bool = typer.Option(False, "--no-anchor", help="build and store only"),
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Build the next round from the balances anchored up to batch N, store it, anchor
         its root and totals, and read the reserves beside it. One JSON summary line."""
@@ -87,7 +86,7 @@ def register(app: typer.Typer) -> None:
             record_reserves,
         )
 
-        with _opened(config, database_url) as (cfg, db):
+        with store.opened() as (cfg, db):
             sources = parse_reserve_assets(cfg.reserve_assets)
             if not no_anchor and not cfg.liabilities_contract_address:
                 raise ConfigError(
@@ -112,15 +111,15 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(_summary(final or row)))
 
     @group.command("status")
+    @with_blocks
     def status_cmd(
         limit: int = typer.Option(10, "--limit", help="rounds to show, newest first"),
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """The latest rounds: state, totals, anchoring and reserves ratios (JSON lines)."""
         from anchor.store.liabilities import list_rounds
 
-        with _opened(config, database_url) as (_cfg, db):
+        with store.opened() as (_cfg, db):
             rows = list_rounds(db, limit=limit)
             if not rows:
                 typer.echo("no liabilities round yet")
@@ -128,12 +127,12 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(_summary(row)))
 
     @group.command("prove")
+    @with_blocks
     def prove_cmd(
         account: str = typer.Argument(..., help="the account id"),
         round_id: int | None = typer.Option(None, "--round", help="default: latest anchored"),
         output: Path | None = typer.Option(None, "-o", "--output", help="default: stdout"),
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Operator: write one account's liability bundle (it holds the account's salt: hand
         it to that account's owner only)."""
@@ -141,7 +140,7 @@ def register(app: typer.Typer) -> None:
         from anchor.service.liabilities import prove_liability
         from anchor.store.liabilities import get_round, latest_round
 
-        with _opened(config, database_url) as (_cfg, db):
+        with store.opened() as (_cfg, db):
             row = latest_round(db, anchored=True) if round_id is None else get_round(db, round_id)
             if row is None:
                 raise NotFoundError("no such liabilities round")

@@ -15,24 +15,22 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from anchor.cli.context import load as _config
 from anchor.cli.context import open_db as _open_db
-from anchor.cli.context import opened
 from anchor.cli.options import (
     ApiOpt,
-    ConfigOpt,
-    ContractOpt,
-    DbOpt,
-    FromBlockOpt,
+    ChainOpts,
+    ChainRead,
     JsonOpt,
     OutOpt,
-    RpcOpt,
+    Store,
+    StoreOpts,
     TokenOpt,
     add_group,
+    with_blocks,
 )
 
 __all__ = ["register"]
@@ -85,19 +83,16 @@ def register(app: typer.Typer) -> None:
     """Add ``prove``, ``anchors`` and ``accounts`` to the main CLI."""
 
     @app.command("prove")
+    @with_blocks
     def prove(
-        record_id: Annotated[str, typer.Argument(help="the record id given at ingest")],
+        record_id: str = typer.Argument(..., help="the record id given at ingest"),
         out: Path | None = OutOpt,
         api: str | None = ApiOpt,
-        database_url: str | None = DbOpt,
-        account: Annotated[
-            str | None,
-            typer.Option(
-                "--account", help="include this account's salt (to hand the proof to its owner)"
-            ),
-        ] = None,
+        account: str | None = typer.Option(
+            None, "--account", help="include this account's salt (to hand the proof to its owner)"
+        ),
         token: str | None = TokenOpt,
-        config_path: Path | None = ConfigOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Write the proof bundle of RECORD_ID (ledger-anchor-proof/1) to -o FILE.
 
@@ -107,7 +102,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         err = Console(stderr=True)
-        cfg = _config(config_path)
+        cfg = _config(store.config)
         if api:
             status, body = _prove_http(api, record_id, account, cfg.api_key, token)
             if status == 202:
@@ -121,7 +116,7 @@ def register(app: typer.Typer) -> None:
         else:
             from anchor.api.proofs import Viewer, load_proof
 
-            db = _open_db(cfg, database_url)
+            db = _open_db(cfg, store.database_url)
             try:
                 outcome = load_proof(db, record_id, Viewer(operator=True, disclose=account), cfg)
             finally:
@@ -145,15 +140,13 @@ def register(app: typer.Typer) -> None:
     )
 
     @anchors_app.command("export")
+    @with_blocks
     def export(
-        as_csv: Annotated[bool, typer.Option("--csv", help="CSV output")] = False,
+        as_csv: bool = typer.Option(False, "--csv", help="CSV output"),
         as_json: bool = JsonOpt,
         out: Path | None = OutOpt,
-        database_url: str | None = DbOpt,
-        rpc_url: str | None = RpcOpt,
-        contract: str | None = ContractOpt,
-        from_block: int | None = FromBlockOpt,
-        config_path: Path | None = ConfigOpt,
+        store: Store = StoreOpts,
+        chain: ChainRead = ChainOpts,
     ) -> None:
         """Every batch id from the chain's Anchored events and our batch table: root, leaf
         count, tx hash, block, explorer link, status. Exit 1 when anything mismatches."""
@@ -162,7 +155,7 @@ def register(app: typer.Typer) -> None:
 
         if as_csv == as_json:
             raise InputError("choose exactly one of --csv or --json")
-        cfg = _config(config_path, rpc_url=rpc_url, contract_address=contract)
+        cfg = _config(store.config, rpc_url=chain.rpc_url, contract_address=chain.contract)
         if not cfg.rpc_url or not cfg.contract_address:
             from anchor.errors import ConfigError
 
@@ -170,9 +163,9 @@ def register(app: typer.Typer) -> None:
                 "no chain to read: pass --rpc and --contract, or set rpc_url and "
                 "contract_address in the config file (ANCHOR_CONFIG)"
             )
-        db = _open_db(cfg, database_url)
+        db = _open_db(cfg, store.database_url)
         try:
-            report = collect_anchors(db, cfg, from_block=from_block)
+            report = collect_anchors(db, cfg, from_block=chain.from_block)
         finally:
             db.close()
         rows = export_rows(report)
@@ -209,15 +202,13 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @app.command("report")
+    @with_blocks
     def report_command(
-        html_out: Annotated[
-            Path, typer.Option("--html", help="write one self-contained HTML report here")
-        ],
-        database_url: str | None = DbOpt,
-        rpc_url: str | None = RpcOpt,
-        contract: str | None = ContractOpt,
-        from_block: int | None = FromBlockOpt,
-        config_path: Path | None = ConfigOpt,
+        html_out: Path = typer.Option(
+            ..., "--html", help="write one self-contained HTML report here"
+        ),
+        store: Store = StoreOpts,
+        chain: ChainRead = ChainOpts,
     ) -> None:
         """An audit report a regulator can file: the registry and its code-hash check against
         the committed artifact, every anchor (block time, finality, latency, explorer
@@ -226,11 +217,8 @@ def register(app: typer.Typer) -> None:
         all the same)."""
         from anchor.service.report import build_report, render_html
 
-        with opened(config_path, database_url, rpc_url=rpc_url, contract_address=contract) as (
-            cfg,
-            db,
-        ):
-            report = build_report(db, cfg, from_block=from_block)
+        with store.opened(rpc_url=chain.rpc_url, contract_address=chain.contract) as (cfg, db):
+            report = build_report(db, cfg, from_block=chain.from_block)
         _write(html_out, render_html(report).encode("utf-8"))
         typer.echo(
             f"wrote {html_out}: {len(report.rows)} anchors, {report.anchors.mismatches} "
@@ -247,15 +235,15 @@ def register(app: typer.Typer) -> None:
     accounts_app = add_group(app, "accounts", "User credentials.", no_args_is_help=False)
 
     @accounts_app.command("token")
+    @with_blocks
     def token(
-        account_id: Annotated[str, typer.Argument(help="the account to issue a token for")],
-        database_url: str | None = DbOpt,
-        config_path: Path | None = ConfigOpt,
+        account_id: str = typer.Argument(..., help="the account to issue a token for"),
+        store: Store = StoreOpts,
     ) -> None:
         """Issue a bearer token for ACCOUNT_ID and print it ONCE (only its hash is kept)."""
         from anchor.api.auth import issue_token
 
-        with opened(config_path, database_url) as (_cfg, db):
+        with store.opened() as (_cfg, db):
             issued = issue_token(db, account_id)
         typer.echo(issued.token)
         typer.echo(
@@ -265,16 +253,16 @@ def register(app: typer.Typer) -> None:
         )
 
     @accounts_app.command("link")
+    @with_blocks
     def link(
-        account_id: Annotated[str, typer.Argument()],
-        address: Annotated[str, typer.Argument(help="0x address, or 'none' to unlink")],
-        database_url: str | None = DbOpt,
-        config_path: Path | None = ConfigOpt,
+        account_id: str = typer.Argument(...),
+        address: str = typer.Argument(..., help="0x address, or 'none' to unlink"),
+        store: Store = StoreOpts,
     ) -> None:
         """Link an Ethereum address to ACCOUNT_ID (for Sign-In-With-Ethereum)."""
         from anchor.api.auth import link_eth_address
 
-        with opened(config_path, database_url) as (_cfg, db):
+        with store.opened() as (_cfg, db):
             linked = link_eth_address(
                 db, account_id, None if address.lower() == "none" else address
             )

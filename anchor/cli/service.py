@@ -8,13 +8,11 @@ the commands so a base install (verifier only) still starts.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from anchor.cli.context import opened as _opened
-from anchor.cli.options import ConfigOpt, DbOpt, JsonOpt
+from anchor.cli.options import JsonOpt, Store, StoreOpts, with_blocks
 
 if TYPE_CHECKING:
     from anchor.config import Config
@@ -28,17 +26,17 @@ def register(app: typer.Typer) -> None:
     """Add the service commands to the ``anchor`` app."""
 
     @app.command("seal")
+    @with_blocks
     def seal_cmd(
         now: bool = typer.Option(False, "--now", help="seal the pending records now and anchor"),
         wait: str = WaitOpt,
         timeout: float = TimeoutOpt,
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Seal pending records into a batch (--now), then anchor it.
 
         Without --now it only prints how many records are pending."""
-        with _opened(config, database_url) as (cfg, db):
+        with store.opened() as (cfg, db):
             from anchor.store.queries import pending_count
 
             if not now:
@@ -47,17 +45,17 @@ def register(app: typer.Typer) -> None:
             _seal_and_anchor(db, cfg, wait=wait, timeout=timeout)
 
     @app.command("anchor-now")
+    @with_blocks
     def anchor_now_cmd(
         wait: str = WaitOpt,
         timeout: float = TimeoutOpt,
         retry: int | None = typer.Option(
             None, "--retry", help="first reset batch ID whose anchor transaction reverted"
         ),
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Seal what is pending and anchor every sealed batch now (waits for --wait)."""
-        with _opened(config, database_url) as (cfg, db):
+        with store.opened() as (cfg, db):
             if retry is not None:
                 from anchor.service.txmanager import retry_failed
 
@@ -66,14 +64,14 @@ def register(app: typer.Typer) -> None:
             _seal_and_anchor(db, cfg, wait=wait, timeout=timeout)
 
     @app.command("batches")
+    @with_blocks
     def batches_cmd(
         limit: int = typer.Option(20, "--limit", "-n", help="newest N batches"),
         as_json: bool = JsonOpt,
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Batches and their anchoring state (sealed → submitted → included → final)."""
-        with _opened(config, database_url) as (cfg, db):
+        with store.opened() as (cfg, db):
             rows = _batch_rows(db, limit, cfg)
         if as_json:
             for row in rows:
@@ -82,15 +80,15 @@ def register(app: typer.Typer) -> None:
         _print_batches(rows, cfg)
 
     @app.command("alarms")
+    @with_blocks
     def alarms_cmd(
         show_all: bool = typer.Option(False, "--all", help="include resolved alarms"),
         resolve: int | None = typer.Option(None, "--resolve", help="mark alarm ID resolved"),
         as_json: bool = JsonOpt,
-        config: Path | None = ConfigOpt,
-        database_url: str | None = DbOpt,
+        store: Store = StoreOpts,
     ) -> None:
         """Alarms an operator must look at (exit 1 when any is open)."""
-        with _opened(config, database_url) as (_cfg, db):
+        with store.opened() as (_cfg, db):
             if resolve is not None:
                 _resolve(db, resolve)
             rows = _alarm_rows(db, show_all)

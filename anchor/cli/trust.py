@@ -4,7 +4,7 @@ file or a bad argument."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,14 +20,12 @@ trust_app = typer.Typer(
     no_args_is_help=True,
 )
 
-TrustFile = Annotated[
-    str | None,
-    typer.Option(
-        "--trust-file",
-        help="the trust file (default: $ANCHOR_TRUST_FILE or "
-        "~/.config/ledger-anchor/trusted-registries.toml)",
-    ),
-]
+TrustFileOpt = typer.Option(
+    None,
+    "--trust-file",
+    help="the trust file (default: $ANCHOR_TRUST_FILE or "
+    "~/.config/ledger-anchor/trusted-registries.toml)",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -47,10 +45,10 @@ def _load(trust_file: str | None) -> TrustStore:
 
 @trust_app.command("add")
 def trust_add(
-    chain_id: Annotated[int, typer.Option("--chain-id", min=1, help="the chain's id")],
-    contract: Annotated[str, typer.Option("--contract", help="the registry address")],
-    name: Annotated[str, typer.Option("--name", help="whose registry it is (the exchange)")],
-    trust_file: TrustFile = None,
+    chain_id: int = typer.Option(..., "--chain-id", min=1, help="the chain's id"),
+    contract: str = typer.Option(..., "--contract", help="the registry address"),
+    name: str = typer.Option(..., "--name", help="whose registry it is (the exchange)"),
+    trust_file: str | None = TrustFileOpt,
 ) -> None:
     """Pin a registry: take the address from the exchange itself (its website over HTTPS,
     an ENS text record, a signed statement), never from a proof bundle."""
@@ -68,7 +66,7 @@ def trust_add(
 
 
 @trust_app.command("list")
-def trust_list(trust_file: TrustFile = None) -> None:
+def trust_list(trust_file: str | None = TrustFileOpt) -> None:
     """The pinned registries: chain id, address, name, when added."""
     store = _load(trust_file)
     if not store.entries:
@@ -80,10 +78,10 @@ def trust_list(trust_file: TrustFile = None) -> None:
 
 @trust_app.command("remove")
 def trust_remove(
-    chain_id: Annotated[int | None, typer.Option("--chain-id", help="the chain's id")] = None,
-    contract: Annotated[str | None, typer.Option("--contract", help="the address")] = None,
-    name: Annotated[str | None, typer.Option("--name", help="the pin's name")] = None,
-    trust_file: TrustFile = None,
+    chain_id: int | None = typer.Option(None, "--chain-id", help="the chain's id"),
+    contract: str | None = typer.Option(None, "--contract", help="the address"),
+    name: str | None = typer.Option(None, "--name", help="the pin's name"),
+    trust_file: str | None = TrustFileOpt,
 ) -> None:
     """Unpin every registry matching all the criteria given."""
     from anchor.errors import AnchorError

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -68,60 +68,46 @@ def checked(file: str) -> Iterator[None]:
 
 
 def verify_command(
-    file: Annotated[
-        str,
-        typer.Argument(
-            help="a proof bundle (JSON, any formatting), or the balance-proof response "
-            "(several bundles in .proofs[]); - for stdin"
-        ),
-    ],
-    offline: Annotated[
-        bool, typer.Option("--offline", help="math only: leaf and root; no chain check")
-    ] = False,
-    rpc: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--rpc",
-            help="JSON-RPC URL of a chain the root is anchored on (repeat it, one per chain, "
-            "for a bundle anchored on several)",
-        ),
-    ] = None,
-    require: Annotated[
-        int | None,
-        typer.Option(
-            "--require",
-            min=1,
-            help="accept K valid final anchors on pinned registries (default: every anchor "
-            "the bundle names must hold)",
-        ),
-    ] = None,
-    contract: Annotated[
-        str | None,
-        typer.Option(
-            "--contract",
-            help="registry address you trust (default: the one pinned for the chain in the "
-            "trust file; never the bundle's)",
-        ),
-    ] = None,
-    trust_file: Annotated[
-        str | None,
-        typer.Option(
-            "--trust-file",
-            help="trust file of pinned registries (default: $ANCHOR_TRUST_FILE or "
-            "~/.config/ledger-anchor/trusted-registries.toml)",
-        ),
-    ] = None,
-    finality_depth: Annotated[
-        int | None,
-        typer.Option(
-            "--finality-depth",
-            min=0,
-            help="blocks below head counted final (default: the chain's finalized tag)",
-        ),
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="RPC timeout, seconds")
-    ] = 10.0,
+    file: str = typer.Argument(
+        ...,
+        help="a proof bundle (JSON, any formatting), or the balance-proof response "
+        "(several bundles in .proofs[]); - for stdin",
+    ),
+    offline: bool = typer.Option(
+        False, "--offline", help="math only: leaf and root; no chain check"
+    ),
+    rpc: list[str] | None = typer.Option(
+        None,
+        "--rpc",
+        help="JSON-RPC URL of a chain the root is anchored on (repeat it, one per chain, "
+        "for a bundle anchored on several)",
+    ),
+    require: int | None = typer.Option(
+        None,
+        "--require",
+        min=1,
+        help="accept K valid final anchors on pinned registries (default: every anchor "
+        "the bundle names must hold)",
+    ),
+    contract: str | None = typer.Option(
+        None,
+        "--contract",
+        help="registry address you trust (default: the one pinned for the chain in the "
+        "trust file; never the bundle's)",
+    ),
+    trust_file: str | None = typer.Option(
+        None,
+        "--trust-file",
+        help="trust file of pinned registries (default: $ANCHOR_TRUST_FILE or "
+        "~/.config/ledger-anchor/trusted-registries.toml)",
+    ),
+    finality_depth: int | None = typer.Option(
+        None,
+        "--finality-depth",
+        min=0,
+        help="blocks below head counted final (default: the chain's finalized tag)",
+    ),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="RPC timeout, seconds"),
 ) -> None:
     """Verify a proof bundle: recompute its leaf and root, and (with --rpc) check the root
     stored in the registry YOU pinned (--contract or `anchor trust add`), its code, the
@@ -221,14 +207,12 @@ def _verify_one(
 
 
 def verify_receipt_command(
-    file: Annotated[str, typer.Argument(help="ingest receipt (JSON), or - for stdin")],
-    signer: Annotated[
-        str,
-        typer.Option(
-            "--signer",
-            help="the receipt signer address the exchange publishes (never the receipt's own)",
-        ),
-    ],
+    file: str = typer.Argument(..., help="ingest receipt (JSON), or - for stdin"),
+    signer: str = typer.Option(
+        ...,
+        "--signer",
+        help="the receipt signer address the exchange publishes (never the receipt's own)",
+    ),
 ) -> None:
     """Verify a signed ingest receipt: its path to the signed load root and the EIP-712
     signature by the signer you pinned. Exit 0 valid, 1 invalid, 2 unusable input."""

@@ -8,8 +8,6 @@ module level.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from anchor.cli.verify import EXIT_NOT_PINNED, checked, fail, read_input
@@ -18,26 +16,22 @@ __all__ = ["register", "verify_liability_command"]
 
 
 def verify_liability_command(
-    file: Annotated[str, typer.Argument(help="liability proof bundle (JSON), or - for stdin")],
-    offline: Annotated[bool, typer.Option("--offline", help="math only; no chain")] = False,
-    rpc: Annotated[str | None, typer.Option("--rpc", help="JSON-RPC URL of the chain")] = None,
-    contract: Annotated[
-        str | None,
-        typer.Option(
-            "--contract",
-            help="the LiabilitiesRegistry address you trust (required "
-            "with --rpc; never taken from the bundle)",
-        ),
-    ] = None,
-    round_id: Annotated[
-        int | None,
-        typer.Option("--round", help="the round to check (default: the contract's latest)"),
-    ] = None,
-    account: Annotated[
-        str | None,
-        typer.Option("--account", help="your account id: the proof must be of this account"),
-    ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1)] = 10.0,
+    file: str = typer.Argument(..., help="liability proof bundle (JSON), or - for stdin"),
+    offline: bool = typer.Option(False, "--offline", help="math only; no chain"),
+    rpc: str | None = typer.Option(None, "--rpc", help="JSON-RPC URL of the chain"),
+    contract: str | None = typer.Option(
+        None,
+        "--contract",
+        help="the LiabilitiesRegistry address you trust (required "
+        "with --rpc; never taken from the bundle)",
+    ),
+    round_id: int | None = typer.Option(
+        None, "--round", help="the round to check (default: the contract's latest)"
+    ),
+    account: str | None = typer.Option(
+        None, "--account", help="your account id: the proof must be of this account"
+    ),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1),
 ) -> None:
     """Verify a liability proof: your leaf (commitment from your account id and salt, your
     balances) is counted in the round's per-asset totals, and (with --rpc) those are the
