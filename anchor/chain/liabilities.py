@@ -94,6 +94,16 @@ class AnchoredRound:
     block_hash: str
     gas_used: int
 
+    @classmethod
+    def of_receipt(cls, receipt: Any) -> AnchoredRound:
+        """The round's anchoring transaction as its receipt tells it."""
+        return cls(
+            Web3.to_hex(receipt["transactionHash"]),
+            int(receipt["blockNumber"]),
+            Web3.to_hex(receipt["blockHash"]),
+            int(receipt["gasUsed"]),
+        )
+
 
 class LiabilitiesClient:
     """Reads and anchors rounds of one LiabilitiesRegistry."""
@@ -165,12 +175,7 @@ class LiabilitiesClient:
             raise ChainError(
                 f"cannot read the RoundAnchored event of round {round_id}: {exc}"
             ) from None
-        return AnchoredRound(
-            Web3.to_hex(tx_hash),
-            int(receipt["blockNumber"]),
-            Web3.to_hex(receipt["blockHash"]),
-            int(receipt["gasUsed"]),
-        )
+        return AnchoredRound.of_receipt(receipt)
 
     def anchor_round(
         self,
@@ -211,12 +216,7 @@ class LiabilitiesClient:
             )
         if receipt["status"] != 1:
             raise ChainError(f"anchorRound transaction {Web3.to_hex(tx_hash)} reverted")
-        return AnchoredRound(
-            Web3.to_hex(tx_hash),
-            int(receipt["blockNumber"]),
-            Web3.to_hex(receipt["blockHash"]),
-            int(receipt["gasUsed"]),
-        )
+        return AnchoredRound.of_receipt(receipt)
 
 
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")
