@@ -48,10 +48,10 @@ setup(
         Extension(
             "anchor.core._native._sumtree",
             sources=["anchor/core/_native/_sumtree.c"],
-            # shares the keccak headers with _seal.c
+            # shares the keccak headers and the module definition with _seal.c
             depends=[
                 f"anchor/core/_native/{h}"
-                for h in ("_keccak_scalar.h", "_keccak_lanes.h", "_keccak_simd.h")
+                for h in ("_keccak_scalar.h", "_keccak_lanes.h", "_keccak_simd.h", "_module.h")
             ],
             extra_compile_args=["-O3", "-std=c99", "-pthread"],
             extra_link_args=["-pthread"],

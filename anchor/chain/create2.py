@@ -29,10 +29,11 @@ from eth_abi import encode as abi_encode
 from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
-from web3.exceptions import TimeExhausted, Web3RPCError
+from web3.exceptions import Web3RPCError
 
 from anchor.chain.artifact import Artifact
 from anchor.chain.keys import SigningKey
+from anchor.chain.sending import sending
 from anchor.errors import ChainError, InputError
 
 __all__ = [
@@ -114,7 +115,8 @@ def deploy_factory(
 ) -> str:
     """Create the factory from its presigned transaction; ``funder`` pays the deployer
     account's shortfall first. Returns the transaction hash."""
-    try:
+    refused = " (a node that refuses transactions without a chain id must allow them for this)"
+    with sending("the CREATE2 factory transaction", timeout=timeout, hint=refused):
         if w3.eth.get_transaction_count(FACTORY_DEPLOYER) != 0:
             raise ChainError(
                 f"the CREATE2 factory is missing, but its deployer {FACTORY_DEPLOYER} has "
@@ -137,19 +139,6 @@ def deploy_factory(
             w3.eth.wait_for_transaction_receipt(sent, timeout=timeout, poll_latency=poll)
         tx_hash = w3.eth.send_raw_transaction(FACTORY_DEPLOY_TX)
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=poll)
-    except Web3RPCError as exc:
-        raise ChainError(
-            f"creating the CREATE2 factory from its presigned transaction failed: {exc.message}"
-            " (a node that refuses transactions without a chain id must allow them for this)"
-        ) from None
-    except TimeExhausted:
-        raise ChainError(
-            f"the CREATE2 factory transaction was not mined in {timeout:.0f} s"
-        ) from None
-    except requests.exceptions.RequestException as exc:
-        raise ChainError(
-            f"RPC unreachable while creating the factory ({type(exc).__name__})"
-        ) from None
     if receipt["status"] != 1 or factory_state(w3) != "present":
         raise ChainError("the CREATE2 factory transaction did not create the expected code")
     return Web3.to_hex(tx_hash)

@@ -24,7 +24,7 @@ import requests
 from eth_typing import HexStr
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import Web3RPCError
 
 from anchor.chain.artifact import Artifact, load_artifact
 from anchor.chain.create2 import (
@@ -38,6 +38,7 @@ from anchor.chain.create2 import (
     registry_init_code,
 )
 from anchor.chain.keys import SigningKey
+from anchor.chain.sending import sending
 from anchor.errors import AlarmError, ChainError, ConfigError
 
 DEPLOYMENT_FORMAT = "ledger-anchor-deployment/1"
@@ -253,7 +254,7 @@ def deploy_registry(
         return _record(w3, plan, artifact, creation, deployer=None)
     if plan.factory_missing:
         deploy_factory(w3, key, chain_id=plan.chain_id, timeout=timeout, poll=poll_latency)
-    try:
+    with sending("deployment", timeout=timeout, abi=artifact.abi):
         tx = {
             "chainId": plan.chain_id,
             "from": key.address,
@@ -270,14 +271,6 @@ def deploy_registry(
         receipt = w3.eth.wait_for_transaction_receipt(
             tx_hash, timeout=timeout, poll_latency=poll_latency
         )
-    except ContractLogicError as exc:
-        raise ChainError(f"deployment would revert: {exc.message or type(exc).__name__}") from None
-    except Web3RPCError as exc:
-        raise ChainError(f"deployment rejected by the node: {_rpc_message(exc)}") from None
-    except TimeExhausted:
-        raise ChainError(f"deployment transaction not mined within {timeout:.0f} s") from None
-    except requests.exceptions.RequestException as exc:
-        raise ChainError(f"RPC unreachable during deployment ({type(exc).__name__})") from None
     if receipt["status"] != 1:
         raise ChainError(f"deployment transaction {Web3.to_hex(tx_hash)} reverted")
     block = w3.eth.get_block(receipt["blockNumber"])
@@ -335,11 +328,3 @@ def _record(
         factory=plan.factory,
         constructor_args=Web3.to_hex(plan.constructor_args),
     )
-
-
-def _rpc_message(exc: Web3RPCError) -> str:
-    response = exc.rpc_response if isinstance(exc.rpc_response, dict) else {}
-    error = response.get("error") if isinstance(response, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
-    return type(exc).__name__

@@ -20,11 +20,12 @@ from typing import Any
 from eth_abi import decode as abi_decode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import ContractLogicError, Web3RPCError
 
 from anchor.chain.artifact import Artifact, _parse
 from anchor.chain.deploy import DeploymentRecord, deploy_registry
 from anchor.chain.keys import SigningKey
+from anchor.chain.sending import sending
 from anchor.core.sumtree import PathStep
 from anchor.errors import ChainError, ConfigError
 
@@ -92,6 +93,16 @@ class AnchoredRound:
     block_number: int
     block_hash: str
     gas_used: int
+
+    @classmethod
+    def of_receipt(cls, receipt: Any) -> AnchoredRound:
+        """The round's anchoring transaction as its receipt tells it."""
+        return cls(
+            Web3.to_hex(receipt["transactionHash"]),
+            int(receipt["blockNumber"]),
+            Web3.to_hex(receipt["blockHash"]),
+            int(receipt["gasUsed"]),
+        )
 
 
 class LiabilitiesClient:
@@ -164,12 +175,7 @@ class LiabilitiesClient:
             raise ChainError(
                 f"cannot read the RoundAnchored event of round {round_id}: {exc}"
             ) from None
-        return AnchoredRound(
-            Web3.to_hex(tx_hash),
-            int(receipt["blockNumber"]),
-            Web3.to_hex(receipt["blockHash"]),
-            int(receipt["gasUsed"]),
-        )
+        return AnchoredRound.of_receipt(receipt)
 
     def anchor_round(
         self,
@@ -193,7 +199,7 @@ class LiabilitiesClient:
             [encode_asset(a) for a in assets],
             list(totals),
         )
-        try:
+        with sending("anchorRound", timeout=timeout, abi=load_liabilities_artifact().abi):
             fn.call({"from": key.address})
             params: Any = {
                 "from": key.address,
@@ -208,31 +214,9 @@ class LiabilitiesClient:
             receipt = self.w3.eth.wait_for_transaction_receipt(
                 tx_hash, timeout=timeout, poll_latency=0.05
             )
-        except ContractLogicError as exc:
-            raise ChainError(f"anchorRound would revert: {_revert_name(exc)}") from None
-        except Web3RPCError as exc:
-            raise ChainError(f"anchorRound rejected by the node: {exc.message}") from None
-        except TimeExhausted:
-            raise ChainError(f"anchorRound not mined within {timeout:.0f} s") from None
         if receipt["status"] != 1:
             raise ChainError(f"anchorRound transaction {Web3.to_hex(tx_hash)} reverted")
-        return AnchoredRound(
-            Web3.to_hex(tx_hash),
-            int(receipt["blockNumber"]),
-            Web3.to_hex(receipt["blockHash"]),
-            int(receipt["gasUsed"]),
-        )
-
-
-def _revert_name(exc: ContractLogicError) -> str:
-    data = exc.data if isinstance(exc.data, str) else ""
-    for item in load_liabilities_artifact().abi:
-        if item.get("type") != "error":
-            continue
-        sig = f"{item['name']}({','.join(i['type'] for i in item['inputs'])})"
-        if data.startswith("0x" + function_signature_to_4byte_selector(sig).hex()):
-            return item["name"]
-    return exc.message or type(exc).__name__
+        return AnchoredRound.of_receipt(receipt)
 
 
 _BALANCE_OF = function_signature_to_4byte_selector("balanceOf(address)")

@@ -24,7 +24,8 @@
  *
  * One translation unit in parts, included below in order: _keccak.h (keccak, SIMD, threads),
  * _leaves.h (leaf_hashes), _tree.h (build_tree), _records.h and _records_chunk.h (the
- * record fast path), _bundle.h (proof bundles), _stored_path.h (a leaf's path in a stored tree).
+ * record fast path), _bundle.h (proof bundles), _stored_path.h (a leaf's path in a stored tree);
+ * _module.h (the module object, shared with _sumtree.c).
  *
  * Encoding runs with the GIL (it reads Python objects) in chunks; hashing and tree
  * building release the GIL and use two threads. The pure Python path in anchor.core is
@@ -38,6 +39,7 @@
 #include <string.h>
 
 #include "_keccak.h"
+#include "_module.h"
 #include "_leaves.h"
 #include "_tree.h"
 
@@ -73,30 +75,22 @@ static PyObject *py_set_simd(PyObject *self, PyObject *args) {
 #include "_stored_path.h"
 
 static PyMethodDef methods[] = {
-    {"set_simd", py_set_simd, METH_VARARGS,
-     "set_simd(level) -> level used (0 scalar, 1 AVX2, 2 AVX-512; -1 = best available)"},
-    {"keccak256", py_keccak256, METH_VARARGS, "keccak256(data) -> 32 bytes"},
-    {"bundle_setup", py_bundle_setup, METH_VARARGS, "bundle_setup(plans): the bundle layouts"},
-    {"bundle_json", py_bundle_json, METH_VARARGS,
-     "bundle_json(order, seq, commitments, leaf, path, root, head, tail) -> bytes or None"},
-    {"stored_path", py_stored_path, METH_VARARGS,
-     "stored_path(chunks, chunk_nodes, leaf_count, leaf) -> path bytes, needed chunks or None"},
-    {"leaf_hashes", py_leaf_hashes, METH_VARARGS,
-     "leaf_hashes(records, seqs_u64, commitments, tags, hash=True) -> n*32 bytes"},
-    {"build_tree", py_build_tree, METH_VARARGS,
-     "build_tree(leaves) -> (bytearray nodes, bytes uint32 order)"},
-    {"set_threads", py_set_threads, METH_VARARGS, "set_threads(n) -> n (1..8)"},
-    {"fast_setup", py_fast_setup, METH_VARARGS, "fast_setup(plans): the record schemas"},
-    {"fast_parts", py_fast_parts, METH_O,
-     "fast_parts(obj) -> (leaf_order, canonical, accounts) or None"},
-    {"fast_chunk", py_fast_chunk, METH_VARARGS,
-     "fast_chunk(items, first_line, loads, max_chars) -> (ingest tuples or None, misses)"},
+    METHOD(set_simd, METH_VARARGS,
+           "(level) -> level used (0 scalar, 1 AVX2, 2 AVX-512; -1 = best available)"),
+    METHOD(keccak256, METH_VARARGS, "(data) -> 32 bytes"),
+    METHOD(bundle_setup, METH_VARARGS, "(plans): the bundle layouts"),
+    METHOD(bundle_json, METH_VARARGS,
+           "(order, seq, commitments, leaf, path, root, head, tail) -> bytes or None"),
+    METHOD(stored_path, METH_VARARGS,
+           "(chunks, chunk_nodes, leaf_count, leaf) -> path bytes, needed chunks or None"),
+    METHOD(leaf_hashes, METH_VARARGS,
+           "(records, seqs_u64, commitments, tags, hash=True) -> n*32 bytes"),
+    METHOD(build_tree, METH_VARARGS, "(leaves) -> (bytearray nodes, bytes uint32 order)"),
+    METHOD(set_threads, METH_VARARGS, "(n) -> n (1..8)"),
+    METHOD(fast_setup, METH_VARARGS, "(plans): the record schemas"),
+    METHOD(fast_parts, METH_O, "(obj) -> (leaf_order, canonical, accounts) or None"),
+    METHOD(fast_chunk, METH_VARARGS,
+           "(items, first_line, loads, max_chars) -> (ingest tuples or None, misses)"),
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_seal",
-                                    "native sealing accelerator", -1, methods};
-
-PyMODINIT_FUNC PyInit__seal(void) {
-    detect_simd();
-    return PyModule_Create(&module);
-}
+ANCHOR_MODULE(_seal, "native sealing accelerator", methods)

@@ -38,9 +38,10 @@
 #define WORD 32
 
 /* keccak256 (the one scalar Keccak of the accelerators), its 4- and 8-lane variants and
- * detect_simd: shared with _seal.c */
+ * detect_simd, and the module object: shared with _seal.c */
 #include "_keccak_scalar.h"
 #include "_keccak_lanes.h"
+#include "_module.h"
 
 /* out[i] = keccak256(msg i) for messages buf[offs[i] .. offs[i + 1]), i in [0, n). */
 static void hash_msgs(const uint8_t *buf, const size_t *offs, size_t n, uint8_t *out) {
@@ -484,19 +485,13 @@ static PyObject *py_has_duplicate(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"derive", py_derive, METH_VARARGS, "derive(secret, label, start, count) -> bytes"},
-    {"leaves", py_leaves, METH_VARARGS,
-     "leaves(round_id, count, positions, commitments, salts, pads, records, balances, "
-     "n_assets) -> (hashes, sums)"},
-    {"permutation", py_permutation, METH_VARARGS, "permutation(secret, count) -> uint32 bytes"},
-    {"has_duplicate", py_has_duplicate, METH_VARARGS, "has_duplicate(values) -> bool"},
-    {"levels", py_levels, METH_VARARGS, "levels(hashes, sums, n_assets) -> [(hashes, sums)]"},
+    METHOD(derive, METH_VARARGS, "(secret, label, start, count) -> bytes"),
+    METHOD(leaves, METH_VARARGS,
+           "(round_id, count, positions, commitments, salts, pads, records, balances, "
+           "n_assets) -> (hashes, sums)"),
+    METHOD(permutation, METH_VARARGS, "(secret, count) -> uint32 bytes"),
+    METHOD(has_duplicate, METH_VARARGS, "(values) -> bool"),
+    METHOD(levels, METH_VARARGS, "(hashes, sums, n_assets) -> [(hashes, sums)]"),
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_sumtree",
-                                    "native sum-tree accelerator", -1, methods};
-
-PyMODINIT_FUNC PyInit__sumtree(void) {
-    detect_simd();
-    return PyModule_Create(&module);
-}
+ANCHOR_MODULE(_sumtree, "native sum-tree accelerator", methods)
