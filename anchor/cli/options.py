@@ -43,6 +43,7 @@ __all__ = [
     "JsonOpt",
     "OutOpt",
     "RpcOpt",
+    "RpcTimeoutOpt",
     "Store",
     "StoreOpts",
     "TokenOpt",
@@ -64,6 +65,7 @@ JsonOpt = typer.Option(False, "--json", help="machine-readable JSON on stdout in
 OutOpt = typer.Option(None, "-o", "--out", help="write here instead of stdout")
 WorkersOpt = typer.Option(0, "--workers", help="processes for re-hashing (0: one per core)")
 ApiOpt = typer.Option(None, "--api", help="ask a running service (URL) instead of the database")
+RpcTimeoutOpt = typer.Option(10.0, "--timeout", min=0.1, help="RPC timeout, seconds")
 TokenOpt = typer.Option(
     None,
     "--token",

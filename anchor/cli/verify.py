@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
+from anchor.cli.options import RpcTimeoutOpt
+
 if TYPE_CHECKING:
     from anchor.verifier.trust import TrustStore
 
@@ -107,7 +109,7 @@ def verify_command(
         min=0,
         help="blocks below head counted final (default: the chain's finalized tag)",
     ),
-    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="RPC timeout, seconds"),
+    timeout: float = RpcTimeoutOpt,
 ) -> None:
     """Verify a proof bundle: recompute its leaf and root, and (with --rpc) check the root
     stored in the registry YOU pinned (--contract or `anchor trust add`), its code, the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import typer
 
+from anchor.cli.options import RpcTimeoutOpt
 from anchor.cli.verify import EXIT_NOT_PINNED, checked, fail, read_input
 
 __all__ = ["register", "verify_liability_command"]
@@ -31,7 +32,7 @@ def verify_liability_command(
     account: str | None = typer.Option(
         None, "--account", help="your account id: the proof must be of this account"
     ),
-    timeout: float = typer.Option(10.0, "--timeout", min=0.1),
+    timeout: float = RpcTimeoutOpt,
 ) -> None:
     """Verify a liability proof: your leaf (commitment from your account id and salt, your
     balances) is counted in the round's per-asset totals, and (with --rpc) those are the
