@@ -20,12 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from anchor.core.hashing import keccak256
-from anchor.core.prepare import Rejected
 from anchor.core.records import parse_record
 from anchor.errors import ConflictError, RecordError
-from anchor.service.consume_ahead import Forecaster
-from anchor.service.ingest import DEFAULT_CHUNK, IngestResult, ingest_prepared, ingest_staged
-from anchor.service.ingest_load import Forecast, Numbering, Staged, accounts_of, staged
+from anchor.service.ingest import DEFAULT_CHUNK, ingest_prepared
 from anchor.service.ingest_prepare import PreparedChunk, chunks_of, prepare_chunk
 from anchor.store.db import Database
 from anchor.store.lookup import content_hashes
@@ -65,29 +62,11 @@ class PreparedLoad:
     refused: dict[int, Refusal]
     keep: list[int]
     chunks: list[PreparedChunk]
-    # staged ahead (leaves and payloads too) from a forecast: :mod:`.consume_ahead`
-    ahead: StagedLoad | None = None
 
 
-@dataclass(frozen=True)
-class StagedLoad:
-    """A load staged ahead of its transaction: its chunks as the database thread takes
-    them, the forecast they were computed from, and its valid records."""
-
-    staged: list[Staged]
-    forecast: Forecast
-    records: int
-
-
-def prepare_load(
-    payloads: Sequence[bytes],
-    *,
-    chunk_size: int = DEFAULT_CHUNK,
-    forecaster: Forecaster | None = None,
-) -> PreparedLoad:
+def prepare_load(payloads: Sequence[bytes], *, chunk_size: int = DEFAULT_CHUNK) -> PreparedLoad:
     """Validate ``payloads`` as ingest would (no database needed: it can run while an
-    earlier load is being written). With a ``forecaster``, also compute the load's leaves
-    and payloads from its forecast (it reads the store for accounts it does not know)."""
+    earlier load is being written)."""
     refused: dict[int, Refusal] = {}
     keep: list[int] = []
     for i, payload in enumerate(payloads):
@@ -95,17 +74,7 @@ def prepare_load(
             keep.append(i)
         else:  # ingest skips blank lines silently; a message must be accounted for
             refused[i] = Refusal(INVALID, "record", "empty message")
-    chunks = _prepared(payloads, keep, chunk_size)
-    ahead = None
-    if forecaster is not None and chunks:
-        records = sum(1 for _, got in chunks for p in got if type(p) is not Rejected)
-        forecast = forecaster.forecast(accounts_of(chunks), records)
-        numbering = Numbering()
-        numbering.start(forecast.base, forecast.commitments)
-        ahead = StagedLoad(
-            list(staged(chunks, forecaster.sqlite_json, numbering)), forecast, records
-        )
-    return PreparedLoad(payloads, chunk_size, refused, keep, chunks, ahead)
+    return PreparedLoad(payloads, chunk_size, refused, keep, _prepared(payloads, keep, chunk_size))
 
 
 def _prepared(payloads: Sequence[bytes], keep: list[int], chunk_size: int) -> list[PreparedChunk]:
@@ -126,28 +95,9 @@ def write_load(
     return write_prepared(db, prepare_load(payloads, chunk_size=chunk_size), references=references)
 
 
-def write_prepared(
-    db: Database,
-    load: PreparedLoad,
-    *,
-    references: str = "off",
-    forecaster: Forecaster | None = None,
-) -> Written:
-    """:func:`write_load` of a load validated already (by :func:`prepare_load` with
-    ``forecaster``, if one is given: it learns here what the write found)."""
+def write_prepared(db: Database, load: PreparedLoad, *, references: str = "off") -> Written:
+    """:func:`write_load` of a load validated already."""
     payloads, refused, keep = load.payloads, dict(load.refused), load.keep
-    ahead = load.ahead
-    if ahead is not None and forecaster is not None:
-        try:
-            done = ingest_staged(db, ahead.staged, ahead.forecast, skip_bad=True)
-        except ConflictError:  # rare: the careful way below finds the conflicting messages
-            forecaster.dropped(ahead.records)
-        except BaseException:
-            forecaster.dropped(ahead.records)
-            raise
-        else:
-            forecaster.written(ahead.records, done.next_seq, done.commitments)
-            return _written(done.result, keep, refused)
     chunks: list[PreparedChunk] | None = load.chunks
     for _ in range(_CONFLICT_ROUNDS):
         if not keep:
@@ -166,14 +116,10 @@ def write_prepared(
             keep = [i for i in keep if i not in found]
             chunks = None
             continue
-        return _written(result, keep, refused)
+        for bad in result.rejected:  # lines are 1-based positions in what was passed
+            refused[keep[bad.line - 1]] = Refusal(INVALID, bad.field, bad.problem)
+        return Written(result.accepted, result.duplicates, refused)
     raise ConflictError(f"conflicting record ids still found after {_CONFLICT_ROUNDS} rounds")
-
-
-def _written(result: IngestResult, keep: list[int], refused: dict[int, Refusal]) -> Written:
-    for bad in result.rejected:  # lines are 1-based positions in what was passed
-        refused[keep[bad.line - 1]] = Refusal(INVALID, bad.field, bad.problem)
-    return Written(result.accepted, result.duplicates, refused)
 
 
 def _conflicts(db: Database, payloads: Sequence[bytes], keep: list[int]) -> dict[int, Refusal]:

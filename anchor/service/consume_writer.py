@@ -13,9 +13,7 @@ is being written (:meth:`WriterProcess.submit`). In the child, one thread takes 
 the pipe and validates it (:func:`~anchor.service.consume_load.prepare_load`) while the one
 before it is written and committed on the other
 (:func:`~anchor.service.consume_load.write_prepared`), so a load's validation no longer
-waits for the last commit, nor its write for its own validation; its leaves and payloads are
-computed there too, from a forecast of its seqs and commitments
-(:mod:`anchor.service.consume_ahead`), so the database thread only writes; each load's
+waits for the last commit, nor its write for its own validation; each load's
 :class:`~anchor.service.consume_load.Written` comes back in order, and nothing is
 acknowledged before that answer.
 The child ends when the pipe closes: its parent stopped or died (kill -9 included). A load
@@ -37,7 +35,6 @@ from concurrent.futures import Future
 from typing import Any
 
 from anchor.errors import StorageError
-from anchor.service.consume_ahead import Forecaster
 from anchor.service.consume_load import PreparedLoad, Written, prepare_load, write_prepared
 
 _JOIN_S = 30.0
@@ -158,13 +155,11 @@ def _main(conn: Any, url: str, chunk_size: int, references: str = "off") -> None
         conn.send(("error", f"{exc.__class__.__name__}: {exc}"))
         return
     try:
-        # loads staged ahead, leaves and all (reference checks need the database thread)
-        forecaster = Forecaster(db) if references == "off" else None
         conn.send(("ready", None))
         loads: queue.Queue[tuple[PreparedLoad | None, str] | None] = queue.Queue(maxsize=1)
         threading.Thread(
             target=_validate,
-            args=(conn, chunk_size, loads, forecaster),
+            args=(conn, chunk_size, loads),
             name="anchor-writer-validate",
             daemon=True,
         ).start()
@@ -176,8 +171,7 @@ def _main(conn: Any, url: str, chunk_size: int, references: str = "off") -> None
             answer: tuple[str, Any] = ("error", error)
             if load is not None:
                 try:
-                    written = write_prepared(db, load, references=references, forecaster=forecaster)
-                    answer = ("ok", written)
+                    answer = ("ok", write_prepared(db, load, references=references))
                 except Exception as exc:
                     answer = ("error", f"{exc.__class__.__name__}: {exc}")
             try:
@@ -189,15 +183,11 @@ def _main(conn: Any, url: str, chunk_size: int, references: str = "off") -> None
 
 
 def _validate(
-    conn: Any,
-    chunk_size: int,
-    loads: queue.Queue[tuple[PreparedLoad | None, str] | None],
-    forecaster: Forecaster | None,
+    conn: Any, chunk_size: int, loads: queue.Queue[tuple[PreparedLoad | None, str] | None]
 ) -> None:
-    """The writer's other thread: takes each load off the pipe and validates it -- and,
-    with a ``forecaster``, computes its leaves and payloads -- while the one before it is
-    written and committed (the core's validation holds the interpreter lock; the database
-    does most of its work without it). ``None`` at the end of input."""
+    """The writer's other thread: takes each load off the pipe and validates it while the
+    one before it is written and committed (the core's validation holds the interpreter
+    lock; the database does most of its work without it). ``None`` at the end of input."""
     while True:
         try:
             payloads = conn.recv()
@@ -205,7 +195,6 @@ def _validate(
             loads.put(None)
             return
         try:
-            load = prepare_load(payloads, chunk_size=chunk_size, forecaster=forecaster)
-            loads.put((load, ""))
+            loads.put((prepare_load(payloads, chunk_size=chunk_size), ""))
         except Exception as exc:
             loads.put((None, f"{exc.__class__.__name__}: {exc}"))

@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, islice
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -49,7 +49,7 @@ from anchor.core.json_fields import json_fields
 from anchor.core.prepare import RecordInput
 from anchor.core.receipt import SignedLoad
 from anchor.errors import RecordError
-from anchor.service.ingest_load import Forecast, Load, Numbering, Staged, accounts_of, staged
+from anchor.service.ingest_load import Load, Numbering, Staged, accounts_of, staged
 from anchor.service.ingest_prepare import Ahead, PreparedChunk, chunks_of, prepared_chunks
 from anchor.service.ingest_prepare import prepare_chunk as _prepare_chunk  # noqa: F401 (bench)
 from anchor.service.ingest_refs import MODES, LoadReferences
@@ -65,7 +65,6 @@ __all__ = [
     "ingest",
     "ingest_one",
     "ingest_prepared",
-    "ingest_staged",
 ]
 
 DEFAULT_CHUNK = 5_000
@@ -172,6 +171,9 @@ def _ingest(
     """The load of ``prepared`` chunks; ``many``: more than one, staged on a thread;
     ``accounts``: every account the load names, if known before it starts."""
     _check_references(references)
+    rejected: list[BadLine] = []
+    now = datetime.now(UTC)
+    handled = 0
     sqlite_json = db.backend == "sqlite" and record_writer.sqlite_json()
     numbering = Numbering()
     ahead: Ahead[Staged] | None = None
@@ -180,94 +182,40 @@ def _ingest(
     )
     if many:  # staged (and validated, unless it was) on a thread while the database writes
         chunks = ahead = Ahead(iter(chunks))
+    signed: tuple[SignedLoad, int] | None = None
     try:
-        return _write(
-            db,
-            chunks,
-            ahead is not None,
-            skip_bad=skip_bad,
-            progress=progress,
-            receipts=receipts,
-            references=references,
-            accounts=accounts,
-            numbering=numbering,
-        )[0]
+        with db.connect(write=True) as conn:
+            db.xact_lock(conn, LOCK_INGEST)
+            w = RecordWriter(db, conn)
+            load = Load(w, w.timestamp(now), w.max_seq() + 1, receipts is not None)
+            if accounts:
+                load.add_accounts(accounts)
+            numbering.start(load.next_seq, load.commitments)
+            refs = None if references == "off" else LoadReferences(db, w, load.next_seq - 1)
+            with w.bulk(ahead is not None):
+                for chunk in chunks:
+                    if refs is not None:
+                        chunk = refs.check(chunk)
+                    for b in chunk.bad:
+                        if not skip_bad:
+                            raise RecordError(b.field, b.problem, line=b.line)
+                        rejected.append(BadLine(b.line, b.field, b.problem))
+                    handled += chunk.handled
+                    load.add(chunk)
+                    if progress is not None:
+                        progress(handled)
+            if receipts is not None and load.first_seq is not None:
+                signed = receipts.sign_load(
+                    conn, load.first_seq, b"".join(load.rleaves), int(now.timestamp())
+                )
+        if refs is not None:
+            refs.committed_load(load.last_seq)
     finally:
         numbering.close()
         if ahead is not None:
             ahead.close()
 
-
-class StagedResult(NamedTuple):
-    """What :func:`ingest_staged` did, and what it found the assumptions of its
-    :class:`~anchor.service.ingest_load.Forecast` to be: the seq the next record gets, the
-    commitments of the load's accounts."""
-
-    result: IngestResult
-    next_seq: int
-    commitments: dict[str, bytes]
-
-
-def ingest_staged(
-    db: Database, chunks: Sequence[Staged], forecast: Forecast, *, skip_bad: bool = False
-) -> StagedResult:
-    """:func:`ingest` of a load staged ahead -- validated, its leaves and SQLite payloads
-    computed -- from ``forecast`` (:func:`anchor.service.ingest_load.staged` with the
-    forecast's numbering): the database thread only writes. What was computed from an
-    assumption that does not hold is computed again here; the rules and result are
-    :func:`ingest`'s (no reference checks: :func:`ingest_prepared` does those)."""
-    return _write(db, chunks, len(chunks) > 1, skip_bad=skip_bad, forecast=forecast)
-
-
-def _write(
-    db: Database,
-    chunks: Iterable[Staged],
-    big: bool,
-    *,
-    skip_bad: bool,
-    progress: Callable[[int], None] | None = None,
-    receipts: LoadSigner | None = None,
-    references: str = "off",
-    accounts: set[str] | None = None,
-    numbering: Numbering | None = None,
-    forecast: Forecast | None = None,
-) -> StagedResult:
-    """The load's transaction: ``chunks`` written one after another; ``big``: more than
-    one; ``numbering`` started once the load's seq and commitments are known."""
-    rejected: list[BadLine] = []
-    now = datetime.now(UTC)
-    handled = 0
-    signed: tuple[SignedLoad, int] | None = None
-    with db.connect(write=True) as conn:
-        db.xact_lock(conn, LOCK_INGEST)
-        w = RecordWriter(db, conn)
-        load = Load(w, w.timestamp(now), w.max_seq() + 1, receipts is not None)
-        if forecast is not None:
-            load.take_forecast(forecast)
-        elif accounts:
-            load.add_accounts(accounts)
-        if numbering is not None:
-            numbering.start(load.next_seq, load.commitments)
-        refs = None if references == "off" else LoadReferences(db, w, load.next_seq - 1)
-        with w.bulk(big):
-            for chunk in chunks:
-                if refs is not None:
-                    chunk = refs.check(chunk)
-                for b in chunk.bad:
-                    if not skip_bad:
-                        raise RecordError(b.field, b.problem, line=b.line)
-                    rejected.append(BadLine(b.line, b.field, b.problem))
-                handled += chunk.handled
-                load.add(chunk)
-                if progress is not None:
-                    progress(handled)
-        if receipts is not None and load.first_seq is not None:
-            signed = receipts.sign_load(
-                conn, load.first_seq, b"".join(load.rleaves), int(now.timestamp())
-            )
-    if refs is not None:
-        refs.committed_load(load.last_seq)
-    result = IngestResult(
+    return IngestResult(
         load.accepted,
         load.duplicates,
         load.first_seq,
@@ -276,7 +224,6 @@ def _write(
         None if signed is None else signed[0],
         None if signed is None else signed[1],
     )
-    return StagedResult(result, load.next_seq, load.commitments)
 
 
 def _check_references(references: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import threading
 from array import array
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final, NamedTuple
 
 from anchor.core.leaves import account_commitment, leaf_hash_buffer
@@ -85,19 +85,6 @@ class Early(NamedTuple):
     seq0: int
     leaves: bytes | None
     rleaves: bytes | None  # their receipt leaves (a load with receipts), from the same seq0
-
-
-class Forecast(NamedTuple):
-    """What a load staged ahead of its transaction assumed (the event bus consumer's writer:
-    :mod:`anchor.service.consume_ahead`): ``base``, the seq it starts at, and the commitment
-    of every account it names, with the salts ``proposed`` for those not known to be stored.
-    At write time the new accounts get those salts, and leaves computed from an assumption
-    that does not hold (another writer stored records or the same new account meanwhile)
-    are computed again (:meth:`Load.take_forecast`)."""
-
-    base: int
-    commitments: dict[str, bytes]
-    proposed: dict[str, NewAccount]
 
 
 class Staged(NamedTuple):
@@ -178,7 +165,6 @@ class Load:
         self.next_seq = next_seq
         self.commitments: dict[str, bytes] = {}
         self.optimistic = True
-        self.early_ok = True  # False: leaves computed ahead used commitments that did not hold
         self.accepted = 0
         self.duplicates = 0
         self.first_seq: int | None = None
@@ -212,17 +198,14 @@ class Load:
             if savepoint:
                 w.release()
 
-    def add_accounts(
-        self, accounts: Collection[str], proposed: Mapping[str, NewAccount] | None = None
-    ) -> None:
+    def add_accounts(self, accounts: set[str]) -> None:
         """Commitments for ``accounts`` now (stored ones read, new ones salted): each chunk's
         own before its records, or a whole load's before its first chunk
-        (:func:`anchor.service.ingest.ingest_prepared`). ``proposed``: the salts to give
-        accounts that turn out new, chosen when the load was staged (:class:`Forecast`)."""
+        (:func:`anchor.service.ingest.ingest_prepared`)."""
         # a secret salt at first sight. Taken from every valid record of the chunk: a
         # duplicate's accounts are already stored, and a conflict ends the load.
         commitments = self.commitments
-        wanted = sorted(a for a in accounts if a not in commitments)
+        wanted = sorted(accounts - commitments.keys())
         if not wanted:
             return
         commitments.update(self.w.existing_accounts(wanted))
@@ -230,21 +213,11 @@ class Load:
         for account_id in wanted:
             if account_id in commitments:
                 continue
-            new = proposed.get(account_id) if proposed else None
-            if new is None:
-                salt = secrets.token_bytes(32)
-                new = NewAccount(account_id, salt, account_commitment(account_id, salt))
-            commitments[account_id] = new.commitment
-            new_accounts.append(new)
+            salt = secrets.token_bytes(32)
+            commitment = account_commitment(account_id, salt)
+            commitments[account_id] = commitment
+            new_accounts.append(NewAccount(account_id, salt, commitment))
         self.w.insert_accounts(new_accounts, self.received_at)
-
-    def take_forecast(self, forecast: Forecast) -> None:
-        """The accounts of a load staged with ``forecast``, before its first chunk; the
-        leaves computed ahead are used only if every commitment it assumed holds (the seq
-        is checked chunk by chunk)."""
-        self.add_accounts(forecast.commitments.keys(), forecast.proposed)
-        have = self.commitments
-        self.early_ok = all(have.get(a) == c for a, c in forecast.commitments.items())
 
     def _careful(self, parsed: list[Prepared], early: Early | None = None) -> None:
         # idempotency: against the store (including earlier chunks of this load) and within
@@ -272,7 +245,7 @@ class Load:
             return
         seq0 = self.next_seq
         rleaves = None
-        if early is not None and early.leaves is not None and early.seq0 == seq0 and self.early_ok:
+        if early is not None and early.leaves is not None and early.seq0 == seq0:
             leaves, rleaves = early.leaves, early.rleaves
         else:
             leaves = leaf_hashes(batch, seq0, self.commitments)
