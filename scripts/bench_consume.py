@@ -16,8 +16,8 @@ first pull (connected, durable consumer created, writer process started) to the 
 acknowledgement of the last message (every load committed first). Bulk and consume runs
 alternate, so a busy minute on a shared machine hits both; best and median of ``--repeat``
 are printed, with the 1/5-minute load average, and the CPU time each spent per record (for
-the consumer: its process and its writer process; the NATS server's own share is not
-counted). Target (issue 19): the consumer at >= 80% of the bulk import's rate.
+the consumer: its process and its writer process; the NATS server's own CPU per message
+during the consumer's runs is printed on a line of its own when it runs on this machine). Target (issue 19): the consumer at >= 80% of the bulk import's rate.
 
 ``--before DIR`` (a checkout of other code, e.g. ``git archive main | tar -x -C DIR``, with
 the built accelerator copied into its anchor/core/_native) also runs that code's consumer in
@@ -99,6 +99,20 @@ def cpu(child: int | None = None) -> float:
         fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
         used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return used
+
+
+def nats_cpu() -> float | None:
+    """CPU seconds used so far by the NATS server, if one runs on this machine (None if not,
+    or if it cannot be read): its share of the cores is the consumer's cost too."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(nats-server)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return None
 
 
 def bulk(url: str, lines: list[bytes]) -> tuple[float, float]:
@@ -225,16 +239,24 @@ def main() -> None:
                         ),
                     )
                 )
+            nats_us: dict[int, list[float]] = {id(sink): [] for sink, _ in runs}
             for _ in range(args.repeat):
                 for sink, fn in runs:
                     with database(backend) as url:
+                        n0 = nats_cpu()
                         sink.append(fn(url))
+                        n1 = nats_cpu()
+                        if n0 is not None and n1 is not None:
+                            nats_us[id(sink)].append(1e6 * (n1 - n0) / args.n)
             b = statistics.median(r[0] for r in bulk_runs)
             c = statistics.median(r[0] for r in consume_runs)
             name = "SQLite    " if backend == "sqlite" else "PostgreSQL"
             print(f"{name} bulk import {args.n:,}: {fmt(bulk_runs)} {load()}", flush=True)
             print(f"{name} consume     {args.n:,}: {fmt(consume_runs)} {load()}", flush=True)
             print(f"{name} consume / bulk (medians): {100 * c / b:.0f}%", flush=True)
+            if nats_us[id(consume_runs)]:  # a NATS server on this machine: its own share
+                server = statistics.median(nats_us[id(consume_runs)])
+                print(f"{name} NATS server during consume: {server:.1f} CPU-us/message")
             if before_runs:
                 c0 = statistics.median(r[0] for r in before_runs)
                 print(f"{name} before      {args.n:,}: {fmt(before_runs)} {load()}", flush=True)
