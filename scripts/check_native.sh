@@ -79,4 +79,4 @@ echo "check_native: native parity tests and the fuzzer's inputs under ASan + UBS
 "$PY" -m pytest -q -p no:cacheprovider -p no:xdist \
   tests/core/test_native.py tests/core/test_parity.py tests/core/test_prepare.py \
   tests/core/test_proof_render.py \
-  tests/core/test_sumtree.py tests/fuzz
+  tests/core/test_sumtree.py tests/store/test_pg_copy.py tests/fuzz

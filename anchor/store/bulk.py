@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from anchor.store.pg_copy import SIGNATURE, TRAILER
+
 
 def bulk_insert(
     raw: Any,
@@ -38,5 +40,20 @@ def bulk_insert(
         else:
             marks = ", ".join("?" * len(columns))
             cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+    finally:
+        cur.close()
+
+
+def copy_binary(raw: Any, table: str, columns: Sequence[str], rows: bytes) -> None:
+    """PostgreSQL: binary ``COPY`` of ``rows`` already encoded (:mod:`anchor.store.pg_copy`)
+    into ``table``; ``raw`` as for :func:`bulk_insert`."""
+    if not rows:
+        return
+    cur = raw.cursor()
+    try:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(SIGNATURE)
+            copy.write(rows)
+            copy.write(TRAILER)
     finally:
         cur.close()

@@ -28,7 +28,8 @@ from sqlalchemy.engine import Connection
 
 from anchor.core.prepare import ACCOUNTS, CANONICAL, CONTENT_HASH, KIND, RECORD_ID, VERSION
 from anchor.core.prepare import Prepared as Prepared
-from anchor.store.bulk import bulk_insert
+from anchor.store import pg_copy
+from anchor.store.bulk import bulk_insert, copy_binary
 from anchor.store.db import Database
 
 _orjson_loads: Callable[[bytes | str], Any] | None
@@ -246,6 +247,16 @@ class RecordWriter:
             finally:
                 cur.close()
             return
+        if self.backend == "postgresql" and not each:
+            # one time stamp: the chunk's COPY data in one call of the accelerator
+            chunk = batch if type(batch) is list else list(batch)
+            at = pg_copy.stamp(received_at)
+            copy_rows = pg_copy.records_rows(chunk, seq0, leaves, at)
+            copy_links = pg_copy.links_rows(chunk, seq0)
+            if copy_rows is not None and copy_links is not None:
+                copy_binary(self.raw, "records", RECORD_COLUMNS, copy_rows)
+                copy_binary(self.raw, "record_accounts", ("account_id", "seq"), copy_links)
+                return
         times = received_at if each else [received_at] * len(batch)
         self._insert(
             "records",

@@ -10,7 +10,8 @@ An input is one record as JSON text, as ingest receives it. For it:
   message), with both JSON readers (orjson and the standard library's);
 * if the text is a JSON object, the C ``fast_parts`` and ``_fast_parts_py`` must agree and
   accept nothing that ``parse_record`` refuses, with its canonical bytes and leaf inputs;
-* an accepted record's leaf hash must be the same from the C encoder and the Python one.
+* an accepted record's leaf hash must be the same from the C encoder and the Python one,
+  and its PostgreSQL COPY rows (``anchor.store.pg_copy``) the same from C and the pure twin.
 
 Any difference raises AssertionError.
 """
@@ -26,9 +27,12 @@ import orjson
 from anchor.core import prepare
 from anchor.core.leaves import account_commitment, leaf_hash_buffer
 from anchor.core.native import native, use_native
+from anchor.store import pg_copy
 from tests.core.strategies import reference
 
 _SEQS = (0, 7, 2**64 - 1)
+_AT = bytes(range(8))
+_LEAF = bytes(range(32))
 
 
 def _commitments(accounts: tuple[str, ...]) -> dict[str, bytes]:
@@ -62,6 +66,8 @@ def check(data: bytes) -> None:
     for got in fast:
         if type(got) is tuple:
             _check_leaves(got[prepare.LEAF_ORDER], got[prepare.ACCOUNTS])
+            rows = (pg_copy.records_rows([got], 3, _LEAF, _AT), pg_copy.links_rows([got], 3))
+            assert rows == pg_copy.rows_py([got], 3, _LEAF, _AT), ("pg_copy", data)
     try:
         obj = json.loads(data)
     except (ValueError, RecursionError):

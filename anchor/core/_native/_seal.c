@@ -17,6 +17,9 @@
  *   leaf_hashes also takes leaf_order tuples themselves as records
  *   bundle_setup(plans) / bundle_json(...) -> bytes | None
  *       a proof bundle's canonical bytes in one call (_bundle.h; anchor.core.proof_render)
+ *   pg_copy_records(batch, seq0, leaves, stamp) / pg_copy_links(batch, seq0) -> bytes
+ *       a chunk of records and their account links as PostgreSQL binary COPY rows
+ *       (_pgcopy.h; anchor.store.pg_copy)
  *   build_tree(leaves: bytes) -> (bytearray nodes, bytes order)
  *       OpenZeppelin StandardMerkleTree layout over n 32-byte leaf hashes: leaves sorted
  *       (stable), flat array of 2n-1 nodes, leaf k (sorted) at node 2n-2-k, sorted-pair
@@ -24,7 +27,8 @@
  *
  * One translation unit in parts, included below in order: _keccak.h (keccak, SIMD, threads),
  * _leaves.h (leaf_hashes), _tree.h (build_tree), _records.h and _records_chunk.h (the
- * record fast path), _bundle.h (proof bundles), _stored_path.h (a leaf's path in a stored tree);
+ * record fast path), _bundle.h (proof bundles), _stored_path.h (a leaf's path in a stored tree),
+ * _pgcopy.h (PostgreSQL COPY rows);
  * _module.h (the module object, shared with _sumtree.c).
  *
  * Encoding runs with the GIL (it reads Python objects) in chunks; hashing and tree
@@ -73,6 +77,7 @@ static PyObject *py_set_simd(PyObject *self, PyObject *args) {
 #include "_records_chunk.h"
 #include "_bundle.h"
 #include "_stored_path.h"
+#include "_pgcopy.h"
 
 static PyMethodDef methods[] = {
     METHOD(set_simd, METH_VARARGS,
@@ -87,6 +92,8 @@ static PyMethodDef methods[] = {
            "(records, seqs_u64, commitments, tags, hash=True) -> n*32 bytes"),
     METHOD(build_tree, METH_VARARGS, "(leaves) -> (bytearray nodes, bytes uint32 order)"),
     METHOD(set_threads, METH_VARARGS, "(n) -> n (1..8)"),
+    METHOD(pg_copy_records, METH_VARARGS, "(batch, seq0, leaves, stamp) -> COPY rows"),
+    METHOD(pg_copy_links, METH_VARARGS, "(batch, seq0) -> COPY rows"),
     METHOD(fast_setup, METH_VARARGS, "(plans): the record schemas"),
     METHOD(fast_parts, METH_O, "(obj) -> (leaf_order, canonical, accounts) or None"),
     METHOD(fast_chunk, METH_VARARGS,
