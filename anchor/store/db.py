@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -138,6 +140,23 @@ def _missing(where: str, why: str, source: str, *, sqlite: bool) -> DatabaseMiss
     )
 
 
+def _journal_wal(cur: Any) -> None:
+    """WAL on (it stays on in the file). Switching a new file's journal needs its exclusive
+    lock, and SQLite refuses at once ("database is locked") instead of waiting on the busy
+    timeout when another connection holds it: several processes or threads opening one new
+    file together (``anchor db init`` beside a starting service, migrations racing) ask
+    again here, until the same timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -150,7 +169,7 @@ def _install_sqlite_hooks(engine: Engine) -> None:
             # 8 KiB pages: a bulk load costs ~12% less than with 4 KiB (scripts/
             # bench_ingest.py). Takes effect only on a new, empty file (before WAL is on).
             cur.execute("PRAGMA page_size = 8192")
-            cur.execute("PRAGMA journal_mode = WAL")
+            _journal_wal(cur)
             cur.execute("PRAGMA synchronous = FULL")
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache per connection
