@@ -48,6 +48,7 @@ if "--code" in sys.argv:  # another tree's consumer (--before): its anchor comes
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 
 from bench_ingest import make_lines, pg_database  # noqa: E402
+from benchlib_ingest import server_cpu  # noqa: E402
 
 NATS_URL = os.environ.get("ANCHOR_BENCH_NATS_URL", "nats://127.0.0.1:4222")
 
@@ -99,20 +100,6 @@ def cpu(child: int | None = None) -> float:
         fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
         used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return used
-
-
-def nats_cpu() -> float | None:
-    """CPU seconds used so far by the NATS server, if one runs on this machine (None if not,
-    or if it cannot be read): its share of the cores is the consumer's cost too."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if "(nats-server)" in text:
-            fields = text.rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return None
 
 
 def bulk(url: str, lines: list[bytes]) -> tuple[float, float]:
@@ -243,9 +230,9 @@ def main() -> None:
             for _ in range(args.repeat):
                 for sink, fn in runs:
                     with database(backend) as url:
-                        n0 = nats_cpu()
+                        n0 = server_cpu("nats-server")
                         sink.append(fn(url))
-                        n1 = nats_cpu()
+                        n1 = server_cpu("nats-server")
                         if n0 is not None and n1 is not None:
                             nats_us[id(sink)].append(1e6 * (n1 - n0) / args.n)
             b = statistics.median(r[0] for r in bulk_runs)

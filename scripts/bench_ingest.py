@@ -17,6 +17,9 @@ The ceiling (issue 20), measured in the same run right after each of our runs: t
 own raw insert of the same ``records`` rows into a fresh database of the same schema
 (SQLite ``executemany`` in one transaction; PostgreSQL binary ``COPY``), see
 scripts/benchlib_ingest.py. Printed: its median, ours, and the ratio. Target: >= 70%.
+With PostgreSQL on this machine, also the CPU per record of the server's processes (read
+from /proc around each load, while its connection is open) for our load and for the raw
+COPY, beside this process's own: on a small machine the server shares our cores.
 """
 
 from __future__ import annotations
@@ -36,7 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchlib_ingest import load, raw_postgresql, raw_sqlite, records_rows  # noqa: E402
+from benchlib_ingest import (  # noqa: E402
+    load,
+    per_row_us,
+    raw_postgresql,
+    raw_sqlite,
+    records_rows,
+    server_cpu,
+)
 from benchlib_records import balance, new_order, trade  # noqa: E402
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -81,15 +91,25 @@ def fast_rate(lines: list[bytes]) -> float:
     return len(sample) / (time.perf_counter() - t0)
 
 
-def run(url: str, lines: list[bytes], workers: int) -> tuple[float, float]:
+# one run: records/s of the first load and of its idempotent replay; the first load's CPU
+# per record in µs, this process's and the PostgreSQL server's (None for SQLite, or a server
+# elsewhere)
+Run = tuple[float, float, float, float | None]
+
+
+def run(url: str, lines: list[bytes], workers: int) -> Run:
     from anchor.service.ingest import ingest
     from anchor.store.db import Database
 
     db = Database.open(url)
+    pg = db.backend == "postgresql"
     try:
-        t0 = time.perf_counter()
+        s0 = server_cpu("postgres") if pg else None
+        c0, t0 = time.process_time(), time.perf_counter()
         result = ingest(db, lines, workers=workers)
         first = time.perf_counter() - t0
+        ours = 1e6 * (time.process_time() - c0) / len(lines)
+        server = per_row_us(s0, server_cpu("postgres") if pg else None, len(lines))
         assert result.accepted == len(lines), result
         t0 = time.perf_counter()
         again = ingest(db, lines, workers=workers)
@@ -97,7 +117,7 @@ def run(url: str, lines: list[bytes], workers: int) -> tuple[float, float]:
         assert again.duplicates == len(lines)
     finally:
         db.close()
-    return len(lines) / first, len(lines) / replay
+    return len(lines) / first, len(lines) / replay, ours, server
 
 
 def run_with_receipts(url: str, lines: list[bytes], receipts: bool) -> tuple[float, float]:
@@ -200,14 +220,24 @@ def main() -> None:
             print(f"SQLite     ingest {args.n:,} ({w}): {summary(runs)} {load()}")
             print(f"SQLite     {ceiling(runs, raw, 'executemany, one transaction')} {load()}")
         if args.backend in ("postgresql", "both"):
-            runs, raw = [], []
+            runs, raw, raw_server = [], [], []
             for _ in range(args.repeat):
                 with pg_database() as url:
                     runs.append(run(url, lines, workers))
                 with pg_database() as url:
-                    raw.append(raw_postgresql(url, rows))
+                    rate, server = raw_postgresql(url, rows)
+                    raw.append(rate)
+                    if server is not None:
+                        raw_server.append(server)
             print(f"PostgreSQL ingest {args.n:,} ({w}): {summary(runs)} {load()}")
             print(f"PostgreSQL {ceiling(runs, raw, 'binary COPY, one transaction')} {load()}")
+            servers = [r[3] for r in runs if r[3] is not None]
+            if servers and raw_server:  # the server on this machine: its share of the cores
+                print(
+                    f"PostgreSQL CPU per record (medians): ingest {statistics.median(servers):.1f}"
+                    f" µs in the server + {statistics.median(r[2] for r in runs):.1f} µs in this"
+                    f" process; raw COPY {statistics.median(raw_server):.1f} µs in the server"
+                )
 
 
 @contextmanager
@@ -225,7 +255,7 @@ def pg_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def ceiling(runs: list[tuple[float, float]], raw: list[float], how: str) -> str:
+def ceiling(runs: list[Run], raw: list[float], how: str) -> str:
     """Our median against the median of the database's raw insert of the same rows."""
     ours = statistics.median(r[0] for r in runs)
     top = statistics.median(raw)
@@ -236,7 +266,7 @@ def ceiling(runs: list[tuple[float, float]], raw: list[float], how: str) -> str:
     )
 
 
-def summary(runs: list[tuple[float, float]]) -> str:
+def summary(runs: list[Run]) -> str:
     """Best and median of the runs (first load; idempotent replay): the machines these run
     on are shared and vary by +-20% from one minute to the next."""
     firsts = [r[0] for r in runs]

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from anchor.store.record_writer import RECORD_COLUMNS
@@ -96,12 +97,15 @@ def raw_sqlite(url: str, rows: list[tuple[Any, ...]]) -> float:
     return len(rows) / took
 
 
-def raw_postgresql(url: str, rows: list[tuple[Any, ...]]) -> float:
-    """Rows/s of one PostgreSQL binary COPY in one transaction (to COMMIT)."""
+def raw_postgresql(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float | None]:
+    """Rows/s of one PostgreSQL binary COPY in one transaction (to COMMIT), and the CPU the
+    PostgreSQL server spent on it per row in µs (None when the server is not on this
+    machine)."""
     sql = f"COPY records ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
     with _raw(url) as conn:
         conn.commit()  # the transaction starts with the COPY, as ingest's does with its lock
         cur = conn.cursor()
+        s0 = server_cpu("postgres")
         t0 = time.perf_counter()
         with cur.copy(sql) as copy:
             copy.set_types(list(PG_TYPES))
@@ -110,7 +114,31 @@ def raw_postgresql(url: str, rows: list[tuple[Any, ...]]) -> float:
                 write(row)
         conn.commit()
         took = time.perf_counter() - t0
+        s1 = server_cpu("postgres")  # (before this connection's server process ends)
         cur.execute("SELECT count(*) FROM records")
         assert cur.fetchone()[0] == len(rows)
         conn.commit()
-    return len(rows) / took
+    return len(rows) / took, per_row_us(s0, s1, len(rows))
+
+
+def server_cpu(name: str) -> float | None:
+    """CPU seconds used so far by the running processes named ``name`` (``postgres``,
+    ``nats-server``) on this machine, None if there is none: a server beside a benchmark
+    takes its share of the same cores. A process that has exited no longer counts: read it
+    while the benchmark's connection is open."""
+    total, found = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if f"({name})" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            found = True
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
+def per_row_us(before: float | None, after: float | None, rows: int) -> float | None:
+    """µs of CPU per row between two :func:`server_cpu` readings."""
+    return None if before is None or after is None else 1e6 * (after - before) / rows
