@@ -11,9 +11,9 @@ signature, a 32-bit flags field and a 32-bit header extension length, then per r
 field count and each field as a 32-bit length and its bytes (integers big-endian,
 ``timestamptz`` as microseconds since 2000-01-01 UTC), then a 16-bit -1.
 
-:func:`records_rows` and :func:`links_rows` return ``None`` when the accelerator is not
-built (the caller then writes row by row); :func:`rows_py` is their pure twin, which the
-tests hold the C to, byte for byte.
+:func:`chunk_rows` returns ``None`` when the accelerator is not built (the caller then
+writes row by row); :func:`rows_py` is its pure twin, which the tests hold the C to, byte
+for byte.
 """
 
 from __future__ import annotations
@@ -36,18 +36,16 @@ def stamp(when: datetime) -> bytes:
     return struct.pack("!q", (when - _EPOCH) // timedelta(microseconds=1))
 
 
-def records_rows(batch: list[Prepared], seq0: int, leaves: bytes, at: bytes) -> bytes | None:
-    """The ``records`` rows of ``batch`` (seqs from ``seq0``, leaf ``i`` at
-    ``leaves[32i:32i+32]``, ``at``: :func:`stamp` of the load's time), or None without the
-    accelerator."""
+def chunk_rows(
+    batch: list[Prepared], seq0: int, leaves: bytes, at: bytes
+) -> tuple[bytes, bytes] | None:
+    """(``records`` rows, ``record_accounts`` rows) of ``batch`` (seqs from ``seq0``, leaf
+    ``i`` at ``leaves[32i:32i+32]``, ``at``: :func:`stamp` of the load's time), or None
+    without the accelerator."""
     mod = native()
-    return None if mod is None else bytes(mod.pg_copy_records(batch, seq0, leaves, at))
-
-
-def links_rows(batch: list[Prepared], seq0: int) -> bytes | None:
-    """The ``record_accounts`` rows of ``batch``, or None without the accelerator."""
-    mod = native()
-    return None if mod is None else bytes(mod.pg_copy_links(batch, seq0))
+    if mod is None:
+        return None
+    return mod.pg_copy_records(batch, seq0, leaves, at), mod.pg_copy_links(batch, seq0)
 
 
 def rows_py(batch: Sequence[Prepared], seq0: int, leaves: bytes, at: bytes) -> tuple[bytes, bytes]:

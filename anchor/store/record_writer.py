@@ -250,12 +250,10 @@ class RecordWriter:
         if self.backend == "postgresql" and not each:
             # one time stamp: the chunk's COPY data in one call of the accelerator
             chunk = batch if type(batch) is list else list(batch)
-            at = pg_copy.stamp(received_at)
-            copy_rows = pg_copy.records_rows(chunk, seq0, leaves, at)
-            copy_links = pg_copy.links_rows(chunk, seq0)
-            if copy_rows is not None and copy_links is not None:
-                copy_binary(self.raw, "records", RECORD_COLUMNS, copy_rows)
-                copy_binary(self.raw, "record_accounts", ("account_id", "seq"), copy_links)
+            copied = pg_copy.chunk_rows(chunk, seq0, leaves, pg_copy.stamp(received_at))
+            if copied is not None:
+                copy_binary(self.raw, "records", RECORD_COLUMNS, copied[0])
+                copy_binary(self.raw, "record_accounts", ("account_id", "seq"), copied[1])
                 return
         times = received_at if each else [received_at] * len(batch)
         self._insert(

@@ -66,7 +66,7 @@ def check(data: bytes) -> None:
     for got in fast:
         if type(got) is tuple:
             _check_leaves(got[prepare.LEAF_ORDER], got[prepare.ACCOUNTS])
-            rows = (pg_copy.records_rows([got], 3, _LEAF, _AT), pg_copy.links_rows([got], 3))
+            rows = pg_copy.chunk_rows([got], 3, _LEAF, _AT)
             assert rows == pg_copy.rows_py([got], 3, _LEAF, _AT), ("pg_copy", data)
     try:
         obj = json.loads(data)

@@ -1,7 +1,7 @@
 /* A chunk of records as PostgreSQL's binary COPY rows, in one call: the fast path of
  * anchor.store.pg_copy (included from _seal.c). psycopg's write_row spends ~1.9 us of the
  * interpreter's time on each record row, time the validating thread of the same load waits
- * for; here a chunk of 5,000 rows is ~1 ms. The pure twin: anchor.store.pg_copy._rows_py.
+ * for; here a chunk of 5,000 rows is ~1 ms. The pure twin: anchor.store.pg_copy.rows_py.
  *
  * pg_copy_records(batch, seq0, leaves, stamp) -> bytes
  *   batch: list of the core's prepared tuples (anchor.core.prepare.Prepared: record id,
