@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import typer
 
 from anchor.cli.options import ConfigOpt, DbOpt
+from anchor.cli.serve_workers import reuse_port_available, run_workers
 from anchor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -78,8 +79,9 @@ def serve(
     workers: int = 1,
     config_path: str | None = None,
 ) -> None:
-    """Run until SIGINT/SIGTERM. ``workers`` > 1 serves the API from that many processes
-    (uvicorn's supervisor, each building :func:`anchor.api.app.create_app_from_env`)."""
+    """Run until SIGINT/SIGTERM. ``workers`` > 1 serves the API from that many processes,
+    each building :func:`anchor.api.app.create_app_from_env` and listening on its own
+    socket (:mod:`anchor.cli.serve_workers`)."""
     if workers < 1:
         raise ConfigError("--workers must be at least 1")
     from anchor.store.db import Database
@@ -147,6 +149,9 @@ def _run_api_workers(
         os.environ["ANCHOR_CONFIG"] = str(config_path)
     os.environ["ANCHOR_DATABASE_URL"] = db.url
     log.info("API on http://%s:%s (%s worker processes)", host, port, workers)
+    if reuse_port_available():  # one listening socket per worker: see serve_workers
+        run_workers(_APP_FACTORY, host, port, workers, _UVICORN)
+        return
     uvicorn.run(_APP_FACTORY, factory=True, host=host, port=port, workers=workers, **_UVICORN)
 
 
@@ -178,7 +183,9 @@ def register(app: typer.Typer) -> None:
         host: str | None = typer.Option(None, "--host", help="API host (default: config)"),
         port: int | None = typer.Option(None, "--port", help="API port (default: config)"),
         database_url: str | None = DbOpt,
-        workers: int = typer.Option(1, "--workers", help="API processes (uvicorn workers)"),
+        workers: int = typer.Option(
+            1, "--workers", help="API processes (uvicorn, one listening socket each)"
+        ),
     ) -> None:
         """Run the API and/or the anchorer (scheduler + transaction manager) until Ctrl-C
         or SIGTERM."""
