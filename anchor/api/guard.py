@@ -149,6 +149,12 @@ def target_problem(scope: Scope) -> tuple[int, str] | None:
         return 414, f"request target: longer than {MAX_TARGET_BYTES} bytes"
     if not raw_path.isascii() or not query.isascii():
         return 400, "request target: raw non-ASCII bytes must be percent-encoded"
+    if (
+        b"%" not in raw_path
+        and b"%" not in query
+        and not _CONTROL.search(raw_path.decode("ascii") + query.decode("ascii"))
+    ):  # nothing percent-encoded and no control character: nothing to decode or refuse
+        return None
     bad = _decoded(raw_path, "path") or _decoded(query, "query", plus=True)
     return None if bad is None else (400, bad)
 

@@ -374,11 +374,10 @@ def _accounts(
     rows: ProofReader, url: str, accounts: tuple[str, ...], salts_for: set[str]
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """Commitments of every account of the record (cached), salts of ``salts_for`` only."""
-    commitments: dict[str, bytes] = {}
-    for a in accounts:
-        c = COMMITMENTS.get((url, a))
-        if c is not None:
-            commitments[a] = c
+    get = COMMITMENTS.get
+    commitments = {a: c for a in accounts if (c := get((url, a))) is not None}
+    if not salts_for and len(commitments) == len(accounts):  # all cached (accounts: unique)
+        return commitments, {}
     want = [a for a in accounts if a not in commitments or a in salts_for]
     salts: dict[str, bytes] = {}
     if want:

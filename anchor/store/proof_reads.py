@@ -63,6 +63,25 @@ _RECORD_BATCH_SQL = (
 
 _RECORD_BATCH_SQL_PG = _RECORD_BATCH_SQL.replace("?", "%s")
 
+# raw batch columns -> BatchRow: a proof needs its batch's row on every request, and a few
+# batches serve most of them; the key is every column as read, so a changed anchor field
+# (a reorg, the state) is a new key, never a stale row
+_BATCH_ROWS: dict[tuple[Any, ...], BatchRow] = {}
+_BATCH_ROWS_MAX = 1024
+
+
+def _batch_of(values: tuple[Any, ...]) -> BatchRow:
+    try:
+        hit = _BATCH_ROWS.get(values)
+    except TypeError:  # an unhashable column value (a memoryview): no caching
+        return batch_row(*values)
+    if hit is None:
+        hit = batch_row(*values)
+        if len(_BATCH_ROWS) >= _BATCH_ROWS_MAX:
+            _BATCH_ROWS.clear()
+        _BATCH_ROWS[values] = hit
+    return hit
+
 
 class ProofReader:
     """The proof reads on one DB-API connection."""
@@ -91,12 +110,12 @@ class ProofReader:
             cur.close()
         if row is None:
             return None
-        seq, canonical, leaf, *batch_values, visible = row
+        seq, canonical, leaf, visible = row[0], row[1], row[2], row[-1]
         if seq is None or not visible:
             return None
         seq = int(seq)
-        bid, last = batch_values[0], batch_values[4]
-        batch = batch_row(*batch_values) if bid is not None and int(last) >= seq else None
+        bid, last = row[3], row[7]
+        batch = _batch_of(row[3:-1]) if bid is not None and int(last) >= seq else None
         return ProofRecord(seq, str(canonical), bytes(leaf), batch)
 
     def tree_chunks(self, batch_id: int, chunk_nos: Sequence[int]) -> Iterator[tuple[int, bytes]]:
