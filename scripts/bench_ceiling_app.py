@@ -7,12 +7,18 @@ with the same uvicorn settings and worker count as ``anchor serve --workers N`` 
 with the same load generator, so the requests/s it reaches is what the stack itself can
 serve on this machine: the ceiling our proofs are compared with.
 
+``$BENCH_CEILING_WORK_US`` (default 0) adds that many microseconds of CPU per request (a
+busy loop on the thread's CPU clock): the ceiling of an application costing that much, so
+``bench_proofs.py --budget`` shows how much work per proof a given share of the ceiling
+leaves room for.
+
     BENCH_CEILING_BYTES=2300 uvicorn --factory --app-dir scripts bench_ceiling_app:create_app
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -24,6 +30,7 @@ ASGIApp = Callable[
 ]
 
 BYTES_ENV = "BENCH_CEILING_BYTES"
+WORK_ENV = "BENCH_CEILING_WORK_US"
 
 
 def fixed_body(size: int) -> bytes:
@@ -49,6 +56,8 @@ def create_app() -> ASGIApp:
         ],
     }
     done = {"type": "http.response.body", "body": body}
+    work = float(os.environ.get(WORK_ENV, "0")) / 1e6
+    clock = time.thread_time
 
     async def app(
         scope: Scope,
@@ -63,6 +72,10 @@ def create_app() -> ASGIApp:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if work:
+            until = clock() + work
+            while clock() < until:
+                pass
         await send(start)
         await send(done)
 

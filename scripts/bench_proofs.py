@@ -17,7 +17,9 @@
    ``--rounds`` interleaves them (order reversed every other round); medians are reported.
 5. Prints, for each: requests/s, p50/p99, server CPU per request, and our ratio to the
    ceiling (req/s and p99), with the load average; then stops every process it started
-   (by PID). ``--profile``: one more run of ours under py-spy (``pip install py-spy``),
+   (by PID). ``--budget 30 60``: the ceiling fixture also with 30, then 60 microseconds of CPU
+   work per request, in the same rounds: how much work per proof a share of the ceiling allows.
+   ``--profile``: one more run of ours under py-spy (``pip install py-spy``),
    and where the server CPU per proof goes, by part (scripts/benchlib_profile.py).
 
 Targets (issue 20): proofs >= 50% of the ceiling's requests/s with p99 <= 10 ms, 1M-record
@@ -44,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench_ceiling_app import WORK_ENV  # noqa: E402
 from benchlib_http import (  # noqa: E402
     Load,
     anchor_serve_argv,
@@ -183,6 +186,14 @@ def main() -> None:
         action="store_true",
         help="then one more run of ours under py-spy: server CPU per proof by part",
     )
+    ap.add_argument(
+        "--budget",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="US",
+        help="also the ceiling with US microseconds of CPU work per request, for each US",
+    )
     ap.add_argument("--py-spy", default=shutil.which("py-spy") or "py-spy", help="its path")
     args = ap.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
@@ -210,6 +221,13 @@ def main() -> None:
         procs["ceiling"] = stack.enter_context(
             server(ceiling_argv(port, args.workers), env, urls["ceiling"])
         )
+        for us in args.budget:  # the ceiling of an application costing `us` per request
+            port = free_port()
+            name = f"ceil+{us}us"
+            urls[name] = f"http://127.0.0.1:{port}"
+            procs[name] = stack.enter_context(
+                server(ceiling_argv(port, args.workers), env | {WORK_ENV: str(us)}, urls[name])
+            )
         pids = {name: worker_pids(p.pid) for name, p in procs.items()}
         print(
             f"load: {load_name}, {args.connections} connections, {args.seconds} s per run, "
