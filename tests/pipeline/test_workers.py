@@ -51,25 +51,27 @@ def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
         ), pid
 
 
-def _connections_by_pid(pids: list[int], port: int) -> dict[int, int]:
-    """How many established TCP connections on local ``port`` each of ``pids`` holds."""
+def _socket_inodes(port: int, state: str) -> set[str]:
+    """Inodes of the TCP sockets on local ``port`` in ``state`` (01 established, 0A listen)."""
     inodes: set[str] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(FileNotFoundError):
             for line in Path(table).read_text().splitlines()[1:]:
                 fields = line.split()
-                if fields[1].endswith(f":{port:04X}") and fields[3] == "01":
+                if fields[1].endswith(f":{port:04X}") and fields[3] == state:
                     inodes.add(fields[9])
-    held = {}
-    for pid in pids:
-        count = 0
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    link = os.readlink(fd)
-                    count += link.startswith("socket:[") and link[8:-1] in inodes
-        held[pid] = count
-    return held
+    return inodes
+
+
+def _held(pid: int, inodes: set[str]) -> int:
+    """How many of the sockets ``inodes`` process ``pid`` holds open."""
+    count = 0
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                link = os.readlink(fd)
+                count += link.startswith("socket:[") and link[8:-1] in inodes
+    return count
 
 
 def test_workers_share_the_connections(tmp_path: Path) -> None:
@@ -94,7 +96,7 @@ def test_workers_share_the_connections(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:  # every worker up (each has bound its socket) before the clients connect
             pids = child_pids(proc.pid)
-            listening = [p for p in pids if _listens(p, port)]
+            listening = [p for p in pids if _held(p, _socket_inodes(port, "0A"))]
             if len(listening) >= 2 or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
@@ -111,7 +113,8 @@ def test_workers_share_the_connections(tmp_path: Path) -> None:
             conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         for conn in conns:
             assert conn.recv(65536).startswith(b"HTTP/1.1 200 ")
-        held = _connections_by_pid(listening, port)
+        established = _socket_inodes(port, "01")
+        held = {pid: _held(pid, established) for pid in listening}
         # the kernel hashes each connection to a socket: fewer than 4 of 32 on one worker
         # has odds of ~3e-6 (one shared socket: 0 or 1 in half of the runs tried)
         assert sum(held.values()) == 32 and min(held.values()) >= 4, held
@@ -120,20 +123,3 @@ def test_workers_share_the_connections(tmp_path: Path) -> None:
             conn.close()
         code = stop_process(proc)
     assert code == 0
-
-
-def _listens(pid: int, port: int) -> bool:
-    """Whether ``pid`` holds a listening TCP socket on local ``port``."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(FileNotFoundError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":
-                    inodes.add(fields[9])
-    with contextlib.suppress(OSError):
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            with contextlib.suppress(OSError):
-                if os.readlink(fd)[8:-1] in inodes:
-                    return True
-    return False
