@@ -16,6 +16,8 @@ static void scalar_jobs(const uint8_t *buf, const size_t *offs, size_t lo, size_
 static void double_hash_range(const uint8_t *buf, const size_t *offs, size_t lo, size_t hi,
                               uint8_t *out) {
 #ifdef HAVE_X86_SIMD
+    /* one message (a proof's leaf): the scalar permutation, not 4 or 8 lanes with one busy */
+    if (hi - lo < 2) { scalar_jobs(buf, offs, lo, hi, out); return; }
     if (simd_level == 2) { hash_jobs_avx512(buf, offs, lo, hi, out, 1); return; }
     if (simd_level == 1) { hash_jobs_avx2(buf, offs, lo, hi, out, 1); return; }
 #endif
