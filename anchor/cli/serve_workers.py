@@ -8,8 +8,8 @@ opening its keep-alive pool in a burst (a load balancer, a benchmark) often land
 one worker, which then serves at one core while the other idles: measured with
 ``--workers 2`` and wrk's 32 connections, in 5 runs of 12 one worker did all the work (8.0 s
 of CPU in 8 s, the other 0.01 s; libuv's ``UV_TCP_SINGLE_ACCEPT`` did not prevent it). With
-one socket per worker the kernel hashes each new
-connection to one of them. Elsewhere than on Linux uvicorn's supervisor runs.
+one socket per worker the kernel hashes each new connection to one of them. Elsewhere than
+on Linux uvicorn's supervisor runs.
 
 The supervisor holds a socket bound to the address (not listening: it takes no
 connections), so the address is checked before any worker starts, port 0 resolves to one
