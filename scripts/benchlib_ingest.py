@@ -1,17 +1,19 @@
-"""The ceiling of scripts/bench_ingest.py: the database's own raw insert of the same rows.
+"""The ceilings of scripts/bench_ingest.py: the database's own raw insert of the same rows.
 
-The rows are exactly the ``records`` rows ingest stores for the benchmark's records (read
-back from a database ingest filled: same columns, types and sizes), inserted into the
-``records`` table of a fresh database built by the same migrations (same primary key,
-unique record id, indexes), through a connection with the store's own settings (SQLite:
-WAL, ``synchronous=FULL``, 8 KiB pages), in ONE transaction, committed:
+The rows are exactly the rows ingest stores for the benchmark's records (read back from a
+database ingest filled: same columns, types and sizes), inserted into the tables of a fresh
+database built by the same migrations (same primary keys, unique constraints, indexes),
+through a connection with the store's own settings (SQLite: WAL, ``synchronous=FULL``,
+8 KiB pages), in ONE transaction, committed:
 
-* SQLite: ``executemany`` of one INSERT;
-* PostgreSQL: ``COPY ... FROM STDIN (FORMAT BINARY)`` with psycopg's binary row writer.
+* SQLite: ``executemany`` of one INSERT per table;
+* PostgreSQL: ``COPY ... FROM STDIN (FORMAT BINARY)`` per table, psycopg's binary row writer.
 
-No validation, no canonical JSON, no hashing, no seq assignment, no idempotency check, no
-accounts or account links: what the database itself costs for the records' rows, the floor
-under any ingest of them.
+Two ceilings: the ``records`` rows alone (issue 20's: one row per record), and EVERY row
+ingest writes -- the records, their account links (``record_accounts``, ~1.25 per record
+here) and the accounts first seen. No validation, no canonical JSON, no hashing, no seq
+assignment, no idempotency check: what the database itself costs, the floor under any
+ingest of these records.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from anchor.store.record_writer import RECORD_COLUMNS
 
@@ -31,6 +33,30 @@ from anchor.store.record_writer import RECORD_COLUMNS
 COLUMNS = RECORD_COLUMNS
 # the column types migration 0001 creates on PostgreSQL, in COLUMNS order
 PG_TYPES = ("int8", "varchar", "varchar", "int4", "text", "bytea", "bytea", "timestamptz")
+# the other tables ingest writes: (table, columns, PostgreSQL types)
+LINKS = ("record_accounts", ("account_id", "seq"), ("varchar", "int8"))
+ACCOUNTS = (
+    "accounts",
+    ("account_id", "salt", "commitment", "created_at"),
+    ("varchar", "bytea", "bytea", "timestamptz"),
+)
+
+
+class StoreRows(NamedTuple):
+    """The rows ingest stores for a set of records, time stamps as aware datetimes."""
+
+    records: list[tuple[Any, ...]]
+    links: list[tuple[Any, ...]]
+    accounts: list[tuple[Any, ...]]
+
+    def tables(self, every: bool) -> list[tuple[str, tuple[str, ...], tuple[str, ...], list]]:
+        """(table, columns, PostgreSQL types, rows): the records, or every table."""
+        out: list[tuple[str, tuple[str, ...], tuple[str, ...], list]] = [
+            ("records", COLUMNS, PG_TYPES, self.records)
+        ]
+        if every:
+            out += [(*LINKS, self.links), (*ACCOUNTS, self.accounts)]
+        return out
 
 
 def load() -> str:
@@ -39,12 +65,13 @@ def load() -> str:
     return f"[load {one:.2f}/{five:.2f}]"
 
 
-def records_rows(lines: list[bytes]) -> list[tuple[Any, ...]]:
-    """The ``records`` rows ingest stores for ``lines`` (ingested once into a scratch SQLite
-    database, not timed), ``received_at`` as an aware datetime."""
+def store_rows(lines: list[bytes]) -> StoreRows:
+    """The rows ingest stores for ``lines`` (ingested once into a scratch SQLite database,
+    not timed)."""
     from anchor.service.ingest import ingest
     from anchor.store.db import Database
 
+    read: dict[str, list[tuple[Any, ...]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ceiling-") as tmp:
         db = Database.open(f"sqlite:///{tmp}/rows.sqlite")
         try:
@@ -52,18 +79,25 @@ def records_rows(lines: list[bytes]) -> list[tuple[Any, ...]]:
             raw: Any = db.engine.raw_connection()
             try:
                 cur = raw.cursor()
-                cur.execute(f"SELECT {', '.join(COLUMNS)} FROM records ORDER BY seq")
-                rows = cur.fetchall()
+                for table, columns, _ in (("records", COLUMNS, ()), LINKS, ACCOUNTS):
+                    order = "seq" if table != "accounts" else "account_id"
+                    cur.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+                    read[table] = cur.fetchall()
             finally:
                 raw.close()
         finally:
             db.close()
-    out = []
-    for r in rows:
-        at = r[7] if isinstance(r[7], datetime) else datetime.fromisoformat(str(r[7]))
-        out.append((*r[:7], at if at.tzinfo else at.replace(tzinfo=UTC)))
-    assert len(out) == len(lines), (len(out), len(lines))
-    return out
+    assert len(read["records"]) == len(lines), (len(read["records"]), len(lines))
+    return StoreRows(
+        [(*r[:7], _aware(r[7])) for r in read["records"]],
+        [tuple(r) for r in read["record_accounts"]],
+        [(*r[:3], _aware(r[3])) for r in read["accounts"]],
+    )
+
+
+def _aware(value: Any) -> datetime:
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 @contextmanager
@@ -81,44 +115,58 @@ def _raw(url: str) -> Iterator[Any]:
         db.close()
 
 
-def raw_sqlite(url: str, rows: list[tuple[Any, ...]]) -> float:
-    """Rows/s of one SQLite ``executemany`` in one transaction (BEGIN to COMMIT)."""
-    sqlite_rows = [(*r[:7], r[7].isoformat(" ")) for r in rows]
-    sql = f"INSERT INTO records ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+def raw_sqlite(url: str, rows: StoreRows, *, every: bool = False) -> float:
+    """Records/s of SQLite ``executemany`` in one transaction (BEGIN to COMMIT) of the
+    records rows, or (``every``) of every row ingest writes for them."""
+    tables = [  # time stamps as the store writes them into SQLite (text)
+        (table, columns, [tuple(_sqlite(v) for v in row) for row in data])
+        for table, columns, _, data in rows.tables(every)
+    ]
     with _raw(url) as conn:
         cur = conn.cursor()
         t0 = time.perf_counter()
         cur.execute("BEGIN IMMEDIATE")
-        cur.executemany(sql, sqlite_rows)
+        for table, columns, data in tables:
+            marks = ", ".join("?" * len(columns))
+            cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", data)
         cur.execute("COMMIT")
         took = time.perf_counter() - t0
-        cur.execute("SELECT count(*) FROM records")
-        assert cur.fetchone()[0] == len(rows)
-    return len(rows) / took
+        for table, _, data in tables:
+            cur.execute(f"SELECT count(*) FROM {table}")
+            assert cur.fetchone()[0] == len(data), table
+    return len(rows.records) / took
 
 
-def raw_postgresql(url: str, rows: list[tuple[Any, ...]]) -> tuple[float, float | None]:
-    """Rows/s of one PostgreSQL binary COPY in one transaction (to COMMIT), and the CPU the
-    PostgreSQL server spent on it per row in µs (None when the server is not on this
-    machine)."""
-    sql = f"COPY records ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+def _sqlite(value: Any) -> Any:
+    return value.isoformat(" ") if isinstance(value, datetime) else value
+
+
+def raw_postgresql(url: str, rows: StoreRows, *, every: bool = False) -> tuple[float, float | None]:
+    """Records/s of PostgreSQL binary COPY in one transaction (to COMMIT) of the records
+    rows, or (``every``) of every row ingest writes for them; and the CPU the PostgreSQL
+    server spent per record in µs (None when the server is not on this machine)."""
+    tables = rows.tables(every)
     with _raw(url) as conn:
         conn.commit()  # the transaction starts with the COPY, as ingest's does with its lock
         cur = conn.cursor()
         s0 = server_cpu("postgres")
         t0 = time.perf_counter()
-        with cur.copy(sql) as copy:
-            copy.set_types(list(PG_TYPES))
-            write: Callable[[tuple[Any, ...]], None] = copy.write_row
-            for row in rows:
-                write(row)
+        for table, columns, types, data in tables:
+            with cur.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(list(types))
+                write: Callable[[tuple[Any, ...]], None] = copy.write_row
+                for row in data:
+                    write(row)
         conn.commit()
         took = time.perf_counter() - t0
         s1 = server_cpu("postgres")  # (before this connection's server process ends)
-        cur.execute("SELECT count(*) FROM records")
-        assert cur.fetchone()[0] == len(rows)
+        for table, _, _, data in tables:
+            cur.execute(f"SELECT count(*) FROM {table}")
+            assert cur.fetchone()[0] == len(data), table
         conn.commit()
-    return len(rows) / took, per_row_us(s0, s1, len(rows))
+    return len(rows.records) / took, per_row_us(s0, s1, len(rows.records))
 
 
 def server_cpu(name: str) -> float | None:
