@@ -1,5 +1,6 @@
-"""``anchor serve --role api --workers 2`` (uvicorn workers built by the app factory
-``create_app_from_env``): it serves, several processes answer, SIGTERM stops them all with
+"""``anchor serve --role api --workers 2`` (uvicorn processes built by the app factory
+``create_app_from_env``, each on its own ``SO_REUSEPORT`` socket): it serves, several
+processes answer, a burst of connections is spread over them, SIGTERM stops them all with
 exit 0 and no process left behind."""
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from tests.api.server import free_port
 from tests.fixtures.procs import child_pids, stop_process, wait_http_ok
 
 
-def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
+def _serve_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """``anchor serve --role api --workers 2`` on a free port (operator key ``k``)."""
     port = free_port()
     config = tmp_path / "anchor.toml"
     config.write_text(
@@ -33,6 +35,11 @@ def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
          "--config", str(config)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    return proc, port
+
+
+def test_serve_with_workers_and_sigterm(tmp_path: Path) -> None:
+    proc, port = _serve_two_workers(tmp_path)
     try:
         assert wait_http_ok(f"http://127.0.0.1:{port}/readyz", timeout=60, proc=proc), proc.stderr
         workers = set(child_pids(proc.pid))
@@ -78,18 +85,7 @@ def test_workers_share_the_connections(tmp_path: Path) -> None:
     """Each worker listens on its own socket (SO_REUSEPORT): a client's 32 keep-alive
     connections, opened in a burst, do not all land on one worker (with one shared socket,
     the first worker to wake accepted them all and served them at one core)."""
-    port = free_port()
-    config = tmp_path / "anchor.toml"
-    config.write_text(
-        f'database_url = "sqlite:///{tmp_path / "a.sqlite"}"\napi_port = {port}\n',
-        encoding="utf-8",
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANCHOR_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "anchor.cli", "serve", "--role", "api", "--workers", "2",
-         "--config", str(config)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    proc, port = _serve_two_workers(tmp_path)
     conns: list[socket.socket] = []
     try:
         assert wait_http_ok(f"http://127.0.0.1:{port}/readyz", timeout=60, proc=proc), proc.stderr
