@@ -12,7 +12,10 @@ busy loop on the thread's CPU clock): the ceiling of an application costing that
 ``bench_proofs.py --budget`` shows how much work per proof a given share of the ceiling
 leaves room for.
 
-    BENCH_CEILING_BYTES=2300 uvicorn --factory --app-dir scripts bench_ceiling_app:create_app
+Served the way ``anchor serve --role api --workers N`` serves the API (its ``run_factory``:
+one listening socket per worker, the same uvicorn options):
+
+    BENCH_CEILING_BYTES=2300 python scripts/bench_ceiling_app.py 127.0.0.1 8000 2
 """
 
 from __future__ import annotations
@@ -80,3 +83,12 @@ def create_app() -> ASGIApp:
         await send(done)
 
     return app
+
+
+if __name__ == "__main__":
+    import sys
+
+    from anchor.cli.serve import run_factory
+
+    host, port, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    run_factory("bench_ceiling_app:create_app", host, port, workers)

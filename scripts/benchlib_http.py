@@ -91,14 +91,10 @@ def anchor_serve_argv(config: Path, workers: int) -> list[str]:
 
 
 def ceiling_argv(port: int, workers: int) -> list[str]:
-    """The fixed-body fixture under uvicorn with the settings ``anchor serve`` passes to
-    ``uvicorn.run`` (log level warning, no access log, defaults otherwise)."""
-    return [
-        sys.executable, "-m", "uvicorn", "--factory", "bench_ceiling_app:create_app",
-        "--app-dir", str(Path(__file__).resolve().parent), "--host", "127.0.0.1",
-        "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-        "--no-access-log",
-    ]  # fmt: skip
+    """The fixed-body fixture served as ``anchor serve --workers N`` serves the API (the
+    same worker processes, sockets and uvicorn options: ``anchor.cli.serve.run_factory``)."""
+    fixture = Path(__file__).resolve().parent / "bench_ceiling_app.py"
+    return [sys.executable, str(fixture), "127.0.0.1", str(port), str(workers)]
 
 
 WRK_LUA = """

@@ -118,7 +118,7 @@ def serve(
 
 
 # how the API server runs, one process or several: quiet (our own log lines say what it does)
-_UVICORN: dict[str, Any] = {"log_level": "warning", "access_log": False}
+UVICORN_OPTIONS: dict[str, Any] = {"log_level": "warning", "access_log": False}
 _APP_FACTORY = "anchor.api.app:create_app_from_env"  # what each worker process builds
 
 
@@ -136,23 +136,31 @@ def _run_api(
     # in place that re-raise lands here instead of killing the process before the scheduler
     # and the database are closed.
     _install_stop_handlers(threading.Event())
-    uvicorn.run(app, host=host, port=port, **_UVICORN)
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
 
 
 def _run_api_workers(
     db: Database, config_path: str | None, host: str, port: int, workers: int
 ) -> None:
-    import uvicorn
-
     # the workers read the same configuration: the file, the variables, this database
     if config_path:
         os.environ["ANCHOR_CONFIG"] = str(config_path)
     os.environ["ANCHOR_DATABASE_URL"] = db.url
     log.info("API on http://%s:%s (%s worker processes)", host, port, workers)
-    if reuse_port_available():  # one listening socket per worker: see serve_workers
-        run_workers(_APP_FACTORY, host, port, workers, _UVICORN)
+    run_factory(_APP_FACTORY, host, port, workers)
+
+
+def run_factory(factory: str, host: str, port: int, workers: int) -> None:
+    """Serve the ASGI app factory ``factory`` (``module:function``) from ``workers``
+    processes until SIGTERM/SIGINT, as ``--workers N`` serves the API: one listening socket
+    per worker where the kernel spreads connections over them (:mod:`.serve_workers`),
+    uvicorn's supervisor elsewhere. scripts/bench_ceiling_app.py serves through it too."""
+    if reuse_port_available():
+        run_workers(factory, host, port, workers, UVICORN_OPTIONS)
         return
-    uvicorn.run(_APP_FACTORY, factory=True, host=host, port=port, workers=workers, **_UVICORN)
+    import uvicorn
+
+    uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, **UVICORN_OPTIONS)
 
 
 def _install_stop_handlers(stop: threading.Event) -> None:
