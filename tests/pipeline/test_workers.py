@@ -21,9 +21,12 @@ from tests.api.server import free_port
 from tests.fixtures.procs import child_pids, stop_process, wait_http_ok
 
 
-def _serve_two_workers(tmp_path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """``anchor serve --role api --workers 2`` on a free port (operator key ``k``)."""
-    port = free_port()
+def _serve_two_workers(
+    tmp_path: Path, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """``anchor serve --role api --workers 2`` on ``port`` (default: a free one; operator
+    key ``k``)."""
+    port = port or free_port()
     config = tmp_path / "anchor.toml"
     config.write_text(
         f'database_url = "sqlite:///{tmp_path / "a.sqlite"}"\napi_key = "k"\napi_port = {port}\n',
@@ -89,14 +92,8 @@ def test_workers_share_the_connections(tmp_path: Path) -> None:
     conns: list[socket.socket] = []
     try:
         assert wait_http_ok(f"http://127.0.0.1:{port}/readyz", timeout=60, proc=proc), proc.stderr
-        deadline = time.monotonic() + 60
-        while True:  # every worker up (each has bound its socket) before the clients connect
-            pids = child_pids(proc.pid)
-            listening = [p for p in pids if _held(p, _socket_inodes(port, "0A"))]
-            if len(listening) >= 2 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
-        assert len(listening) == 2, (pids, listening)
+        listening = _listening(proc, port, 2)  # each has bound its socket: clients may come
+        assert len(listening) == 2, listening
         for _ in range(32):  # a pool opened in one burst, as a load balancer or wrk does
             conn = socket.socket()
             conn.setblocking(False)
@@ -119,3 +116,46 @@ def test_workers_share_the_connections(tmp_path: Path) -> None:
             conn.close()
         code = stop_process(proc)
     assert code == 0
+
+
+def _listening(proc: subprocess.Popen[bytes], port: int, want: int) -> list[int]:
+    """The children of ``proc`` listening on ``port``, once ``want`` of them do (60 s at
+    most: then whatever listens)."""
+    deadline = time.monotonic() + 60
+    while True:
+        listening = [p for p in child_pids(proc.pid) if _held(p, _socket_inodes(port, "0A"))]
+        if len(listening) >= want or time.monotonic() > deadline:
+            return listening
+        time.sleep(0.2)
+
+
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    proc, port = _serve_two_workers(tmp_path)
+    try:
+        assert wait_http_ok(f"http://127.0.0.1:{port}/readyz", timeout=60, proc=proc), proc.stderr
+        first = _listening(proc, port, 2)
+        assert len(first) == 2, first
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:  # the supervisor starts another on the same port
+            now = _listening(proc, port, 2)
+            if (len(now) == 2 and first[0] not in now) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert len(now) == 2 and first[0] not in now and first[1] in now, (first, now)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+    finally:
+        code = stop_process(proc)
+    assert code == 0
+
+
+def test_a_taken_address_is_one_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:  # another server, without SO_REUSEPORT
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc, _ = _serve_two_workers(tmp_path, port)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert f"error: cannot serve on 127.0.0.1:{port}: Address already in use" in err.decode()
+    assert "Traceback" not in err.decode()
