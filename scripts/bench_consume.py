@@ -48,14 +48,9 @@ if "--code" in sys.argv:  # another tree's consumer (--before): its anchor comes
     sys.path.insert(0, sys.argv[sys.argv.index("--code") + 1])
 
 from bench_ingest import make_lines, pg_database  # noqa: E402
-from benchlib_ingest import server_cpu  # noqa: E402
+from benchlib_ingest import load, server_cpu  # noqa: E402
 
 NATS_URL = os.environ.get("ANCHOR_BENCH_NATS_URL", "nats://127.0.0.1:4222")
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"[load {one:.2f}/{five:.2f}]"
 
 
 async def fill(stream: str, subject: str, lines: list[bytes], msg_ids: bool) -> None:

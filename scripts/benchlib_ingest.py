@@ -27,19 +27,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from anchor.store.record_writer import RECORD_COLUMNS
+from anchor.store.record_writer import PG_COPY_TYPES, RECORD_COLUMNS
 
-# the columns of a ``records`` row, in the order the store's writer copies them
-COLUMNS = RECORD_COLUMNS
-# the column types migration 0001 creates on PostgreSQL, in COLUMNS order
-PG_TYPES = ("int8", "varchar", "varchar", "int4", "text", "bytea", "bytea", "timestamptz")
-# the other tables ingest writes: (table, columns, PostgreSQL types)
-LINKS = ("record_accounts", ("account_id", "seq"), ("varchar", "int8"))
-ACCOUNTS = (
-    "accounts",
-    ("account_id", "salt", "commitment", "created_at"),
-    ("varchar", "bytea", "bytea", "timestamptz"),
-)
+# the tables ingest writes and their columns, as the store's writer copies them (the types:
+# the writer's own PG_COPY_TYPES)
+TABLES: dict[str, tuple[str, ...]] = {
+    "records": RECORD_COLUMNS,
+    "record_accounts": ("account_id", "seq"),
+    "accounts": ("account_id", "salt", "commitment", "created_at"),
+}
 
 
 class StoreRows(NamedTuple):
@@ -51,12 +47,9 @@ class StoreRows(NamedTuple):
 
     def tables(self, every: bool) -> list[tuple[str, tuple[str, ...], tuple[str, ...], list]]:
         """(table, columns, PostgreSQL types, rows): the records, or every table."""
-        out: list[tuple[str, tuple[str, ...], tuple[str, ...], list]] = [
-            ("records", COLUMNS, PG_TYPES, self.records)
-        ]
-        if every:
-            out += [(*LINKS, self.links), (*ACCOUNTS, self.accounts)]
-        return out
+        data = {"records": self.records, "record_accounts": self.links, "accounts": self.accounts}
+        names = list(TABLES) if every else ["records"]
+        return [(t, TABLES[t], PG_COPY_TYPES[t], data[t]) for t in names]
 
 
 def load() -> str:
@@ -79,7 +72,7 @@ def store_rows(lines: list[bytes]) -> StoreRows:
             raw: Any = db.engine.raw_connection()
             try:
                 cur = raw.cursor()
-                for table, columns, _ in (("records", COLUMNS, ()), LINKS, ACCOUNTS):
+                for table, columns in TABLES.items():
                     order = "seq" if table != "accounts" else "account_id"
                     cur.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
                     read[table] = cur.fetchall()

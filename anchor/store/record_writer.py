@@ -220,7 +220,7 @@ class RecordWriter:
 
     # -- writes ---------------------------------------------------------------------------
     def _insert(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        bulk_insert(self.raw, self.backend, table, columns, rows, pg_types=_PG_COPY_TYPES[table])
+        bulk_insert(self.raw, self.backend, table, columns, rows, pg_types=PG_COPY_TYPES[table])
 
     def insert_records(
         self,
@@ -322,7 +322,8 @@ _SQLITE_ACCOUNTS = (
     " substr(?1, 32 * key + 1, 32), substr(?2, 32 * key + 1, 32), ?3 FROM json_each(?4)"
 )
 
-_PG_COPY_TYPES: dict[str, tuple[str, ...]] = {
+# the PostgreSQL column types of each table ingest copies, in the order its rows are written
+PG_COPY_TYPES: dict[str, tuple[str, ...]] = {
     "records": ("int8", "varchar", "varchar", "int4", "text", "bytea", "bytea", "timestamptz"),
     "record_accounts": ("varchar", "int8"),
     "accounts": ("varchar", "bytea", "bytea", "timestamptz"),
